@@ -1,0 +1,112 @@
+// The seam a backend implements: an ordered snapshot-then-live feed, and writes with an optional expected revision.
+
+/** The contract version of `LatticeBackend`; an adapter written against another version is refused, not misused. */
+export const BACKEND_SPECIFICATION_VERSION = "v1" as const;
+
+/** What a backend can promise. The replica and the conformance suite act on these, nothing else. */
+export interface BackendCapabilities {
+  /** Revisions are strictly increasing lattice-wide and the feed delivers in revision order (rule 1). */
+  readonly ordered: boolean;
+  /** An acknowledged write survives a restart of the backend. */
+  readonly durable: boolean;
+  /** `expectedRevision` is checked atomically with the write (rules 4 and 5). */
+  readonly compareAndSwap: boolean;
+  /** A feed can resume after a past revision without a full snapshot. */
+  readonly history: boolean;
+  /** Entries can expire by themselves. */
+  readonly ttl: boolean;
+}
+
+/** One change as the backend stores it: `value === null` is a tombstone (rule 6). */
+export interface BackendEntry {
+  /** Storage key, e.g. `LINKDEF_{id}`. */
+  readonly key: string;
+  /** Encoded value, or `null` for a delete/purge marker. */
+  readonly value: Uint8Array | null;
+  /** The revision the backend assigned (JetStream sequence, Redis counter, …). */
+  readonly revision: number;
+  /** The id of the host that wrote it, when the backend stores it. */
+  readonly origin?: string;
+}
+
+/** The backend's current position: its latest revision and an id of its history. */
+export interface BackendHead {
+  /** The latest revision assigned (0 for an empty store). */
+  readonly revision: number;
+  /**
+   * Identifies one unbroken history. It changes when history is lost (bucket recreated, memory store
+   * restarted, Redis restarted without persistence), telling the replica to resync (rule 9).
+   */
+  readonly epoch: string;
+}
+
+/** Where a feed delivers. Calls after the subscription is closed are ignored by the replica. */
+export interface FeedSink {
+  /** One change. Ordered backends deliver in revision order (a snapshot may be in any order). */
+  entry(entry: BackendEntry): void;
+  /**
+   * Every change up to `head.revision` (the backend's revision when the subscription started) has been
+   * delivered — also for an empty store (rule 8). Called once per subscription.
+   */
+  synced(head: BackendHead): void;
+  /** The feed cannot continue without losing changes (trimmed log, lost history): the replica resyncs (rule 9). */
+  gap(reason: string): void;
+  /** The feed's connection went down or came back (rule 10). */
+  connection(connected: boolean, detail?: string): void;
+}
+
+/** A running feed. */
+export interface FeedSubscription {
+  /** Stops delivery and releases server-side resources. */
+  close(): Promise<void>;
+}
+
+/** One write request. */
+export interface WriteRequest {
+  /** Storage key. */
+  readonly key: string;
+  /** Encoded value, or `null` to delete (write a tombstone). */
+  readonly value: Uint8Array | null;
+  /**
+   * When set, write only if the key's revision equals it; `0` means the key must not exist (a deleted key
+   * counts as not existing). On mismatch throw `ConflictError` with the current revision; write nothing.
+   */
+  readonly expectedRevision?: number;
+  /** The writing host's id. */
+  readonly origin: string;
+}
+
+/** The revision the backend assigned to a write. */
+export interface WriteResult {
+  readonly revision: number;
+}
+
+/**
+ * A storage backend for the lattice cache. Implement this, pass `@lattice-cache/conformance`, done.
+ * Errors: `ConflictError` for a refused conditional write, `BackendUnavailableError` when the backend
+ * cannot be reached (fail fast, write nothing), `PermissionDeniedError` when the backend refuses access.
+ */
+export interface LatticeBackend {
+  /** Must be `BACKEND_SPECIFICATION_VERSION`. */
+  readonly specificationVersion: typeof BACKEND_SPECIFICATION_VERSION;
+  /** Short name: `jetstream`, `redis`, `legacy`, `memory`. */
+  readonly name: string;
+  /** What this backend promises. */
+  readonly capabilities: BackendCapabilities;
+  /** Connects and provisions. Throws a typed error for configuration or permission problems. */
+  open(): Promise<void>;
+  /**
+   * Starts a feed. `afterRevision === 0`: snapshot of every current entry (tombstones included where
+   * the backend keeps them), then `synced`, then live changes. `afterRevision > 0`: every change with a
+   * higher revision, then `synced`, then live — or `gap` when that cannot be done without loss.
+   */
+  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription;
+  /** Writes one entry and resolves with its revision. */
+  write(request: WriteRequest): Promise<WriteResult>;
+  /** The backend's current head. Cheap: called every few seconds for stall detection (rule 9). */
+  head(): Promise<BackendHead>;
+  /** Closes connections. */
+  close(): Promise<void>;
+  /** Facts for `status()` and diagnostics (servers, bucket, …). Never secrets. */
+  describe?(): Readonly<Record<string, unknown>>;
+}

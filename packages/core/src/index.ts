@@ -1,0 +1,79 @@
+// @lattice-cache/core — the only public door of the package.
+
+export {
+  BACKEND_SPECIFICATION_VERSION,
+  type BackendCapabilities,
+  type BackendEntry,
+  type BackendHead,
+  type FeedSink,
+  type FeedSubscription,
+  type LatticeBackend,
+  type WriteRequest,
+  type WriteResult,
+} from "./backend.js";
+export type { ChangeEvent, CollectionValues, LatticeChange } from "./change-event.js";
+export { type Claims, type ClaimsInput, claimsCodec, splitClaimList } from "./claims.js";
+export type { CollectionCodec } from "./collection-codec.js";
+export {
+  type CacheEntry,
+  CollectionHandle,
+  type UpdateOutcome,
+  type UpdateResult,
+  type WriteOptions,
+  type WriteOutcome,
+} from "./collection-handle.js";
+export { ClaimsCollection, LinkDefinitions, ReferenceMaps } from "./collections.js";
+export {
+  bridgeExpectedRevision,
+  casAccepts,
+  comparableRevision,
+  DEFAULT_UPDATE_RETRY,
+  type KeyState,
+  LEGACY_POLICIES,
+  type LegacyPolicy,
+  shouldApply,
+  type UpdateRetryPolicy,
+  updateBackoffMs,
+} from "./conflict-rules.js";
+export { type EntryHash, entryHash, SetDigest } from "./digest.js";
+export {
+  BackendUnavailableError,
+  ClosedError,
+  ConfigurationError,
+  ConflictError,
+  InvalidEntryError,
+  InvalidKeyError,
+  LatticeCacheError,
+  type LatticeErrorCode,
+  NotReadyError,
+  PermissionDeniedError,
+  UnsupportedOperationError,
+  ValueTooLargeError,
+  WatchOverflowError,
+} from "./errors.js";
+export {
+  assertKeySafe,
+  COLLECTION_NAMES,
+  type CollectionName,
+  claimsKey,
+  collectionOfKey,
+  KEY_PREFIXES,
+  linkdefId,
+  linkdefKey,
+  ociUrlFromRefmapKey,
+  refmapKey,
+} from "./keys.js";
+export { DEFAULT_MAX_VALUE_BYTES, LatticeCache, type LatticeCacheOptions } from "./lattice-cache.js";
+export {
+  DEFAULT_LINK_NAME,
+  type LinkDefinition,
+  type LinkDefinitionInput,
+  type LinkDefinitionRef,
+  linkdefsCodec,
+} from "./linkdefs.js";
+export { type Logger, silentLogger } from "./logger.js";
+export { MemoryBackend, type MemoryBackendOptions, MemoryStore } from "./memory-backend.js";
+export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
+export { DEFAULT_REPLICA_TIMING, type ReplicaCounters, type ReplicaState, type ReplicaTiming } from "./replica.js";
+export type { CacheStatus } from "./status.js";
+export type { ChangeListener, WatchOptions } from "./watch-hub.js";

@@ -1,0 +1,102 @@
+// Link definitions: schema, key codec and indexes. Readers compute a missing `id` as real hosts do.
+import { asRecord, type CollectionCodec, FieldChecker, jsonBytes, parseJsonBytes, typeOf } from "./collection-codec.js";
+import { InvalidEntryError } from "./errors.js";
+import { KEY_PREFIXES, linkdefId } from "./keys.js";
+
+/** A link definition in the wire shape of wasmCloud hosts. */
+export interface LinkDefinition {
+  /** `UPPER(HEX(SHA256(actor_id || contract_id || link_name)))`. */
+  id: string;
+  actor_id: string;
+  provider_id: string;
+  link_name: string;
+  contract_id: string;
+  /** Configuration values passed to the provider. */
+  values: Record<string, string>;
+}
+
+/** What identifies a link definition: the actor, the contract and the link name (default `"default"`). */
+export interface LinkDefinitionRef {
+  actor_id: string;
+  contract_id: string;
+  /** Defaults to `"default"`. */
+  link_name?: string;
+}
+
+/** Input accepted by `linkdefs.put`: `id` is computed when absent; `link_name` defaults to `"default"`. */
+export type LinkDefinitionInput = Omit<LinkDefinition, "id" | "link_name" | "values"> & {
+  id?: string;
+  link_name?: string;
+  values?: Record<string, string>;
+};
+
+/** The link name used when none is given. */
+export const DEFAULT_LINK_NAME = "default";
+
+function parseValues(raw: unknown, issues: string[]): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    issues.push(`field "values" must be an object of strings (got ${typeOf(raw)})`);
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof v === "string") out[k] = v;
+    else issues.push(`field "values.${k}" must be a string (got ${typeOf(v)})`);
+  }
+  return out;
+}
+
+/** The codec of the `linkdefs` collection. */
+export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> = {
+  name: "linkdefs",
+  keyOfValue: (v) => KEY_PREFIXES.linkdefs + v.id,
+  keyOfRef: (r) => KEY_PREFIXES.linkdefs + refId(r),
+  parse(input, key) {
+    const issues: string[] = [];
+    const record = asRecord(input, issues);
+    if (!record) throw new InvalidEntryError(issues, key);
+    const f = new FieldChecker(record);
+    const actor_id = f.requiredString("actor_id");
+    const provider_id = f.requiredString("provider_id");
+    const contract_id = f.requiredString("contract_id");
+    const link_name = f.optionalString("link_name", DEFAULT_LINK_NAME) || DEFAULT_LINK_NAME;
+    f.optionalString("id", "");
+    const values = parseValues(record.values, f.issues);
+    if (f.issues.length) throw new InvalidEntryError(f.issues, key);
+    const id = linkdefId(actor_id, contract_id, link_name);
+    if (key !== undefined && key !== KEY_PREFIXES.linkdefs + id) {
+      throw new InvalidEntryError([`(actor_id, contract_id, link_name) hashes to ${id}, not to the key's id`], key);
+    }
+    return { id, actor_id, provider_id, link_name, contract_id, values };
+  },
+  decode(bytes, key) {
+    const parsed = parseJsonBytes(bytes);
+    if (!parsed.ok) throw new InvalidEntryError([parsed.issue], key);
+    return linkdefsCodec.parse(parsed.value, key);
+  },
+  encode: (v) =>
+    jsonBytes({
+      id: v.id,
+      actor_id: v.actor_id,
+      provider_id: v.provider_id,
+      link_name: v.link_name,
+      contract_id: v.contract_id,
+      values: v.values,
+    }),
+  indexes: {
+    actor: (v) => v.actor_id,
+    provider: (v) => v.provider_id,
+  },
+};
+
+function refId(ref: LinkDefinitionRef): string {
+  const issues: string[] = [];
+  const f = new FieldChecker(ref as unknown as Record<string, unknown>);
+  const actor = f.requiredString("actor_id");
+  const contract = f.requiredString("contract_id");
+  const link = f.optionalString("link_name", DEFAULT_LINK_NAME) || DEFAULT_LINK_NAME;
+  issues.push(...f.issues);
+  if (issues.length) throw new InvalidEntryError(issues);
+  return linkdefId(actor, contract, link);
+}

@@ -1,0 +1,237 @@
+// The replica's maps: live entries, tombstones, secondary indexes, per-collection counts and the digest.
+import type { BackendEntry } from "./backend.js";
+import type { CollectionValues, LatticeChange } from "./change-event.js";
+import { claimsCodec } from "./claims.js";
+import type { CollectionCodec } from "./collection-codec.js";
+import { shouldApply } from "./conflict-rules.js";
+import { type EntryHash, entryHash, SetDigest } from "./digest.js";
+import { COLLECTION_NAMES, type CollectionName, collectionOfKey } from "./keys.js";
+import { linkdefsCodec } from "./linkdefs.js";
+import { refmapsCodec } from "./refmaps.js";
+
+/** The codec of each collection. */
+export const CODECS: { readonly [C in CollectionName]: CollectionCodec<CollectionValues[C], unknown> } = {
+  linkdefs: linkdefsCodec as CollectionCodec<CollectionValues["linkdefs"], unknown>,
+  claims: claimsCodec as CollectionCodec<CollectionValues["claims"], unknown>,
+  refmaps: refmapsCodec as CollectionCodec<CollectionValues["refmaps"], unknown>,
+};
+
+/** A live entry as the replica holds it. */
+export interface StoredEntry {
+  readonly collection: CollectionName;
+  readonly value: unknown;
+  readonly revision: number;
+  readonly origin: string | undefined;
+  readonly hash: EntryHash;
+}
+
+/** What applying one backend entry did. */
+export type ApplyOutcome =
+  | { readonly kind: "changed"; readonly event: LatticeChange }
+  | { readonly kind: "ignored" }
+  | { readonly kind: "foreign" }
+  | { readonly kind: "invalid"; readonly error: unknown };
+
+type IndexMap = Map<string, Map<string, Set<string>>>;
+
+/** Interns repeated origin strings so 100k entries from 3 hosts hold 3 strings, not 100k. */
+const origins = new Map<string, string>();
+function intern(origin: string | undefined): string | undefined {
+  if (origin === undefined) return undefined;
+  const seen = origins.get(origin);
+  if (seen !== undefined) return seen;
+  if (origins.size < 10_000) origins.set(origin, origin);
+  return origin;
+}
+
+/** The materialized view of one replica. Not thread-safe by design: Node runs it on one thread. */
+export class ReplicaStore {
+  private readonly live = new Map<string, StoredEntry>();
+  private readonly tombstones = new Map<string, number>();
+  /** Revisions of entries that failed validation, so conditional writes can still name the key's revision. */
+  private readonly invalidRevisions = new Map<string, number>();
+  private readonly indexes = new Map<CollectionName, IndexMap>();
+  private readonly counts: Record<CollectionName, number> = { linkdefs: 0, claims: 0, refmaps: 0 };
+  private readonly digestSet = new SetDigest();
+  /** The highest revision among entries held (live or tombstone). */
+  maxRevision = 0;
+
+  constructor() {
+    for (const name of COLLECTION_NAMES) {
+      const perIndex: IndexMap = new Map();
+      for (const indexName of Object.keys(CODECS[name].indexes)) perIndex.set(indexName, new Map());
+      this.indexes.set(name, perIndex);
+    }
+  }
+
+  /**
+   * Applies one entry under rule 1 (ignore ≤ current), rule 6 (tombstones) and rule 11 (validate; a bad
+   * value is reported and skipped, never stored).
+   */
+  apply(entry: BackendEntry): ApplyOutcome {
+    const collection = collectionOfKey(entry.key);
+    if (collection === undefined) return { kind: "foreign" };
+    if (!shouldApply(this.revisionOf(entry.key), entry.revision)) return { kind: "ignored" };
+    const previous = this.live.get(entry.key);
+    if (entry.value === null) {
+      if (entry.revision > this.maxRevision) this.maxRevision = entry.revision;
+      this.invalidRevisions.delete(entry.key);
+      this.tombstones.set(entry.key, entry.revision);
+      if (previous) this.remove(entry.key, previous);
+      return {
+        kind: "changed",
+        event: this.event(collection, entry, "delete", undefined, previous?.value),
+      };
+    }
+    let value: unknown;
+    try {
+      value = CODECS[collection].decode(entry.value, entry.key);
+    } catch (error) {
+      this.invalidRevisions.set(entry.key, entry.revision);
+      return { kind: "invalid", error };
+    }
+    if (entry.revision > this.maxRevision) this.maxRevision = entry.revision;
+    this.invalidRevisions.delete(entry.key);
+    this.tombstones.delete(entry.key);
+    if (previous) this.remove(entry.key, previous);
+    const stored: StoredEntry = {
+      collection,
+      value,
+      revision: entry.revision,
+      origin: intern(entry.origin),
+      hash: entryHash(entry.key, entry.revision, entry.value),
+    };
+    this.insert(entry.key, stored);
+    return { kind: "changed", event: this.event(collection, entry, "put", value, previous?.value) };
+  }
+
+  /** The key's latest known revision: live, tombstone, or a skipped invalid value. */
+  revisionOf(key: string): number | undefined {
+    const live = this.live.get(key)?.revision;
+    const dead = this.tombstones.get(key);
+    const invalid = this.invalidRevisions.get(key);
+    let best: number | undefined;
+    for (const r of [live, dead, invalid]) if (r !== undefined && (best === undefined || r > best)) best = r;
+    return best;
+  }
+
+  /** True if the key's newest revision is a tombstone. */
+  isDeleted(key: string): boolean {
+    return this.tombstones.has(key) && !this.live.has(key);
+  }
+
+  /** The live entry under a key. */
+  get(key: string): StoredEntry | undefined {
+    return this.live.get(key);
+  }
+
+  /** Live keys and entries of one collection. */
+  *entriesOf(collection: CollectionName): IterableIterator<[string, StoredEntry]> {
+    for (const pair of this.live) if (pair[1].collection === collection) yield pair;
+  }
+
+  /** Keys of one collection whose index `indexName` has value `indexValue`. */
+  find(collection: CollectionName, indexName: string, indexValue: string): readonly string[] {
+    const keys = this.indexes.get(collection)?.get(indexName)?.get(indexValue);
+    return keys ? [...keys] : [];
+  }
+
+  /** Number of live entries per collection. */
+  countsByCollection(): Record<CollectionName, number> {
+    return { ...this.counts };
+  }
+
+  /** Number of live entries. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** The rule-2 digest of the live set. */
+  digest(): string {
+    return this.digestSet.hex();
+  }
+
+  /**
+   * The changes that turn `this` into `next`, as events (for a resync, rule 9): puts for new or
+   * changed entries, deletes for entries `next` no longer holds.
+   */
+  diffTo(next: ReplicaStore): LatticeChange[] {
+    const events: LatticeChange[] = [];
+    for (const [key, after] of next.live) {
+      const before = this.live.get(key);
+      if (before && before.revision === after.revision) continue;
+      events.push(makeEvent(after.collection, key, "put", after.value, before?.value, after.revision, after.origin));
+    }
+    for (const [key, before] of this.live) {
+      if (next.live.has(key)) continue;
+      const revision = next.tombstones.get(key) ?? next.maxRevision;
+      events.push(makeEvent(before.collection, key, "delete", undefined, before.value, revision, undefined));
+    }
+    return events.sort((x, y) => x.revision - y.revision);
+  }
+
+  /** Test-only: replaces a live value without touching its revision, to simulate a corrupted replica. */
+  corruptForTesting(key: string, value: unknown): boolean {
+    const entry = this.live.get(key);
+    if (!entry) return false;
+    this.digestSet.toggle(entry.hash);
+    const hash = entryHash(key, entry.revision, new TextEncoder().encode(JSON.stringify(value)));
+    this.digestSet.toggle(hash);
+    this.live.set(key, { ...entry, value, hash });
+    return true;
+  }
+
+  private insert(key: string, stored: StoredEntry): void {
+    this.live.set(key, stored);
+    this.counts[stored.collection] += 1;
+    this.digestSet.toggle(stored.hash);
+    this.reindex(key, stored, "add");
+  }
+
+  private remove(key: string, stored: StoredEntry): void {
+    this.live.delete(key);
+    this.counts[stored.collection] -= 1;
+    this.digestSet.toggle(stored.hash);
+    this.reindex(key, stored, "delete");
+  }
+
+  private reindex(key: string, stored: StoredEntry, op: "add" | "delete"): void {
+    const perIndex = this.indexes.get(stored.collection);
+    if (!perIndex) return;
+    const fns = CODECS[stored.collection].indexes as Record<string, (v: unknown) => string | undefined>;
+    for (const [indexName, byValue] of perIndex) {
+      const indexValue = fns[indexName]?.(stored.value);
+      if (indexValue === undefined) continue;
+      let keys = byValue.get(indexValue);
+      if (op === "add") {
+        if (!keys) byValue.set(indexValue, (keys = new Set()));
+        keys.add(key);
+      } else if (keys) {
+        keys.delete(key);
+        if (keys.size === 0) byValue.delete(indexValue);
+      }
+    }
+  }
+
+  private event(
+    collection: CollectionName,
+    entry: BackendEntry,
+    operation: "put" | "delete",
+    value: unknown,
+    previous: unknown,
+  ): LatticeChange {
+    return makeEvent(collection, entry.key, operation, value, previous, entry.revision, entry.origin);
+  }
+}
+
+function makeEvent(
+  collection: CollectionName,
+  key: string,
+  operation: "put" | "delete",
+  value: unknown,
+  previous: unknown,
+  revision: number,
+  origin: string | undefined,
+): LatticeChange {
+  return { collection, key, operation, value, previous, revision, origin } as LatticeChange;
+}

@@ -1,0 +1,43 @@
+// What `LatticeCache.status()` reports.
+import type { BackendCapabilities } from "./backend.js";
+import type { CollectionName } from "./keys.js";
+import type { ReplicaState } from "./replica.js";
+
+/** A snapshot of a cache's health, for `/status`, metrics and the split-brain audit. */
+export interface CacheStatus {
+  /** `syncing` (before the initial sync), `live`, `stale` (backend unreachable or feed stalled), `resyncing`. */
+  readonly state: ReplicaState;
+  /** This host's id (the origin of its writes). */
+  readonly hostId: string;
+  /** The backend's name. */
+  readonly backend: string;
+  /** What the backend promises. */
+  readonly capabilities: BackendCapabilities;
+  /** The last revision applied by this replica. */
+  readonly revision: number;
+  /** The backend's latest revision when last seen, if known. */
+  readonly backendRevision: number | undefined;
+  /** `backendRevision - revision` (0 when unknown or caught up). */
+  readonly lag: number;
+  /** Rule 2: the digest of the live set; equal revision + different digest = split brain. */
+  readonly digest: string;
+  /** Live entries per collection. */
+  readonly counts: Readonly<Record<CollectionName, number>>;
+  /** ISO time since when the replica may serve old data (undefined while live). */
+  readonly staleSince: string | undefined;
+  /** Milliseconds the replica has been stale (0 while live). */
+  readonly staleForMs: number;
+  /** The last problem seen, if any. */
+  readonly lastError: string | undefined;
+  /** Monotonic counters. */
+  readonly counters: {
+    readonly appliedChanges: number;
+    readonly invalidEntries: number;
+    readonly resyncs: number;
+    readonly feedRestarts: number;
+    readonly writes: number;
+    readonly writeErrors: Readonly<Record<string, number>>;
+  };
+  /** What the backend says about itself (servers, bucket, …; never secrets). */
+  readonly details: Readonly<Record<string, unknown>>;
+}

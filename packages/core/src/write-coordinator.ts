@@ -1,0 +1,142 @@
+// The write path shared by every collection: checks before sending, the backend write, read-your-writes
+// (rule 7) and the optimistic update loop (rule 5).
+import { setTimeout as sleep } from "node:timers/promises";
+import type { LatticeBackend } from "./backend.js";
+import type { UpdateOutcome, WriteOutcome } from "./collection-handle.js";
+import { DEFAULT_UPDATE_RETRY, type UpdateRetryPolicy, updateBackoffMs } from "./conflict-rules.js";
+import {
+  BackendUnavailableError,
+  ClosedError,
+  ConflictError,
+  InvalidEntryError,
+  LatticeCacheError,
+  NotReadyError,
+  UnsupportedOperationError,
+  ValueTooLargeError,
+} from "./errors.js";
+import { assertKeySafe } from "./keys.js";
+import type { Replica } from "./replica.js";
+import type { ReplicaStore } from "./replica-store.js";
+import type { WatchHub } from "./watch-hub.js";
+
+/** What an update step asks to write: bytes (or `null` to delete) and the decoded value. */
+export interface UpdateStep<V> {
+  readonly value: Uint8Array | null;
+  readonly decoded?: V;
+}
+
+/** Write counters for status and metrics. */
+export interface WriteCounters {
+  /** Successful writes. */
+  writes: number;
+  /** Failed writes by error code. */
+  errors: Record<string, number>;
+}
+
+/** @internal The write path behind every `CollectionHandle`. */
+export class WriteCoordinator {
+  readonly counters: WriteCounters = { writes: 0, errors: {} };
+  private closed = false;
+
+  constructor(
+    private readonly backend: LatticeBackend,
+    private readonly replica: Replica,
+    private readonly hostId: string,
+    private readonly maxValueBytes: number,
+    private readonly retry: UpdateRetryPolicy = DEFAULT_UPDATE_RETRY,
+  ) {}
+
+  /** The replica's store, once the initial sync is done (reads never touch the network). */
+  readableStore(): ReplicaStore {
+    if (!this.replica.isReady) throw new NotReadyError();
+    return this.replica.store;
+  }
+
+  /** The change fan-out. */
+  hub(): WatchHub {
+    return this.replica.hub;
+  }
+
+  /** Marks the path closed: later writes fail with `ClosedError`. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** One write: checked before anything is sent, applied locally before it resolves (rule 7). */
+  async write(key: string, value: Uint8Array | null, expectedRevision?: number): Promise<WriteOutcome> {
+    try {
+      this.check(key, value, expectedRevision);
+      let revision: number;
+      try {
+        ({ revision } = await this.backend.write({ key, value, expectedRevision, origin: this.hostId }));
+      } catch (error) {
+        if (LatticeCacheError.isInstance(error)) throw error;
+        throw new BackendUnavailableError(this.backend.name, errorMessage(error), { cause: error });
+      }
+      await this.replica.applyOwnWrite({ key, value, revision, origin: this.hostId });
+      this.counters.writes += 1;
+      return { key, revision };
+    } catch (error) {
+      const code = LatticeCacheError.isInstance(error) ? error.code : "UNKNOWN";
+      this.counters.errors[code] = (this.counters.errors[code] ?? 0) + 1;
+      throw error;
+    }
+  }
+
+  /** Rule 5: read-modify-write with `expectedRevision`, retried on conflict up to the policy's bound. */
+  async update<V>(key: string, step: (current: unknown) => UpdateStep<V> | undefined): Promise<UpdateOutcome<V>> {
+    if (!this.backend.capabilities.compareAndSwap) {
+      throw new UnsupportedOperationError("update (needs compareAndSwap)", this.backend.name);
+    }
+    let lastConflict: ConflictError | undefined;
+    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
+      const store = this.readableStore();
+      const stored = store.get(key);
+      const known = store.revisionOf(key);
+      const expected = known === undefined || store.isDeleted(key) ? 0 : known;
+      const next = step(stored?.value);
+      if (next === undefined) {
+        return { key, value: stored?.value as V | undefined, revision: known ?? 0, attempts: attempt, written: false };
+      }
+      try {
+        const { revision } = await this.write(key, next.value, expected);
+        return { key, value: next.decoded, revision, attempts: attempt, written: true };
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        lastConflict = error;
+        // Let the replica catch up with the revision that beat us, then back off a little (jittered).
+        if (error.currentRevision !== undefined && error.currentRevision > 0) {
+          await this.replica.waitForRevision(error.currentRevision, 2000);
+        }
+        const pause = updateBackoffMs(attempt, this.retry);
+        if (pause > 0) await sleep(pause);
+      }
+    }
+    throw new ConflictError({
+      key,
+      expectedRevision: lastConflict?.expectedRevision ?? 0,
+      currentRevision: lastConflict?.currentRevision,
+      attempts: this.retry.maxAttempts,
+    });
+  }
+
+  private check(key: string, value: Uint8Array | null, expectedRevision: number | undefined): void {
+    if (this.closed) throw new ClosedError();
+    assertKeySafe(key);
+    if (expectedRevision !== undefined) {
+      if (!Number.isSafeInteger(expectedRevision) || expectedRevision < 0) {
+        throw new InvalidEntryError([`expectedRevision must be a non-negative integer (got ${expectedRevision})`], key);
+      }
+      if (!this.backend.capabilities.compareAndSwap) {
+        throw new UnsupportedOperationError("conditional writes (expectedRevision)", this.backend.name);
+      }
+    }
+    if (value !== null && value.byteLength > this.maxValueBytes) {
+      throw new ValueTooLargeError(key, value.byteLength, this.maxValueBytes);
+    }
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable with nothing but Node >= 20: pinned pnpm, locked dependencies, a build, and
+// the nats-server / redis-server binaries (from apt when missing). Fast when everything is already there.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
+import { dirname, join, delimiter } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const PNPM_VERSION = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).packageManager.split("@")[1];
+const toolDir = join(root, ".tooling");
+const toolBin = join(toolDir, "node_modules", ".bin");
+const env = { ...process.env, PATH: [toolBin, join(root, "node_modules", ".bin"), "/usr/sbin", "/usr/local/sbin", process.env.PATH].join(delimiter) };
+
+const step = (msg) => process.stderr.write(`\u001b[36m[bootstrap]\u001b[0m ${msg}\n`);
+function fail(msg) {
+  process.stderr.write(`\u001b[31m[bootstrap] ${msg}\u001b[0m\n`);
+  process.exit(1);
+}
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", env, cwd: root, ...opts });
+  if (r.error) fail(`${cmd} ${args.join(" ")}: ${r.error.message}`);
+  return r.status ?? 1;
+}
+function which(bin) {
+  for (const dir of env.PATH.split(delimiter)) if (dir && existsSync(join(dir, bin))) return join(dir, bin);
+  return undefined;
+}
+function versionOf(bin) {
+  try {
+    return execFileSync(bin, ["--version"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function ensurePnpm() {
+  const found = which("pnpm");
+  if (found && versionOf(found) === PNPM_VERSION) return found;
+  const local = join(toolBin, "pnpm");
+  if (existsSync(local) && versionOf(local) === PNPM_VERSION) return local;
+  step(`installing pnpm ${PNPM_VERSION} into .tooling/`);
+  mkdirSync(toolDir, { recursive: true });
+  if (!existsSync(join(toolDir, "package.json"))) writeFileSync(join(toolDir, "package.json"), '{"private":true}\n');
+  const code = run("npm", ["install", "--prefix", toolDir, "--no-audit", "--no-fund", "--loglevel=error", `pnpm@${PNPM_VERSION}`]);
+  if (code !== 0 || versionOf(local) !== PNPM_VERSION) fail(`could not install pnpm ${PNPM_VERSION} with npm`);
+  return local;
+}
+
+function ensureServers(names) {
+  const missing = names.filter((n) => !which(n));
+  if (missing.length === 0) return;
+  const packages = missing.map((n) => ({ "nats-server": "nats-server", "redis-server": "redis-server" })[n]);
+  const sudo = process.getuid?.() === 0 ? [] : which("sudo") ? ["sudo", "-n"] : null;
+  if (!which("apt-get") || sudo === null) {
+    fail(`missing ${missing.join(", ")}: install them (Debian/Ubuntu: apt-get install ${packages.join(" ")}) and retry`);
+  }
+  const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" };
+  step(`installing ${packages.join(", ")} from apt`);
+  const [cmd, ...pre] = sudo.length ? sudo : ["apt-get"];
+  const aptArgs = (args) => (sudo.length ? [...pre, "apt-get", ...args] : args);
+  if (run(cmd, aptArgs(["update", "-qq"]), { env: aptEnv }) !== 0) fail("apt-get update failed");
+  if (run(cmd, aptArgs(["install", "-y", "-qq", "--no-install-recommends", ...packages]), { env: aptEnv }) !== 0) {
+    fail(`apt-get install ${packages.join(" ")} failed`);
+  }
+  const still = names.filter((n) => !which(n));
+  if (still.length) fail(`still missing after apt-get: ${still.join(", ")}`);
+}
+
+function dependencyStamp() {
+  const h = createHash("sha256");
+  h.update(readFileSync(join(root, "pnpm-lock.yaml")));
+  h.update(PNPM_VERSION);
+  for (const group of ["packages", "apps", "tooling"]) {
+    const dir = join(root, group);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const pj = join(dir, name, "package.json");
+      if (existsSync(pj)) h.update(readFileSync(pj));
+    }
+  }
+  return h.digest("hex");
+}
+
+function ensureDependencies(pnpm) {
+  const stampFile = join(root, "node_modules", ".lattice-bootstrap-stamp");
+  const stamp = dependencyStamp();
+  if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp) return;
+  step("installing locked dependencies (pnpm install --frozen-lockfile)");
+  if (run(pnpm, ["install", "--frozen-lockfile", "--reporter=append-only"]) !== 0) fail("pnpm install failed");
+  writeFileSync(stampFile, stamp);
+}
+
+const [mode, script, ...rest] = process.argv.slice(2);
+if (mode !== "run" || !script) fail("usage: bootstrap.mjs run <script> [args...]");
+const [major] = process.versions.node.split(".").map(Number);
+if (major < 20) fail(`Node.js >= 20 is required (found ${process.versions.node})`);
+
+const pnpm = ensurePnpm();
+ensureServers(script === "up" ? ["nats-server"] : ["nats-server", "redis-server"]);
+ensureDependencies(pnpm);
+step("building (turbo, cached)");
+if (run(pnpm, ["exec", "turbo", "run", "build", "--output-logs=errors-only"]) !== 0) fail("build failed");
+const r = spawnSync(pnpm, ["run", "--silent", script, ...rest], { stdio: "inherit", env, cwd: root });
+process.exit(r.status ?? (r.signal ? 1 : 0));
