@@ -48,10 +48,13 @@ function ensurePnpm() {
   return local;
 }
 
+/** Binaries the project runs, and the Debian package that brings each. */
+const APT_PACKAGES = { "nats-server": "nats-server", "redis-server": "redis-server", chromium: "chromium" };
+
 function ensureServers(names) {
   const missing = names.filter((n) => !which(n));
   if (missing.length === 0) return;
-  const packages = missing.map((n) => ({ "nats-server": "nats-server", "redis-server": "redis-server" })[n]);
+  const packages = missing.map((n) => APT_PACKAGES[n] ?? n);
   const sudo = process.getuid?.() === 0 ? [] : which("sudo") ? ["sudo", "-n"] : null;
   if (!which("apt-get") || sudo === null) {
     fail(`missing ${missing.join(", ")}: install them (Debian/Ubuntu: apt-get install ${packages.join(" ")}) and retry`);
@@ -98,7 +101,8 @@ const [major] = process.versions.node.split(".").map(Number);
 if (major < 20) fail(`Node.js >= 20 is required (found ${process.versions.node})`);
 
 const pnpm = ensurePnpm();
-ensureServers(script === "up" ? ["nats-server"] : ["nats-server", "redis-server"]);
+// The status page's browser test needs Chromium; `lattice up` needs only nats-server.
+ensureServers(script === "up" ? ["nats-server"] : ["nats-server", "redis-server", "chromium"]);
 ensureDependencies(pnpm);
 step("building (turbo, cached)");
 if (run(pnpm, ["exec", "turbo", "run", "build", "--output-logs=errors-only"]) !== 0) fail("build failed");

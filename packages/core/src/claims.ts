@@ -1,6 +1,13 @@
 // Claims: tolerant parsing (comma strings or arrays, numeric or string rev) and canonical string output.
-import { asRecord, type CollectionCodec, FieldChecker, jsonBytes, parseJsonBytes, typeOf } from "./collection-codec.js";
-import { InvalidEntryError, InvalidKeyError } from "./errors.js";
+import {
+  asRecord,
+  type CollectionCodec,
+  FieldChecker,
+  jsonBytes,
+  parseJsonBytes,
+  typeOf,
+} from "./collection-codec.js";
+import { InvalidEntryError, type InvalidKeyError } from "./errors.js";
 import { assertKeySafe, claimsKey } from "./keys.js";
 
 /** JWT claims of an actor or provider, in the wire shape real hosts write (comma-joined lists, string rev). */
@@ -51,7 +58,12 @@ function revision(record: Record<string, unknown>, issues: string[]): string {
 
 /** Splits a comma-joined claims list (`caps`, `tags`) into its items. */
 export function splitClaimList(list: string): string[] {
-  return list === "" ? [] : list.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  return list === ""
+    ? []
+    : list
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
 }
 
 /** The codec of the `claims` collection. */

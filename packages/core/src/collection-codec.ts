@@ -29,7 +29,9 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
 /** Parses JSON bytes, collecting the failure as an issue rather than throwing a SyntaxError. */
-export function parseJsonBytes(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; issue: string } {
+export function parseJsonBytes(
+  bytes: Uint8Array,
+): { ok: true; value: unknown } | { ok: false; issue: string } {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -65,7 +67,9 @@ export class FieldChecker {
     const v = this.record[field];
     if (typeof v === "string" && v.length > 0) return v;
     this.issues.push(
-      v === "" ? `field "${field}" must not be empty` : `field "${field}" must be a non-empty string (got ${typeOf(v)})`,
+      v === ""
+        ? `field "${field}" must not be empty`
+        : `field "${field}" must be a non-empty string (got ${typeOf(v)})`,
     );
     return "";
   }
@@ -82,7 +86,8 @@ export class FieldChecker {
 
 /** Requires a plain object, reporting what it got instead. */
 export function asRecord(input: unknown, issues: string[]): Record<string, unknown> | undefined {
-  if (typeof input === "object" && input !== null && !Array.isArray(input)) return input as Record<string, unknown>;
+  if (typeof input === "object" && input !== null && !Array.isArray(input))
+    return input as Record<string, unknown>;
   issues.push(`value must be a JSON object (got ${typeOf(input)})`);
   return undefined;
 }

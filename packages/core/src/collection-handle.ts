@@ -81,7 +81,12 @@ export class CollectionHandle<C extends CollectionName, R, I> {
   entryByKey(key: string): CacheEntry<CollectionValues[C]> | undefined {
     const stored = this.writer.readableStore().get(key);
     if (!stored || stored.collection !== this.name) return undefined;
-    return { key, value: stored.value as CollectionValues[C], revision: stored.revision, origin: stored.origin };
+    return {
+      key,
+      value: stored.value as CollectionValues[C],
+      revision: stored.revision,
+      origin: stored.origin,
+    };
   }
 
   /** Every value in the collection. */
@@ -93,7 +98,12 @@ export class CollectionHandle<C extends CollectionName, R, I> {
   entries(): CacheEntry<CollectionValues[C]>[] {
     const out: CacheEntry<CollectionValues[C]>[] = [];
     for (const [key, stored] of this.writer.readableStore().entriesOf(this.name)) {
-      out.push({ key, value: stored.value as CollectionValues[C], revision: stored.revision, origin: stored.origin });
+      out.push({
+        key,
+        value: stored.value as CollectionValues[C],
+        revision: stored.revision,
+        origin: stored.origin,
+      });
     }
     return out;
   }
@@ -150,7 +160,9 @@ export class CollectionHandle<C extends CollectionName, R, I> {
 
   /** An async iterator of this collection's changes from now on (each with the previous value). */
   watch(options: Omit<WatchOptions, "collections"> = {}): AsyncIterableIterator<ChangeEvent<C>> {
-    return this.writer.hub().iterate({ ...options, collections: [this.name] }) as AsyncIterableIterator<ChangeEvent<C>>;
+    return this.writer.hub().iterate({ ...options, collections: [this.name] }) as AsyncIterableIterator<
+      ChangeEvent<C>
+    >;
   }
 
   /** Calls `listener` for each change to this collection; returns the function that stops it. */

@@ -1,9 +1,7 @@
 // The three concrete collections, each with the finders hosts need.
-import type { ClaimsInput } from "./claims.js";
+import type { Claims, ClaimsInput } from "./claims.js";
 import { CollectionHandle } from "./collection-handle.js";
-import type { LinkDefinitionInput, LinkDefinitionRef } from "./linkdefs.js";
-import type { Claims } from "./claims.js";
-import type { LinkDefinition } from "./linkdefs.js";
+import type { LinkDefinition, LinkDefinitionInput, LinkDefinitionRef } from "./linkdefs.js";
 import type { OciReferenceMap } from "./refmaps.js";
 
 /** Link definitions, keyed by (actor_id, contract_id, link_name). */

@@ -29,7 +29,7 @@ export function comparableRevision(state: KeyState | undefined): number {
  */
 export function casAccepts(expectedRevision: number, state: KeyState | undefined): boolean {
   if (expectedRevision === comparableRevision(state)) return true;
-  return state !== undefined && state.deleted && expectedRevision === state.revision;
+  return state?.deleted === true && expectedRevision === state.revision;
 }
 
 /** Rule 5 (atomic edits): bounds of `update`'s optimistic retry loop. */
@@ -49,7 +49,11 @@ export const DEFAULT_UPDATE_RETRY: UpdateRetryPolicy = { maxAttempts: 100, baseD
  * Rule 5: the pause before attempt `attempt + 1` — exponential with full jitter, so many hosts contending
  * for one key spread out instead of colliding in lockstep.
  */
-export function updateBackoffMs(attempt: number, policy: UpdateRetryPolicy, random: () => number = Math.random): number {
+export function updateBackoffMs(
+  attempt: number,
+  policy: UpdateRetryPolicy,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 20));
   return Math.floor(random() * ceiling);
 }

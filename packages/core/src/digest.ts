@@ -11,8 +11,19 @@ const LANE = 0x0fffffff;
  * (collection, key, revision, value).
  */
 export function entryHash(key: string, revision: number, value: Uint8Array): EntryHash {
-  const d = createHash("sha256").update(key).update("\0").update(String(revision)).update("\0").update(value).digest();
-  return [d.readUInt32BE(0) & LANE, d.readUInt32BE(4) & LANE, d.readUInt32BE(8) & LANE, d.readUInt32BE(12) & LANE];
+  const d = createHash("sha256")
+    .update(key)
+    .update("\0")
+    .update(String(revision))
+    .update("\0")
+    .update(value)
+    .digest();
+  return [
+    d.readUInt32BE(0) & LANE,
+    d.readUInt32BE(4) & LANE,
+    d.readUInt32BE(8) & LANE,
+    d.readUInt32BE(12) & LANE,
+  ];
 }
 
 /**

@@ -34,7 +34,10 @@ export class LatticeCacheError extends Error {
   }
 
   /** True when `error` is a lattice-cache error with the given code. */
-  static hasCode<C extends LatticeErrorCode>(error: unknown, code: C): error is LatticeCacheError & { code: C } {
+  static hasCode<C extends LatticeErrorCode>(
+    error: unknown,
+    code: C,
+  ): error is LatticeCacheError & { code: C } {
     return LatticeCacheError.isInstance(error) && error.code === code;
   }
 }
@@ -161,7 +164,10 @@ export class ClosedError extends LatticeCacheError {
 export class WatchOverflowError extends LatticeCacheError {
   readonly limit: number;
   constructor(limit: number) {
-    super("WATCH_OVERFLOW", `watcher fell more than ${limit} events behind; re-read with list() and watch again`);
+    super(
+      "WATCH_OVERFLOW",
+      `watcher fell more than ${limit} events behind; re-read with list() and watch again`,
+    );
     this.limit = limit;
   }
 }

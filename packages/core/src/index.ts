@@ -74,6 +74,11 @@ export {
 export { type Logger, silentLogger } from "./logger.js";
 export { MemoryBackend, type MemoryBackendOptions, MemoryStore } from "./memory-backend.js";
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
-export { DEFAULT_REPLICA_TIMING, type ReplicaCounters, type ReplicaState, type ReplicaTiming } from "./replica.js";
+export {
+  DEFAULT_REPLICA_TIMING,
+  type ReplicaCounters,
+  type ReplicaState,
+  type ReplicaTiming,
+} from "./replica.js";
 export type { CacheStatus } from "./status.js";
 export type { ChangeListener, WatchOptions } from "./watch-hub.js";

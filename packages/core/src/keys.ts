@@ -26,7 +26,11 @@ export function assertKeySafe(key: string, what = "key"): void {
   if (typeof key !== "string" || key.length === 0) throw new InvalidKeyError(String(key), `${what} is empty`);
   if (KEY_PATTERN.test(key)) return;
   const bad = [...key].find((c) => !/[A-Za-z0-9_=-]/.test(c)) ?? "";
-  const named: Record<string, string> = { ".": "'.' (a NATS token separator)", "*": "'*' (a NATS wildcard)", ">": "'>' (a NATS wildcard)" };
+  const named: Record<string, string> = {
+    ".": "'.' (a NATS token separator)",
+    "*": "'*' (a NATS wildcard)",
+    ">": "'>' (a NATS wildcard)",
+  };
   const why = named[bad] ?? (/\s/.test(bad) ? "whitespace" : `the character ${JSON.stringify(bad)}`);
   throw new InvalidKeyError(key, `${what} contains ${why}; allowed are A-Z a-z 0-9 _ = -`);
 }
@@ -52,7 +56,8 @@ export function claimsKey(sub: string): string {
 
 /** `REFMAP_{base64url_nopad(oci_url)}`. */
 export function refmapKey(ociUrl: string): string {
-  if (typeof ociUrl !== "string" || ociUrl.length === 0) throw new InvalidKeyError(String(ociUrl), "oci_url is empty");
+  if (typeof ociUrl !== "string" || ociUrl.length === 0)
+    throw new InvalidKeyError(String(ociUrl), "oci_url is empty");
   return KEY_PREFIXES.refmaps + Buffer.from(ociUrl, "utf8").toString("base64url");
 }
 

@@ -1,5 +1,12 @@
 // Link definitions: schema, key codec and indexes. Readers compute a missing `id` as real hosts do.
-import { asRecord, type CollectionCodec, FieldChecker, jsonBytes, parseJsonBytes, typeOf } from "./collection-codec.js";
+import {
+  asRecord,
+  type CollectionCodec,
+  FieldChecker,
+  jsonBytes,
+  parseJsonBytes,
+  typeOf,
+} from "./collection-codec.js";
 import { InvalidEntryError } from "./errors.js";
 import { KEY_PREFIXES, linkdefId } from "./keys.js";
 
@@ -66,7 +73,10 @@ export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> =
     if (f.issues.length) throw new InvalidEntryError(f.issues, key);
     const id = linkdefId(actor_id, contract_id, link_name);
     if (key !== undefined && key !== KEY_PREFIXES.linkdefs + id) {
-      throw new InvalidEntryError([`(actor_id, contract_id, link_name) hashes to ${id}, not to the key's id`], key);
+      throw new InvalidEntryError(
+        [`(actor_id, contract_id, link_name) hashes to ${id}, not to the key's id`],
+        key,
+      );
     }
     return { id, actor_id, provider_id, link_name, contract_id, values };
   },

@@ -53,7 +53,9 @@ export class MemoryStore {
 
   /** Every stored entry (tombstones included) in revision order. */
   snapshot(afterRevision = 0): BackendEntry[] {
-    return [...this.entries.values()].filter((e) => e.revision > afterRevision).sort((a, b) => a.revision - b.revision);
+    return [...this.entries.values()]
+      .filter((e) => e.revision > afterRevision)
+      .sort((a, b) => a.revision - b.revision);
   }
 
   /** Applies one write atomically (rule 4 check, revision bump, store, notify). */
@@ -186,7 +188,8 @@ export class MemoryBackend implements LatticeBackend {
   }
 
   async head(): Promise<BackendHead> {
-    if (!this.store.reachable) throw new BackendUnavailableError("memory", "the memory store is disconnected");
+    if (!this.store.reachable)
+      throw new BackendUnavailableError("memory", "the memory store is disconnected");
     return { revision: this.store.revision, epoch: this.store.epoch };
   }
 

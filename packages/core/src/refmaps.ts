@@ -1,5 +1,11 @@
 // OCI reference maps: an OCI URL → the public key of the module it holds.
-import { asRecord, type CollectionCodec, FieldChecker, jsonBytes, parseJsonBytes } from "./collection-codec.js";
+import {
+  asRecord,
+  type CollectionCodec,
+  FieldChecker,
+  jsonBytes,
+  parseJsonBytes,
+} from "./collection-codec.js";
 import { InvalidEntryError } from "./errors.js";
 import { refmapKey } from "./keys.js";
 

@@ -160,7 +160,9 @@ export class ReplicaStore {
     for (const [key, after] of next.live) {
       const before = this.live.get(key);
       if (before && before.revision === after.revision) continue;
-      events.push(makeEvent(after.collection, key, "put", after.value, before?.value, after.revision, after.origin));
+      events.push(
+        makeEvent(after.collection, key, "put", after.value, before?.value, after.revision, after.origin),
+      );
     }
     for (const [key, before] of this.live) {
       if (next.live.has(key)) continue;
@@ -204,7 +206,10 @@ export class ReplicaStore {
       if (indexValue === undefined) continue;
       let keys = byValue.get(indexValue);
       if (op === "add") {
-        if (!keys) byValue.set(indexValue, (keys = new Set()));
+        if (!keys) {
+          keys = new Set();
+          byValue.set(indexValue, keys);
+        }
         keys.add(key);
       } else if (keys) {
         keys.delete(key);

@@ -221,7 +221,9 @@ export class Replica {
     this.hub.endAll();
     const feed = this.feed;
     this.feed = undefined;
-    await feed?.close().catch((error: unknown) => this.logger.warn({ err: error }, "closing the feed failed"));
+    await feed
+      ?.close()
+      .catch((error: unknown) => this.logger.warn({ err: error }, "closing the feed failed"));
   }
 
   /** Rule 9: drop the view's basis and rebuild it from a fresh snapshot, emitting the resulting changes. */
@@ -267,7 +269,8 @@ export class Replica {
     const now = Date.now();
     if (this.staging) {
       // A snapshot that makes no progress for long is restarted.
-      if (now - this.feedActivityAt > this.timing.stallTimeoutMs * 2) this.restartFeed("snapshot made no progress");
+      if (now - this.feedActivityAt > this.timing.stallTimeoutMs * 2)
+        this.restartFeed("snapshot made no progress");
       return;
     }
     if (!this.initialSynced) return;
@@ -276,7 +279,9 @@ export class Replica {
       return;
     }
     if (head.revision < appliedBefore) {
-      this.resync(`backend revision ${head.revision} is behind the applied revision ${appliedBefore}: history lost`);
+      this.resync(
+        `backend revision ${head.revision} is behind the applied revision ${appliedBefore}: history lost`,
+      );
       return;
     }
     if (head.revision <= this.highWater) {
@@ -301,7 +306,9 @@ export class Replica {
     const generation = this.generation;
     this.staging = afterRevision === 0 ? new ReplicaStore() : undefined;
     this.feedActivityAt = Date.now();
-    previous?.close().catch((error: unknown) => this.logger.debug({ err: error }, "closing the old feed failed"));
+    previous
+      ?.close()
+      .catch((error: unknown) => this.logger.debug({ err: error }, "closing the old feed failed"));
     try {
       this.feed = this.backend.subscribe(afterRevision, this.sinkFor(generation));
     } catch (error) {

@@ -84,7 +84,10 @@ export class WriteCoordinator {
   }
 
   /** Rule 5: read-modify-write with `expectedRevision`, retried on conflict up to the policy's bound. */
-  async update<V>(key: string, step: (current: unknown) => UpdateStep<V> | undefined): Promise<UpdateOutcome<V>> {
+  async update<V>(
+    key: string,
+    step: (current: unknown) => UpdateStep<V> | undefined,
+  ): Promise<UpdateOutcome<V>> {
     if (!this.backend.capabilities.compareAndSwap) {
       throw new UnsupportedOperationError("update (needs compareAndSwap)", this.backend.name);
     }
@@ -96,7 +99,13 @@ export class WriteCoordinator {
       const expected = known === undefined || store.isDeleted(key) ? 0 : known;
       const next = step(stored?.value);
       if (next === undefined) {
-        return { key, value: stored?.value as V | undefined, revision: known ?? 0, attempts: attempt, written: false };
+        return {
+          key,
+          value: stored?.value as V | undefined,
+          revision: known ?? 0,
+          attempts: attempt,
+          written: false,
+        };
       }
       try {
         const { revision } = await this.write(key, next.value, expected);
@@ -125,7 +134,10 @@ export class WriteCoordinator {
     assertKeySafe(key);
     if (expectedRevision !== undefined) {
       if (!Number.isSafeInteger(expectedRevision) || expectedRevision < 0) {
-        throw new InvalidEntryError([`expectedRevision must be a non-negative integer (got ${expectedRevision})`], key);
+        throw new InvalidEntryError(
+          [`expectedRevision must be a non-negative integer (got ${expectedRevision})`],
+          key,
+        );
       }
       if (!this.backend.capabilities.compareAndSwap) {
         throw new UnsupportedOperationError("conditional writes (expectedRevision)", this.backend.name);

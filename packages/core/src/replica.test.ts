@@ -1,0 +1,304 @@
+import { describe, expect, it } from "vitest";
+import type { LatticeChange } from "./change-event.js";
+import { casAccepts, DEFAULT_UPDATE_RETRY, shouldApply, updateBackoffMs } from "./conflict-rules.js";
+import { entryHash, SetDigest } from "./digest.js";
+import {
+  BackendUnavailableError,
+  ConflictError,
+  NotReadyError,
+  UnsupportedOperationError,
+  ValueTooLargeError,
+} from "./errors.js";
+import { LatticeCache } from "./lattice-cache.js";
+import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+
+const FAST = {
+  stallCheckIntervalMs: 50,
+  stallTimeoutMs: 200,
+  headTimeoutMs: 500,
+  readYourWritesTimeoutMs: 2000,
+};
+const link = (actor: string, n = "0") => ({
+  actor_id: actor,
+  provider_id: "Vprovider",
+  contract_id: "wasmcloud:keyvalue",
+  values: { n },
+});
+
+async function openCache(
+  store: MemoryStore,
+  extra: Partial<ConstructorParameters<typeof MemoryBackend>[1]> = {},
+) {
+  const backend = new MemoryBackend(store, extra);
+  const cache = await LatticeCache.open({ backend, timing: FAST });
+  await cache.ready(5000);
+  return { cache, backend };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("conflict rules (conflict-rules.ts)", () => {
+  it("rule 1: applies only revisions above the key's current one", () => {
+    expect(shouldApply(undefined, 1)).toBe(true);
+    expect(shouldApply(5, 6)).toBe(true);
+    expect(shouldApply(5, 5)).toBe(false);
+    expect(shouldApply(5, 4)).toBe(false);
+  });
+
+  it("rule 4: 0 means must-not-exist; a deleted key does not exist", () => {
+    expect(casAccepts(0, undefined)).toBe(true);
+    expect(casAccepts(0, { revision: 3, deleted: true })).toBe(true);
+    expect(casAccepts(3, { revision: 3, deleted: true })).toBe(true);
+    expect(casAccepts(0, { revision: 3, deleted: false })).toBe(false);
+    expect(casAccepts(3, { revision: 3, deleted: false })).toBe(true);
+    expect(casAccepts(2, { revision: 3, deleted: false })).toBe(false);
+  });
+
+  it("rule 5: backoff is jittered and bounded", () => {
+    for (let attempt = 1; attempt < 40; attempt++) {
+      const d = updateBackoffMs(attempt, DEFAULT_UPDATE_RETRY);
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThan(DEFAULT_UPDATE_RETRY.maxDelayMs);
+    }
+    expect(updateBackoffMs(30, DEFAULT_UPDATE_RETRY, () => 0.999)).toBe(DEFAULT_UPDATE_RETRY.maxDelayMs - 1);
+  });
+});
+
+describe("rule 2: the digest is a set digest", () => {
+  it("does not depend on the order entries were added, and removal undoes addition", () => {
+    const a = new SetDigest();
+    const b = new SetDigest();
+    const h1 = entryHash("CLAIMS_A", 1, new Uint8Array([1]));
+    const h2 = entryHash("CLAIMS_B", 2, new Uint8Array([2]));
+    a.toggle(h1);
+    a.toggle(h2);
+    b.toggle(h2);
+    b.toggle(h1);
+    expect(a.hex()).toBe(b.hex());
+    const empty = new SetDigest().hex();
+    a.toggle(h1);
+    a.toggle(h2);
+    expect(a.hex()).toBe(empty);
+    expect(entryHash("CLAIMS_A", 1, new Uint8Array([1]))).not.toEqual(
+      entryHash("CLAIMS_A", 2, new Uint8Array([1])),
+    );
+  });
+});
+
+describe("the replica over the memory backend", () => {
+  it("rule 8: reads before the initial sync throw NotReadyError; ready() resolves on an empty store", async () => {
+    const backend = new MemoryBackend();
+    // Hold the feed's first delivery back so the replica is observably still syncing.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const subscribe = backend.subscribe.bind(backend);
+    backend.subscribe = (after, sink) => {
+      const sub = { close: async () => {} } as { close: () => Promise<void> };
+      void held.then(() => Object.assign(sub, subscribe(after, sink)));
+      return sub;
+    };
+    const cache = await LatticeCache.open({ backend, timing: FAST });
+    expect(() => cache.linkdefs.list()).toThrow(NotReadyError);
+    expect(cache.status().state).toBe("syncing");
+    release();
+    await cache.ready(5000);
+    expect(cache.linkdefs.list()).toEqual([]);
+    expect(cache.status().state).toBe("live");
+    await cache.close();
+  });
+
+  it("rule 7: a resolved write is visible to the same replica, also with many in flight", async () => {
+    const store = new MemoryStore();
+    const { cache } = await openCache(store);
+    const outcomes = await Promise.all(
+      Array.from({ length: 256 }, (_, i) => cache.linkdefs.put(link(`M${i}`))),
+    );
+    for (const [i, o] of outcomes.entries()) {
+      expect(
+        cache.linkdefs.getEntry({ actor_id: `M${i}`, contract_id: "wasmcloud:keyvalue" })?.revision,
+      ).toBe(o.revision);
+    }
+    await cache.close();
+  });
+
+  it("finds link definitions by actor and provider and claims by call alias", async () => {
+    const { cache } = await openCache(new MemoryStore());
+    await cache.linkdefs.put(link("Ma"));
+    await cache.linkdefs.put({ ...link("Ma"), contract_id: "wasmcloud:httpserver", provider_id: "Vhttp" });
+    await cache.claims.put({ sub: "Mabc", call_alias: "echo", caps: ["wasmcloud:httpserver"] });
+    expect(cache.linkdefs.byActor("Ma")).toHaveLength(2);
+    expect(cache.linkdefs.byProvider("Vhttp").map((l) => l.contract_id)).toEqual(["wasmcloud:httpserver"]);
+    expect(cache.claims.byCallAlias("echo")[0]?.sub).toBe("Mabc");
+    await cache.linkdefs.delete({ actor_id: "Ma", contract_id: "wasmcloud:httpserver" });
+    expect(cache.linkdefs.byProvider("Vhttp")).toEqual([]);
+    expect(cache.status().counts).toEqual({ linkdefs: 1, claims: 1, refmaps: 0 });
+    await cache.close();
+  });
+
+  it("watchers get put and delete events with the previous value, as iterator and callback", async () => {
+    const { cache } = await openCache(new MemoryStore());
+    const seen: LatticeChange[] = [];
+    const stop = cache.onChange((e) => seen.push(e), ["refmaps"]);
+    const iterator = cache.refmaps.watch();
+    await cache.refmaps.put({ oci_url: "ghcr.io/a:1", public_key: "MA" });
+    await cache.refmaps.put({ oci_url: "ghcr.io/a:1", public_key: "MB" });
+    await cache.refmaps.delete("ghcr.io/a:1");
+    await cache.claims.put({ sub: "Mnot-a-refmap" });
+    const first = await iterator.next();
+    const second = await iterator.next();
+    const third = await iterator.next();
+    expect(first.value).toMatchObject({ operation: "put", value: { public_key: "MA" }, previous: undefined });
+    expect(second.value).toMatchObject({
+      operation: "put",
+      value: { public_key: "MB" },
+      previous: { public_key: "MA" },
+    });
+    expect(third.value).toMatchObject({
+      operation: "delete",
+      value: undefined,
+      previous: { public_key: "MB" },
+    });
+    expect(seen.map((e) => e.operation)).toEqual(["put", "put", "delete"]);
+    stop();
+    await iterator.return?.();
+    await cache.close();
+  });
+
+  it("a watcher that falls too far behind ends with WatchOverflowError instead of growing without bound", async () => {
+    const { cache } = await openCache(new MemoryStore());
+    const iterator = cache.watch({ bufferLimit: 3 });
+    for (let i = 0; i < 5; i++) await cache.refmaps.put({ oci_url: `u${i}`, public_key: "M" });
+    // What was buffered is still delivered, then the overflow is reported.
+    for (let i = 0; i < 3; i++) expect((await iterator.next()).value?.revision).toBe(i + 1);
+    await expect(iterator.next()).rejects.toMatchObject({ code: "WATCH_OVERFLOW" });
+    await cache.close();
+  });
+
+  it("rule 9: a silently stalled feed is detected by the head check and restarted", async () => {
+    const store = new MemoryStore();
+    const { cache: reader, backend } = await openCache(store);
+    const { cache: writer } = await openCache(store);
+    backend.stallFeed = true;
+    await writer.claims.put({ sub: "Mstalled" });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reader.claims.get("Mstalled")).toBeUndefined();
+    backend.stallFeed = false; // the next subscription works; the stuck one stays stuck
+    await until(() => reader.claims.get("Mstalled") !== undefined, "the restarted feed to deliver");
+    expect(reader.status().counters.feedRestarts).toBeGreaterThan(0);
+    await reader.close();
+    await writer.close();
+  });
+
+  it("rule 9: lost history (store restarted empty) triggers a resync that emits the resulting changes", async () => {
+    const store = new MemoryStore();
+    const { cache } = await openCache(store);
+    await cache.claims.put({ sub: "Mgone" });
+    await cache.claims.put({ sub: "Mkept" });
+    const events: LatticeChange[] = [];
+    cache.onChange((e) => events.push(e));
+    store.loseHistory();
+    const other = new MemoryBackend(store);
+    await other.write({
+      key: "CLAIMS_Mkept",
+      value: new TextEncoder().encode(JSON.stringify({ sub: "Mkept", name: "new" })),
+      origin: "x",
+    });
+    await until(() => cache.status().counters.resyncs > 0 && cache.status().state === "live", "a resync");
+    expect(cache.claims.get("Mgone")).toBeUndefined();
+    expect(cache.claims.get("Mkept")?.name).toBe("new");
+    expect(events.map((e) => `${e.operation}:${e.key}`).sort()).toEqual([
+      "delete:CLAIMS_Mgone",
+      "put:CLAIMS_Mkept",
+    ]);
+    expect(cache.status().revision).toBe(1);
+    await cache.close();
+  });
+
+  it("rule 10: while the backend is unreachable reads answer, state is stale, writes fail fast; then it catches up", async () => {
+    const store = new MemoryStore();
+    const { cache } = await openCache(store);
+    await cache.claims.put({ sub: "Mbefore" });
+    store.disconnect();
+    await until(() => cache.status().state === "stale", "state stale");
+    expect(cache.claims.get("Mbefore")).toBeDefined();
+    expect(cache.status().staleForMs).toBeGreaterThanOrEqual(0);
+    await expect(cache.claims.put({ sub: "Mduring" })).rejects.toBeInstanceOf(BackendUnavailableError);
+    store.reconnect();
+    await new MemoryBackend(store).write({
+      key: "CLAIMS_Mafter",
+      value: new TextEncoder().encode('{"sub":"Mafter"}'),
+      origin: "o",
+    });
+    await until(
+      () => cache.claims.get("Mafter") !== undefined && cache.status().state === "live",
+      "catch-up",
+    );
+    expect(cache.status().counters.writeErrors.BACKEND_UNAVAILABLE).toBe(1);
+    await cache.close();
+  });
+
+  it("rule 11: invalid values from the wire are counted and skipped; later valid ones apply", async () => {
+    const store = new MemoryStore();
+    const { cache } = await openCache(store);
+    const raw = new MemoryBackend(store);
+    await raw.write({ key: "CLAIMS_Mx", value: new TextEncoder().encode("not json"), origin: "evil" });
+    await raw.write({ key: "REFMAP_eA", value: new TextEncoder().encode('{"oci_url":"x"}'), origin: "evil" });
+    await cache.claims.put({ sub: "Mgood" });
+    expect(cache.claims.get("Mgood")).toBeDefined();
+    expect(cache.status().counters.invalidEntries).toBe(2);
+    // A conditional edit still works on a key whose latest value was invalid.
+    const out = await cache.claims.update("Mx", () => ({ sub: "Mx", name: "fixed" }));
+    expect(out.attempts).toBe(1);
+    expect(cache.claims.get("Mx")?.name).toBe("fixed");
+    await cache.close();
+  });
+
+  it("refuses oversized values and conditional writes the backend cannot honour, before sending", async () => {
+    const store = new MemoryStore();
+    const backend = new MemoryBackend(store);
+    const cache = await LatticeCache.open({ backend, timing: FAST, maxValueBytes: 64 });
+    await cache.ready();
+    await expect(cache.claims.put({ sub: "Mbig", name: "x".repeat(100) })).rejects.toBeInstanceOf(
+      ValueTooLargeError,
+    );
+    expect(store.revision).toBe(0);
+    Object.defineProperty(backend, "capabilities", {
+      value: { ...backend.capabilities, compareAndSwap: false },
+    });
+    await expect(cache.claims.put({ sub: "M1" }, { expectedRevision: 0 })).rejects.toBeInstanceOf(
+      UnsupportedOperationError,
+    );
+    await cache.close();
+  });
+
+  it("rule 4 and 5 through the API: conflicts carry the current revision; updates lose no edit", async () => {
+    const store = new MemoryStore();
+    const caches = await Promise.all([0, 1, 2].map(() => openCache(store).then((c) => c.cache)));
+    const [a, b, c] = caches as [LatticeCache, LatticeCache, LatticeCache];
+    const first = await a.linkdefs.put(link("Mcount"), { expectedRevision: 0 });
+    const conflict = await b.linkdefs.put(link("Mcount"), { expectedRevision: 0 }).catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(ConflictError);
+    expect((conflict as ConflictError).currentRevision).toBe(first.revision);
+    const ref = { actor_id: "Mcount", contract_id: "wasmcloud:keyvalue" };
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        [a, b, c][i % 3]!.linkdefs.update(ref, (cur) => ({
+          ...link("Mcount"),
+          values: { n: String(Number(cur?.values.n ?? 0) + 1) },
+        })),
+      ),
+    );
+    for (const cache of caches) {
+      await cache.waitForRevision(store.revision, 5000);
+      expect(cache.linkdefs.get(ref)?.values.n).toBe("60");
+    }
+    expect(new Set(caches.map((x) => x.status().digest)).size).toBe(1);
+    await Promise.all(caches.map((x) => x.close()));
+  });
+});
