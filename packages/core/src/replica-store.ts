@@ -22,7 +22,8 @@ export interface StoredEntry {
   readonly value: unknown;
   readonly revision: number;
   readonly origin: string | undefined;
-  readonly hash: EntryHash;
+  /** Rule-2 digest contribution; computed lazily (hydration does not pay for hashing). */
+  hash: EntryHash | undefined;
 }
 
 /** What applying one backend entry did. */
@@ -32,7 +33,12 @@ export type ApplyOutcome =
   | { readonly kind: "foreign" }
   | { readonly kind: "invalid"; readonly error: unknown };
 
-type IndexMap = Map<string, Map<string, Set<string>>>;
+/** One secondary index: index value → keys. */
+interface SecondaryIndex {
+  readonly name: string;
+  readonly valueOf: (value: unknown) => string | undefined;
+  readonly keysByValue: Map<string, Set<string>>;
+}
 
 /** Interns repeated origin strings so 100k entries from 3 hosts hold 3 strings, not 100k. */
 const origins = new Map<string, string>();
@@ -50,17 +56,22 @@ export class ReplicaStore {
   private readonly tombstones = new Map<string, number>();
   /** Revisions of entries that failed validation, so conditional writes can still name the key's revision. */
   private readonly invalidRevisions = new Map<string, number>();
-  private readonly indexes = new Map<CollectionName, IndexMap>();
+  private readonly indexes = {} as Record<CollectionName, readonly SecondaryIndex[]>;
   private readonly counts: Record<CollectionName, number> = { linkdefs: 0, claims: 0, refmaps: 0 };
   private readonly digestSet = new SetDigest();
+  /** Live entries not hashed into the digest yet. */
+  private unhashed = 0;
   /** The highest revision among entries held (live or tombstone). */
   maxRevision = 0;
 
   constructor() {
     for (const name of COLLECTION_NAMES) {
-      const perIndex: IndexMap = new Map();
-      for (const indexName of Object.keys(CODECS[name].indexes)) perIndex.set(indexName, new Map());
-      this.indexes.set(name, perIndex);
+      const fns = CODECS[name].indexes as Record<string, (value: unknown) => string | undefined>;
+      this.indexes[name] = Object.entries(fns).map(([indexName, valueOf]) => ({
+        name: indexName,
+        valueOf,
+        keysByValue: new Map(),
+      }));
     }
   }
 
@@ -99,7 +110,7 @@ export class ReplicaStore {
       value,
       revision: entry.revision,
       origin: intern(entry.origin),
-      hash: entryHash(entry.key, entry.revision, entry.value),
+      hash: undefined,
     };
     this.insert(entry.key, stored);
     return { kind: "changed", event: this.event(collection, entry, "put", value, previous?.value) };
@@ -132,7 +143,7 @@ export class ReplicaStore {
 
   /** Keys of one collection whose index `indexName` has value `indexValue`. */
   find(collection: CollectionName, indexName: string, indexValue: string): readonly string[] {
-    const keys = this.indexes.get(collection)?.get(indexName)?.get(indexValue);
+    const keys = this.indexes[collection].find((i) => i.name === indexName)?.keysByValue.get(indexValue);
     return keys ? [...keys] : [];
   }
 
@@ -146,9 +157,22 @@ export class ReplicaStore {
     return this.live.size;
   }
 
-  /** The rule-2 digest of the live set. */
+  /**
+   * The rule-2 digest of the live set. Each entry is hashed over its key, revision and canonical encoding
+   * the first time a digest is asked for after it arrived, so replicas that decoded the same values agree.
+   */
   digest(): string {
+    if (this.unhashed > 0) {
+      for (const [key, stored] of this.live) if (stored.hash === undefined) this.hashEntry(key, stored);
+      this.unhashed = 0;
+    }
     return this.digestSet.hex();
+  }
+
+  private hashEntry(key: string, stored: StoredEntry): void {
+    const codec = CODECS[stored.collection] as CollectionCodec<unknown, unknown>;
+    stored.hash = entryHash(key, stored.revision, codec.encode(stored.value));
+    this.digestSet.toggle(stored.hash);
   }
 
   /**
@@ -176,7 +200,8 @@ export class ReplicaStore {
   corruptForTesting(key: string, value: unknown): boolean {
     const entry = this.live.get(key);
     if (!entry) return false;
-    this.digestSet.toggle(entry.hash);
+    this.digest();
+    if (entry.hash) this.digestSet.toggle(entry.hash);
     const hash = entryHash(key, entry.revision, new TextEncoder().encode(JSON.stringify(value)));
     this.digestSet.toggle(hash);
     this.live.set(key, { ...entry, value, hash });
@@ -186,37 +211,35 @@ export class ReplicaStore {
   private insert(key: string, stored: StoredEntry): void {
     this.live.set(key, stored);
     this.counts[stored.collection] += 1;
-    this.digestSet.toggle(stored.hash);
+    this.unhashed += 1;
     this.reindex(key, stored, "add");
   }
 
   private remove(key: string, stored: StoredEntry): void {
     this.live.delete(key);
     this.counts[stored.collection] -= 1;
-    this.digestSet.toggle(stored.hash);
+    if (stored.hash) this.digestSet.toggle(stored.hash);
     this.reindex(key, stored, "delete");
   }
 
   private reindex(key: string, stored: StoredEntry, op: "add" | "delete"): void {
-    const perIndex = this.indexes.get(stored.collection);
-    if (!perIndex) return;
-    const fns = CODECS[stored.collection].indexes as Record<string, (v: unknown) => string | undefined>;
-    for (const [indexName, byValue] of perIndex) {
-      const indexValue = fns[indexName]?.(stored.value);
+    for (const index of this.indexes[stored.collection]) {
+      const indexValue = index.valueOf(stored.value);
       if (indexValue === undefined) continue;
-      let keys = byValue.get(indexValue);
+      let keys = index.keysByValue.get(indexValue);
       if (op === "add") {
         if (!keys) {
           keys = new Set();
-          byValue.set(indexValue, keys);
+          index.keysByValue.set(indexValue, keys);
         }
         keys.add(key);
       } else if (keys) {
         keys.delete(key);
-        if (keys.size === 0) byValue.delete(indexValue);
+        if (keys.size === 0) index.keysByValue.delete(indexValue);
       }
     }
   }
+
 
   private event(
     collection: CollectionName,
