@@ -100,7 +100,24 @@ export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> =
   },
 };
 
+// Reads by natural key hash (actor, contract, link) on every call; a bounded memo keeps `get` near Map speed.
+const refIdMemo = new Map<string, string>();
+const REF_MEMO_LIMIT = 50_000;
+
 function refId(ref: LinkDefinitionRef): string {
+  if (typeof ref.actor_id === "string" && typeof ref.contract_id === "string") {
+    const memoKey = `${ref.actor_id}\u0000${ref.contract_id}\u0000${ref.link_name || DEFAULT_LINK_NAME}`;
+    const hit = refIdMemo.get(memoKey);
+    if (hit !== undefined) return hit;
+    const id = computeRefId(ref);
+    if (refIdMemo.size >= REF_MEMO_LIMIT) refIdMemo.clear();
+    refIdMemo.set(memoKey, id);
+    return id;
+  }
+  return computeRefId(ref);
+}
+
+function computeRefId(ref: LinkDefinitionRef): string {
   const issues: string[] = [];
   const f = new FieldChecker(ref as unknown as Record<string, unknown>);
   const actor = f.requiredString("actor_id");

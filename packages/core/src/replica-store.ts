@@ -79,7 +79,7 @@ export class ReplicaStore {
    * Applies one entry under rule 1 (ignore ≤ current), rule 6 (tombstones) and rule 11 (validate; a bad
    * value is reported and skipped, never stored).
    */
-  apply(entry: BackendEntry): ApplyOutcome {
+  apply(entry: BackendEntry, decoded?: unknown): ApplyOutcome {
     const collection = collectionOfKey(entry.key);
     if (collection === undefined) return { kind: "foreign" };
     if (!shouldApply(this.revisionOf(entry.key), entry.revision)) return { kind: "ignored" };
@@ -94,9 +94,10 @@ export class ReplicaStore {
         event: this.event(collection, entry, "delete", undefined, previous?.value),
       };
     }
-    let value: unknown;
+    let value = decoded;
     try {
-      value = CODECS[collection].decode(entry.value, entry.key);
+      // An own write arrives already validated and normalized; everything from the wire is decoded (rule 11).
+      if (value === undefined) value = CODECS[collection].decode(entry.value, entry.key);
     } catch (error) {
       this.invalidRevisions.set(entry.key, entry.revision);
       return { kind: "invalid", error };

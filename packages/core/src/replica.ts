@@ -167,11 +167,11 @@ export class Replica {
    * write resolves. Applied at once when it is the next revision in order; otherwise waits for the feed,
    * and applies it locally if the feed does not bring it in time.
    */
-  async applyOwnWrite(entry: BackendEntry): Promise<void> {
+  async applyOwnWrite(entry: BackendEntry, decoded?: unknown): Promise<void> {
     if (this.closed) return;
     if (this.initialSynced && !this.staging) {
       if (!this.backend.capabilities.ordered || entry.revision === this.highWater + 1) {
-        this.applyLive(entry);
+        this.applyLive(entry, decoded);
         return;
       }
       if (this.highWater >= entry.revision) return;
@@ -182,7 +182,7 @@ export class Replica {
       { key: entry.key, revision: entry.revision, applied: this.highWater },
       "feed did not deliver an acknowledged write in time; applying it locally and checking the feed",
     );
-    this.applyOutcome(entry, this.storeRef.apply(entry));
+    this.applyOutcome(entry, this.storeRef.apply(entry, decoded));
     void this.checkHead();
   }
 
@@ -375,12 +375,12 @@ export class Replica {
     this.resolveWaiters();
   }
 
-  private applyLive(entry: BackendEntry): void {
+  private applyLive(entry: BackendEntry, decoded?: unknown): void {
     if (entry.revision > this.highWater) this.highWater = entry.revision;
     if (this.lastBackendRevision !== undefined && this.highWater > this.lastBackendRevision) {
       this.lastBackendRevision = this.highWater;
     }
-    this.applyOutcome(entry, this.storeRef.apply(entry));
+    this.applyOutcome(entry, this.storeRef.apply(entry, decoded));
     if (this.pendingStall && this.highWater >= this.pendingStall.target) {
       this.pendingStall = undefined;
       this.stalledSince = undefined;

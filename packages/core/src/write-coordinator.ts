@@ -62,8 +62,16 @@ export class WriteCoordinator {
     this.closed = true;
   }
 
-  /** One write: checked before anything is sent, applied locally before it resolves (rule 7). */
-  async write(key: string, value: Uint8Array | null, expectedRevision?: number): Promise<WriteOutcome> {
+  /**
+   * One write: checked before anything is sent, applied locally before it resolves (rule 7).
+   * `decoded` is the validated value behind `value`, so the local apply need not decode it again.
+   */
+  async write(
+    key: string,
+    value: Uint8Array | null,
+    expectedRevision?: number,
+    decoded?: unknown,
+  ): Promise<WriteOutcome> {
     try {
       this.check(key, value, expectedRevision);
       let revision: number;
@@ -73,7 +81,7 @@ export class WriteCoordinator {
         if (LatticeCacheError.isInstance(error)) throw error;
         throw new BackendUnavailableError(this.backend.name, errorMessage(error), { cause: error });
       }
-      await this.replica.applyOwnWrite({ key, value, revision, origin: this.hostId });
+      await this.replica.applyOwnWrite({ key, value, revision, origin: this.hostId }, decoded);
       this.counters.writes += 1;
       return { key, revision };
     } catch (error) {
@@ -108,7 +116,7 @@ export class WriteCoordinator {
         };
       }
       try {
-        const { revision } = await this.write(key, next.value, expected);
+        const { revision } = await this.write(key, next.value, expected, next.decoded);
         return { key, value: next.decoded, revision, attempts: attempt, written: true };
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
