@@ -24,15 +24,39 @@ function decodesOrRejectsTyped(decode: () => unknown): void {
 
 /** JSON-ish objects shaped like the wire values, with fields of random types. */
 const wireish = fc.dictionary(
-  fc.constantFrom("id", "actor_id", "provider_id", "link_name", "contract_id", "values", "sub", "caps", "tags", "rev", "call_alias", "oci_url", "public_key", "name"),
-  fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string()), fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer())), fc.boolean()),
+  fc.constantFrom(
+    "id",
+    "actor_id",
+    "provider_id",
+    "link_name",
+    "contract_id",
+    "values",
+    "sub",
+    "caps",
+    "tags",
+    "rev",
+    "call_alias",
+    "oci_url",
+    "public_key",
+    "name",
+  ),
+  fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.constant(null),
+    fc.array(fc.string()),
+    fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer())),
+    fc.boolean(),
+  ),
 );
 
 describe("decoders never crash (fuzzed, 10k cases each)", () => {
   for (const [name, codec, key] of codecs) {
     it(`${name}: arbitrary bytes`, () => {
       fc.assert(
-        fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => decodesOrRejectsTyped(() => codec.decode(bytes, key))),
+        fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) =>
+          decodesOrRejectsTyped(() => codec.decode(bytes, key)),
+        ),
         { numRuns: RUNS },
       );
     });

@@ -58,7 +58,7 @@ function parseValues(raw: unknown, issues: string[]): Record<string, string> {
 export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> = {
   name: "linkdefs",
   keyOfValue: (v) => KEY_PREFIXES.linkdefs + v.id,
-  keyOfRef: (r) => KEY_PREFIXES.linkdefs + refId(r),
+  keyOfRef: refKey,
   parse(input, key) {
     const issues: string[] = [];
     const record = asRecord(input, issues);
@@ -100,23 +100,39 @@ export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> =
   },
 };
 
-// Reads by natural key hash (actor, contract, link) on every call; a bounded memo keeps `get` near Map speed.
-const refIdMemo = new Map<string, string>();
-const REF_MEMO_LIMIT = 50_000;
+// Reads look link definitions up by natural key, which must be hashed; a bounded memo keyed by the ref's own
+// strings (no concatenation, no allocation) keeps `get` close to a plain Map lookup.
+const refKeyMemo = new Map<string, Map<string, Map<string, string>>>();
+let refKeyMemoSize = 0;
+const REF_MEMO_LIMIT = 100_000;
 
-function refId(ref: LinkDefinitionRef): string {
-  if (typeof ref.actor_id === "string" && typeof ref.contract_id === "string") {
-    const memoKey = `${ref.actor_id}\u0000${ref.contract_id}\u0000${ref.link_name || DEFAULT_LINK_NAME}`;
-    const hit = refIdMemo.get(memoKey);
-    if (hit !== undefined) return hit;
-    const id = computeRefId(ref);
-    if (refIdMemo.size >= REF_MEMO_LIMIT) refIdMemo.clear();
-    refIdMemo.set(memoKey, id);
-    return id;
+function refKey(ref: LinkDefinitionRef): string {
+  const actor = ref.actor_id;
+  const contract = ref.contract_id;
+  const link = ref.link_name || DEFAULT_LINK_NAME;
+  const hit = refKeyMemo.get(actor)?.get(contract)?.get(link);
+  if (hit !== undefined) return hit;
+  const key = KEY_PREFIXES.linkdefs + computeRefId(ref);
+  if (refKeyMemoSize >= REF_MEMO_LIMIT) {
+    refKeyMemo.clear();
+    refKeyMemoSize = 0;
   }
-  return computeRefId(ref);
+  let byContract = refKeyMemo.get(actor);
+  if (!byContract) {
+    byContract = new Map();
+    refKeyMemo.set(actor, byContract);
+  }
+  let byLink = byContract.get(contract);
+  if (!byLink) {
+    byLink = new Map();
+    byContract.set(contract, byLink);
+  }
+  byLink.set(link, key);
+  refKeyMemoSize += 1;
+  return key;
 }
 
+/** Validates a ref and hashes it (computeRefId throws `InvalidEntryError` for a bad ref, which is never memoized). */
 function computeRefId(ref: LinkDefinitionRef): string {
   const issues: string[] = [];
   const f = new FieldChecker(ref as unknown as Record<string, unknown>);

@@ -241,7 +241,6 @@ export class ReplicaStore {
     }
   }
 
-
   private event(
     collection: CollectionName,
     entry: BackendEntry,

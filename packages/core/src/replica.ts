@@ -97,6 +97,12 @@ export class Replica {
     return this.storeRef;
   }
 
+  /**
+   * The view reads are served from: undefined until the initial sync completes (rule 8). A plain field,
+   * not a getter, because every read goes through it.
+   */
+  readable: ReplicaStore | undefined;
+
   /** The highest revision this replica has applied (or knows it holds everything up to). */
   get revision(): number {
     return this.highWater;
@@ -360,6 +366,7 @@ export class Replica {
       this.highWater = Math.max(this.highWater, head.revision);
     }
     this.epoch = head.epoch;
+    this.readable = this.storeRef;
     this.lastBackendRevision = Math.max(head.revision, this.lastBackendRevision ?? 0);
     this.pendingStall = undefined;
     this.stalledSince = undefined;

@@ -48,8 +48,7 @@ export class WriteCoordinator {
 
   /** The replica's store, once the initial sync is done (reads never touch the network). */
   readableStore(): ReplicaStore {
-    if (!this.replica.isReady) throw new NotReadyError();
-    return this.replica.store;
+    return this.replica.readable ?? notReady();
   }
 
   /** The change fan-out. */
@@ -155,6 +154,10 @@ export class WriteCoordinator {
       throw new ValueTooLargeError(key, value.byteLength, this.maxValueBytes);
     }
   }
+}
+
+function notReady(): never {
+  throw new NotReadyError();
 }
 
 function errorMessage(error: unknown): string {

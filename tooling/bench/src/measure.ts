@@ -1,0 +1,57 @@
+// Measuring helpers: throughput over a time budget with bounded concurrency, and latency percentiles.
+
+/** Runs `op(i)` with `concurrency` in flight until `durationMs` passes or `maxOps` ops completed; returns ops/s. */
+export async function throughput(
+  op: (i: number) => Promise<unknown>,
+  options: { concurrency: number; durationMs: number; maxOps?: number },
+): Promise<{ opsPerSecond: number; ops: number }> {
+  const maxOps = options.maxOps ?? Number.MAX_SAFE_INTEGER;
+  const started = performance.now();
+  const deadline = started + options.durationMs;
+  let issued = 0;
+  let done = 0;
+  async function worker(): Promise<void> {
+    while (issued < maxOps && performance.now() < deadline) {
+      const i = issued++;
+      await op(i);
+      done++;
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  return { opsPerSecond: done / seconds, ops: done };
+}
+
+/** Calls a synchronous `op` in a tight loop for `durationMs`; returns calls per second. */
+export function syncThroughput(op: (i: number) => unknown, durationMs: number): number {
+  let sink = 0;
+  let n = 0;
+  const started = performance.now();
+  let now = started;
+  while (now - started < durationMs) {
+    for (let k = 0; k < 10_000; k++) {
+      if (op(n++) !== undefined) sink++;
+    }
+    now = performance.now();
+  }
+  if (sink < 0) console.log(sink);
+  return n / ((now - started) / 1000);
+}
+
+/** The p-th percentile (0–100) of samples. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+/** Forces garbage collection when node runs with --expose-gc; returns heap used afterwards. */
+export async function settledHeap(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return process.memoryUsage().heapUsed;
+}

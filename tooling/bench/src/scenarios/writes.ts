@@ -1,0 +1,48 @@
+// write.put.c1 and write.put.c256: cache puts (jetstream backend) versus raw kv.put, the same values.
+import type { BenchContext } from "../bench-context.js";
+import { throughput } from "../measure.js";
+import { type BenchResult, judge } from "../result.js";
+import { sampleEntry } from "../sample-data.js";
+
+const SPREAD = 5000;
+
+/** Runs the two write scenarios. */
+export async function writeScenarios(ctx: BenchContext): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const entries = Array.from({ length: SPREAD }, (_, i) => sampleEntry(i));
+  for (const [name, concurrency, goal] of [
+    ["write.put.c1", 1, 0.85],
+    ["write.put.c256", 256, 0.9],
+  ] as const) {
+    ctx.progress(`${name}: cache put vs raw kv.put, ${concurrency} in flight`);
+    const oursPrefix = ctx.newPrefix("write");
+    const rawPrefix = ctx.newPrefix("write");
+    const cache = await ctx.cache(oursPrefix, "writer");
+    const kv = await ctx.rawKv(rawPrefix);
+    // Warm both paths, then alternate raw / ours twice and keep each side's better run (less noise).
+    await throughput(
+      (i) => kv.put((entries[i % SPREAD] as { key: string }).key, entries[i % SPREAD]!.bytes),
+      {
+        concurrency,
+        durationMs: 300,
+      },
+    );
+    await throughput((i) => cache.linkdefs.put(entries[i % SPREAD]!.value), { concurrency, durationMs: 300 });
+    let ours = 0;
+    let raw = 0;
+    for (let round = 0; round < 2; round++) {
+      const r = await throughput((i) => kv.put(entries[i % SPREAD]!.key, entries[i % SPREAD]!.bytes), {
+        concurrency,
+        durationMs: ctx.sizes.durationMs,
+      });
+      const o = await throughput((i) => cache.linkdefs.put(entries[i % SPREAD]!.value), {
+        concurrency,
+        durationMs: ctx.sizes.durationMs,
+      });
+      raw = Math.max(raw, r.opsPerSecond);
+      ours = Math.max(ours, o.opsPerSecond);
+    }
+    results.push(judge(name, ours, raw, "puts/s", { kind: "ratio-at-least", value: goal }));
+  }
+  return results;
+}
