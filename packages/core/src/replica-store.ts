@@ -36,7 +36,7 @@ export type ApplyOutcome =
 /** One secondary index: index value → keys. */
 interface SecondaryIndex {
   readonly name: string;
-  readonly valueOf: (value: unknown) => string | undefined;
+  readonly indexValueOf: (value: unknown) => string | undefined;
   readonly keysByValue: Map<string, Set<string>>;
 }
 
@@ -67,9 +67,9 @@ export class ReplicaStore {
   constructor() {
     for (const name of COLLECTION_NAMES) {
       const fns = CODECS[name].indexes as Record<string, (value: unknown) => string | undefined>;
-      this.indexes[name] = Object.entries(fns).map(([indexName, valueOf]) => ({
+      this.indexes[name] = Object.entries(fns).map(([indexName, indexValueOf]) => ({
         name: indexName,
-        valueOf,
+        indexValueOf,
         keysByValue: new Map(),
       }));
     }
@@ -225,7 +225,7 @@ export class ReplicaStore {
 
   private reindex(key: string, stored: StoredEntry, op: "add" | "delete"): void {
     for (const index of this.indexes[stored.collection]) {
-      const indexValue = index.valueOf(stored.value);
+      const indexValue = index.indexValueOf(stored.value);
       if (indexValue === undefined) continue;
       let keys = index.keysByValue.get(indexValue);
       if (op === "add") {

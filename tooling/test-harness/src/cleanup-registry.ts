@@ -65,15 +65,15 @@ export function untrackPid(pid: number): void {
   }
 }
 
-/** Records a temporary directory so it is deleted when this process exits or is signalled. */
-export function trackDir(dir: string): void {
+/** Records a temporary directory or file so it is deleted when this process exits or is signalled. */
+export function trackPath(dir: string): void {
   installExitHandlers();
   dirs.add(dir);
   watchdog.watchDir(dir);
 }
 
-/** Stops tracking a temporary directory that has been removed. */
-export function untrackDir(dir: string): void {
+/** Stops tracking a temporary directory or file that has been removed. */
+export function untrackPath(dir: string): void {
   if (dirs.delete(dir)) {
     watchdog.forgetDir(dir);
   }

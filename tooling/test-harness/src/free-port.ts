@@ -1,46 +1,133 @@
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { trackPath } from "./cleanup-registry.js";
 
 /** The only interface the harness ever binds to. */
 export const LOOPBACK = "127.0.0.1";
 
-/** Well-known ports the harness must never hand out, even if the kernel offers them. */
-const RESERVED_PORTS: ReadonlySet<number> = new Set([4222, 6222, 8222, 6379, 16379]);
+/** Well-known ports the harness must never hand out. */
+const RESERVED_PORTS: ReadonlySet<number> = new Set([4222, 6222, 7422, 8222, 6379, 16379]);
 
-/** Ports handed out by this process recently; avoids giving the same port twice before it is bound. */
-const recentlyIssued: number[] = [];
-const RECENT_LIMIT = 256;
+/** Lowest port of the range the harness picks from when it can stay below the kernel's ephemeral range. */
+const RANGE_START = 15_000;
+/** Minimum size of that range; below this, the kernel's own choice (port 0) is used instead. */
+const MIN_RANGE = 2_000;
+const ATTEMPTS = 200;
 
-function bindEphemeral(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports handed out by this process; never handed out twice. */
+const issued = new Set<number>();
+
+/** Directory of cross-process port reservations: one file per port, holding the owner's pid. */
+const reservationDir = join(tmpdir(), "lattice-test-harness-ports");
+
+/**
+ * The range to pick ports from: below the kernel's ephemeral range, so ports of stopped servers are not
+ * taken by the kernel for some client connection or `listen(0)` before the server restarts on them.
+ */
+function pickRange(): { low: number; high: number } | undefined {
+  let ephemeralLow = 32_768;
+  try {
+    const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    ephemeralLow = Number(low) || ephemeralLow;
+  } catch {
+    // not Linux: assume the usual range
+  }
+  const high = ephemeralLow - 1;
+  return high - RANGE_START >= MIN_RANGE ? { low: RANGE_START, high } : undefined;
+}
+
+function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Reserves `port` for this process across all processes using the harness (parallel test workers and
+ * packages), so that a port stays ours between a server's kill and its restart. Stale reservations of
+ * dead processes are taken over.
+ */
+function reserve(port: number): boolean {
+  const path = join(reservationDir, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: "wx" });
+      trackPath(path);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        return true; // reservations unavailable (read-only tmp?): fall back to the bind test alone
+      }
+    }
+    let owner = Number.NaN;
+    try {
+      owner = Number(readFileSync(path, "utf8"));
+    } catch {
+      // removed in between: try again
+    }
+    if (Number.isInteger(owner) && owner > 0 && isPidAlive(owner)) {
+      return false;
+    }
+    try {
+      unlinkSync(path);
+    } catch {
+      // someone else cleaned it up
+    }
+  }
+  return false;
+}
+
+function tryBind(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once("error", reject);
-    server.listen({ host: LOOPBACK, port: 0, exclusive: true }, () => {
+    server.once("error", () => resolve(undefined));
+    server.listen({ host: LOOPBACK, port, exclusive: true }, () => {
       const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close((error) => (error ? reject(error) : resolve(port)));
+      const bound = typeof address === "object" && address !== null ? address.port : undefined;
+      server.close(() => resolve(bound));
     });
   });
 }
 
 /**
- * Finds a TCP port that is currently free on 127.0.0.1 by binding port 0, reading the port the kernel
- * chose and closing the socket again.
+ * Finds a TCP port that is currently free on 127.0.0.1 and reserves it for this process.
  *
- * Ports returned by earlier calls in the same process (and the default NATS/Redis ports) are skipped, so
- * consecutive calls return distinct ports even before anything has bound them.
+ * Ports are picked at random below the kernel's ephemeral port range (falling back to binding port 0 when
+ * that range is too small), verified by binding and closing a socket, and recorded in a per-port
+ * reservation file under `os.tmpdir()` so that concurrent test processes never receive the same port.
+ * Consecutive calls return distinct ports; the default NATS and Redis ports are never returned.
  */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await bindEphemeral();
-    if (port === 0 || RESERVED_PORTS.has(port) || recentlyIssued.includes(port)) {
+  try {
+    mkdirSync(reservationDir, { recursive: true });
+  } catch {
+    // reservations are best effort
+  }
+  const range = pickRange();
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const candidate =
+      range !== undefined ? range.low + Math.floor(Math.random() * (range.high - range.low + 1)) : 0;
+    if (issued.has(candidate) || RESERVED_PORTS.has(candidate)) {
       continue;
     }
-    recentlyIssued.push(port);
-    if (recentlyIssued.length > RECENT_LIMIT) {
-      recentlyIssued.shift();
+    if (candidate !== 0 && !reserve(candidate)) {
+      continue;
     }
+    const port = await tryBind(candidate);
+    if (port === undefined || port === 0 || issued.has(port) || RESERVED_PORTS.has(port)) {
+      continue; // in use; the reservation (if any) is harmless and released at exit
+    }
+    if (candidate === 0 && !reserve(port)) {
+      continue;
+    }
+    issued.add(port);
     return port;
   }
-  throw new Error("could not find a free port on 127.0.0.1 after 50 attempts");
+  throw new Error(`could not find a free port on 127.0.0.1 after ${ATTEMPTS} attempts`);
 }

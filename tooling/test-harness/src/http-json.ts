@@ -11,22 +11,27 @@ export interface HttpJsonResponse {
 /** GETs `http://127.0.0.1:<port><path>` and parses the body as JSON (falls back to text). */
 export function getJson(port: number, path: string, timeoutMs = 5_000): Promise<HttpJsonResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: LOOPBACK, port, path, method: "GET", timeout: timeoutMs, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", reject);
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON, keep the text
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${path} on port ${port} timed out after ${timeoutMs}ms`)));
+    const req = request(
+      { host: LOOPBACK, port, path, method: "GET", timeout: timeoutMs, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", reject);
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON, keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on("timeout", () =>
+      req.destroy(new Error(`GET ${path} on port ${port} timed out after ${timeoutMs}ms`)),
+    );
     req.on("error", reject);
     req.end();
   });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { basename } from "node:path";
 import { trackPid, untrackPid } from "./cleanup-registry.js";
 import { OutputTail } from "./output-tail.js";
+import { waitUntilStopped } from "./process-state.js";
 import { waitFor } from "./wait-for.js";
 
 /** How to launch a server process and how to tell that it is ready. */
@@ -182,11 +183,16 @@ export class ManagedProcess {
     }
   }
 
-  /** Freezes the process with SIGSTOP (its sockets stay open but nothing is processed). */
+  /**
+   * Freezes the process with SIGSTOP (its sockets stay open but nothing is processed). Returns only once
+   * every thread has actually stopped (up to 5 s), since SIGSTOP takes effect asynchronously.
+   */
   pause(): void {
-    if (this.running) {
-      signalOrIgnore(this.pid, "SIGSTOP");
+    const pid = this.pid;
+    if (pid !== undefined) {
+      signalOrIgnore(pid, "SIGSTOP");
       this.#paused = true;
+      waitUntilStopped(pid);
     }
   }
 

@@ -9,8 +9,13 @@ export interface NatsConfigInput {
   /** JetStream store dir, or undefined to disable JetStream. */
   readonly jetstreamStoreDir: string | undefined;
   readonly jetstreamDomain?: string | undefined;
-  readonly cluster?: { readonly name: string; readonly port: number; readonly routes: readonly number[] } | undefined;
-  readonly leafnodes?: { readonly listenPort?: number | undefined; readonly remotes?: readonly string[] | undefined };
+  readonly cluster?:
+    | { readonly name: string; readonly port: number; readonly routes: readonly number[] }
+    | undefined;
+  readonly leafnodes?: {
+    readonly listenPort?: number | undefined;
+    readonly remotes?: readonly string[] | undefined;
+  };
   /** Raw configuration text appended verbatim. */
   readonly extra?: string | undefined;
 }
@@ -59,7 +64,10 @@ export function renderNatsConfig(input: NatsConfigInput): string {
       "}",
     );
   }
-  if (leafnodes !== undefined && (leafnodes.listenPort !== undefined || (leafnodes.remotes?.length ?? 0) > 0)) {
+  if (
+    leafnodes !== undefined &&
+    (leafnodes.listenPort !== undefined || (leafnodes.remotes?.length ?? 0) > 0)
+  ) {
     lines.push("leafnodes {");
     if (leafnodes.listenPort !== undefined) {
       lines.push(`  listen: ${q(`127.0.0.1:${leafnodes.listenPort}`)}`);

@@ -7,7 +7,7 @@ import { getJson, getJsonObject } from "./http-json.js";
 import { ManagedProcess } from "./managed-process.js";
 import { renderNatsConfig } from "./nats-config.js";
 import { readFileTail } from "./output-tail.js";
-import { canConnect } from "./tcp-probe.js";
+import { readFirstLine } from "./tcp-probe.js";
 import { makeTempDir, removeTempDir } from "./temp-dir.js";
 
 /** Options for {@link startNatsServer}. */
@@ -88,6 +88,18 @@ type Readiness = "healthy" | "responding";
 const DEFAULT_START_TIMEOUT_MS = 20_000;
 const START_ATTEMPTS = 3;
 
+/** Whether `line` is a NATS `INFO {...}` greeting naming `serverName`. */
+function isInfoFrom(line: string | undefined, serverName: string): boolean {
+  if (line === undefined || !line.startsWith("INFO ")) {
+    return false;
+  }
+  try {
+    return (JSON.parse(line.slice(5)) as Record<string, unknown>)["server_name"] === serverName;
+  } catch {
+    return false;
+  }
+}
+
 function looksLikeCluster(opts: NatsServerOptions): boolean {
   return opts.cluster !== undefined || /(^|\n)\s*cluster\s*[{:=]/.test(opts.config ?? "");
 }
@@ -135,7 +147,8 @@ class NatsServer implements NatsServerHandle {
       cwd: fields.dir,
       readyTimeoutMs: fields.startTimeoutMs,
       probe: async () => {
-        if (!(await canConnect(this.port))) {
+        // The client port must greet us as *this* server, not as whoever else might hold the port.
+        if (!isInfoFrom(await readFirstLine(this.port), this.serverName)) {
           return false;
         }
         if (this.monitorPort === undefined) {
@@ -212,7 +225,9 @@ class NatsServer implements NatsServerHandle {
 
   monitor(path: string): Promise<Record<string, unknown>> {
     if (this.monitorPort === undefined) {
-      return Promise.reject(new Error(`nats-server ${this.serverName} was started with httpMonitoring: false`));
+      return Promise.reject(
+        new Error(`nats-server ${this.serverName} was started with httpMonitoring: false`),
+      );
     }
     return getJsonObject(this.monitorPort, path.startsWith("/") ? path : `/${path}`);
   }

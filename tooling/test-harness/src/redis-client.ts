@@ -20,7 +20,10 @@ export interface RedisCommandTarget {
  * resolves with their replies (the AUTH reply excluded). Error replies are returned as
  * {@link RedisReplyError} values, except a failed AUTH, which rejects.
  */
-export function redisPipeline(target: RedisCommandTarget, commands: readonly string[][]): Promise<RespValue[]> {
+export function redisPipeline(
+  target: RedisCommandTarget,
+  commands: readonly string[][],
+): Promise<RespValue[]> {
   const auth: string[][] = [];
   if (target.password !== undefined) {
     auth.push(

@@ -1,16 +1,32 @@
 import { connect } from "node:net";
 import { LOOPBACK } from "./free-port.js";
 
-/** Resolves true if a TCP connection to `host:port` can be established within `timeoutMs`, else false. */
-export function canConnect(port: number, host: string = LOOPBACK, timeoutMs = 2_000): Promise<boolean> {
+/**
+ * Connects to `host:port` and resolves the first line the server sends (without the line break), or
+ * undefined if the connection fails or no full line arrives within `timeoutMs`.
+ */
+export function readFirstLine(
+  port: number,
+  host: string = LOOPBACK,
+  timeoutMs = 2_000,
+): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    const finish = (ok: boolean): void => {
+    let text = "";
+    const finish = (line: string | undefined): void => {
       socket.destroy();
-      resolve(ok);
+      resolve(line);
     };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.once("connect", () => finish(true));
-    socket.once("error", () => finish(false));
+    socket.setEncoding("utf8");
+    socket.setTimeout(timeoutMs, () => finish(undefined));
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+      const end = text.indexOf("\n");
+      if (end >= 0) {
+        finish(text.slice(0, end).replace(/\r$/, ""));
+      }
+    });
+    socket.once("error", () => finish(undefined));
+    socket.once("close", () => finish(undefined));
   });
 }
