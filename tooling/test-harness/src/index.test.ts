@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import * as harness from "./index.js";
+
+describe("the public entry point", () => {
+  it("exposes the harness API and nothing else at runtime", () => {
+    expect(Object.keys(harness).sort()).toEqual(
+      [
+        "RedisReplyError",
+        "disposeAll",
+        "findExecutable",
+        "formatReply",
+        "freePort",
+        "redisCommand",
+        "redisPipeline",
+        "startFaultProxy",
+        "startNatsCluster",
+        "startNatsServer",
+        "startRedisCluster",
+        "startRedisServer",
+        "waitFor",
+      ].sort(),
+    );
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * `@lattice-cache/test-harness`: starts real nats-server and redis-server processes (and clusters of them)
+ * on free 127.0.0.1 ports, each in its own temp dir, plus a TCP fault proxy for partition tests.
+ * Everything started is killed and cleaned up at process exit; call {@link disposeAll} in `afterAll`.
+ *
+ * @packageDocumentation
+ */
+
+export { disposeAll } from "./cleanup-registry.js";
+export type { FaultMode, FaultProxyHandle, FaultProxyOptions } from "./fault-proxy.js";
+export { startFaultProxy } from "./fault-proxy.js";
+export { findExecutable } from "./find-executable.js";
+export { freePort } from "./free-port.js";
+export type { NatsClusterHandle, NatsClusterOptions } from "./nats-cluster.js";
+export { startNatsCluster } from "./nats-cluster.js";
+export type { NatsServerHandle, NatsServerOptions } from "./nats-server.js";
+export { startNatsServer } from "./nats-server.js";
+export type { RedisCommandTarget } from "./redis-client.js";
+export { redisCommand, redisPipeline } from "./redis-client.js";
+export type { RedisClusterHandle, RedisClusterOptions } from "./redis-cluster.js";
+export { startRedisCluster } from "./redis-cluster.js";
+export type { RedisAclUser } from "./redis-config.js";
+export type { RedisServerHandle, RedisServerOptions } from "./redis-server.js";
+export { startRedisServer } from "./redis-server.js";
+export type { RespValue } from "./resp-codec.js";
+export { formatReply, RedisReplyError } from "./resp-codec.js";
+export type { WaitForOptions } from "./wait-for.js";
+export { waitFor } from "./wait-for.js";

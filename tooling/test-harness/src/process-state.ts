@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Blocks the calling thread for `ms` milliseconds without burning CPU. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** The scheduler state letter of one task from `/proc/.../stat` (e.g. R, S, T), or undefined. */
+function taskState(statPath: string): string | undefined {
+  try {
+    const stat = readFileSync(statPath, "utf8");
+    return stat.charAt(stat.lastIndexOf(")") + 2);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether every thread of `pid` is stopped (state T/t), or the process is gone. Returns undefined when
+ * `/proc` is not available, so callers can tell "unknown" from "still running".
+ */
+export function isFullyStopped(pid: number): boolean | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    try {
+      readdirSync("/proc/self/task");
+    } catch {
+      return undefined; // no procfs
+    }
+    return true; // the process is gone
+  }
+  return tasks.every((task) => {
+    const state = taskState(`/proc/${pid}/task/${task}/stat`);
+    return state === undefined || state === "T" || state === "t" || state === "Z" || state === "X";
+  });
+}
+
+/**
+ * Waits (synchronously) until every thread of `pid` has stopped after a SIGSTOP.
+ *
+ * SIGSTOP is asynchronous for multi-threaded processes: the group stop only begins once one thread
+ * dequeues the signal, and on a loaded machine the other threads (Go's, for nats-server) keep running for
+ * hundreds of milliseconds meanwhile. Returns true once stopped, false after `timeoutMs` (or without /proc).
+ */
+export function waitUntilStopped(pid: number, timeoutMs = 5_000): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stopped = isFullyStopped(pid);
+    if (stopped !== false) {
+      return stopped === true;
+    }
+    if (Date.now() >= deadline) {
+      return false;
+    }
+    sleepSync(1);
+  }
+}
