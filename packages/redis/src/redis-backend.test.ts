@@ -1,0 +1,360 @@
+// The backend seam of RedisBackend against a real redis-server: layout, conditional writes, the feed, gaps.
+import {
+  ConfigurationError,
+  ConflictError,
+  type LatticeBackend,
+  LatticeCacheError,
+} from "@lattice-cache/core";
+import { disposeAll, type RedisServerHandle, startRedisServer } from "@lattice-cache/test-harness";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RedisBackend } from "./redis-backend.js";
+import type { RedisBackendOptions } from "./redis-backend-options.js";
+import { FeedLog, jsonBytes, RawLattice, uniquePrefix, until } from "./redis-test-support.test-helpers.js";
+
+let server: RedisServerHandle;
+const opened: LatticeBackend[] = [];
+const admins: RawLattice[] = [];
+
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((b) => b.close()));
+  for (const a of admins.splice(0)) a.close();
+});
+
+afterAll(async () => {
+  await disposeAll();
+});
+
+async function lattice(
+  options: RedisBackendOptions = {},
+): Promise<{ backend: RedisBackend; raw: RawLattice; prefix: string }> {
+  const prefix = options.prefix ?? uniquePrefix();
+  const backend = new RedisBackend({ url: server.url, prefix, ...options });
+  opened.push(backend);
+  await backend.open();
+  const raw = RawLattice.connect({ url: server.url }, prefix);
+  admins.push(raw);
+  return { backend, raw, prefix };
+}
+
+function put(backend: LatticeBackend, key: string, value: unknown, expectedRevision?: number) {
+  return backend.write({ key, value: jsonBytes(value), origin: "host-a", expectedRevision });
+}
+
+function del(backend: LatticeBackend, key: string, expectedRevision?: number) {
+  return backend.write({ key, value: null, origin: "host-a", expectedRevision });
+}
+
+async function conflictOf(promise: Promise<unknown>): Promise<ConflictError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConflictError);
+  return error as ConflictError;
+}
+
+describe("layout: one hash tag per lattice", () => {
+  it("stores the value bytes unchanged with revision and origin in the entries hash", async () => {
+    const { backend, raw, prefix } = await lattice();
+    const { revision } = await put(backend, "CLAIMS_MA", { sub: "MA", name: "échø" });
+    const stored = await raw.readRaw("CLAIMS_MA");
+    expect(stored?.revision).toBe(revision);
+    expect(stored?.origin).toBe("host-a");
+    expect(new TextDecoder().decode(stored?.value ?? undefined)).toBe(
+      JSON.stringify({ sub: "MA", name: "échø" }),
+    );
+    const keys = (await raw.admin.keys(`{lattice:${prefix}}*`)).sort();
+    expect(keys).toEqual([
+      `{lattice:${prefix}}:changes`,
+      `{lattice:${prefix}}:entries`,
+      `{lattice:${prefix}}:epoch`,
+      `{lattice:${prefix}}:revision`,
+    ]);
+    expect(await raw.admin.xlen(backend.keys.changes)).toBe(1);
+  });
+
+  it("keeps binary values byte for byte", async () => {
+    const { backend, raw } = await lattice();
+    const bytes = new Uint8Array([0, 255, 58, 10, 13, 0x80, 0x3a]);
+    await backend.write({ key: "REFMAP_x", value: bytes, origin: "host-☃" });
+    const stored = await raw.readRaw("REFMAP_x");
+    expect(stored?.value).toEqual(bytes);
+    expect(stored?.origin).toBe("host-☃");
+  });
+
+  it("refuses a prefix that would break the hash tag, and bad numbers, with ConfigurationError", () => {
+    expect(() => new RedisBackend({ prefix: "a}b" })).toThrow(ConfigurationError);
+    expect(() => new RedisBackend({ prefix: "" })).toThrow(ConfigurationError);
+    expect(() => new RedisBackend({ url: "http://x" })).toThrow(ConfigurationError);
+    expect(() => new RedisBackend({ changeLogLength: 0 })).toThrow(ConfigurationError);
+    expect(() => new RedisBackend({ feedBlockMs: 1.5 })).toThrow(ConfigurationError);
+  });
+
+  it("describe() reports where it connects without the password", async () => {
+    const url = server.url.replace("redis://", "redis://user:hunter2@");
+    const backend = new RedisBackend({ url, prefix: "p", password: "also-secret" });
+    const text = JSON.stringify(backend.describe());
+    expect(text).not.toContain("hunter2");
+    expect(text).not.toContain("also-secret");
+    expect(backend.describe()).toMatchObject({ mode: "standalone", prefix: "p", keyTag: "{lattice:p}" });
+    await backend.close();
+  });
+});
+
+describe("cluster and sentinel settings", () => {
+  it("describe() names the mode and nodes, never a password", async () => {
+    const cluster = new RedisBackend({
+      cluster: {
+        nodes: ["redis://:pw-in-node@127.0.0.1:7000", "127.0.0.1:7001", { host: "127.0.0.1", port: 7002 }],
+      },
+      password: "cluster-secret",
+    });
+    expect(cluster.describe()).toMatchObject({ mode: "cluster" });
+    expect((cluster.describe() as { nodes: string[] }).nodes).toHaveLength(3);
+    const sentinel = new RedisBackend({
+      sentinel: {
+        sentinels: [{ host: "127.0.0.1", port: 26379 }],
+        name: "mymaster",
+        password: "sentinel-secret",
+      },
+    });
+    expect(sentinel.describe()).toMatchObject({
+      mode: "sentinel",
+      master: "mymaster",
+      sentinels: ["127.0.0.1:26379"],
+    });
+    const text = JSON.stringify([cluster.describe(), sentinel.describe()]);
+    for (const secret of ["pw-in-node", "cluster-secret", "sentinel-secret"])
+      expect(text).not.toContain(secret);
+    await cluster.close();
+    await sentinel.close();
+  });
+
+  it("refuses cluster and sentinel together, and empty node lists", () => {
+    const nodes = ["127.0.0.1:7000"];
+    const sentinel = { sentinels: [{ host: "127.0.0.1", port: 26379 }], name: "m" };
+    expect(() => new RedisBackend({ cluster: { nodes }, sentinel })).toThrow(ConfigurationError);
+    expect(() => new RedisBackend({ cluster: { nodes: [] } })).toThrow(ConfigurationError);
+    expect(() => new RedisBackend({ sentinel: { sentinels: [], name: "m" } })).toThrow(ConfigurationError);
+  });
+});
+
+describe("rule 1: revisions are strictly increasing across the lattice", () => {
+  it("assigns 1, 2, 3 … across keys and reports them in head()", async () => {
+    const { backend } = await lattice();
+    const revisions = [];
+    for (const key of ["CLAIMS_A", "CLAIMS_B", "CLAIMS_A", "REFMAP_C"])
+      revisions.push((await put(backend, key, { key })).revision);
+    expect(revisions).toEqual([1, 2, 3, 4]);
+    expect((await backend.head()).revision).toBe(4);
+  });
+
+  it("gives 200 concurrent writes from two connections 200 distinct consecutive revisions", async () => {
+    const { backend, prefix } = await lattice();
+    const other = new RedisBackend({ url: server.url, prefix });
+    opened.push(other);
+    await other.open();
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => put(i % 2 ? backend : other, `CLAIMS_K${i % 7}`, { i })),
+    );
+    const revisions = results.map((r) => r.revision).sort((a, b) => a - b);
+    expect(revisions).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+});
+
+describe("rule 4: conditional writes", () => {
+  it("expectedRevision 0 creates, and conflicts once the key exists, carrying the current revision", async () => {
+    const { backend, raw } = await lattice();
+    const first = await put(backend, "CLAIMS_A", { v: 1 }, 0);
+    const conflict = await conflictOf(put(backend, "CLAIMS_A", { v: 2 }, 0));
+    expect(conflict.currentRevision).toBe(first.revision);
+    expect(conflict.expectedRevision).toBe(0);
+    expect(LatticeCacheError.hasCode(conflict, "CONFLICT")).toBe(true);
+    expect((await raw.readRaw("CLAIMS_A"))?.revision).toBe(first.revision);
+  });
+
+  it("writes only when the expected revision matches; a mismatch writes nothing (no revision consumed)", async () => {
+    const { backend, raw } = await lattice();
+    const a = await put(backend, "CLAIMS_A", { v: 1 });
+    await put(backend, "CLAIMS_B", { v: 1 });
+    const conflict = await conflictOf(put(backend, "CLAIMS_A", { v: 2 }, a.revision + 1));
+    expect(conflict.currentRevision).toBe(a.revision);
+    expect(await raw.revision()).toBe(2);
+    expect(await raw.admin.xlen(backend.keys.changes)).toBe(2);
+    const ok = await put(backend, "CLAIMS_A", { v: 3 }, a.revision);
+    expect(ok.revision).toBe(3);
+  });
+
+  it("a missing key has revision 0: expecting anything else conflicts with currentRevision 0", async () => {
+    const { backend } = await lattice();
+    const conflict = await conflictOf(put(backend, "CLAIMS_NEW", { v: 1 }, 5));
+    expect(conflict.currentRevision).toBe(0);
+  });
+});
+
+describe("rule 6: deletes are tombstones", () => {
+  it("a delete gets its own revision and stays in the hash as a tombstone", async () => {
+    const { backend, raw } = await lattice();
+    await put(backend, "LINKDEF_X", { a: 1 });
+    const d = await del(backend, "LINKDEF_X");
+    expect(d.revision).toBe(2);
+    expect(await raw.readRaw("LINKDEF_X")).toMatchObject({ value: null, revision: 2 });
+  });
+
+  it("a deleted key counts as missing for expectedRevision 0, and its tombstone revision is accepted too", async () => {
+    const { backend } = await lattice();
+    await put(backend, "LINKDEF_X", { a: 1 });
+    const d = await del(backend, "LINKDEF_X");
+    const conflict = await conflictOf(put(backend, "LINKDEF_X", { a: 2 }, 1));
+    expect(conflict.currentRevision).toBe(0);
+    const recreated = await put(backend, "LINKDEF_X", { a: 2 }, 0);
+    expect(recreated.revision).toBeGreaterThan(d.revision);
+    const d2 = await del(backend, "LINKDEF_X", recreated.revision);
+    const viaTombstone = await put(backend, "LINKDEF_X", { a: 3 }, d2.revision);
+    expect(viaTombstone.revision).toBe(d2.revision + 1);
+  });
+});
+
+describe("the feed: snapshot, then synced, then live (rule 8)", () => {
+  it("an empty lattice syncs at revision 0 and then delivers live writes", async () => {
+    const { backend } = await lattice();
+    const log = new FeedLog();
+    const sub = backend.subscribe(0, log);
+    await until("synced", () => log.heads.length === 1);
+    expect(log.heads[0]?.revision).toBe(0);
+    expect(log.entries).toEqual([]);
+    await put(backend, "CLAIMS_A", { v: 1 });
+    await until("live entry", () => log.entries.length === 1);
+    expect(log.entries[0]).toMatchObject({ key: "CLAIMS_A", revision: 1, origin: "host-a" });
+    expect(log.heads[0]?.epoch).toBe((await backend.head()).epoch);
+    await sub.close();
+  });
+
+  it("the snapshot holds every current entry, tombstones included, then synced at the head", async () => {
+    const { backend } = await lattice();
+    await put(backend, "CLAIMS_A", { v: 1 });
+    await put(backend, "CLAIMS_B", { v: 1 });
+    await put(backend, "CLAIMS_A", { v: 2 });
+    await del(backend, "CLAIMS_B");
+    const log = new FeedLog();
+    const sub = backend.subscribe(0, log);
+    await until("synced", () => log.heads.length === 1);
+    expect(log.heads[0]?.revision).toBe(4);
+    const snap = log.materialize();
+    expect(snap.get("CLAIMS_A")?.revision).toBe(3);
+    expect(snap.get("CLAIMS_B")).toMatchObject({ value: null, revision: 4 });
+    expect(log.entriesBeforeSync).toBe(2);
+    await put(backend, "CLAIMS_C", { v: 1 });
+    await until("live entry", () => log.entries.length === 3);
+    expect(log.entries[2]?.revision).toBe(5);
+    await sub.close();
+  });
+
+  it("misses nothing and doubles nothing between snapshot and live under concurrent writes", async () => {
+    const { backend, raw } = await lattice();
+    let writing = true;
+    let n = 0;
+    const writer = (async () => {
+      while (writing) await put(backend, `CLAIMS_K${n++ % 13}`, { n });
+    })();
+    await until("some writes", () => n > 30);
+    const log = new FeedLog();
+    const sub = backend.subscribe(0, log);
+    await until("synced", () => log.heads.length === 1);
+    await until("more writes", () => n > 80);
+    writing = false;
+    await writer;
+    const head = await backend.head();
+    await until("feed caught up", () => log.maxRevision === head.revision);
+    const live = log.entries.slice(log.entriesBeforeSync);
+    const syncedAt = log.heads[0]?.revision ?? 0;
+    expect(live.map((e) => e.revision)).toEqual(live.map((_, i) => syncedAt + i + 1));
+    const stored = await raw.readAll();
+    const seen = log.materialize();
+    for (const [key, rec] of stored) expect(seen.get(key)?.revision).toBe(rec.revision);
+    await sub.close();
+  });
+
+  it("a lattice larger than the inline limit is snapshotted in HSCAN chunks, consistently", async () => {
+    const { backend, raw } = await lattice({ snapshotInlineLimit: 10 });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => put(backend, `CLAIMS_K${i}`, { i })));
+    let writing = true;
+    let n = 0;
+    const writer = (async () => {
+      while (writing) await put(backend, `CLAIMS_K${(n++ * 7) % 300}`, { n });
+    })();
+    const log = new FeedLog();
+    const sub = backend.subscribe(0, log);
+    await until("synced", () => log.heads.length === 1);
+    writing = false;
+    await writer;
+    const head = await backend.head();
+    await until("feed caught up", () => log.maxRevision >= head.revision);
+    const stored = await raw.readAll();
+    const seen = log.materialize();
+    expect(seen.size).toBe(300);
+    for (const [key, rec] of stored) expect(seen.get(key)?.revision).toBe(rec.revision);
+    expect(log.gaps).toEqual([]);
+    await sub.close();
+  });
+
+  it("resumes after a revision from the change log, then syncs at the head", async () => {
+    const { backend } = await lattice();
+    for (let i = 0; i < 5; i++) await put(backend, `CLAIMS_K${i}`, { i });
+    const log = new FeedLog();
+    const sub = backend.subscribe(2, log);
+    await until("synced", () => log.heads.length === 1);
+    expect(log.entries.map((e) => e.revision)).toEqual([3, 4, 5]);
+    expect(log.heads[0]?.revision).toBe(5);
+    await sub.close();
+  });
+});
+
+describe("rule 9: gaps are reported, never skipped", () => {
+  it("a resume behind a trimmed change log is a gap", async () => {
+    const { backend } = await lattice({ changeLogLength: 1 });
+    await Promise.all(Array.from({ length: 400 }, (_, i) => put(backend, `CLAIMS_K${i % 10}`, { i })));
+    const log = new FeedLog();
+    backend.subscribe(1, log);
+    await until("gap", () => log.gaps.length === 1);
+    expect(log.gaps[0]).toMatch(/trimmed/);
+    expect(log.heads).toEqual([]);
+  });
+
+  it("a resume past the backend's head (history lost) is a gap", async () => {
+    const { backend } = await lattice();
+    await put(backend, "CLAIMS_A", { v: 1 });
+    const log = new FeedLog();
+    backend.subscribe(50, log);
+    await until("gap", () => log.gaps.length === 1);
+    expect(log.gaps[0]).toMatch(/history lost/);
+  });
+
+  it("losing the keys under a live feed changes the epoch and the feed reports a gap", async () => {
+    const { backend, raw } = await lattice({ feedBlockMs: 200 });
+    await put(backend, "CLAIMS_A", { v: 1 });
+    const before = await backend.head();
+    const log = new FeedLog();
+    backend.subscribe(0, log);
+    await until("synced", () => log.heads.length === 1);
+    await raw.loseHistory();
+    const { revision } = await put(backend, "CLAIMS_B", { v: 1 });
+    expect(revision).toBe(1);
+    const after = await backend.head();
+    expect(after.epoch).not.toBe(before.epoch);
+    await until("gap", () => log.gaps.length === 1);
+    expect(log.gaps[0]).toMatch(/history changed|history lost/);
+  });
+
+  it("a counter lost while data remains never reuses a revision", async () => {
+    const { backend, raw } = await lattice();
+    await put(backend, "CLAIMS_A", { v: 1 });
+    await put(backend, "CLAIMS_B", { v: 1 });
+    await raw.admin.del(backend.keys.revision);
+    expect((await put(backend, "CLAIMS_C", { v: 1 })).revision).toBe(3);
+  });
+});

@@ -1,0 +1,287 @@
+// The Redis backend: writes through one atomic Lua script per write, a feed per subscription on its own
+// connection, the head from the revision counter and epoch key. Layout in redis-keys.ts.
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type BackendCapabilities,
+  type BackendHead,
+  BackendUnavailableError,
+  ClosedError,
+  ConfigurationError,
+  ConflictError,
+  type FeedSink,
+  type FeedSubscription,
+  type LatticeBackend,
+  type Logger,
+  PermissionDeniedError,
+  silentLogger,
+  type WriteRequest,
+  type WriteResult,
+} from "@lattice-cache/core";
+import { ChangeFeed } from "./change-feed.js";
+import { LatticeScripts, type RedisClient } from "./lua-scripts.js";
+import {
+  describeClusterNode,
+  type RedisBackendOptions,
+  type ResolvedRedisBackendOptions,
+  redactUrl,
+  resolveRedisBackendOptions,
+} from "./redis-backend-options.js";
+import { createRedisClient } from "./redis-client-factory.js";
+import {
+  BACKEND_NAME,
+  errorText,
+  isCertificateError,
+  isPermissionError,
+  redactSecrets,
+  toLatticeError,
+} from "./redis-errors.js";
+import { type RedisKeyLayout, redisKeys } from "./redis-keys.js";
+
+/**
+ * A lattice backend on Redis (one server, Sentinel, or Cluster) through ioredis.
+ *
+ * ```ts
+ * const backend = new RedisBackend({ url: "redis://127.0.0.1:6379", prefix: "default" });
+ * const cache = await LatticeCache.open({ backend });
+ * ```
+ *
+ * Ordered (a revision counter bumped in the same script as the write), compare-and-swap, history (a
+ * change-log stream of `changeLogLength` entries); durable only when declared with `durable: true`.
+ */
+export class RedisBackend implements LatticeBackend {
+  /** The backend contract version this adapter implements. */
+  readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
+  /** `redis`. */
+  readonly name = BACKEND_NAME;
+  /** Ordered, compare-and-swap, history; `durable` as declared in the options; no TTL. */
+  readonly capabilities: BackendCapabilities;
+  /** The Redis keys of this lattice. */
+  readonly keys: RedisKeyLayout;
+
+  private readonly options: ResolvedRedisBackendOptions;
+  private readonly logger: Logger;
+  private client: RedisClient | undefined;
+  private scripts: LatticeScripts | undefined;
+  private opening: Promise<void> | undefined;
+  private closed = false;
+  private readonly feeds = new Set<ChangeFeed>();
+  private snapshotEpoch: string | undefined;
+
+  /** @throws ConfigurationError for invalid options (the field is named). */
+  constructor(options: RedisBackendOptions = {}) {
+    this.options = resolveRedisBackendOptions(options);
+    this.keys = redisKeys(this.options.prefix);
+    this.logger = options.logger ?? silentLogger;
+    this.capabilities = {
+      ordered: true,
+      durable: this.options.durable,
+      compareAndSwap: true,
+      history: true,
+      ttl: false,
+    };
+  }
+
+  /**
+   * Connects (retrying until `connectTimeoutMs`) and provisions the epoch key. Throws
+   * `PermissionDeniedError` for refused credentials or ACL rules, `ConfigurationError` for a refused TLS
+   * certificate, `BackendUnavailableError` when no connection could be made in time, `ClosedError` after `close()`.
+   */
+  open(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError("the redis backend"));
+    this.opening ??= this.connect().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  /**
+   * Starts a feed on a dedicated connection: `afterRevision === 0` = atomic snapshot (tombstones included),
+   * then `synced`, then the change log live; `> 0` = the change log after that revision, or `gap` when it
+   * was trimmed or the history changed. Never throws for connection problems: it retries and reports them
+   * through `sink.connection`.
+   */
+  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+    if (this.closed) throw new ClosedError("the redis backend");
+    const client = createRedisClient(this.options, "feed");
+    const feed: ChangeFeed = new ChangeFeed(
+      {
+        client,
+        scripts: new LatticeScripts(client, this.keys, this.options.changeLogLength),
+        keys: this.keys,
+        feedBlockMs: this.options.feedBlockMs,
+        feedBatchSize: this.options.feedBatchSize,
+        snapshotInlineLimit: this.options.snapshotInlineLimit,
+        maxReconnectDelayMs: this.options.maxReconnectDelayMs,
+        logger: this.logger,
+        knownEpoch: () => this.snapshotEpoch,
+        onSnapshotSynced: (epoch) => {
+          this.snapshotEpoch = epoch;
+        },
+        onStopped: () => this.feeds.delete(feed),
+      },
+      afterRevision,
+      sink,
+    );
+    this.feeds.add(feed);
+    return feed;
+  }
+
+  /**
+   * Writes one entry atomically (conditional check, revision bump, change-log append, entry write).
+   * Throws `ConflictError` (with `currentRevision`) when `expectedRevision` does not match,
+   * `BackendUnavailableError` when Redis cannot be reached (nothing is queued), `PermissionDeniedError`
+   * when the ACL refuses.
+   */
+  async write(request: WriteRequest): Promise<WriteResult> {
+    const scripts = await this.ready();
+    let outcome: Awaited<ReturnType<LatticeScripts["write"]>>;
+    try {
+      outcome = await scripts.write(request);
+    } catch (error) {
+      throw toLatticeError(error, `write ${request.key}`);
+    }
+    if (!outcome.written) {
+      throw new ConflictError({
+        key: request.key,
+        expectedRevision: request.expectedRevision ?? 0,
+        currentRevision: outcome.currentRevision,
+      });
+    }
+    return { revision: outcome.revision };
+  }
+
+  /** The revision counter and epoch, read atomically (one round trip). */
+  async head(): Promise<BackendHead> {
+    const scripts = await this.ready();
+    try {
+      const head = await scripts.head();
+      return { revision: head.revision, epoch: head.epoch };
+    } catch (error) {
+      throw toLatticeError(error, "read the head");
+    }
+  }
+
+  /** Stops every feed and closes the connections. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.feeds].map((feed) => feed.close()));
+    this.client?.disconnect();
+    this.client = undefined;
+    this.scripts = undefined;
+  }
+
+  /** Mode, redacted address, key tag, change-log length and connection state. Never secrets. */
+  describe(): Readonly<Record<string, unknown>> {
+    const o = this.options;
+    return {
+      mode: o.cluster ? "cluster" : o.sentinel ? "sentinel" : "standalone",
+      ...(o.cluster
+        ? { nodes: o.cluster.nodes.map(describeClusterNode) }
+        : o.sentinel
+          ? { sentinels: o.sentinel.sentinels.map((s) => `${s.host}:${s.port}`), master: o.sentinel.name }
+          : { url: redactUrl(o.url) }),
+      ...(o.username === undefined ? {} : { username: o.username }),
+      prefix: o.prefix,
+      keyTag: this.keys.tag,
+      changeLogLength: o.changeLogLength,
+      durable: o.durable,
+      connection: this.closed ? "closed" : (this.client?.status ?? "not opened"),
+      feeds: this.feeds.size,
+    };
+  }
+
+  private async ready(): Promise<LatticeScripts> {
+    if (this.closed) throw new ClosedError("the redis backend");
+    if (this.scripts === undefined) await this.open();
+    if (this.scripts === undefined) throw new ClosedError("the redis backend");
+    return this.scripts;
+  }
+
+  private async connect(): Promise<void> {
+    const client = createRedisClient(this.options, "commands");
+    const scripts = new LatticeScripts(client, this.keys, this.options.changeLogLength);
+    let lastError: unknown;
+    let up = false;
+    client.on("error", (error: unknown) => {
+      lastError = redactSecrets(error);
+      // ioredis reports every failed reconnection attempt; one warning per outage is enough.
+      if (up) this.logger.warn({ err: error }, "redis connection error");
+      else this.logger.debug({ err: error }, "redis connection error");
+      up = false;
+    });
+    client.on("ready", () => {
+      if (!up && this.scripts !== undefined)
+        this.logger.info({ target: this.target() }, "redis connection restored");
+      up = true;
+    });
+    try {
+      await this.firstConnection(client, () => lastError);
+      await scripts.head(); // provisions the epoch and proves the ACL lets us run scripts on our keys
+    } catch (error) {
+      client.disconnect();
+      throw toLatticeError(error, `use ${this.keys.tag} at ${this.target()}`);
+    }
+    up = true;
+    if (this.closed) {
+      client.disconnect();
+      throw new ClosedError("the redis backend");
+    }
+    this.client = client;
+    this.scripts = scripts;
+    this.logger.info({ target: this.target(), keyTag: this.keys.tag }, "redis backend connected");
+  }
+
+  /** Waits for the first `ready`, letting ioredis retry until the deadline; refused credentials fail at once. */
+  private firstConnection(client: RedisClient, lastError: () => unknown): Promise<void> {
+    const timeoutMs = this.options.connectTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const onError = (error: unknown) => {
+        redactSecrets(error);
+        if (isPermissionError(error)) {
+          finish(
+            new PermissionDeniedError(`redis refused the credentials: ${errorText(error)}`, { cause: error }),
+          );
+        } else if (isCertificateError(error)) {
+          finish(
+            new ConfigurationError(`redis TLS: the server certificate was refused: ${errorText(error)}`, {
+              field: "redis.tls",
+              cause: error,
+            }),
+          );
+        }
+      };
+      const onReady = () => finish(undefined);
+      const timer = setTimeout(() => {
+        const last = lastError();
+        finish(
+          new BackendUnavailableError(
+            BACKEND_NAME,
+            `no connection to ${this.target()} within ${timeoutMs} ms${last === undefined ? "" : `: ${errorText(last)}`}`,
+            { cause: last },
+          ),
+        );
+      }, timeoutMs);
+      const finish = (error: Error | undefined) => {
+        clearTimeout(timer);
+        client.off("error", onError);
+        client.off("ready", onReady);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      client.on("error", onError);
+      client.once("ready", onReady);
+      client.connect().catch(() => {
+        // The retry strategy keeps trying; the deadline above decides.
+      });
+    });
+  }
+
+  /** Where we connect, without secrets. */
+  private target(): string {
+    const o = this.options;
+    if (o.cluster) return `cluster (${o.cluster.nodes.length} seed nodes)`;
+    if (o.sentinel) return `sentinel master ${o.sentinel.name}`;
+    return redactUrl(o.url);
+  }
+}
