@@ -1,0 +1,104 @@
+// Rule 10: while the store is unreachable reads keep answering and the state says stale; writes fail fast
+// with BackendUnavailableError and are not queued; after reconnection replicas catch up by themselves.
+import { equal, ok } from "node:assert/strict";
+import type { LatticeCache } from "@lattice-cache/core";
+import type { TestGroup } from "../conformance-test.js";
+import { eventually } from "../eventually.js";
+import { expectErrorCode } from "../expect-error.js";
+import { sampleClaims, sampleRefmap } from "../sample-values.js";
+import { wireClaimsKey } from "../wire-keys.js";
+
+/** How fast a write must fail while partitioned: "fail fast", but this machine is busy and shared. */
+const WRITE_FAILS_WITHIN_MS = 15_000;
+
+function states(caches: readonly LatticeCache[]): string {
+  return caches
+    .map((c) => `${c.hostId}: ${c.status().state} (${c.status().lastError ?? "no error"})`)
+    .join(", ");
+}
+
+/** The rule-10 group (stores whose backdoor can partition them). */
+export const rule10Availability: TestGroup = {
+  title: "rule 10: availability",
+  rule: 10,
+  define({ test, features }) {
+    if (!features.backdoor.disconnect) return;
+
+    test("partitioned: reads answer, state is stale, writes fail fast; healed: replicas catch up", async (session) => {
+      const [a, b] = await session.cacheGroup(2);
+      await a.claims.put(sampleClaims("MBEFOREPARTITION", "kept"));
+      await eventually(
+        "b has the write",
+        () => b.claims.get("MBEFOREPARTITION") !== undefined,
+        session.poll(),
+      );
+      let healed = false;
+      await session.backdoor.disconnect!();
+      try {
+        await eventually(
+          "both replicas report stale",
+          () => [a, b].every((c) => c.status().state === "stale"),
+          session.poll(() => states([a, b])),
+        );
+        const status = a.status();
+        ok(
+          status.staleSince !== undefined && !Number.isNaN(Date.parse(status.staleSince)),
+          "staleSince is an ISO time",
+        );
+        equal(a.claims.get("MBEFOREPARTITION")?.name, "kept", "reads keep answering from the replica");
+        equal(b.claims.list().length, 1, "lists keep answering from the replica");
+        await expectErrorCode(
+          "a put while partitioned",
+          () => a.claims.put(sampleClaims("MDURINGPARTITION", "lost")),
+          "BACKEND_UNAVAILABLE",
+          WRITE_FAILS_WITHIN_MS,
+        );
+        await expectErrorCode(
+          "a delete while partitioned",
+          () => b.claims.delete("MBEFOREPARTITION"),
+          "BACKEND_UNAVAILABLE",
+          WRITE_FAILS_WITHIN_MS,
+        );
+        await session.backdoor.reconnect!();
+        healed = true;
+      } finally {
+        if (!healed) await session.backdoor.reconnect!();
+      }
+      await eventually(
+        "both replicas are live again",
+        () => [a, b].every((c) => c.status().state === "live"),
+        session.poll(() => states([a, b])),
+      );
+      // Each host writes once more: a connection that buffered the refused writes would flush them first
+      // (FIFO), so they would be in the store by the time these are acknowledged.
+      await eventually(
+        "both hosts can write again",
+        async () => {
+          await a.claims.put(sampleClaims("MAFTERPARTITION", "from-a"));
+          await b.refmaps.put(sampleRefmap("registry.example/after-partition:1", "MAFTER"));
+          return true;
+        },
+        session.poll(),
+      );
+      // Catch-up by itself: no one restarts anything.
+      await eventually(
+        "each host catches up with the other's write",
+        () =>
+          a.refmaps.get("registry.example/after-partition:1")?.public_key === "MAFTER" &&
+          b.claims.get("MAFTERPARTITION")?.name === "from-a",
+        session.poll(() => states([a, b])),
+      );
+      if (features.capabilities.ordered) await session.settle([a, b]);
+      equal(
+        await session.backdoor.readRaw(wireClaimsKey("MDURINGPARTITION")),
+        undefined,
+        "a write refused during the partition must not be stored later (no silent queueing)",
+      );
+      equal(
+        a.claims.get("MBEFOREPARTITION")?.name,
+        "kept",
+        "a delete refused during the partition must not be applied later",
+      );
+    });
+  },
+};

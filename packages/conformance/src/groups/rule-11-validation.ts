@@ -1,0 +1,183 @@
+// Rule 11: every value from the wire is validated; bad ones are counted and skipped without harming the
+// replica. Bad input through the API is refused before anything is sent.
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import type { LatticeCache, OciReferenceMap } from "@lattice-cache/core";
+import type { TestGroup } from "../conformance-test.js";
+import { eventually } from "../eventually.js";
+import { expectErrorCode } from "../expect-error.js";
+import { sampleClaims, sampleLinkdef, sampleLinkdefRef } from "../sample-values.js";
+import type { StoreSession } from "../store-session.js";
+import { wireClaimsKey, wireLinkdefKey, wireRefmapKey } from "../wire-keys.js";
+
+const encoder = new TextEncoder();
+const json = (value: unknown) => encoder.encode(JSON.stringify(value));
+
+/** Entries under valid keys whose values must be rejected by every replica. */
+function garbageEntries(): Array<{ key: string; value: Uint8Array; why: string }> {
+  return [
+    {
+      key: wireLinkdefKey("MGARBAGE0", "wasmcloud:keyvalue"),
+      value: new Uint8Array([0xff, 0xfe, 0x00, 0x7b]),
+      why: "not UTF-8",
+    },
+    { key: wireClaimsKey("MGARBAGE1"), value: encoder.encode("{not json"), why: "not JSON" },
+    { key: wireClaimsKey("MGARBAGE2"), value: json({ sub: 5, caps: {} }), why: "wrong field types" },
+    { key: wireRefmapKey("registry.example/garbage:3"), value: json([1, 2, 3]), why: "not an object" },
+    {
+      key: wireLinkdefKey("MGARBAGE4", "wasmcloud:keyvalue"),
+      value: json({ ...sampleLinkdef("MSOMEONEELSE"), id: "X", link_name: "default", values: {} }),
+      why: "a link definition that belongs under another key",
+    },
+  ];
+}
+
+/** Keys the API must refuse with InvalidKeyError: NATS token separators, wildcards, whitespace, empty. */
+const BAD_KEYS = ["a.b", "a*b", "a>b", "a b", "tab\there", ""];
+
+async function headRevision(session: StoreSession, ordered: boolean): Promise<number | undefined> {
+  return ordered ? (await session.head()).revision : undefined;
+}
+
+/** The rule-11 group. */
+export const rule11Validation: TestGroup = {
+  title: "rule 11: validation at the edge",
+  rule: 11,
+  define({ test, features }) {
+    const { ordered } = features.capabilities;
+
+    test("garbage written under valid keys is counted and skipped; replicas keep serving and later writes apply", async (session) => {
+      const [a, b] = await session.cacheGroup(2);
+      await a.linkdefs.put(sampleLinkdef("MGOOD", { ok: "yes" }));
+      const raw = await session.rawBackend();
+      const garbage = garbageEntries();
+      for (const g of garbage) await raw.write({ key: g.key, value: g.value, origin: "conformance-garbage" });
+      // A key outside the three collections is not ours: ignored, not counted, harmless.
+      await raw.write({
+        key: "UNRELATED_KEY",
+        value: encoder.encode("\u0000"),
+        origin: "conformance-garbage",
+      });
+      await eventually(
+        `both live replicas counted the ${garbage.length} invalid entries`,
+        () => [a, b].every((c) => c.status().counters.invalidEntries >= garbage.length),
+        session.poll(() =>
+          [a, b].map((c) => `${c.hostId}: ${c.status().counters.invalidEntries}`).join(", "),
+        ),
+      );
+      const fresh = await session.cache();
+      ok(
+        fresh.status().counters.invalidEntries >= garbage.length,
+        `a replica syncing from scratch counts them too (counted ${fresh.status().counters.invalidEntries})`,
+      );
+      for (const cache of [a, b, fresh]) {
+        equal(cache.status().state, "live", `${cache.hostId} keeps running`);
+        equal(
+          cache.linkdefs.get(sampleLinkdefRef("MGOOD"))?.values.ok,
+          "yes",
+          `${cache.hostId} keeps serving valid entries`,
+        );
+        deepStrictEqual(
+          cache.status().counts,
+          { linkdefs: 1, claims: 0, refmaps: 0 },
+          `${cache.hostId} holds no garbage`,
+        );
+      }
+      await a.linkdefs.put(sampleLinkdef("MGARBAGE0", { fixed: "1" }));
+      await a.claims.put(sampleClaims("MGARBAGE2", "fixed"));
+      const fixed = (c: LatticeCache) =>
+        c.linkdefs.get(sampleLinkdefRef("MGARBAGE0"))?.values.fixed === "1" &&
+        c.claims.get("MGARBAGE2")?.name === "fixed";
+      await eventually(
+        "valid writes over the garbage apply everywhere",
+        () => [a, b, fresh].every(fixed),
+        session.poll(),
+      );
+    });
+
+    test("invalid input through the API throws InvalidEntryError and sends nothing", async (session) => {
+      const cache = await session.cache();
+      const before = await headRevision(session, ordered);
+      const attempts: Array<[string, () => Promise<unknown>]> = [
+        [
+          "a link definition without actor_id",
+          () => cache.linkdefs.put({ ...sampleLinkdef("MX"), actor_id: "" }),
+        ],
+        [
+          "claims with a non-numeric rev",
+          () => cache.claims.put({ ...sampleClaims("MINVALIDREV"), rev: "one" }),
+        ],
+        [
+          "claims with a numeric tags field",
+          () => cache.claims.put({ ...sampleClaims("MINVALIDTAGS"), tags: 7 as unknown as string }),
+        ],
+        [
+          "a refmap without public_key",
+          () => cache.refmaps.put({ oci_url: "registry.example/invalid:1" } as OciReferenceMap),
+        ],
+      ];
+      if (features.capabilities.compareAndSwap) {
+        attempts.push([
+          "an update producing an invalid value",
+          () => cache.claims.update("MINVALIDUPDATE", () => ({ sub: "MINVALIDUPDATE", rev: -1 })),
+        ]);
+      }
+      for (const [what, attempt] of attempts) await expectErrorCode(what, attempt, "INVALID_ENTRY");
+      await expectErrorCode(
+        "claims whose sub is not key-safe",
+        () => cache.claims.put(sampleClaims("M.DOTTED")),
+        ["INVALID_ENTRY", "INVALID_KEY"],
+      );
+      for (const key of [
+        wireClaimsKey("MINVALIDREV"),
+        wireClaimsKey("MINVALIDTAGS"),
+        wireClaimsKey("MINVALIDUPDATE"),
+        wireRefmapKey("registry.example/invalid:1"),
+      ]) {
+        equal(await session.backdoor.readRaw(key), undefined, `nothing may be stored under ${key}`);
+      }
+      equal(await headRevision(session, ordered), before, "refused input must not reach the backend");
+      equal(cache.status().state, "live");
+    });
+
+    test("keys with '.', '*', '>', whitespace or nothing are refused with InvalidKeyError", async (session) => {
+      const cache = await session.cache();
+      const before = await headRevision(session, ordered);
+      for (const bad of BAD_KEYS) {
+        const shown = JSON.stringify(bad);
+        await expectErrorCode(`claims.get(${shown})`, () => cache.claims.get(bad), "INVALID_KEY");
+        await expectErrorCode(`claims.delete(${shown})`, () => cache.claims.delete(bad), "INVALID_KEY");
+        await expectErrorCode(`claims.getEntry(${shown})`, () => cache.claims.getEntry(bad), "INVALID_KEY");
+      }
+      await expectErrorCode('refmaps.delete("")', () => cache.refmaps.delete(""), "INVALID_KEY");
+      equal(await headRevision(session, ordered), before, "refused keys must not reach the backend");
+    });
+
+    test("a value over maxValueBytes throws ValueTooLargeError and sends nothing", async (session) => {
+      const limit = 512;
+      const cache = await session.cache({ maxValueBytes: limit });
+      const before = await headRevision(session, ordered);
+      const error = await expectErrorCode(
+        "a link definition over the limit",
+        () => cache.linkdefs.put(sampleLinkdef("MTOOLARGE", { blob: "x".repeat(limit) })),
+        "VALUE_TOO_LARGE",
+      );
+      equal((error as { limit?: number }).limit, limit);
+      await expectErrorCode(
+        "claims over the limit",
+        () => cache.claims.put(sampleClaims("MTOOLARGE", "y".repeat(limit))),
+        "VALUE_TOO_LARGE",
+      );
+      if (features.capabilities.compareAndSwap) {
+        await expectErrorCode(
+          "an update over the limit",
+          () => cache.claims.update("MTOOLARGE", () => sampleClaims("MTOOLARGE", "y".repeat(limit))),
+          "VALUE_TOO_LARGE",
+        );
+      }
+      equal(await session.backdoor.readRaw(wireLinkdefKey("MTOOLARGE", "wasmcloud:keyvalue")), undefined);
+      equal(await session.backdoor.readRaw(wireClaimsKey("MTOOLARGE")), undefined);
+      equal(await headRevision(session, ordered), before, "an oversized value must not reach the backend");
+      await cache.linkdefs.put(sampleLinkdef("MJUSTFITS", { blob: "x".repeat(limit / 4) }));
+    });
+  },
+};

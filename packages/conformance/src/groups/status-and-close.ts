@@ -1,0 +1,73 @@
+// status() reports what the replica holds and how current it is; close() is idempotent and local.
+import { deepStrictEqual, equal, notEqual, ok } from "node:assert/strict";
+import type { TestGroup } from "../conformance-test.js";
+import { eventually, withinDeadline } from "../eventually.js";
+import { expectErrorCode } from "../expect-error.js";
+import { sampleClaims, sampleLinkdef, sampleLinkdefRef, sampleRefmap } from "../sample-values.js";
+
+/** The status() group. */
+export const cacheStatus: TestGroup = {
+  title: "status()",
+  define({ test, features }) {
+    const { ordered } = features.capabilities;
+
+    test("reports live state, the backend's revision, equal digests and per-collection counts", async (session) => {
+      const [a, b] = await session.cacheGroup(2);
+      const empty = a.status();
+      equal(empty.state, "live");
+      equal(empty.backend, session.backendOf(a).name);
+      deepStrictEqual(empty.capabilities, session.backendOf(a).capabilities);
+      equal(empty.hostId, a.hostId);
+      ok(/^[0-9a-f]+$/.test(empty.digest), `digest ${empty.digest} is hex`);
+      await a.linkdefs.put(sampleLinkdef("MSTATUS1"));
+      await a.linkdefs.put(sampleLinkdef("MSTATUS2"));
+      await b.claims.put(sampleClaims("MSTATUS"));
+      await b.refmaps.put(sampleRefmap("registry.example/status:1"));
+      await a.linkdefs.delete(sampleLinkdefRef("MSTATUS2"));
+      const expectedCounts = { linkdefs: 1, claims: 1, refmaps: 1 };
+      if (ordered) await session.settle([a, b]);
+      await eventually(
+        "both replicas count the live entries",
+        () => [a, b].every((c) => JSON.stringify(c.status().counts) === JSON.stringify(expectedCounts)),
+        session.poll(),
+      );
+      const [sa, sb] = [a.status(), b.status()];
+      equal(sa.digest, sb.digest, "replicas holding the same entries report the same digest");
+      notEqual(sa.digest, empty.digest, "the digest changes with the content");
+      if (ordered) {
+        const head = await session.head();
+        equal(sa.revision, head.revision, "status().revision is the backend's head after settling");
+        equal(sa.lag, 0);
+      }
+      equal(sa.state, "live");
+      equal(sa.staleSince, undefined);
+      ok(sa.counters.writes >= 3, "the write counter counts this host's writes");
+    });
+  },
+};
+
+/** The close() group. */
+export const cacheClose: TestGroup = {
+  title: "close()",
+  define({ test, options }) {
+    test("close() is idempotent, ends watchers, and later writes fail with ClosedError", async (session) => {
+      const cache = await session.cache();
+      const iterator = cache.watch();
+      const pending = iterator.next();
+      await cache.close();
+      await cache.close();
+      const ended = await withinDeadline(pending, options.waitTimeoutMs, "a pending watch() after close()");
+      equal(ended.done, true, "a watcher ends when its cache closes");
+      await expectErrorCode("a put after close()", () => cache.claims.put(sampleClaims("MCLOSED")), "CLOSED");
+    });
+
+    test("closing one host leaves the other hosts on the store working", async (session) => {
+      const [a, b] = await session.cacheGroup(2);
+      await a.close();
+      await b.claims.put(sampleClaims("MAFTERCLOSE", "still"));
+      equal(b.claims.get("MAFTERCLOSE")?.name, "still");
+      const c = await session.cache();
+      equal(c.claims.get("MAFTERCLOSE")?.name, "still", "a new host sees what the remaining host wrote");
+    });
+  },
+};

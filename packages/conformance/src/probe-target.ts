@@ -1,0 +1,31 @@
+// Finds out, once, what a target declares: its backend's capabilities and its backdoor's fault switches.
+import type { ConformanceTarget, TargetFeatures } from "./conformance-target.js";
+
+/**
+ * Creates one store, connects one backend (without opening it) and reads what they declare; releases both.
+ * Throws what `newStore`/`connect` throw.
+ */
+export async function probeTarget(target: ConformanceTarget): Promise<TargetFeatures> {
+  const store = await target.newStore();
+  try {
+    const backend = await store.connect();
+    const capabilities = { ...backend.capabilities };
+    // Never opened, so closing it must not fail the probe; the tests exercise close() properly.
+    try {
+      await backend.close();
+    } catch {
+      // ignored on purpose
+    }
+    const door = store.backdoor;
+    return {
+      capabilities,
+      backdoor: {
+        loseHistory: typeof door.loseHistory === "function",
+        disconnect: typeof door.disconnect === "function" && typeof door.reconnect === "function",
+        stallFeed: typeof door.stallFeed === "function",
+      },
+    };
+  } finally {
+    await store.dispose();
+  }
+}

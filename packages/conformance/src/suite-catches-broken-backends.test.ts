@@ -1,0 +1,74 @@
+// The suite itself under test: run against deliberately broken backends, the relevant tests must fail —
+// a conformance suite that passes everything proves nothing.
+import { describe, expect, it } from "vitest";
+import { type Breakage, brokenTarget } from "./broken-backends.test-helpers.js";
+import { type CapturedResult, CaptureTestApi } from "./capture-test-api.test-helpers.js";
+import { type ConformanceOptions, runConformanceSuite } from "./index.js";
+
+/** Short waits: every failure below is immediate or bounded by these. */
+const FAST: ConformanceOptions = { readyTimeoutMs: 500, waitTimeoutMs: 3000 };
+
+async function runAgainst(
+  breakage: Breakage,
+  pathIncludes: readonly string[],
+  options: ConformanceOptions = {},
+): Promise<CapturedResult[]> {
+  const api = new CaptureTestApi();
+  runConformanceSuite(api, brokenTarget(breakage), { ...FAST, ...options });
+  const results = await api.run((path) => pathIncludes.some((p) => path.includes(p)));
+  expect(results.length, `tests matching ${pathIncludes.join(" | ")}`).toBeGreaterThan(0);
+  return results;
+}
+
+function failureOf(results: readonly CapturedResult[], nameIncludes: string): string {
+  const result = results.find((r) => r.path.includes(nameIncludes));
+  expect(result, `a test named like "${nameIncludes}" ran`).toBeDefined();
+  expect(result?.error, `"${result?.path}" must fail`).toBeDefined();
+  return String((result?.error as Error | undefined)?.message);
+}
+
+describe("the suite fails loudly on broken backends", () => {
+  it("(a) a backend that ignores expectedRevision fails rules 4 and 5", async () => {
+    const results = await runAgainst("ignores-expected-revision", ["rule 4:", "rule 5:"]);
+    expect(failureOf(results, "a stale expectedRevision is refused")).toMatch(
+      /expected CONFLICT, but it succeeded/,
+    );
+    expect(failureOf(results, "creates a missing key, and only once")).toMatch(
+      /exactly one of two concurrent creates/,
+    );
+    expect(failureOf(results, "delete with expectedRevision")).toMatch(/expected CONFLICT/);
+    expect(failureOf(results, "lose no edit")).toMatch(/every update got its own revision|stored counter/);
+  });
+
+  it("(b) a backend that drops one live change fails rules 1 and 2, and rule 2 names a replayable seed", async () => {
+    const results = await runAgainst("drops-one-live-change", ["rule 1:", "rule 2:"], { seed: 1234 });
+    expect(failureOf(results, "same order")).toMatch(/must see all 20 writes/);
+    const message = failureOf(results, "converge");
+    expect(message).toMatch(/seed 1234, path "[\d:]+"/);
+    expect(message).toContain("LATTICE_CONFORMANCE_SEED=1234");
+    expect(message).toMatch(/What failed: .*(holds different entries|digest|serves)/);
+    // Replaying the reported seed and path reproduces the failure straight away.
+    const path = /path "([\d:]+)"/.exec(message)?.[1];
+    const replay = await runAgainst("drops-one-live-change", ["rule 2:"], { seed: 1234, path });
+    expect(failureOf(replay, "converge")).toContain(`path "${path}"`);
+  });
+
+  it("(c) a backend that echoes values but stores garbage fails the stored-format checks", async () => {
+    const results = await runAgainst("stores-garbage", ["wire format:"]);
+    expect(failureOf(results, "link definition is stored")).toMatch(/the stored link definition/);
+    expect(failureOf(results, "claims are stored")).toMatch(/Expected values to be strictly deep-equal/);
+    expect(failureOf(results, "reference maps are stored")).toMatch(
+      /Expected values to be strictly deep-equal/,
+    );
+  });
+
+  it("(d) a backend that never reports synced on an empty store fails rule 8 within readyTimeoutMs", async () => {
+    const results = await runAgainst("never-syncs-empty", [
+      "rule 8: initial-sync barrier > ready() resolves on an empty store",
+    ]);
+    expect(failureOf(results, "ready() resolves on an empty store")).toMatch(
+      /initial sync did not complete within 500 ms/,
+    );
+    expect(results[0]?.ms).toBeLessThan(10_000);
+  });
+});

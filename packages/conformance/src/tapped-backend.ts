@@ -1,0 +1,111 @@
+// A backend wrapper that interferes with the feed the way networks do — duplicates, replays, a late
+// caught-up signal — so the suite can show the replica stays correct on top of the backend under test.
+import type {
+  BackendEntry,
+  BackendHead,
+  FeedSink,
+  FeedSubscription,
+  LatticeBackend,
+  WriteRequest,
+  WriteResult,
+} from "@lattice-cache/core";
+
+/** How a `TappedBackend` disturbs its feeds. */
+export interface FeedTap {
+  /** Deliver every entry twice. */
+  readonly duplicate?: boolean;
+  /** After each entry, deliver the entry before it again (an older replay). */
+  readonly replayPrevious?: boolean;
+  /** Hold `synced` (and everything after it) until `release()`. */
+  readonly holdSynced?: boolean;
+}
+
+/** Delegates everything to `inner`, except that feeds pass through the tap. */
+export class TappedBackend implements LatticeBackend {
+  private readonly sinks = new Set<FeedSink>();
+  private held: Array<() => void> | undefined;
+
+  constructor(
+    readonly inner: LatticeBackend,
+    private readonly tap: FeedTap = {},
+  ) {
+    if (tap.holdSynced) this.held = [];
+  }
+
+  get specificationVersion(): LatticeBackend["specificationVersion"] {
+    return this.inner.specificationVersion;
+  }
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  get capabilities(): LatticeBackend["capabilities"] {
+    return this.inner.capabilities;
+  }
+
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+
+  write(request: WriteRequest): Promise<WriteResult> {
+    return this.inner.write(request);
+  }
+
+  head(): Promise<BackendHead> {
+    return this.inner.head();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  describe(): Readonly<Record<string, unknown>> {
+    return this.inner.describe?.() ?? {};
+  }
+
+  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+    let previous: BackendEntry | undefined;
+    let syncedSeen = false;
+    // Once `synced` is held, everything after it waits too, so the order the backend chose is kept.
+    const deliver = (fn: () => void) => {
+      if (this.held && syncedSeen) this.held.push(fn);
+      else fn();
+    };
+    const tapped: FeedSink = {
+      entry: (entry) =>
+        deliver(() => {
+          sink.entry(entry);
+          if (this.tap.duplicate) sink.entry(entry);
+          if (this.tap.replayPrevious && previous) sink.entry(previous);
+          previous = entry;
+        }),
+      synced: (head) => {
+        syncedSeen = true;
+        deliver(() => sink.synced(head));
+      },
+      gap: (reason) => deliver(() => sink.gap(reason)),
+      connection: (connected, detail) => sink.connection(connected, detail),
+    };
+    this.sinks.add(sink);
+    const subscription = this.inner.subscribe(afterRevision, tapped);
+    return {
+      close: async () => {
+        this.sinks.delete(sink);
+        await subscription.close();
+      },
+    };
+  }
+
+  /** Lets held `synced` signals (and what followed them) through, and stops holding. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const fn of held) fn();
+  }
+
+  /** Delivers `entry` to every open feed, as if the backend had sent it (again). */
+  inject(entry: BackendEntry): void {
+    for (const sink of this.sinks) sink.entry(entry);
+  }
+}
