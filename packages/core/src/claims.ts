@@ -87,13 +87,8 @@ export const claimsCodec: CollectionCodec<Claims, string> = {
       version: f.optionalString("version", ""),
       sub,
     };
-    if (sub) {
-      try {
-        assertKeySafe(sub, "claims sub");
-      } catch (error) {
-        f.issues.push(`field "sub": ${(error as InvalidKeyError).reason}`);
-      }
-    }
+    // A sub that cannot be a key is a key error (as for get and delete), not a schema error.
+    if (sub) assertKeySafe(sub, "claims sub");
     if (f.issues.length) throw new InvalidEntryError(f.issues, key);
     if (key !== undefined && key !== claimsKey(sub)) {
       throw new InvalidEntryError([`field "sub" (${sub}) does not match the key`], key);

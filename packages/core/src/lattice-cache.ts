@@ -32,6 +32,8 @@ export interface LatticeCacheOptions {
   readonly timing?: Partial<ReplicaTiming>;
   /** Bounds of `update`'s retry loop. Defaults: `DEFAULT_UPDATE_RETRY` (100 attempts, 1–100 ms backoff). */
   readonly updateRetry?: Partial<UpdateRetryPolicy>;
+  /** A change listener attached before the feed starts, so it also sees the initial snapshot's events. */
+  readonly onChange?: ChangeListener;
 }
 
 /**
@@ -93,6 +95,7 @@ export class LatticeCache {
       );
     }
     const cache = new LatticeCache(options);
+    if (options.onChange) cache.onChange(options.onChange);
     await backend.open();
     cache.replica.start();
     return cache;

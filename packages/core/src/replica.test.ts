@@ -301,4 +301,31 @@ describe("the replica over the memory backend", () => {
     expect(new Set(caches.map((x) => x.status().digest)).size).toBe(1);
     await Promise.all(caches.map((x) => x.close()));
   });
+
+  it("rule 7 holds even right after the backend lost its history (revisions restarted lower)", async () => {
+    const store = new MemoryStore();
+    const { cache } = await openCache(store);
+    for (let i = 0; i < 5; i++) await cache.claims.put({ sub: `Mold${i}`, name: "old" });
+    store.loseHistory();
+    await cache.claims.put({ sub: "Mold0", name: "new" }); // gets revision 1, below the replica's 5
+    expect(cache.claims.get("Mold0")?.name).toBe("new");
+    await cache.close();
+  });
+
+  it("an onChange listener given to open() sees the initial snapshot's events", async () => {
+    const store = new MemoryStore();
+    await new MemoryBackend(store).write({
+      key: "CLAIMS_Mseed",
+      value: new TextEncoder().encode('{"sub":"Mseed"}'),
+      origin: "o",
+    });
+    const seen: string[] = [];
+    const cache = await LatticeCache.open({
+      backend: new MemoryBackend(store),
+      onChange: (e) => seen.push(e.key),
+    });
+    await cache.ready();
+    expect(seen).toEqual(["CLAIMS_Mseed"]);
+    await cache.close();
+  });
 });

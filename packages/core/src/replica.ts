@@ -180,7 +180,15 @@ export class Replica {
         this.applyLive(entry, decoded);
         return;
       }
-      if (this.highWater >= entry.revision) return;
+      if (this.highWater >= entry.revision) {
+        // Normally the feed already brought this revision (or a newer one) for the key. If it did not,
+        // the backend's history was lost and revisions restarted: apply it now and let the head check resync.
+        if ((this.storeRef.revisionOf(entry.key) ?? 0) < entry.revision) {
+          this.applyOutcome(entry, this.storeRef.apply(entry, decoded));
+          void this.checkHead();
+        }
+        return;
+      }
     }
     const reached = await this.waitForRevision(entry.revision, this.timing.readYourWritesTimeoutMs);
     if (reached || this.closed) return;
