@@ -7,7 +7,7 @@ import {
   parseJsonBytes,
   typeOf,
 } from "./collection-codec.js";
-import { InvalidEntryError, type InvalidKeyError } from "./errors.js";
+import { InvalidEntryError } from "./errors.js";
 import { assertKeySafe, claimsKey } from "./keys.js";
 
 /** JWT claims of an actor or provider, in the wire shape real hosts write (comma-joined lists, string rev). */

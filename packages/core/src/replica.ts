@@ -181,12 +181,17 @@ export class Replica {
         return;
       }
       if (this.highWater >= entry.revision) {
-        // Normally the feed already brought this revision (or a newer one) for the key. If it did not,
-        // the backend's history was lost and revisions restarted: apply it now and let the head check resync.
-        if ((this.storeRef.revisionOf(entry.key) ?? 0) < entry.revision) {
+        const current = this.storeRef.revisionOf(entry.key) ?? 0;
+        // The common case: the feed brought this very revision before the acknowledgement arrived.
+        if (current === entry.revision) return;
+        if (current < entry.revision) {
           this.applyOutcome(entry, this.storeRef.apply(entry, decoded));
-          void this.checkHead();
+          return;
         }
+        // A newer write superseded ours — or the backend lost its history and revisions restarted below
+        // ours. Only the backend can tell: a changed epoch starts a resync, which we then wait for.
+        await this.checkHead();
+        if (this.staging) await this.waitForRevision(entry.revision, this.timing.readYourWritesTimeoutMs);
         return;
       }
     }
