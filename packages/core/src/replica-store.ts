@@ -105,7 +105,6 @@ export class ReplicaStore {
     if (entry.revision > this.maxRevision) this.maxRevision = entry.revision;
     this.invalidRevisions.delete(entry.key);
     this.tombstones.delete(entry.key);
-    if (previous) this.remove(entry.key, previous);
     const stored: StoredEntry = {
       collection,
       value,
@@ -113,7 +112,8 @@ export class ReplicaStore {
       origin: intern(entry.origin),
       hash: undefined,
     };
-    this.insert(entry.key, stored);
+    if (previous) this.replace(entry.key, previous, stored);
+    else this.insert(entry.key, stored);
     return { kind: "changed", event: this.event(collection, entry, "put", value, previous?.value) };
   }
 
@@ -223,23 +223,45 @@ export class ReplicaStore {
     this.reindex(key, stored, "delete");
   }
 
+  /** Swaps a live entry for a newer one; index entries move only when their index value changed. */
+  private replace(key: string, previous: StoredEntry, stored: StoredEntry): void {
+    this.live.set(key, stored);
+    this.unhashed += 1;
+    if (previous.hash) this.digestSet.toggle(previous.hash);
+    for (const index of this.indexes[stored.collection]) {
+      const before = index.indexValueOf(previous.value);
+      const after = index.indexValueOf(stored.value);
+      if (before === after) continue;
+      if (before !== undefined) this.unindex(index, before, key);
+      if (after !== undefined) this.index(index, after, key);
+    }
+  }
+
+  private index(index: SecondaryIndex, indexValue: string, key: string): void {
+    let keys = index.keysByValue.get(indexValue);
+    if (!keys) {
+      keys = new Set();
+      index.keysByValue.set(indexValue, keys);
+    }
+    keys.add(key);
+  }
+
+  private unindex(index: SecondaryIndex, indexValue: string, key: string): void {
+    const keys = index.keysByValue.get(indexValue);
+    if (!keys) return;
+    keys.delete(key);
+    if (keys.size === 0) index.keysByValue.delete(indexValue);
+  }
+
   private reindex(key: string, stored: StoredEntry, op: "add" | "delete"): void {
     for (const index of this.indexes[stored.collection]) {
       const indexValue = index.indexValueOf(stored.value);
       if (indexValue === undefined) continue;
-      let keys = index.keysByValue.get(indexValue);
-      if (op === "add") {
-        if (!keys) {
-          keys = new Set();
-          index.keysByValue.set(indexValue, keys);
-        }
-        keys.add(key);
-      } else if (keys) {
-        keys.delete(key);
-        if (keys.size === 0) index.keysByValue.delete(indexValue);
-      }
+      if (op === "add") this.index(index, indexValue, key);
+      else this.unindex(index, indexValue, key);
     }
   }
+
 
   private event(
     collection: CollectionName,

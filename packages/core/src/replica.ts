@@ -75,6 +75,8 @@ export class Replica {
   private checking = false;
   private closed = false;
   private readonly loggedInvalid = new Set<string>();
+  /** This host's writes in flight: when the feed echoes one before its acknowledgement, reuse its decoded value. */
+  private readonly ownInFlight = new Map<string, { readonly bytes: Uint8Array; readonly decoded: unknown }>();
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
   private rejectReady!: (error: unknown) => void;
@@ -203,6 +205,16 @@ export class Replica {
     );
     this.applyOutcome(entry, this.storeRef.apply(entry, decoded));
     void this.checkHead();
+  }
+
+  /** Registers an own write about to be sent (see `ownInFlight`); returns the function that forgets it. */
+  expectOwnWrite(key: string, bytes: Uint8Array | null, decoded: unknown): () => void {
+    if (bytes === null || decoded === undefined) return noop;
+    const pending = { bytes, decoded };
+    this.ownInFlight.set(key, pending);
+    return () => {
+      if (this.ownInFlight.get(key) === pending) this.ownInFlight.delete(key);
+    };
   }
 
   /** Resolves `true` when the replica has applied `revision` (outside a resync), `false` after `timeoutMs`. */
@@ -347,7 +359,7 @@ export class Replica {
         if (!current()) return;
         this.feedActivityAt = Date.now();
         if (this.staging) this.stage(this.staging, entry);
-        else this.applyLive(entry);
+        else this.applyLive(entry, this.ownDecoded(entry));
       },
       synced: (head) => {
         if (current()) this.onSynced(head);
@@ -359,6 +371,12 @@ export class Replica {
         if (current()) this.onConnection(connected, detail);
       },
     };
+  }
+
+  private ownDecoded(entry: BackendEntry): unknown {
+    if (this.ownInFlight.size === 0 || entry.value === null) return undefined;
+    const own = this.ownInFlight.get(entry.key);
+    return own !== undefined && sameBytes(own.bytes, entry.value) ? own.decoded : undefined;
   }
 
   private stage(staging: ReplicaStore, entry: BackendEntry): void {
@@ -454,6 +472,14 @@ export class Replica {
     const done = this.waiters.splice(0, n);
     for (const w of done) w.resolve(true);
   }
+}
+
+function noop(): void {}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -74,11 +74,14 @@ export class WriteCoordinator {
     try {
       this.check(key, value, expectedRevision);
       let revision: number;
+      const forget = this.replica.expectOwnWrite(key, value, decoded);
       try {
         ({ revision } = await this.backend.write({ key, value, expectedRevision, origin: this.hostId }));
       } catch (error) {
         if (LatticeCacheError.isInstance(error)) throw error;
         throw new BackendUnavailableError(this.backend.name, errorMessage(error), { cause: error });
+      } finally {
+        forget();
       }
       await this.replica.applyOwnWrite({ key, value, revision, origin: this.hostId }, decoded);
       this.counters.writes += 1;
