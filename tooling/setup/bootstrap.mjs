@@ -102,7 +102,7 @@ if (major < 20) fail(`Node.js >= 20 is required (found ${process.versions.node})
 
 const pnpm = ensurePnpm();
 // The status page's browser test needs Chromium; `lattice up` needs only nats-server.
-ensureServers(script === "up" ? ["nats-server"] : ["nats-server", "redis-server", "chromium"]);
+ensureServers(script === "lattice:up" ? ["nats-server"] : ["nats-server", "redis-server", "chromium"]);
 ensureDependencies(pnpm);
 step("building (turbo, cached)");
 if (run(pnpm, ["exec", "turbo", "run", "build", "--output-logs=errors-only"]) !== 0) fail("build failed");

@@ -1,0 +1,54 @@
+// What every command gets: output streams, the environment, the backend registry, and the config loader.
+import type { Command } from "commander";
+import type { BackendRegistry } from "../composition/backend-registry.js";
+import type { GlobalFlags } from "../config/config-flags.js";
+import type { HostConfig } from "../config/host-config.js";
+import { loadConfig } from "../config/load-config.js";
+
+/** Where a command writes, and what it reads from its surroundings (replaceable in tests). */
+export interface CliIo {
+  /** Command output (results, tables, JSON). */
+  readonly stdout: (text: string) => void;
+  /** Messages for the user (errors, progress). Logs go to stderr through pino, not through this. */
+  readonly stderr: (text: string) => void;
+  /** The environment. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The shared context of one `lattice` invocation. */
+export class CliContext {
+  constructor(
+    readonly io: CliIo,
+    readonly registry: BackendRegistry,
+  ) {}
+
+  /** The global flags as given (commander merges them from any position on the command line). */
+  flags(command: Command): GlobalFlags {
+    return command.optsWithGlobals<GlobalFlags>();
+  }
+
+  /** True when `--json` was given. */
+  json(command: Command): boolean {
+    return this.flags(command).json === true;
+  }
+
+  /** The effective configuration: file < env < flags, validated. */
+  config(command: Command): HostConfig {
+    return loadConfig({ flags: this.flags(command), env: this.io.env, backends: this.registry.names });
+  }
+
+  /** Writes a line (or lines) to stdout. */
+  print(text: string): void {
+    this.io.stdout(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** Writes a value as pretty JSON to stdout. */
+  printJson(value: unknown): void {
+    this.print(JSON.stringify(value, null, 2));
+  }
+
+  /** Writes a message to stderr. */
+  note(text: string): void {
+    this.io.stderr(text.endsWith("\n") ? text : `${text}\n`);
+  }
+}

@@ -1,0 +1,30 @@
+// Errors the CLI itself raises; each maps to one exit code (see exit-codes.ts).
+
+/** The entry a command asked for does not exist (exit code 3). */
+export class EntryNotFoundError extends Error {
+  constructor(
+    /** The collection searched. */
+    readonly collection: string,
+    /** How the entry was named on the command line. */
+    readonly what: string,
+  ) {
+    super(`no ${collection} entry ${what}`);
+    this.name = "EntryNotFoundError";
+  }
+}
+
+/** The command line or an input file is wrong in a way commander cannot see (exit code 2). */
+export class UsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/** An operational failure with a message already phrased for the user (exit code 1). */
+export class OperationalError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "OperationalError";
+  }
+}

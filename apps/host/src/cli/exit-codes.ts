@@ -1,0 +1,32 @@
+// What `lattice` exit codes mean, and which error maps to which.
+import { LatticeCacheError } from "@lattice-cache/core";
+import { CommanderError } from "commander";
+import { EntryNotFoundError, UsageError } from "./cli-errors.js";
+
+/** Exit codes of the `lattice` command. */
+export const EXIT_CODES = {
+  /** Done. */
+  success: 0,
+  /** An operational error: unreachable backend, timeout, conflict, a failed doctor check. */
+  failure: 1,
+  /** Bad usage: unknown command or option, missing argument, invalid configuration or input. */
+  usage: 2,
+  /** The requested entry does not exist. */
+  notFound: 3,
+} as const;
+
+/** One of {@link EXIT_CODES}. */
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+const USAGE_CODES = new Set(["CONFIGURATION", "INVALID_KEY", "INVALID_ENTRY"]);
+const HELP_CODES = new Set(["commander.helpDisplayed", "commander.help", "commander.version"]);
+
+/** The exit code for an error that ended a command. */
+export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof CommanderError)
+    return HELP_CODES.has(error.code) ? EXIT_CODES.success : EXIT_CODES.usage;
+  if (error instanceof EntryNotFoundError) return EXIT_CODES.notFound;
+  if (error instanceof UsageError) return EXIT_CODES.usage;
+  if (LatticeCacheError.isInstance(error) && USAGE_CODES.has(error.code)) return EXIT_CODES.usage;
+  return EXIT_CODES.failure;
+}

@@ -1,0 +1,62 @@
+// The life of a one-shot command: open the cache (bounded), wait for the initial sync (bounded), act, close.
+import { type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import type { Command } from "commander";
+import { createHostContainer, openLatticeCache } from "../composition/host-container.js";
+import { closeCacheWithin } from "../composition/open-cache.js";
+import type { HostConfig } from "../config/host-config.js";
+import { withHostId } from "../runtime/host-identity.js";
+import type { CliContext } from "./cli-context.js";
+import { OperationalError } from "./cli-errors.js";
+
+/** How long closing may take before the command exits anyway (a dead server must not hold it up). */
+const CLOSE_DEADLINE_MS = 3000;
+
+/**
+ * Runs `act` against a ready cache built from the command's configuration. Connection and sync failures
+ * become an `OperationalError` whose message names what failed and where (exit code 1).
+ */
+export async function withReadyCache<T>(
+  ctx: CliContext,
+  command: Command,
+  act: (cache: LatticeCache, config: HostConfig) => Promise<T> | T,
+): Promise<T> {
+  const config = withHostId(ctx.config(command), "cli");
+  const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });
+  const target = ctx.registry.targetOf(config);
+  let cache: LatticeCache;
+  try {
+    cache = await openLatticeCache(container);
+  } catch (error) {
+    throw describeOpenFailure(error, target);
+  }
+  try {
+    try {
+      await cache.ready(config.readyTimeoutMs);
+    } catch (error) {
+      throw new OperationalError(
+        `the initial sync with ${target} did not complete within ${config.readyTimeoutMs} ms ` +
+          `(${errorText(error)}); raise --ready-timeout or check the backend with \`lattice doctor\``,
+        { cause: error },
+      );
+    }
+    return await act(cache, config);
+  } finally {
+    await closeCacheWithin(cache, CLOSE_DEADLINE_MS);
+  }
+}
+
+/** Phrases an open failure for the user: what could not be done, where, and why. */
+export function describeOpenFailure(error: unknown, target: string): Error {
+  if (LatticeCacheError.hasCode(error, "BACKEND_UNAVAILABLE")) {
+    return new OperationalError(`cannot reach ${target}: ${errorText(error)}`, { cause: error });
+  }
+  if (LatticeCacheError.hasCode(error, "PERMISSION_DENIED")) {
+    return new OperationalError(`${target} refused access: ${errorText(error)}`, { cause: error });
+  }
+  if (LatticeCacheError.isInstance(error)) return error;
+  return new OperationalError(`cannot open ${target}: ${errorText(error)}`, { cause: error });
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,82 @@
+// The `lattice` command line: global flags, the commands, and the mapping of outcomes to exit codes.
+import { Command, CommanderError, Option } from "commander";
+import type { BackendRegistry } from "../composition/backend-registry.js";
+import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
+import { LOG_LEVELS } from "../config/host-config.js";
+import { registerClaimsCommand } from "../commands/claims-command.js";
+import { registerConfigCommand } from "../commands/config-command.js";
+import { registerDoctorCommand } from "../commands/doctor-command.js";
+import { registerHostCommand } from "../commands/host-command.js";
+import { registerLinkdefsCommand } from "../commands/linkdefs-command.js";
+import { registerRefmapsCommand } from "../commands/refmaps-command.js";
+import { registerStatusCommand } from "../commands/status-command.js";
+import { registerUpCommand } from "../commands/up-command.js";
+import { registerWatchCommand } from "../commands/watch-command.js";
+import { CliContext, type CliIo } from "./cli-context.js";
+import { EXIT_CODES, type ExitCode, exitCodeOf } from "./exit-codes.js";
+
+/** The version `lattice --version` prints. */
+export const LATTICE_VERSION = "0.1.0";
+
+/** Options of {@link runCli}. */
+export interface RunCliOptions {
+  /** Output and environment. Default: the process's. */
+  readonly io?: Partial<CliIo>;
+  /** Backends to offer. Default: every backend this build ships. */
+  readonly registry?: BackendRegistry;
+}
+
+/** Builds the commander program (exposed for help-text tests). */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command("lattice")
+    .description("The lattice cache: a durable, partition-tolerant metadata cache for wasmCloud-style hosts")
+    .version(LATTICE_VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
+    .exitOverride()
+    .addOption(new Option("--backend <name>", "storage backend").choices(ctx.registry.names))
+    .option("--nats-url <urls>", "NATS server URL(s), comma-separated (default nats://127.0.0.1:4222)")
+    .option("--redis-url <url>", "Redis URL (default redis://127.0.0.1:6379)")
+    .option("--prefix <prefix>", 'lattice prefix (default "default")')
+    .option("--js-domain <domain>", "JetStream domain")
+    .option("--config <file>", "YAML or JSON config file")
+    .option("--json", "machine-readable output")
+    .option("--host-id <id>", "this host's id (origin of its writes)")
+    .addOption(new Option("--log-level <level>", "log level (logs are JSON on stderr)").choices(LOG_LEVELS))
+    .option("--http-port <port>", "HTTP port of host/up (default 7411, 0 = any free port)")
+    .option("--ready-timeout <ms>", "how long one-shot commands wait for the initial sync (default 15000)");
+  registerUpCommand(program, ctx);
+  registerHostCommand(program, ctx);
+  registerLinkdefsCommand(program, ctx);
+  registerClaimsCommand(program, ctx);
+  registerRefmapsCommand(program, ctx);
+  registerWatchCommand(program, ctx);
+  registerStatusCommand(program, ctx);
+  registerDoctorCommand(program, ctx);
+  registerConfigCommand(program, ctx);
+  return program;
+}
+
+/**
+ * Runs `lattice` with `argv` (without the node and script paths) and resolves with the exit code.
+ * Errors are reported on stderr as `lattice: <message>`; commander reports its own usage errors.
+ */
+export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<ExitCode> {
+  const io: CliIo = {
+    stdout: options.io?.stdout ?? ((text) => process.stdout.write(text)),
+    stderr: options.io?.stderr ?? ((text) => process.stderr.write(text)),
+    env: options.io?.env ?? process.env,
+  };
+  const ctx = new CliContext(io, options.registry ?? createDefaultBackendRegistry());
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return EXIT_CODES.success;
+  } catch (error) {
+    const code = exitCodeOf(error);
+    // Commander has already printed its own message (usage errors, help, version).
+    if (!(error instanceof CommanderError))
+      io.stderr(`lattice: ${error instanceof Error ? error.message : String(error)}\n`);
+    return code;
+  }
+}

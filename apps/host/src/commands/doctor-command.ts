@@ -1,0 +1,57 @@
+// `lattice doctor`: checks the configured backend end to end and prints concrete fixes; exit 1 on a failure.
+import type { Command } from "commander";
+import type { CliContext } from "../cli/cli-context.js";
+import { OperationalError } from "../cli/cli-errors.js";
+import { createHostContainer } from "../composition/host-container.js";
+import { maskUrlCredentials } from "../config/mask-secrets.js";
+import type { DoctorCheck } from "../doctor/doctor-check.js";
+import { genericChecks } from "../doctor/generic-checks.js";
+import { withHostId } from "../runtime/host-identity.js";
+
+const MARKS = { pass: "✔", warn: "!", fail: "✖" } as const;
+
+/** Adds `doctor` to `program`. */
+export function registerDoctorCommand(program: Command, ctx: CliContext): void {
+  program
+    .command("doctor")
+    .description(
+      "check connectivity, server features and storage settings; print fixes (exit 1 on a failure)",
+    )
+    .action(async (_opts: unknown, command: Command) => {
+      const config = withHostId(ctx.config(command), "cli");
+      const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "error" });
+      const registration = ctx.registry.get(config.backend);
+      const checks: DoctorCheck[] = [
+        {
+          name: "configuration",
+          outcome: "pass",
+          detail:
+            `backend ${config.backend} (${maskUrlCredentials(ctx.registry.targetOf(config))}), prefix ${config.prefix}` +
+            (config.configFile ? `, file ${config.configFile}` : ""),
+        },
+      ];
+      if (registration.diagnose) checks.push(...(await registration.diagnose(config, container)));
+      const blocked = checks.some((c) => c.outcome === "fail");
+      if (!blocked) checks.push(...(await genericChecks(container, ctx.registry.targetOf(config))));
+      if (ctx.json(command)) ctx.printJson(checks);
+      else ctx.print(formatChecks(checks));
+      const failed = checks.filter((c) => c.outcome === "fail").length;
+      if (failed > 0) throw new OperationalError(`doctor: ${failed} check${failed === 1 ? "" : "s"} failed`);
+    });
+}
+
+function formatChecks(checks: readonly DoctorCheck[]): string {
+  const lines: string[] = [];
+  for (const c of checks) {
+    lines.push(`${MARKS[c.outcome]} ${c.name}: ${c.detail}`);
+    if (c.fix && c.outcome !== "pass") lines.push(`    fix: ${c.fix}`);
+  }
+  const warnings = checks.filter((c) => c.outcome === "warn").length;
+  const failures = checks.filter((c) => c.outcome === "fail").length;
+  const warned = `${warnings} warning${warnings === 1 ? "" : "s"}`;
+  lines.push(
+    "",
+    failures ? `${failures} failed, ${warned}` : `all checks passed${warnings ? `, ${warned}` : ""}`,
+  );
+  return lines.join("\n");
+}

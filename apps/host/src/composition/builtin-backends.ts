@@ -1,0 +1,15 @@
+// The one place backends join the host: one registerBackend call each. A new adapter adds a line here.
+import { BackendRegistry } from "./backend-registry.js";
+import { jetstreamBackendRegistration } from "./jetstream-backend-registration.js";
+import { legacyBackendRegistration } from "./legacy-backend-registration.js";
+import { memoryBackendRegistration } from "./memory-backend-registration.js";
+import { redisBackendRegistration } from "./redis-backend-registration.js";
+
+/** A registry holding every backend this build of the host ships; the first is the default. */
+export function createDefaultBackendRegistry(): BackendRegistry {
+  return new BackendRegistry()
+    .registerBackend(jetstreamBackendRegistration)
+    .registerBackend(redisBackendRegistration)
+    .registerBackend(legacyBackendRegistration)
+    .registerBackend(memoryBackendRegistration);
+}

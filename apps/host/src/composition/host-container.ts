@@ -1,0 +1,73 @@
+// Composition root: config → tsyringe container with Config, Logger, Metrics, the backend registry and
+// the Backend; the LatticeCache joins it once opened (opening is asynchronous, tsyringe factories are not).
+import type { LatticeCache } from "@lattice-cache/core";
+import { container as rootContainer, type DependencyContainer, instanceCachingFactory } from "tsyringe";
+import type { HostConfig, LogLevel } from "../config/host-config.js";
+import { createHostLogger, type HostLogger } from "../observability/host-logger.js";
+import { StatusServer } from "../http/status-server.js";
+import { HostMetrics } from "../observability/host-metrics.js";
+import { HostRuntime } from "../runtime/host-runtime.js";
+import type { BackendRegistry } from "./backend-registry.js";
+import { createDefaultBackendRegistry } from "./builtin-backends.js";
+import { openCacheWithDeadline } from "./open-cache.js";
+import {
+  BACKEND,
+  BACKEND_FACTORY,
+  BACKEND_REGISTRY,
+  CONFIG,
+  LATTICE_CACHE,
+  LOGGER,
+  METRICS,
+  resolveToken,
+} from "./tokens.js";
+
+/** Options of {@link createHostContainer}. */
+export interface HostContainerOptions {
+  /** The backend registry. Default: every backend this build ships. */
+  readonly registry?: BackendRegistry;
+  /** The logger. Default: pino on stderr at `config.logLevel`, else `defaultLogLevel`. */
+  readonly logger?: HostLogger;
+  /** Level used when the config sets none. Default `info`. */
+  readonly defaultLogLevel?: LogLevel;
+  /** Parent container. Default: tsyringe's root container (each host gets its own child). */
+  readonly parent?: DependencyContainer;
+}
+
+/**
+ * A child container holding everything one host needs — Config, Logger, Metrics, the backend registry, the
+ * Backend, the StatusServer and the HostRuntime — except the cache (see {@link openLatticeCache}).
+ */
+export function createHostContainer(
+  config: HostConfig,
+  options: HostContainerOptions = {},
+): DependencyContainer {
+  const c = (options.parent ?? rootContainer).createChildContainer();
+  const registry = options.registry ?? createDefaultBackendRegistry();
+  c.register(CONFIG, { useValue: config });
+  c.register(BACKEND_REGISTRY, { useValue: registry });
+  c.register(LOGGER, {
+    useValue: options.logger ?? createHostLogger(config.logLevel ?? options.defaultLogLevel ?? "info"),
+  });
+  c.registerSingleton(METRICS, HostMetrics);
+  c.registerSingleton(StatusServer);
+  c.registerSingleton(HostRuntime);
+  c.register(BACKEND_FACTORY, {
+    useFactory: instanceCachingFactory((dc) => () => registry.create(config, dc)),
+  });
+  c.register(BACKEND, {
+    useFactory: instanceCachingFactory((dc) => resolveToken(dc, BACKEND_FACTORY)()),
+  });
+  return c;
+}
+
+/**
+ * Opens the container's backend as a `LatticeCache`, registers it under `LATTICE_CACHE` and points the
+ * metrics at it. Does not wait for the initial sync: call `cache.ready()`.
+ */
+export async function openLatticeCache(c: DependencyContainer): Promise<LatticeCache> {
+  const config = resolveToken(c, CONFIG);
+  const cache = await openCacheWithDeadline(resolveToken(c, BACKEND), config, resolveToken(c, LOGGER));
+  c.register(LATTICE_CACHE, { useValue: cache });
+  resolveToken(c, METRICS).observe(cache);
+  return cache;
+}

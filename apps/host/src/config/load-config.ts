@@ -1,0 +1,39 @@
+// The one way a `lattice` command gets its configuration: file < environment < flags, then validation.
+import { resolve } from "node:path";
+import { CONFIG_FILE_VARIABLE, envLayer } from "./config-env.js";
+import { readConfigFile } from "./config-file.js";
+import { type GlobalFlags, flagsLayer } from "./config-flags.js";
+import { type ConfigLayer, mergeLayers } from "./config-layer.js";
+import type { HostConfig } from "./host-config.js";
+import { validateConfig } from "./validate-config.js";
+
+/** Inputs of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Parsed global flags. Default: none. */
+  readonly flags?: GlobalFlags;
+  /** The environment. Default: `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Backend names that may be selected (the backend registry's names). */
+  readonly backends: readonly string[];
+}
+
+/**
+ * Reads the config file (`--config`, else `$LATTICE_CONFIG`, else none), the environment and the flags,
+ * merges them in that order of precedence and validates the result. Throws `ConfigurationError`.
+ */
+export function loadConfig(options: LoadConfigOptions): HostConfig {
+  const flags = options.flags ?? {};
+  const env = options.env ?? process.env;
+  const filePath = flags.config ?? nonEmpty(env[CONFIG_FILE_VARIABLE]);
+  const layers: ConfigLayer[] = [];
+  if (filePath !== undefined) layers.push(readConfigFile(filePath));
+  layers.push(envLayer(env), flagsLayer(flags));
+  return validateConfig(mergeLayers(layers), {
+    backends: options.backends,
+    configFile: filePath === undefined ? undefined : resolve(filePath),
+  });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}

@@ -1,0 +1,243 @@
+// The status page at `/`: one self-contained HTML document (inline CSS and JS, no external assets) that
+// loads /status and /entries, then follows /events (Server-Sent Events), polling /status if that fails.
+
+/** The HTML of the status page. Every dynamic value is filled in by the page's script, never by templating. */
+export function renderStatusPage(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>lattice host</title>
+<style>
+  :root { --bg:#f6f7f9; --card:#fff; --ink:#1d2430; --muted:#6b7685; --line:#e2e6eb; --live:#1f9d55; --warn:#c98a00; --bad:#d64545; --info:#3867d6; }
+  * { box-sizing: border-box; }
+  body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background:var(--bg); color:var(--ink); }
+  header { background:#1d2430; color:#fff; padding:14px 24px; display:flex; align-items:center; gap:16px; flex-wrap:wrap; }
+  header h1 { font-size:18px; margin:0; font-weight:600; }
+  header .host { color:#aab4c3; font-family:ui-monospace, SFMono-Regular, Menlo, monospace; }
+  .badge { display:inline-block; padding:2px 10px; border-radius:999px; font-weight:600; font-size:13px; background:var(--muted); color:#fff; }
+  .badge.live { background:var(--live); } .badge.stale { background:var(--bad); }
+  .badge.syncing, .badge.resyncing { background:var(--warn); } .badge.connecting { background:var(--info); }
+  .feed { margin-left:auto; font-size:12px; color:#aab4c3; }
+  main { padding:20px 24px; max-width:1200px; margin:0 auto; }
+  .summary { display:grid; grid-template-columns:repeat(auto-fit, minmax(170px, 1fr)); gap:12px; margin-bottom:18px; }
+  .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
+  .card .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
+  .card .value { font-size:20px; font-weight:600; overflow-wrap:anywhere; }
+  .card .value.small { font-size:13px; font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-weight:500; }
+  .counts .value { font-size:28px; }
+  section { background:var(--card); border:1px solid var(--line); border-radius:8px; margin-bottom:18px; overflow:auto; }
+  section h2 { font-size:15px; margin:0; padding:10px 14px; border-bottom:1px solid var(--line); display:flex; gap:8px; align-items:baseline; }
+  section h2 .n { color:var(--muted); font-weight:500; }
+  table { border-collapse:collapse; width:100%; }
+  th, td { text-align:left; padding:6px 14px; border-bottom:1px solid var(--line); vertical-align:top; }
+  th { font-size:12px; color:var(--muted); font-weight:600; }
+  td { font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12.5px; overflow-wrap:anywhere; }
+  tr.fresh td { animation: flash 1.5s ease-out; }
+  @keyframes flash { from { background:#fff3c4; } to { background:transparent; } }
+  .empty { color:var(--muted); padding:10px 14px; font-style:italic; }
+  .error { color:var(--bad); }
+  ol#recent:empty::before { content:"no changes since this page opened"; color:var(--muted); font-style:italic; margin-left:-20px; }
+  ol#recent { margin:0; padding:8px 14px 10px 34px; font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12.5px; }
+</style>
+</head>
+<body>
+<header>
+  <h1>lattice host</h1>
+  <span class="host" id="host-id" data-testid="host-id">…</span>
+  <span class="badge connecting" id="state" data-testid="state">connecting</span>
+  <span class="feed" id="feed" data-testid="feed">connecting…</span>
+</header>
+<main>
+  <div class="summary counts">
+    <div class="card"><div class="label">link definitions</div><div class="value" id="count-linkdefs" data-testid="count-linkdefs">0</div></div>
+    <div class="card"><div class="label">claims</div><div class="value" id="count-claims" data-testid="count-claims">0</div></div>
+    <div class="card"><div class="label">OCI reference maps</div><div class="value" id="count-refmaps" data-testid="count-refmaps">0</div></div>
+  </div>
+  <div class="summary">
+    <div class="card"><div class="label">backend</div><div class="value small" id="backend" data-testid="backend">…</div></div>
+    <div class="card"><div class="label">revision</div><div class="value" id="revision" data-testid="revision">0</div></div>
+    <div class="card"><div class="label">backend revision</div><div class="value" id="backend-revision" data-testid="backend-revision">–</div></div>
+    <div class="card"><div class="label">lag</div><div class="value" id="lag" data-testid="lag">0</div></div>
+    <div class="card"><div class="label">digest</div><div class="value small" id="digest" data-testid="digest">–</div></div>
+    <div class="card"><div class="label">last problem</div><div class="value small" id="last-error" data-testid="last-error">none</div></div>
+  </div>
+  <section><h2>Link definitions <span class="n" id="n-linkdefs"></span></h2><div id="table-linkdefs" data-testid="table-linkdefs"></div></section>
+  <section><h2>Claims <span class="n" id="n-claims"></span></h2><div id="table-claims" data-testid="table-claims"></div></section>
+  <section><h2>OCI reference maps <span class="n" id="n-refmaps"></span></h2><div id="table-refmaps" data-testid="table-refmaps"></div></section>
+  <section><h2>Recent changes</h2><ol id="recent" data-testid="recent-changes" reversed></ol></section>
+</main>
+<script>
+"use strict";
+(function () {
+  var COLUMNS = {
+    linkdefs: [["actor", "actor_id"], ["provider", "provider_id"], ["contract", "contract_id"], ["link name", "link_name"], ["values", "values"]],
+    claims: [["sub", "sub"], ["name", "name"], ["call alias", "call_alias"], ["caps", "caps"], ["version", "version"]],
+    refmaps: [["OCI URL", "oci_url"], ["public key", "public_key"]]
+  };
+  var entries = { linkdefs: new Map(), claims: new Map(), refmaps: new Map() };
+  var fresh = new Set();
+  var recentEvents = [];
+  var revision = 0;
+  var backendRevision = 0;
+  var source = null;
+  var pollTimer = null;
+
+  function $(id) { return document.getElementById(id); }
+  function text(id, value) { $(id).textContent = value === null || value === undefined || value === "" ? "–" : String(value); }
+  function cell(value) {
+    var td = document.createElement("td");
+    td.textContent = value && typeof value === "object"
+      ? Object.keys(value).map(function (k) { return k + "=" + value[k]; }).join(", ")
+      : String(value === undefined ? "" : value);
+    return td;
+  }
+
+  function renderStatus(s) {
+    var badge = $("state");
+    badge.textContent = s.state;
+    badge.className = "badge " + s.state;
+    text("host-id", s.hostId);
+    text("backend", s.backend + (s.prefix ? " · prefix " + s.prefix : ""));
+    revision = Math.max(revision, s.revision || 0);
+    text("revision", revision);
+    if (typeof s.backendRevision === "number") backendRevision = Math.max(backendRevision, s.backendRevision);
+    text("backend-revision", s.backendRevision === null ? null : backendRevision);
+    text("lag", Math.max(0, backendRevision - revision));
+    text("digest", s.digest ? s.digest.slice(0, 16) + "…" : null);
+    $("digest").title = s.digest || "";
+    var problem = s.lastError || (s.state === "stale" ? "stale for " + Math.round((s.staleForMs || 0) / 1000) + " s" : "");
+    text("last-error", problem || "none");
+    $("last-error").className = "value small" + (s.state === "stale" ? " error" : "");
+    if (s.counts) {
+      Object.keys(entries).forEach(function (c) { text("count-" + c, s.counts[c]); });
+    }
+  }
+
+  function renderCollection(c) {
+    var holder = $("table-" + c);
+    holder.textContent = "";
+    var rows = Array.from(entries[c].values()).sort(function (a, b) { return a.key < b.key ? -1 : 1; });
+    $("n-" + c).textContent = "(" + rows.length + ")";
+    if (rows.length === 0) {
+      var p = document.createElement("div");
+      p.className = "empty";
+      p.textContent = "none yet";
+      holder.appendChild(p);
+      return;
+    }
+    var table = document.createElement("table");
+    var head = document.createElement("tr");
+    COLUMNS[c].concat([["revision", null]]).forEach(function (col) {
+      var th = document.createElement("th");
+      th.textContent = col[0];
+      head.appendChild(th);
+    });
+    table.appendChild(head);
+    rows.forEach(function (e) {
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-key", e.key);
+      if (fresh.has(e.key)) tr.className = "fresh";
+      COLUMNS[c].forEach(function (col) { tr.appendChild(cell(e.value[col[1]])); });
+      tr.appendChild(cell(e.revision));
+      table.appendChild(tr);
+    });
+    holder.appendChild(table);
+  }
+
+  function renderAll() { Object.keys(entries).forEach(renderCollection); }
+
+  // Applies one change unless the map already holds a newer revision of the key.
+  function applyToMap(ev) {
+    var map = entries[ev.collection];
+    if (!map) return false;
+    var current = map.get(ev.key);
+    if (current && current.revision >= ev.revision) return false;
+    if (ev.operation === "delete") map.delete(ev.key);
+    else map.set(ev.key, { key: ev.key, revision: ev.revision, origin: ev.origin, value: ev.value });
+    return true;
+  }
+
+  function applyChange(ev) {
+    var map = entries[ev.collection];
+    if (!map) return;
+    recentEvents.push(ev);
+    if (recentEvents.length > 500) recentEvents.shift();
+    applyToMap(ev);
+    fresh.add(ev.key);
+    setTimeout(function () { fresh.delete(ev.key); }, 1500);
+    revision = Math.max(revision, ev.revision);
+    backendRevision = Math.max(backendRevision, ev.revision);
+    text("revision", revision);
+    text("backend-revision", backendRevision);
+    text("lag", Math.max(0, backendRevision - revision));
+    text("count-" + ev.collection, map.size);
+    renderCollection(ev.collection);
+    var li = document.createElement("li");
+    li.textContent = new Date().toLocaleTimeString() + "  " + ev.operation + " " + ev.collection + " " + ev.key + " @" + ev.revision;
+    var list = $("recent");
+    list.insertBefore(li, list.firstChild);
+    while (list.children.length > 20) list.removeChild(list.lastChild);
+  }
+
+  function getJson(path) {
+    return fetch(path, { cache: "no-store" }).then(function (r) {
+      return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+    });
+  }
+
+  function loadStatus() {
+    return getJson("status").then(function (r) { renderStatus(r.body); return r.body; });
+  }
+
+  function loadEntries() {
+    return getJson("entries").then(function (r) {
+      if (!r.ok) return false;
+      Object.keys(entries).forEach(function (c) {
+        entries[c] = new Map();
+        (r.body.collections[c] || []).forEach(function (e) { entries[c].set(e.key, e); });
+      });
+      // Changes that arrived while the snapshot was in flight are newer than it: replay them.
+      recentEvents.forEach(function (ev) { if (ev.revision > (r.body.revision || 0)) applyToMap(ev); });
+      revision = Math.max(revision, r.body.revision || 0);
+      renderAll();
+      return true;
+    });
+  }
+
+  // Until entries load (the host may still be syncing), retry; afterwards changes arrive as events.
+  function loadEverything() {
+    return loadStatus().then(loadEntries).then(function (ok) {
+      if (!ok) setTimeout(loadEverything, 1000);
+    }).catch(function () { setTimeout(loadEverything, 2000); });
+  }
+
+  function startPolling() {
+    if (pollTimer) return;
+    $("feed").textContent = "polling /status";
+    pollTimer = setInterval(function () { loadEverything(); }, 3000);
+  }
+
+  function connect() {
+    if (!window.EventSource) { startPolling(); return; }
+    source = new EventSource("events");
+    source.addEventListener("open", function () {
+      $("feed").textContent = "live updates";
+      if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+      loadEverything();
+    });
+    source.addEventListener("status", function (m) { renderStatus(JSON.parse(m.data)); });
+    source.addEventListener("change", function (m) { applyChange(JSON.parse(m.data)); });
+    source.addEventListener("error", function () { startPolling(); });
+  }
+
+  renderAll();
+  loadEverything();
+  connect();
+})();
+</script>
+</body>
+</html>
+`;
+}

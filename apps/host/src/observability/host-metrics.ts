@@ -1,0 +1,179 @@
+// Prometheus metrics of a host: a prom-client registry whose gauges and counters read the cache's status()
+// at scrape time (no timers, no drift between /status and /metrics).
+import type { CacheStatus, LatticeCache } from "@lattice-cache/core";
+import { COLLECTION_NAMES } from "@lattice-cache/core";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { inject, injectable } from "tsyringe";
+import { CONFIG } from "../composition/tokens.js";
+import type { HostConfig } from "../config/host-config.js";
+
+/** Every value `lattice_cache_state{state}` takes: the replica's states plus `connecting` before the backend opens. */
+export const HOST_STATES = ["connecting", "syncing", "live", "stale", "resyncing"] as const;
+
+/** One of {@link HOST_STATES}. */
+export type HostState = (typeof HOST_STATES)[number];
+
+/** Metric names, for the README and for tests. */
+export const METRIC_NAMES = {
+  info: "lattice_cache_info",
+  entries: "lattice_cache_entries",
+  revision: "lattice_cache_revision",
+  backendRevision: "lattice_cache_backend_revision",
+  lag: "lattice_cache_lag",
+  state: "lattice_cache_state",
+  ready: "lattice_cache_ready",
+  staleSeconds: "lattice_cache_stale_seconds",
+  appliedChanges: "lattice_cache_applied_changes_total",
+  resyncs: "lattice_cache_resyncs_total",
+  feedRestarts: "lattice_cache_feed_restarts_total",
+  invalidEntries: "lattice_cache_invalid_entries_total",
+  writes: "lattice_cache_writes_total",
+  writeErrors: "lattice_cache_write_errors_total",
+} as const;
+
+/** The host's metrics. Resolve it from the container (token `METRICS`) and `observe` the cache once open. */
+@injectable()
+export class HostMetrics {
+  /** The prom-client registry `/metrics` renders. */
+  readonly registry = new Registry();
+  private cache: LatticeCache | undefined;
+  /** One status() per scrape: every metric of a scrape sees the same snapshot. */
+  private snapshot: CacheStatus | undefined;
+
+  constructor(@inject(CONFIG) config: HostConfig) {
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    const status = () => this.currentStatus();
+
+    new Gauge({
+      name: METRIC_NAMES.info,
+      help: "Constant 1, labelled with this host's identity",
+      labelNames: ["host_id", "backend", "prefix"],
+      registers,
+      collect() {
+        this.reset();
+        const s = status();
+        this.set(
+          { host_id: s?.hostId ?? config.hostId ?? "", backend: config.backend, prefix: config.prefix },
+          1,
+        );
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.entries,
+      help: "Live entries in the local replica, per collection",
+      labelNames: ["collection"],
+      registers,
+      collect() {
+        const s = status();
+        for (const c of COLLECTION_NAMES) this.set({ collection: c }, s?.counts[c] ?? 0);
+      },
+    });
+    gauge(
+      METRIC_NAMES.revision,
+      "The last revision applied by the local replica",
+      () => status()?.revision ?? 0,
+    );
+    gauge(
+      METRIC_NAMES.backendRevision,
+      "The backend's latest revision when last seen",
+      () => status()?.backendRevision ?? 0,
+    );
+    gauge(METRIC_NAMES.lag, "Backend revision minus applied revision", () => status()?.lag ?? 0);
+    gauge(METRIC_NAMES.ready, "1 once the initial sync completed", () => (this.cache?.isReady ? 1 : 0));
+    gauge(
+      METRIC_NAMES.staleSeconds,
+      "Seconds the replica has been stale (0 while live)",
+      () => (status()?.staleForMs ?? 0) / 1000,
+    );
+    new Gauge({
+      name: METRIC_NAMES.state,
+      help: "1 for the host's current sync state, 0 for the others",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const current: HostState = status()?.state ?? "connecting";
+        for (const s of HOST_STATES) this.set({ state: s }, s === current ? 1 : 0);
+      },
+    });
+    counter(
+      METRIC_NAMES.appliedChanges,
+      "Changes applied to the replica",
+      () => status()?.counters.appliedChanges ?? 0,
+    );
+    counter(
+      METRIC_NAMES.resyncs,
+      "Full resyncs after gaps or lost history",
+      () => status()?.counters.resyncs ?? 0,
+    );
+    counter(
+      METRIC_NAMES.feedRestarts,
+      "Feed restarts after a stall",
+      () => status()?.counters.feedRestarts ?? 0,
+    );
+    counter(
+      METRIC_NAMES.invalidEntries,
+      "Invalid entries skipped",
+      () => status()?.counters.invalidEntries ?? 0,
+    );
+    counter(METRIC_NAMES.writes, "Successful writes by this host", () => status()?.counters.writes ?? 0);
+    new Counter({
+      name: METRIC_NAMES.writeErrors,
+      help: "Failed writes by this host, by error code",
+      labelNames: ["code"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [code, n] of Object.entries(status()?.counters.writeErrors ?? {})) this.inc({ code }, n);
+      },
+    });
+
+    function gauge(name: string, help: string, read: () => number): void {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    }
+    // The cache keeps the monotonic totals; a scrape mirrors them into prom-client counters.
+    function counter(name: string, help: string, read: () => number): void {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    }
+  }
+
+  /** Starts reporting `cache` (before this, state is `connecting` and the values are 0). */
+  observe(cache: LatticeCache): void {
+    this.cache = cache;
+  }
+
+  /** The Prometheus text exposition. */
+  async render(): Promise<string> {
+    this.snapshot = this.cache?.status();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.snapshot = undefined;
+    }
+  }
+
+  /** The content type of {@link render}'s output. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private currentStatus(): CacheStatus | undefined {
+    // Outside render() (registry.metrics() called directly) read the cache each time.
+    return this.snapshot ?? this.cache?.status();
+  }
+}

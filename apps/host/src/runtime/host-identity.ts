@@ -1,0 +1,14 @@
+// Default host ids: set one with --host-id / LATTICE_HOST_ID to keep it stable across restarts.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { HostConfig } from "../config/host-config.js";
+
+/** `config` with `hostId` filled in when unset: `host-XXXXXXXX` for hosts, `cli-{hostname}` for one-shot commands. */
+export function withHostId(config: HostConfig, kind: "host" | "cli"): HostConfig {
+  if (config.hostId !== undefined) return config;
+  const generated =
+    kind === "host"
+      ? `host-${randomBytes(4).toString("hex")}`
+      : `cli-${hostname().replace(/[^A-Za-z0-9_.:=-]/g, "-")}`;
+  return { ...config, hostId: generated };
+}

@@ -1,0 +1,162 @@
+// A long-running host: HTTP endpoints first, then the cache, reconnecting with backoff while the backend
+// is unreachable at start-up (after that the replica handles outages itself, rule 10).
+import { setTimeout as sleep } from "node:timers/promises";
+import { type LatticeBackend, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import { inject, injectable } from "tsyringe";
+import type { BackendRegistry } from "../composition/backend-registry.js";
+import { closeCacheWithin, openCacheWithDeadline } from "../composition/open-cache.js";
+import { BACKEND_FACTORY, BACKEND_REGISTRY, CONFIG, LOGGER, METRICS } from "../composition/tokens.js";
+import type { HostConfig } from "../config/host-config.js";
+import { maskSecrets } from "../config/mask-secrets.js";
+import { type ListeningAddress, StatusServer } from "../http/status-server.js";
+import type { HostLogger } from "../observability/host-logger.js";
+import type { HostMetrics } from "../observability/host-metrics.js";
+
+/** Errors worth retrying at start-up: the backend is not there yet. Anything else is a setup problem. */
+const RETRYABLE_CODES = new Set(["BACKEND_UNAVAILABLE", "NOT_READY"]);
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 10_000;
+/** How long a stopping host waits for the backend to close. */
+const CLOSE_DEADLINE_MS = 5000;
+
+/** The `lattice host` process: a live replica plus its HTTP endpoints. */
+@injectable()
+export class HostRuntime {
+  private cache: LatticeCache | undefined;
+  private readonly abort = new AbortController();
+  private readonly openedPromise: Promise<LatticeCache>;
+  private resolveOpened!: (cache: LatticeCache) => void;
+  private rejectOpened!: (error: unknown) => void;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    @inject(CONFIG) private readonly config: HostConfig,
+    @inject(LOGGER) private readonly logger: HostLogger,
+    @inject(METRICS) private readonly metrics: HostMetrics,
+    @inject(BACKEND_FACTORY) private readonly createBackend: () => LatticeBackend,
+    @inject(BACKEND_REGISTRY) private readonly registry: BackendRegistry,
+    @inject(StatusServer) private readonly server: StatusServer,
+  ) {
+    this.openedPromise = new Promise((resolve, reject) => {
+      this.resolveOpened = resolve;
+      this.rejectOpened = reject;
+    });
+    this.openedPromise.catch(() => {});
+  }
+
+  /** Starts HTTP, then opens the cache in the background. Resolves with the HTTP address. */
+  async start(): Promise<ListeningAddress> {
+    const address = await this.server.start();
+    this.logger.info({ config: maskSecrets(this.config), http: address.url }, "host started");
+    void this.connect();
+    return address;
+  }
+
+  /** Resolves with the cache once the backend is open; rejects on a setup error that retrying cannot fix. */
+  opened(): Promise<LatticeCache> {
+    return this.openedPromise;
+  }
+
+  /** Resolves once the initial sync completed (rule 8); `timeoutMs` bounds the whole wait. */
+  async ready(timeoutMs?: number): Promise<LatticeCache> {
+    const started = Date.now();
+    const cache = await (timeoutMs === undefined
+      ? this.openedPromise
+      : withDeadline(this.openedPromise, timeoutMs, this.target()));
+    await cache.ready(timeoutMs === undefined ? undefined : Math.max(1, timeoutMs - (Date.now() - started)));
+    return cache;
+  }
+
+  /** The HTTP server (for its address and status body). */
+  get http(): StatusServer {
+    return this.server;
+  }
+
+  /** Closes HTTP, then the cache (and with it the backend). Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.abort.abort();
+      await this.server.stop();
+      if (this.cache && !(await closeCacheWithin(this.cache, CLOSE_DEADLINE_MS))) {
+        this.logger.warn(
+          { waitedMs: CLOSE_DEADLINE_MS },
+          "the backend did not close in time; leaving it to process exit",
+        );
+      }
+      this.logger.info({}, "host stopped");
+    })();
+    return this.stopping;
+  }
+
+  private target(): string {
+    return this.registry.targetOf(this.config);
+  }
+
+  private async connect(): Promise<void> {
+    let delay = FIRST_RETRY_MS;
+    while (!this.abort.signal.aborted) {
+      try {
+        const cache = await openCacheWithDeadline(this.createBackend(), this.config, this.logger);
+        if (this.abort.signal.aborted) {
+          await cache.close();
+          return;
+        }
+        this.cache = cache;
+        this.metrics.observe(cache);
+        this.server.attach(cache);
+        this.resolveOpened(cache);
+        cache.ready().then(
+          () => this.logger.info({ status: summary(cache) }, "host ready: initial sync complete"),
+          () => {},
+        );
+        return;
+      } catch (error) {
+        const message = errorMessage(error);
+        if (!isRetryable(error)) {
+          this.logger.error({ err: error }, "cannot open the backend");
+          this.server.reportProblem(message);
+          this.rejectOpened(error);
+          return;
+        }
+        const problem = `cannot reach ${this.target()}: ${message}`;
+        this.server.reportProblem(problem);
+        this.logger.warn({ retryInMs: delay }, problem);
+        try {
+          await sleep(delay, undefined, { signal: this.abort.signal });
+        } catch {
+          return;
+        }
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+}
+
+function isRetryable(error: unknown): boolean {
+  return LatticeCacheError.isInstance(error) ? RETRYABLE_CODES.has(error.code) : false;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function summary(cache: LatticeCache): Record<string, unknown> {
+  const s = cache.status();
+  return { state: s.state, revision: s.revision, counts: s.counts, digest: s.digest };
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, target: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`could not open ${target} within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
