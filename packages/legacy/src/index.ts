@@ -1,0 +1,49 @@
+// @lattice-cache/legacy — the only public door of the package: the generation-1 broadcast backend, the
+// migration bridge, the one-shot migrations, and a simulated old host for tests.
+
+export {
+  DEFAULT_LEGACY_GET_TIMEOUT_MS,
+  LegacyBackend,
+  type LegacyBackendCounters,
+  type LegacyBackendOptions,
+} from "./legacy-backend.js";
+export {
+  DEFAULT_BROADCAST_DELAY_MS,
+  LegacyBridge,
+  type LegacyBridgeCounters,
+  type LegacyBridgeOptions,
+  type LegacyBridgeStatus,
+} from "./legacy-bridge.js";
+export type { LegacyConnectionOptions } from "./legacy-connection.js";
+export { BRIDGE_HEADER } from "./legacy-headers.js";
+export { DEFAULT_GATHER_REQUESTS, DEFAULT_GATHER_WINDOW_MS } from "./legacy-state-collector.js";
+export { DEFAULT_LATTICE_PREFIX, type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
+export { type MigrateFromLegacyOptions, migrateFromLegacy } from "./migrate-from-legacy.js";
+export {
+  DEFAULT_STREAM_IDLE_MS,
+  type MigrateFromStreamOptions,
+  migrateFromStream,
+} from "./migrate-from-stream.js";
+export {
+  type AppliedCounts,
+  type AppliedMigrationResult,
+  type DryRunCounts,
+  type DryRunMigrationResult,
+  MIGRATION_POLICIES,
+  type MigrationAction,
+  type MigrationDiffEntry,
+  type MigrationFailure,
+  type MigrationPolicy,
+  type MigrationProgress,
+  type MigrationProgressListener,
+  type MigrationResult,
+  type MigrationSource,
+} from "./migration-result.js";
+export {
+  SimulatedLegacyHost,
+  type SimulatedLegacyHostCounters,
+  type SimulatedLegacyHostOptions,
+  type WireClaims,
+  type WireLinkDefinition,
+  type WireReferenceMap,
+} from "./simulated-legacy-host.js";

@@ -1,0 +1,386 @@
+// The generation-1 broadcast as a LatticeBackend: what an old host did, behind the seam. Unordered, not
+// durable, no compare-and-swap — lossy by design (rule 12); the capabilities say so.
+import { randomBytes, randomUUID } from "node:crypto";
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type BackendCapabilities,
+  type BackendHead,
+  BackendUnavailableError,
+  ClosedError,
+  COLLECTION_NAMES,
+  type CollectionName,
+  collectionOfKey,
+  type FeedSink,
+  type FeedSubscription,
+  InvalidKeyError,
+  type LatticeBackend,
+  type Logger,
+  silentLogger,
+  UnsupportedOperationError,
+  type WriteRequest,
+  type WriteResult,
+} from "@lattice-cache/core";
+import type { Msg, Subscription } from "@nats-io/nats-core";
+import { InvalidMessageLog } from "./invalid-message-log.js";
+import { publishLegacy } from "./legacy-broadcast.js";
+import {
+  type LegacyConnection,
+  type LegacyConnectionOptions,
+  openLegacyConnection,
+} from "./legacy-connection.js";
+import { answerLegacyGets, type GetResponder } from "./legacy-get-responder.js";
+import { headerWith, ORIGIN_HEADER } from "./legacy-headers.js";
+import { requestLegacyList } from "./legacy-requests.js";
+import { DEFAULT_LATTICE_PREFIX, type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
+import { type LegacyViewEntry, LegacyView, toBackendEntry } from "./legacy-view.js";
+import { COLLECTION_CODECS, decodeLegacyMessage, type LegacyRecord } from "./legacy-wire-codec.js";
+
+/** Default timeout of each start-up `.get` request, as old hosts used. */
+export const DEFAULT_LEGACY_GET_TIMEOUT_MS = 2000;
+
+/** Options of `LegacyBackend`. */
+export interface LegacyBackendOptions extends LegacyConnectionOptions {
+  /** The lattice prefix. Default `"default"`. */
+  readonly prefix?: string;
+  /** This host's id, used in the NATS connection name. Default: `host-` + random hex. */
+  readonly hostId?: string;
+  /** Structured logger. Default: silent. */
+  readonly logger?: Logger;
+  /** Timeout of each start-up `.get` request; on timeout the backend begins empty. Default 2000 ms. */
+  readonly getTimeoutMs?: number;
+  /** How long a write waits for the server to confirm its publish. Default 2000 ms. */
+  readonly publishTimeoutMs?: number;
+  /** Join the `.get` queue groups and answer from this backend's state, as old hosts did. Default true. */
+  readonly answerGets?: boolean;
+}
+
+/** What a `LegacyBackend` has seen and done; all counters only grow. */
+export interface LegacyBackendCounters {
+  /** Valid puts/dels heard on the broadcast subjects and applied. */
+  readonly received: number;
+  /** Messages (and items of `.get` replies) that were undecodable or invalid, and were skipped. */
+  readonly invalid: number;
+  /** Puts/dels this backend broadcast (one per write; per-provider copies not counted). */
+  readonly published: number;
+  /** `.get` requests this backend answered. */
+  readonly answeredGets: number;
+  /** Values taken from the start-up `.get` replies. */
+  readonly seeded: number;
+  /** Start-up `.get` requests nobody answered in time (the collection began empty). */
+  readonly unansweredGets: number;
+}
+
+interface FeedState {
+  readonly sink: FeedSink;
+  live: boolean;
+  closed: boolean;
+}
+
+type MutableCounters = { -readonly [K in keyof LegacyBackendCounters]: LegacyBackendCounters[K] };
+
+/**
+ * The generation-1 ("leave as-is") broadcast, spoken exactly as old wasmCloud hosts did: MessagePack puts
+ * and dels on `wasmbus.rpc.{prefix}.{claims,refmaps,linkdefs}.*` plus the per-provider link-definition
+ * subjects, start-up `.get` requests (2 s, begin empty on timeout), and answers to other hosts' `.get`s.
+ *
+ * Changes are applied in arrival order and stamped with a local revision; a lost broadcast is lost for
+ * good (drift). Use it to run a host as an old host did, or to keep talking to old hosts; migrate with
+ * `LegacyBridge` and the `migrateFrom*` functions.
+ *
+ * Deletes: only link definitions can be deleted (generation 1 has no claims/refmaps delete subject);
+ * deleting claims or a reference map throws `UnsupportedOperationError`.
+ */
+export class LegacyBackend implements LatticeBackend {
+  readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
+  readonly name = "legacy";
+  readonly capabilities: BackendCapabilities = {
+    ordered: false,
+    durable: false,
+    compareAndSwap: false,
+    history: false,
+    ttl: false,
+  };
+  /** The generation-1 subjects in use. */
+  readonly subjects: LegacySubjects;
+
+  private readonly options: LegacyBackendOptions;
+  private readonly logger: Logger;
+  private readonly hostId: string;
+  private readonly instanceId = randomUUID();
+  private readonly epoch = randomUUID();
+  private readonly view = new LegacyView();
+  private readonly feeds = new Set<FeedState>();
+  private readonly counts: MutableCounters = {
+    received: 0,
+    invalid: 0,
+    published: 0,
+    answeredGets: 0,
+    seeded: 0,
+    unansweredGets: 0,
+  };
+  private readonly invalidLog: InvalidMessageLog;
+  private connection: LegacyConnection | undefined;
+  private opening: Promise<void> | undefined;
+  private subscriptions: Subscription[] = [];
+  private responder: GetResponder | undefined;
+  /** Keys changed by live traffic while the start-up snapshot was being gathered: the snapshot must not revert them. */
+  private touchedWhileSeeding: Set<string> | undefined = new Set();
+  private seeded: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: LegacyBackendOptions) {
+    this.options = options;
+    this.subjects = legacySubjects(options.prefix ?? DEFAULT_LATTICE_PREFIX);
+    this.logger = options.logger ?? silentLogger;
+    this.hostId = options.hostId ?? `host-${randomBytes(4).toString("hex")}`;
+    this.invalidLog = new InvalidMessageLog(this.logger, "generation-1 message");
+  }
+
+  /** A snapshot of the counters (for metrics). */
+  get counters(): LegacyBackendCounters {
+    return { ...this.counts };
+  }
+
+  /** Connects, starts listening to the broadcast subjects and sends the start-up `.get`s (in the background). */
+  open(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError("the legacy backend"));
+    this.opening ??= this.connect();
+    return this.opening;
+  }
+
+  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+    const feed: FeedState = { sink, live: false, closed: false };
+    this.feeds.add(feed);
+    const start = this.seeded ?? Promise.reject(new ClosedError("the legacy backend (not opened)"));
+    start.then(
+      () => this.startFeed(feed, afterRevision),
+      (error: unknown) => {
+        if (!feed.closed) feed.sink.gap(`the legacy backend cannot start a feed: ${String(error)}`);
+      },
+    );
+    return {
+      close: async () => {
+        feed.closed = true;
+        this.feeds.delete(feed);
+      },
+    };
+  }
+
+  async write(request: WriteRequest): Promise<WriteResult> {
+    const connection = this.usableConnection();
+    if (request.expectedRevision !== undefined) {
+      throw new UnsupportedOperationError(
+        "conditional writes (expectedRevision): the generation-1 broadcast has no compare-and-swap",
+        this.name,
+      );
+    }
+    const collection = collectionOfKey(request.key);
+    if (collection === undefined) {
+      throw new InvalidKeyError(request.key, "not a key of linkdefs, claims or refmaps");
+    }
+    // Rule 10 first: while partitioned every write fails fast as unavailable, whatever else is wrong with it.
+    connection.assertConnected();
+    let entry: LegacyViewEntry;
+    if (request.value !== null) {
+      // Generation 1 carries structured values, not bytes: what cannot be decoded cannot be sent.
+      const value = COLLECTION_CODECS[collection].decode(request.value, request.key);
+      const record = { collection, key: request.key, value } as LegacyRecord;
+      publishLegacy(connection.nc, this.subjects, { operation: "put", record }, this.ownHeaders());
+      this.counts.published += 1;
+      entry = this.view.put(record, request.origin);
+    } else {
+      entry = this.deleteKey(connection, collection, request.key, request.origin);
+    }
+    this.deliver(entry);
+    // Fire and forget on the wire, but a resolved write at least reached the server.
+    await connection.flush(this.options.publishTimeoutMs ?? 2000);
+    return { revision: entry.revision };
+  }
+
+  async head(): Promise<BackendHead> {
+    const connection = this.usableConnection();
+    if (!connection.connected) {
+      throw new BackendUnavailableError(this.name, "not connected to NATS");
+    }
+    return { revision: this.view.revision, epoch: this.epoch };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const feed of this.feeds) feed.closed = true;
+    this.feeds.clear();
+    this.responder?.close();
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.subscriptions = [];
+    await this.opening?.catch(() => {});
+    await this.connection?.close();
+  }
+
+  describe(): Readonly<Record<string, unknown>> {
+    const servers = this.options.servers;
+    return {
+      protocol: "generation-1 broadcast (unordered, lossy)",
+      prefix: this.subjects.prefix,
+      servers: this.options.connection ? "(borrowed connection)" : servers,
+      connected: this.connection?.connected ?? false,
+      seeded: this.touchedWhileSeeding === undefined,
+      answerGets: this.options.answerGets ?? true,
+      entries: this.view.size,
+      revision: this.view.revision,
+      counters: this.counters,
+    };
+  }
+
+  private async connect(): Promise<void> {
+    const connection = await openLegacyConnection(this.options, {
+      label: this.name,
+      name: `lattice-cache legacy backend ${this.hostId}`,
+      noEcho: true,
+      logger: this.logger,
+    });
+    if (this.closed) {
+      await connection.close();
+      throw new ClosedError("the legacy backend");
+    }
+    this.connection = connection;
+    connection.onConnection((up, detail) => {
+      for (const feed of this.feeds) if (feed.live && !feed.closed) feed.sink.connection(up, detail);
+    });
+    for (const collection of COLLECTION_NAMES) {
+      this.listen(connection, collection, "put");
+    }
+    this.listen(connection, "linkdefs", "del");
+    await connection.nc.flush();
+    this.seeded = this.seed(connection);
+    this.seeded.catch(() => {});
+  }
+
+  private listen(connection: LegacyConnection, collection: CollectionName, operation: "put" | "del"): void {
+    const subject = this.subjects.of(collection, operation);
+    this.subscriptions.push(
+      connection.nc.subscribe(subject, {
+        callback: (error, msg) => {
+          if (!error) this.onBroadcast(collection, operation, msg);
+        },
+      }),
+    );
+  }
+
+  private onBroadcast(collection: CollectionName, operation: "put" | "del", msg: Msg): void {
+    if (this.closed) return;
+    // Only relevant on a borrowed connection, where noEcho is not ours to set.
+    if (msg.headers?.get(ORIGIN_HEADER) === this.instanceId) return;
+    const decoded = decodeLegacyMessage(collection, msg.data);
+    if (!decoded.ok) {
+      this.counts.invalid += 1;
+      this.invalidLog.report(msg.subject, decoded.reason);
+      return;
+    }
+    const record = decoded.record;
+    this.counts.received += 1;
+    this.touchedWhileSeeding?.add(record.key);
+    if (operation === "put") {
+      if (this.view.holds(record)) return;
+      this.deliver(this.view.put(record));
+    } else {
+      if (this.view.get(record.key)?.record === undefined) return;
+      this.deliver(this.view.delete(record.key, record));
+    }
+  }
+
+  /** The start-up `.get`s of an old host: one request per collection, first reply wins, empty on timeout. */
+  private async seed(connection: LegacyConnection): Promise<void> {
+    const timeoutMs = this.options.getTimeoutMs ?? DEFAULT_LEGACY_GET_TIMEOUT_MS;
+    const replies = await Promise.all(
+      COLLECTION_NAMES.map((c) => requestLegacyList(connection.nc, this.subjects, c, timeoutMs)),
+    );
+    const touched = this.touchedWhileSeeding ?? new Set<string>();
+    this.touchedWhileSeeding = undefined;
+    for (const reply of replies) {
+      if (!reply.answered) {
+        this.counts.unansweredGets += 1;
+        this.logger.info(
+          { collection: reply.collection, reason: reply.detail },
+          "no answer to the start-up .get; beginning this collection empty",
+        );
+      }
+      if (reply.invalid > 0) {
+        this.counts.invalid += reply.invalid;
+        this.invalidLog.report(this.subjects.of(reply.collection, "get"), reply.detail);
+      }
+      for (const record of reply.records) {
+        // A broadcast heard while asking is newer than any snapshot taken before it.
+        if (touched.has(record.key) || this.view.holds(record)) continue;
+        this.counts.seeded += 1;
+        this.deliver(this.view.put(record));
+      }
+    }
+    if (this.closed) return;
+    if (this.options.answerGets ?? true) {
+      // Joined only now: answering a starting host with a half-empty state would hand it our gap.
+      this.responder = answerLegacyGets(connection.nc, this.subjects, {
+        recordsOf: (c) => this.view.liveRecords(c),
+        onAnswered: () => {
+          this.counts.answeredGets += 1;
+        },
+        logger: this.logger,
+      });
+    }
+    this.logger.info({ entries: this.view.size, revision: this.view.revision }, "legacy state seeded");
+  }
+
+  private startFeed(feed: FeedState, afterRevision: number): void {
+    if (feed.closed) return;
+    if (afterRevision > this.view.revision) {
+      feed.sink.gap(
+        `revision ${afterRevision} is beyond this legacy backend's local revision ${this.view.revision}`,
+      );
+      return;
+    }
+    // Synchronous from here on: no broadcast can slip between the snapshot and going live.
+    for (const entry of this.view.since(afterRevision)) feed.sink.entry(toBackendEntry(entry));
+    feed.sink.synced({ revision: this.view.revision, epoch: this.epoch });
+    feed.live = true;
+    if (this.connection && !this.connection.connected) feed.sink.connection(false, "not connected to NATS");
+  }
+
+  private deliver(entry: LegacyViewEntry): void {
+    const backendEntry = toBackendEntry(entry);
+    for (const feed of this.feeds) if (feed.live && !feed.closed) feed.sink.entry(backendEntry);
+  }
+
+  private deleteKey(
+    connection: LegacyConnection,
+    collection: CollectionName,
+    key: string,
+    origin: string,
+  ): LegacyViewEntry {
+    if (collection !== "linkdefs") {
+      throw new UnsupportedOperationError(
+        `deleting ${collection}: the generation-1 protocol has no ${collection}.del subject, so old hosts ` +
+          `can never forget ${collection} (only link definitions can be deleted)`,
+        this.name,
+      );
+    }
+    const shape = this.view.get(key)?.lastKnown;
+    if (shape?.collection === "linkdefs") {
+      // A delete carries the full link definition; the key alone (a hash) would mean nothing to old hosts.
+      publishLegacy(connection.nc, this.subjects, { operation: "del", record: shape }, this.ownHeaders());
+      this.counts.published += 1;
+    } else {
+      this.logger.debug({ key }, "deleting a link definition this host never heard of: nothing to broadcast");
+    }
+    return this.view.delete(key, shape, origin);
+  }
+
+  private ownHeaders() {
+    return this.connection?.owned ? undefined : headerWith(ORIGIN_HEADER, this.instanceId);
+  }
+
+  private usableConnection(): LegacyConnection {
+    if (this.closed) throw new ClosedError("the legacy backend");
+    if (!this.connection) throw new BackendUnavailableError(this.name, "not opened (call open() first)");
+    return this.connection;
+  }
+}
