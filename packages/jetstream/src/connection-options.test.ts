@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigurationError } from "@lattice-cache/core";
+import { afterAll, describe, expect, it } from "vitest";
+import { connectionName, natsConnectOptions, redactServerUrl } from "./connection-options.js";
+import { resolveOptions } from "./options.js";
+
+const dirs: string[] = [];
+const tempDir = (label: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `lattice-${label}-`));
+  dirs.push(dir);
+  return dir;
+};
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("connection options", () => {
+  it("names the connection lattice-cache:<hostId> and reconnects forever by default", () => {
+    const o = natsConnectOptions(resolveOptions({ servers: ["nats://127.0.0.1:1"], hostId: "host-7" }));
+    expect(o.name).toBe("lattice-cache:host-7");
+    expect(connectionName("h")).toBe("lattice-cache:h");
+    expect(o.maxReconnectAttempts).toBe(-1);
+    expect(o.servers).toEqual(["nats://127.0.0.1:1"]);
+  });
+
+  it("passes token and user/password through, and builds authenticators for nkey seeds and creds files", () => {
+    const base = { servers: "nats://127.0.0.1:1" };
+    expect(natsConnectOptions(resolveOptions({ ...base, auth: { token: "s3cret" } })).token).toBe("s3cret");
+    const up = natsConnectOptions(resolveOptions({ ...base, auth: { user: "u", pass: "p" } }));
+    expect([up.user, up.pass]).toEqual(["u", "p"]);
+    const seed = "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4";
+    expect(
+      natsConnectOptions(resolveOptions({ ...base, auth: { nkeySeed: seed } })).authenticator,
+    ).toBeTypeOf("function");
+    const dir = tempDir("creds");
+    const creds = join(dir, "user.creds");
+    writeFileSync(creds, "-----BEGIN NATS USER JWT-----\nx\n------END NATS USER JWT------\n");
+    expect(
+      natsConnectOptions(resolveOptions({ ...base, auth: { credsFile: creds } })).authenticator,
+    ).toBeTypeOf("function");
+  });
+
+  it("an unreadable creds file or TLS file is a ConfigurationError naming the field", () => {
+    const base = { servers: "nats://127.0.0.1:1" };
+    expect(() =>
+      natsConnectOptions(resolveOptions({ ...base, auth: { credsFile: "/nonexistent/u.creds" } })),
+    ).toThrow(ConfigurationError);
+    try {
+      natsConnectOptions(resolveOptions({ ...base, tls: { caFile: "/nonexistent/ca.pem" } }));
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigurationError).field).toBe("jetstream.tls.caFile");
+    }
+  });
+
+  it("passes TLS files to the client", () => {
+    const dir = tempDir("tls");
+    for (const f of ["ca.pem", "c.pem", "k.pem"]) writeFileSync(join(dir, f), "x");
+    const o = natsConnectOptions(
+      resolveOptions({
+        servers: "tls://127.0.0.1:1",
+        tls: { caFile: join(dir, "ca.pem"), certFile: join(dir, "c.pem"), keyFile: join(dir, "k.pem") },
+      }),
+    );
+    expect(o.tls).toEqual({
+      caFile: join(dir, "ca.pem"),
+      certFile: join(dir, "c.pem"),
+      keyFile: join(dir, "k.pem"),
+    });
+  });
+
+  it("never shows credentials embedded in server URLs", () => {
+    expect(redactServerUrl("nats://user:pass@127.0.0.1:4222")).toBe("nats://127.0.0.1:4222");
+    expect(redactServerUrl("tls://token@host:4222")).toBe("tls://host:4222");
+    expect(redactServerUrl("127.0.0.1:4222")).toBe("127.0.0.1:4222");
+  });
+});

@@ -1,0 +1,30 @@
+// Reads a JetStream delivery's sequence numbers from its ack subject (push consumers carry them there).
+
+/** What the ack subject of a delivered message says. */
+export interface DeliveryInfo {
+  /** The message's stream sequence: the entry's revision. */
+  readonly streamSequence: number;
+  /** This consumer's delivery sequence: consecutive, so a jump means deliveries were lost. */
+  readonly consumerSequence: number;
+  /** Messages still pending for the consumer after this one (0 = caught up with the stream). */
+  readonly pending: number;
+}
+
+/**
+ * Parses `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (servers < 2.10) and
+ * `$JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>[.<token>]`.
+ * `undefined` when `reply` is not an ack subject.
+ */
+export function parseDeliveryInfo(reply: string | undefined): DeliveryInfo | undefined {
+  if (reply === undefined || !reply.startsWith("$JS.ACK.")) return undefined;
+  const tokens = reply.split(".");
+  let base: number;
+  if (tokens.length === 9) base = 2;
+  else if (tokens.length >= 11) base = 4;
+  else return undefined;
+  const streamSequence = Number(tokens[base + 3]);
+  const consumerSequence = Number(tokens[base + 4]);
+  const pending = Number(tokens[base + 6]);
+  if (![streamSequence, consumerSequence, pending].every(Number.isSafeInteger)) return undefined;
+  return { streamSequence, consumerSequence, pending };
+}

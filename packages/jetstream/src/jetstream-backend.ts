@@ -1,0 +1,284 @@
+// The default lattice-cache backend: the wasmCloud KV bucket LATTICEDATA_{prefix} on NATS JetStream.
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type BackendCapabilities,
+  type BackendHead,
+  BackendUnavailableError,
+  ClosedError,
+  type FeedSink,
+  type FeedSubscription,
+  type LatticeBackend,
+  LatticeCacheError,
+  PermissionDeniedError,
+  type WriteRequest,
+  type WriteResult,
+} from "@lattice-cache/core";
+import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import { type BackendSession, closeSession, openSession, provisionWithin } from "./backend-session.js";
+import { apiPrefixFor, BucketLayout } from "./bucket-layout.js";
+import { ensureBucket } from "./bucket-provisioner.js";
+import { redactServerUrl } from "./connection-options.js";
+import { KvFeed } from "./kv-feed.js";
+import { KvWriter } from "./kv-writer.js";
+import { errorText, isPermissionError, isStreamNotFound } from "./nats-errors.js";
+import { type JetStreamBackendOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+
+const BACKEND = "jetstream";
+
+/** Everything that exists once `open()` succeeded. */
+interface Session extends BackendSession {
+  readonly writer: KvWriter;
+}
+
+/**
+ * A `LatticeBackend` on a NATS JetStream KV bucket, `LATTICEDATA_{prefix}`, in the exact layout wasmCloud
+ * hosts use, so this project's hosts and real hosts share one lattice.
+ *
+ * ```ts
+ * const backend = new JetStreamBackend({ servers: "nats://127.0.0.1:4222", prefix: "default" });
+ * const cache = await LatticeCache.open({ backend });
+ * ```
+ */
+export class JetStreamBackend implements LatticeBackend {
+  /** The backend contract this class implements. */
+  readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
+  /** `jetstream`. */
+  readonly name = BACKEND;
+  /**
+   * Ordered (stream sequences), compare-and-swap (expected last subject sequence), history (resume by
+   * sequence); durable when the bucket is created with file storage. No per-key TTL on nats-server 2.9.
+   */
+  readonly capabilities: BackendCapabilities;
+
+  private readonly options: ResolvedOptions;
+  private readonly layout: BucketLayout;
+  private session: Session | undefined;
+  private opening: Promise<void> | undefined;
+  private closed = false;
+  private stream: StreamInfo | undefined;
+  private syncedEpoch: string | undefined;
+  private feedsStalled = false;
+  private readonly feeds = new Set<KvFeed>();
+
+  /** @throws ConfigurationError when an option is invalid (nothing is connected yet). */
+  constructor(options: JetStreamBackendOptions) {
+    this.options = resolveOptions(options);
+    this.layout = new BucketLayout(this.options.prefix, apiPrefixFor(this.options.jsDomain));
+    this.capabilities = {
+      ordered: true,
+      durable: this.options.bucket.storage === "file",
+      compareAndSwap: true,
+      history: true,
+      ttl: false,
+    };
+  }
+
+  /** The bucket name, `LATTICEDATA_{prefix}`. */
+  get bucket(): string {
+    return this.layout.bucket;
+  }
+
+  /** True between a successful `open()` and `close()`. */
+  get isOpen(): boolean {
+    return this.session !== undefined && !this.closed;
+  }
+
+  /** True while the NATS connection is up (false before `open()` and after `close()`). */
+  get connected(): boolean {
+    return this.session?.connection.connected ?? false;
+  }
+
+  /**
+   * Connects (unless a connection was given), checks that JetStream answers, and finds or creates the
+   * bucket. Throws `JetStreamNotEnabledError` (a `ConfigurationError`) when no JetStream answers,
+   * `PermissionDeniedError` for refused credentials or subjects, `ConfigurationError` for an unusable
+   * bucket, `BackendUnavailableError` when the servers cannot be reached in `openTimeoutMs`.
+   */
+  open(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError("the jetstream backend"));
+    this.opening ??= this.doOpen().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  /** Starts a feed (see `LatticeBackend.subscribe`). Never throws; problems are reported to the sink. */
+  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+    const session = this.session;
+    if (!session || this.closed) {
+      const reason = this.closed ? "the jetstream backend is closed" : "the jetstream backend is not open";
+      queueMicrotask(() => sink.connection(false, reason));
+      return { close: async () => {} };
+    }
+    const feed = new KvFeed(
+      {
+        nc: session.nc,
+        jsm: session.feedJsm,
+        layout: this.layout,
+        connection: session.connection,
+        heartbeatMs: this.options.heartbeatMs,
+        logger: this.options.logger,
+        streamInfo: () => this.refreshStreamInfo(session, true, session.feedJsm),
+        knownEpoch: () => this.syncedEpoch,
+        onSynced: (head) => {
+          this.syncedEpoch = head.epoch;
+        },
+        stalled: () => this.feedsStalled,
+      },
+      afterRevision,
+      sink,
+    );
+    this.feeds.add(feed);
+    return {
+      close: async () => {
+        this.feeds.delete(feed);
+        await feed.close();
+      },
+    };
+  }
+
+  /** Writes one entry (see `LatticeBackend.write`). */
+  async write(request: WriteRequest): Promise<WriteResult> {
+    if (this.closed) throw new ClosedError("the jetstream backend");
+    const session = this.session;
+    if (!session) throw new BackendUnavailableError(BACKEND, "the backend is not open; call open() first");
+    return session.writer.write(request);
+  }
+
+  /** The stream's last sequence and creation time (one STREAM.INFO request). */
+  async head(): Promise<BackendHead> {
+    if (this.closed) throw new ClosedError("the jetstream backend");
+    const session = this.session;
+    if (!session) throw new BackendUnavailableError(BACKEND, "the backend is not open");
+    if (!session.connection.connected) {
+      throw new BackendUnavailableError(BACKEND, `not connected to NATS (${session.connection.detail})`);
+    }
+    try {
+      const info = await this.refreshStreamInfo(session, false);
+      return { revision: info.state.last_seq, epoch: info.created };
+    } catch (error) {
+      if (LatticeCacheError.isInstance(error)) throw error;
+      if (isPermissionError(error)) {
+        throw new PermissionDeniedError(
+          `not allowed to read ${this.layout.stream}'s info: grant $JS.API.STREAM.INFO.${this.layout.stream}`,
+          { cause: error },
+        );
+      }
+      if (isStreamNotFound(error)) {
+        throw new BackendUnavailableError(BACKEND, `bucket ${this.layout.bucket} not found`, {
+          cause: error,
+        });
+      }
+      throw new BackendUnavailableError(BACKEND, `head check failed: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  /** Stops every feed and closes the connection (a connection passed in options is left open). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.opening?.catch(() => {});
+    const feeds = [...this.feeds];
+    this.feeds.clear();
+    await Promise.all(feeds.map((feed) => feed.close()));
+    const session = this.session;
+    this.session = undefined;
+    if (!session) return;
+    await closeSession(session);
+  }
+
+  /** Facts for `status()`: servers, bucket, domain, connection — never credentials. */
+  describe(): Readonly<Record<string, unknown>> {
+    const session = this.session;
+    const info = session?.nc.info;
+    const config = this.stream?.config;
+    return {
+      servers: this.options.servers.map(redactServerUrl),
+      bucket: this.layout.bucket,
+      stream: this.layout.stream,
+      jsDomain: this.options.jsDomain,
+      provision: this.options.provision,
+      connected: session?.connection.connected ?? false,
+      connectedServer: session && info ? redactServerUrl(session.nc.getServer()) : undefined,
+      serverVersion: info?.version,
+      serverName: info?.server_name,
+      replicas: config?.num_replicas,
+      storage: config?.storage,
+      history: config?.max_msgs_per_subject,
+      unlimitedReconnects: this.options.maxReconnectAttempts === -1,
+    };
+  }
+
+  /**
+   * Test hook: while `true`, every feed silently drops live entries (heartbeats keep flowing) — the
+   * "silent watch" failure. The replica's stall detection must notice and restart the feed.
+   */
+  stallFeedsForTesting(stalled: boolean): void {
+    this.feedsStalled = stalled;
+  }
+
+  private async doOpen(): Promise<void> {
+    const options = this.options;
+    const deadline = Date.now() + options.openTimeoutMs;
+    const base = await openSession(options);
+    try {
+      const session: Session = {
+        ...base,
+        writer: new KvWriter({
+          js: base.js,
+          jsm: base.jsm,
+          layout: this.layout,
+          connection: base.connection,
+          deadlineMs: options.writeDeadlineMs,
+          logger: options.logger,
+          allowDirect: () => this.stream?.config.allow_direct ?? true,
+          maxMessageBytes: () => {
+            const limits = [this.stream?.config.max_msg_size, base.nc.info?.max_payload].filter(
+              (n): n is number => typeof n === "number" && n > 0,
+            );
+            return limits.length ? Math.min(...limits) : undefined;
+          },
+        }),
+      };
+      this.stream = await provisionWithin(session, options, this.layout, deadline, () => this.closed);
+      if (this.closed) throw new ClosedError("the jetstream backend");
+      this.session = session;
+      options.logger.info(
+        {
+          bucket: this.layout.bucket,
+          server: redactServerUrl(base.nc.getServer()),
+          serverVersion: base.nc.info?.version,
+          jsDomain: options.jsDomain,
+          reconnects: options.maxReconnectAttempts === -1 ? "unlimited" : options.maxReconnectAttempts,
+        },
+        "jetstream backend open",
+      );
+    } catch (error) {
+      await closeSession(base);
+      throw error;
+    }
+  }
+
+  /** Stream info; when `reprovision`, a vanished bucket is created again if provisioning allows it. */
+  private async refreshStreamInfo(
+    session: Session,
+    reprovision: boolean,
+    jsm: JetStreamManager = session.jsm,
+  ): Promise<StreamInfo> {
+    try {
+      this.stream = await jsm.streams.info(this.layout.stream);
+    } catch (error) {
+      if (!(reprovision && isStreamNotFound(error) && this.options.provision === "create")) throw error;
+      this.options.logger.warn({ bucket: this.layout.bucket }, "the bucket vanished; creating it again");
+      this.stream = await ensureBucket({
+        jsm: session.jsm,
+        layout: this.layout,
+        settings: this.options.bucket,
+        mode: this.options.provision,
+        logger: this.options.logger,
+      });
+    }
+    return this.stream;
+  }
+}

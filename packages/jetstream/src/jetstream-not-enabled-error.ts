@@ -1,0 +1,46 @@
+// The typed start-up error for "no JetStream answers": says how to fix it instead of timing out.
+import { ConfigurationError } from "@lattice-cache/core";
+
+/**
+ * No JetStream answered the backend's requests: the server runs without JetStream, the account has no
+ * JetStream, or the bucket lives in another JetStream domain. Code `CONFIGURATION`, field `jetstream`.
+ */
+export class JetStreamNotEnabledError extends ConfigurationError {
+  /** The servers asked (without credentials). */
+  readonly servers: readonly string[];
+  /** The JetStream domain asked, if any. */
+  readonly jsDomain: string | undefined;
+  /** Whether the connected server itself reported JetStream enabled. */
+  readonly serverHasJetStream: boolean | undefined;
+
+  constructor(args: {
+    servers: readonly string[];
+    jsDomain: string | undefined;
+    serverHasJetStream: boolean | undefined;
+    cause?: unknown;
+  }) {
+    const where = args.servers.join(", ") || "the given connection";
+    let message: string;
+    if (args.jsDomain !== undefined) {
+      message =
+        `no JetStream answered in domain "${args.jsDomain}" through ${where}. Check that the domain name is ` +
+        `right (jetstream { domain: ${args.jsDomain} } on the servers that hold the bucket) and that the leaf ` +
+        `node connection to them is up.`;
+    } else if (args.serverHasJetStream === false) {
+      message =
+        `JetStream is not enabled on ${where}. Start the server with \`nats-server -js\` or add \`jetstream {}\` ` +
+        `to its config; if JetStream runs in another domain (leaf node setups), set jsDomain.`;
+    } else {
+      message =
+        `no JetStream answered on ${where}: enable JetStream for this account (\`jetstream: enabled\` in the ` +
+        `account config, or \`nats-server -js\`), or set jsDomain if the bucket lives in another domain.`;
+    }
+    super(message, {
+      field: args.jsDomain !== undefined ? "jetstream.jsDomain" : "jetstream",
+      cause: args.cause,
+    });
+    this.servers = args.servers;
+    this.jsDomain = args.jsDomain;
+    this.serverHasJetStream = args.serverHasJetStream;
+  }
+}

@@ -1,0 +1,402 @@
+// The backend feed: a snapshot of the bucket (last message per key, tombstones included), a barrier, then
+// live changes — from one push consumer on the KV stream that this module recreates whenever deliveries
+// are lost, heartbeats stop, the connection comes back or the consumer vanishes.
+//
+// Why not `kv.watch()`: its `isUpdate` is off by one, it yields nothing (and no barrier) for an empty
+// bucket, and after a node loss it can stay silent for 60–90 s with a 30 s heartbeat. Here the barrier is
+// the stream's last sequence read before the consumer exists, and the heartbeat is short and ours to act on.
+import type { BackendHead, FeedSink, FeedSubscription, Logger } from "@lattice-cache/core";
+import type { ConsumerConfig, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import {
+  createInbox,
+  type Msg,
+  type NatsConnection,
+  nanos,
+  nuid,
+  type Subscription,
+} from "@nats-io/nats-core";
+import type { BucketLayout } from "./bucket-layout.js";
+import type { ConnectionState } from "./connection-state.js";
+import { parseDeliveryInfo } from "./delivery-info.js";
+import { toBackendEntry } from "./kv-message.js";
+import { errorText, isPermissionError, isStreamNotFound } from "./nats-errors.js";
+
+/** What a feed needs from its backend. */
+export interface FeedEnvironment {
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  readonly layout: BucketLayout;
+  readonly connection: ConnectionState;
+  readonly heartbeatMs: number;
+  readonly logger: Logger;
+  /** The bucket's stream info; creates the bucket again when it vanished and provisioning allows it. */
+  readonly streamInfo: () => Promise<StreamInfo>;
+  /** The epoch (stream creation time) of the history the backend's replica last synced with. */
+  readonly knownEpoch: () => string | undefined;
+  /** Tells the backend which history a feed synced with. */
+  readonly onSynced: (head: BackendHead) => void;
+  /** Test hook: while true, live entries are dropped (a silently stalled watch). */
+  readonly stalled: () => boolean;
+}
+
+const MAX_RETRY_DELAY_MS = 2_000;
+
+/** One running feed. Created by `JetStreamBackend.subscribe`; never throws, retries by itself. */
+export class KvFeed implements FeedSubscription {
+  /** The last stream sequence delivered to the sink (or the one the feed resumes after). */
+  private cursor: number;
+  private synced = false;
+  private head: BackendHead | undefined;
+  private epoch: string | undefined;
+  private generation = 0;
+  private consumerSequence = 0;
+  private syncAtConsumerSequence: number | undefined;
+  /** The stream position the feed must pass before asking whether it has caught up (rule 8). */
+  private target = 0;
+  /** How far the current consumer says it went (heartbeats), deleted messages included. */
+  private serverPosition = 0;
+  private confirming = false;
+  private confirmAgain = false;
+  private consumerName: string | undefined;
+  private subscription: Subscription | undefined;
+  private inbox = "";
+  private lastActivity = Date.now();
+  private establishing = false;
+  private establishAgain: string | undefined;
+  private attempts = 0;
+  /** What the sink was last told; undefined until this feed said anything (a new feed always reports). */
+  private reportedUp: boolean | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly watchdog: NodeJS.Timeout;
+  private readonly unlisten: () => void;
+
+  constructor(
+    private readonly env: FeedEnvironment,
+    private readonly afterRevision: number,
+    private readonly sink: FeedSink,
+  ) {
+    this.cursor = afterRevision;
+    this.unlisten = env.connection.onChange((up, detail) => {
+      if (this.stopped) return;
+      if (up) this.establish(`connection restored (${detail})`);
+      else this.report(false, detail);
+    });
+    // Two missed heartbeats (plus slack for a busy machine) mean the consumer is gone or stuck.
+    const silenceMs = env.heartbeatMs * 2 + 1000;
+    this.watchdog = setInterval(
+      () => {
+        if (this.stopped || this.establishing || !env.connection.connected) return;
+        if (this.subscription && Date.now() - this.lastActivity > silenceMs) {
+          this.establish(`no heartbeat from the consumer for ${Date.now() - this.lastActivity} ms`);
+        }
+      },
+      Math.min(env.heartbeatMs, 1000),
+    );
+    this.watchdog.unref();
+    queueMicrotask(() => this.establish("start"));
+  }
+
+  /** Stops delivery, removes the consumer (best effort) and the listeners. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stop();
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.unlisten();
+    this.dropConsumer();
+  }
+
+  /** (Re)creates the consumer after the cursor. Coalesces overlapping requests. */
+  private establish(reason: string): void {
+    if (this.stopped) return;
+    if (this.establishing) {
+      this.establishAgain = reason;
+      return;
+    }
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    this.establishing = true;
+    if (reason !== "start")
+      this.env.logger.debug({ reason, cursor: this.cursor }, "recreating the feed consumer");
+    void this.createConsumer()
+      .catch((error: unknown) => this.onEstablishFailed(error))
+      .finally(() => {
+        this.establishing = false;
+        const again = this.establishAgain;
+        this.establishAgain = undefined;
+        if (again !== undefined && !this.stopped) this.establish(again);
+      });
+  }
+
+  private async createConsumer(): Promise<void> {
+    this.dropConsumer();
+    const generation = ++this.generation;
+    if (!this.env.connection.connected) {
+      // The connection listener establishes again on reconnect.
+      this.report(false, this.env.connection.detail || "not connected");
+      return;
+    }
+    const info = await this.env.streamInfo();
+    if (this.stopped || generation !== this.generation) return;
+    if (!this.checkHistory(info)) return;
+    if (!this.synced && this.head === undefined) {
+      this.head = { revision: info.state.last_seq, epoch: info.created };
+    }
+    if (!this.synced) this.target = Math.max(this.target, info.state.last_seq);
+    this.serverPosition = this.cursor;
+
+    this.inbox = createInbox();
+    this.consumerSequence = 0;
+    this.syncAtConsumerSequence = undefined;
+    // Subscribe before the consumer exists: a push consumer starts delivering at once.
+    this.subscription = this.env.nc.subscribe(this.inbox, {
+      callback: (error, msg) => {
+        // A throwing callback would end the subscription inside the client: contain it (the replica's
+        // sink does not throw; this guards the feed against a faulty one) and go on with the next message.
+        try {
+          this.onMessage(generation, error, msg);
+        } catch (thrown) {
+          this.env.logger.error({ err: thrown }, "the feed's sink threw");
+        }
+      },
+    });
+    const name = `lattice_${nuid.next()}`;
+    this.consumerName = name;
+    const snapshot = this.cursor === 0;
+    const config: Partial<ConsumerConfig> = {
+      name,
+      deliver_subject: this.inbox,
+      filter_subject: this.env.layout.filterSubject,
+      ack_policy: "none",
+      replay_policy: "instant",
+      flow_control: true,
+      idle_heartbeat: nanos(this.env.heartbeatMs),
+      mem_storage: true,
+      num_replicas: 1,
+      inactive_threshold: nanos(Math.max(30_000, this.env.heartbeatMs * 4)),
+      ...(snapshot
+        ? { deliver_policy: "last_per_subject" as const }
+        : { deliver_policy: "by_start_sequence" as const, opt_start_seq: this.cursor + 1 }),
+    };
+    this.lastActivity = Date.now();
+    const created = await this.env.jsm.consumers.add(this.env.layout.stream, config);
+    if (this.stopped || generation !== this.generation) {
+      this.env.jsm.consumers.delete(this.env.layout.stream, name).catch(() => {});
+      return;
+    }
+    this.attempts = 0;
+    this.lastActivity = Date.now();
+    this.report(true, "feed consumer ready");
+    if (!this.synced && created.num_pending === 0) {
+      // Nothing was pending when the consumer was made: once what it already sent is in, ask.
+      this.syncAtConsumerSequence = created.delivered.consumer_seq;
+      this.maybeCaughtUp(false);
+    }
+  }
+
+  /** False (and the feed ends with a gap) when the stream is not the history the cursor belongs to. */
+  private checkHistory(info: StreamInfo): boolean {
+    const epoch = info.created;
+    const last = info.state.last_seq;
+    if (this.epoch === undefined) {
+      if (this.afterRevision > 0) {
+        const known = this.env.knownEpoch();
+        if (known !== undefined && known !== epoch) {
+          return this.gap(`bucket ${this.env.layout.bucket} was recreated (history ${known} → ${epoch})`);
+        }
+        if (this.afterRevision > last) {
+          return this.gap(
+            `resuming after revision ${this.afterRevision}, but the bucket's last revision is ${last}`,
+          );
+        }
+      }
+      this.epoch = epoch;
+      return true;
+    }
+    if (epoch !== this.epoch) {
+      if (this.afterRevision === 0 && !this.synced) {
+        // Still in the initial snapshot: start it over on the new history.
+        this.epoch = epoch;
+        this.cursor = 0;
+        this.head = undefined;
+        return true;
+      }
+      return this.gap(
+        `bucket ${this.env.layout.bucket} was recreated while the feed ran (${this.epoch} → ${epoch})`,
+      );
+    }
+    if (this.cursor > last) {
+      return this.gap(`the feed is at revision ${this.cursor}, but the bucket's last revision is ${last}`);
+    }
+    return true;
+  }
+
+  private gap(reason: string): false {
+    this.env.logger.warn({ reason }, "feed cannot continue without losing changes");
+    this.stop();
+    this.sink.gap(reason);
+    return false;
+  }
+
+  private onEstablishFailed(error: unknown): void {
+    if (this.stopped) return;
+    this.dropConsumer();
+    this.attempts += 1;
+    let detail: string;
+    if (isStreamNotFound(error)) detail = `bucket ${this.env.layout.bucket} not found`;
+    else if (isPermissionError(error)) detail = `permission denied: ${errorText(error)}`;
+    else detail = `feed consumer could not be created: ${errorText(error)}`;
+    this.report(false, detail);
+    const log = this.attempts === 1 || this.attempts % 20 === 0;
+    if (log) this.env.logger.warn({ err: error, attempts: this.attempts }, `${detail}; retrying`);
+    const base = Math.min(MAX_RETRY_DELAY_MS, 250 * 2 ** Math.min(this.attempts - 1, 8));
+    const delay = Math.round(base * (0.5 + Math.random() / 2));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.establish("retry");
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private onMessage(generation: number, error: Error | null, msg: Msg): void {
+    if (this.stopped || generation !== this.generation) return;
+    if (error) {
+      this.onEstablishFailed(error);
+      return;
+    }
+    this.lastActivity = Date.now();
+    if (msg.subject === this.inbox) {
+      this.onStatus(msg);
+      return;
+    }
+    const delivery = parseDeliveryInfo(msg.reply);
+    if (!delivery) return;
+    if (delivery.consumerSequence !== this.consumerSequence + 1) {
+      // Deliveries were lost (slow consumer, a server hiccup): resume after what we have.
+      this.establish(`delivery gap: expected ${this.consumerSequence + 1}, got ${delivery.consumerSequence}`);
+      return;
+    }
+    this.consumerSequence = delivery.consumerSequence;
+    if (delivery.streamSequence > this.cursor) {
+      const entry = toBackendEntry(
+        this.env.layout,
+        msg.subject,
+        delivery.streamSequence,
+        msg.headers,
+        msg.data,
+      );
+      const dropped = this.synced && this.env.stalled();
+      if (!dropped) this.cursor = delivery.streamSequence;
+      if (entry && !dropped) this.sink.entry(entry);
+    }
+    if (!this.synced) this.maybeCaughtUp(delivery.pending === 0);
+  }
+
+  private onStatus(msg: Msg): void {
+    const code = msg.headers?.code ?? 0;
+    const description = (msg.headers?.description ?? "").toLowerCase();
+    if (code === 100 && description.includes("flow")) {
+      if (msg.reply) msg.respond();
+      return;
+    }
+    if (code === 100) {
+      // A heartbeat says how far the server delivered; if that is past us, deliveries were lost.
+      const stalled = msg.headers?.get("Nats-Consumer-Stalled");
+      if (stalled) this.env.nc.publish(stalled);
+      const lastDelivered = Number(msg.headers?.get("Nats-Last-Consumer") ?? "0");
+      if (lastDelivered > this.consumerSequence) {
+        this.establish(`heartbeat reports delivery ${lastDelivered}, last received ${this.consumerSequence}`);
+        return;
+      }
+      // An idle consumer has passed everything up to its last stream position, deleted messages included
+      // (a snapshot whose tail was purged never gets a delivery that reaches the target).
+      const passed = Number(msg.headers?.get("Nats-Last-Stream") ?? "0");
+      if (Number.isSafeInteger(passed)) this.serverPosition = Math.max(this.serverPosition, passed);
+      if (!this.synced && !stalled) this.maybeCaughtUp(true);
+      return;
+    }
+    if (code >= 400) this.establish(`consumer status ${code} ${description}`);
+  }
+
+  /**
+   * Rule 8's barrier. Reaching the sequence read before subscribing is not enough: with one revision per
+   * key kept, a key's message below it can be replaced by a newer one before the consumer gets there, and
+   * that newer one must be in the snapshot too. So once the feed has passed its target (or the server
+   * hints it is done: "0 pending", an idle heartbeat — hints only, 2.9 can say "0 pending" early), the
+   * stream's current last sequence is read: at or below our position means caught up; otherwise it
+   * becomes the next target.
+   */
+  private maybeCaughtUp(hint: boolean): void {
+    if (this.synced || this.stopped) return;
+    const position = Math.max(this.cursor, this.serverPosition);
+    const creationBarrier =
+      this.syncAtConsumerSequence !== undefined && this.consumerSequence >= this.syncAtConsumerSequence;
+    if (!hint && !creationBarrier && position < this.target) return;
+    if (this.confirming) {
+      this.confirmAgain = true;
+      return;
+    }
+    this.confirming = true;
+    void this.confirmCaughtUp().finally(() => {
+      this.confirming = false;
+      if (this.confirmAgain && !this.synced) {
+        this.confirmAgain = false;
+        this.maybeCaughtUp(true);
+      }
+    });
+  }
+
+  private async confirmCaughtUp(): Promise<void> {
+    let info: StreamInfo;
+    try {
+      info = await this.env.streamInfo();
+    } catch (error) {
+      // Asked again on the next delivery or heartbeat.
+      this.env.logger.debug({ err: error }, "could not read the stream's end during the initial sync");
+      return;
+    }
+    if (this.synced || this.stopped) return;
+    if (info.created !== this.epoch) {
+      this.establish("the bucket changed during the initial sync");
+      return;
+    }
+    const position = Math.max(this.cursor, this.serverPosition);
+    const end = info.state.last_seq;
+    if (end <= position) this.markSynced(position);
+    else this.target = Math.max(this.target, end);
+  }
+
+  private markSynced(position: number): void {
+    this.synced = true;
+    // Caught up with the stream's end: everything up to our position is held, which may be past the head.
+    const head = {
+      revision: Math.max(this.head?.revision ?? 0, position),
+      epoch: this.head?.epoch ?? this.epoch ?? "",
+    };
+    this.env.onSynced(head);
+    this.sink.synced(head);
+  }
+
+  private report(up: boolean, detail: string): void {
+    if (this.reportedUp === up || this.stopped) return;
+    this.reportedUp = up;
+    this.sink.connection(up, detail);
+  }
+
+  private dropConsumer(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    const name = this.consumerName;
+    this.consumerName = undefined;
+    if (name !== undefined && this.env.connection.connected) {
+      this.env.jsm.consumers.delete(this.env.layout.stream, name).catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// How one stored KV message becomes a BackendEntry: delete and purge markers are tombstones, the origin
+// comes from our own header (absent on entries written by wasmCloud hosts).
+import type { BackendEntry } from "@lattice-cache/core";
+import type { MsgHdrs } from "@nats-io/nats-core";
+import type { BucketLayout } from "./bucket-layout.js";
+
+/** Headers of the KV layout and of this backend. */
+export const HEADERS = {
+  /** `DEL` or `PURGE` on a delete / purge marker (set by every KV client). */
+  operation: "KV-Operation",
+  /** Set by servers ≥ 2.11 on markers they write themselves (TTL expiry): also a deletion. */
+  markerReason: "Nats-Marker-Reason",
+  /** The writing host's id; our addition, ignored by other KV clients. */
+  origin: "Lattice-Origin",
+  /** Idempotency key of one logical write: a retried publish is deduplicated by the stream. */
+  messageId: "Nats-Msg-Id",
+  /** Compare-and-swap on the key's last revision. */
+  expectedLastSubjectSequence: "Nats-Expected-Last-Subject-Sequence",
+} as const;
+
+/** True when the headers mark a deletion (`KV-Operation: DEL` or `PURGE`, or a server marker). */
+export function isTombstone(headers: MsgHdrs | undefined): boolean {
+  if (!headers) return false;
+  const op = headers.get(HEADERS.operation);
+  if (op === "DEL" || op === "PURGE") return true;
+  return headers.has(HEADERS.markerReason);
+}
+
+/** The entry a stored message stands for, or `undefined` if its subject is outside the bucket. */
+export function toBackendEntry(
+  layout: BucketLayout,
+  subject: string,
+  revision: number,
+  headers: MsgHdrs | undefined,
+  data: Uint8Array,
+): BackendEntry | undefined {
+  const key = layout.keyOf(subject);
+  if (key === undefined) return undefined;
+  const origin = headers?.get(HEADERS.origin) || undefined;
+  return {
+    key,
+    value: isTombstone(headers) ? null : data,
+    revision,
+    ...(origin !== undefined ? { origin } : {}),
+  };
+}

@@ -1,0 +1,253 @@
+// The write path: one KV message per write (put or delete marker), compare-and-swap through
+// Nats-Expected-Last-Subject-Sequence, bounded retries of transient failures, and exactly-once outcomes
+// for retried writes (Nats-Msg-Id deduplication, verified by reading the key back when in doubt).
+//
+// Why not `kv.put` / `kv.delete`: they take no headers (no origin, no idempotency key), `delete` does not
+// return the marker's revision, and `kv.create` hides the tombstone retry this module needs to map exactly
+// onto rule 4.
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  BackendUnavailableError,
+  ConflictError,
+  casAccepts,
+  comparableRevision,
+  type KeyState,
+  type Logger,
+  PermissionDeniedError,
+  ValueTooLargeError,
+  type WriteRequest,
+  type WriteResult,
+} from "@lattice-cache/core";
+import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import { Empty, headers as natsHeaders } from "@nats-io/nats-core";
+import type { BucketLayout } from "./bucket-layout.js";
+import type { ConnectionState } from "./connection-state.js";
+import { HEADERS, isTombstone } from "./kv-message.js";
+import {
+  casMismatch,
+  errorText,
+  isConnectionClosed,
+  isMessageTooLarge,
+  isPermissionError,
+  isTransient,
+} from "./nats-errors.js";
+
+/** What the writer needs from its backend. */
+export interface WriterEnvironment {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly layout: BucketLayout;
+  readonly connection: ConnectionState;
+  readonly deadlineMs: number;
+  readonly logger: Logger;
+  /** Whether the bucket allows direct gets (read the key's last message from any replica). */
+  readonly allowDirect: () => boolean;
+  /** The largest message the bucket or server accepts, when known. */
+  readonly maxMessageBytes: () => number | undefined;
+}
+
+/** The last stored message of a key, as far as the writer cares. */
+interface LastMessage {
+  readonly revision: number;
+  readonly deleted: boolean;
+  readonly writeId: string | undefined;
+}
+
+const BACKEND = "jetstream";
+const ATTEMPT_TIMEOUT_MS = 5_000;
+/** Bound on compare-and-swap hops over tombstones when others keep racing on the same key. */
+const MAX_TOMBSTONE_HOPS = 5;
+
+/** Writes entries to the bucket. */
+export class KvWriter {
+  constructor(private readonly env: WriterEnvironment) {}
+
+  /** Writes one entry; resolves with its revision or throws a typed core error. */
+  async write(request: WriteRequest): Promise<WriteResult> {
+    const { connection } = this.env;
+    if (!connection.connected) {
+      throw new BackendUnavailableError(
+        BACKEND,
+        `not connected to NATS (${connection.detail || "disconnected"}); nothing was written`,
+      );
+    }
+    const deadline = Date.now() + this.env.deadlineMs;
+    const subject = this.env.layout.editSubject(request.key);
+    const data = request.value ?? Empty;
+    // One id for every attempt of this write: the stream answers a repeat with the first attempt's revision.
+    const writeId = randomUUID();
+    let expectedHeader = request.expectedRevision;
+    let attempt = 0;
+    let tombstoneHops = 0;
+    for (;;) {
+      attempt += 1;
+      const h = natsHeaders();
+      h.set(HEADERS.messageId, writeId);
+      h.set(HEADERS.origin, request.origin);
+      if (request.value === null) h.set(HEADERS.operation, "DEL");
+      if (expectedHeader !== undefined) h.set(HEADERS.expectedLastSubjectSequence, String(expectedHeader));
+      const remaining = deadline - Date.now();
+      try {
+        const ack = await this.publishWhileConnected(
+          subject,
+          data,
+          h,
+          Math.max(250, Math.min(remaining, ATTEMPT_TIMEOUT_MS)),
+        );
+        return { revision: ack };
+      } catch (error) {
+        const mismatch = casMismatch(error);
+        if (mismatch && request.expectedRevision !== undefined) {
+          const last = await this.lastMessage(request.key, deadline);
+          // An earlier attempt of this very write landed (its ack was lost): that is success, not a conflict.
+          if (last?.writeId === writeId) return { revision: last.revision };
+          const state: KeyState | undefined = last && { revision: last.revision, deleted: last.deleted };
+          if (casAccepts(request.expectedRevision, state) && tombstoneHops < MAX_TOMBSTONE_HOPS) {
+            // Rule 4 says the write may proceed (e.g. creating over a tombstone, which JetStream only
+            // accepts with the tombstone's own revision): swap against what is actually there.
+            tombstoneHops += 1;
+            expectedHeader = state?.revision ?? 0;
+            continue;
+          }
+          throw new ConflictError({
+            key: request.key,
+            expectedRevision: request.expectedRevision,
+            currentRevision: comparableRevision(state),
+          });
+        }
+        this.throwIfFinal(error, request, subject);
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new BackendUnavailableError(
+            BACKEND,
+            `no acknowledgement for ${request.key} within ${this.env.deadlineMs} ms after ${attempt} attempt(s) ` +
+              `(${errorText(error)}); the write may or may not have been applied`,
+            { cause: error },
+          );
+        }
+        if (!connection.connected) {
+          // Sent, outcome unknown: retry (deduplicated) once the connection is back, within the deadline.
+          if (!(await connection.waitConnected(left))) {
+            throw new BackendUnavailableError(
+              BACKEND,
+              `connection lost while writing ${request.key} and not restored within ${this.env.deadlineMs} ms; ` +
+                "the write may or may not have been applied",
+              { cause: error },
+            );
+          }
+        } else {
+          await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
+        }
+      }
+    }
+  }
+
+  /** Publishes and resolves the acknowledged sequence; rejects early when the connection drops meanwhile. */
+  private publishWhileConnected(
+    subject: string,
+    data: Uint8Array,
+    h: ReturnType<typeof natsHeaders>,
+    timeout: number,
+  ): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const stop = this.env.connection.onChange((up, detail) => {
+        if (up) return;
+        stop();
+        reject(new ConnectionDroppedError(detail));
+      });
+      this.env.js.publish(subject, data, { headers: h, timeout }).then(
+        (ack) => {
+          stop();
+          resolve(ack.seq);
+        },
+        (error: unknown) => {
+          stop();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Errors no retry can fix: permission, size, closed connection, unexpected API answers. */
+  private throwIfFinal(error: unknown, request: WriteRequest, subject: string): void {
+    if (error instanceof ConnectionDroppedError || isTransient(error)) return;
+    if (isPermissionError(error)) {
+      throw new PermissionDeniedError(
+        `not allowed to write ${request.key}: this host needs publish rights on ${subject.replace(/[^.]+$/, ">")} ` +
+          `(${errorText(error)})`,
+        { cause: error },
+      );
+    }
+    if (isMessageTooLarge(error)) {
+      const size = request.value?.byteLength ?? 0;
+      throw new ValueTooLargeError(request.key, size, this.env.maxMessageBytes() ?? size);
+    }
+    if (isConnectionClosed(error)) {
+      throw new BackendUnavailableError(BACKEND, "the NATS connection is closed; nothing was written", {
+        cause: error,
+      });
+    }
+    throw new BackendUnavailableError(BACKEND, `write of ${request.key} failed: ${errorText(error)}`, {
+      cause: error,
+    });
+  }
+
+  /** The key's last stored message (retrying transient failures until the deadline); undefined if none. */
+  private async lastMessage(key: string, deadline: number): Promise<LastMessage | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const stored = await this.readLast(key);
+        if (!stored) return undefined;
+        return {
+          revision: stored.seq,
+          deleted: isTombstone(stored.header),
+          writeId: stored.header?.get(HEADERS.messageId) || undefined,
+        };
+      } catch (error) {
+        if (isPermissionError(error)) {
+          throw new PermissionDeniedError(
+            `not allowed to read ${key} back after a conflict (${errorText(error)})`,
+            {
+              cause: error,
+            },
+          );
+        }
+        if (Date.now() >= deadline) {
+          throw new BackendUnavailableError(
+            BACKEND,
+            `conditional write of ${key} was refused, and the key's current revision could not be read: ${errorText(error)}`,
+            { cause: error },
+          );
+        }
+        await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
+      }
+    }
+  }
+
+  private async readLast(key: string): Promise<StoredMsg | null> {
+    const subject = this.env.layout.keySubject(key);
+    if (this.env.allowDirect()) {
+      return this.env.jsm.direct.getMessage(this.env.layout.stream, { last_by_subj: subject });
+    }
+    try {
+      return await this.env.jsm.streams.getMessage(this.env.layout.stream, { last_by_subj: subject });
+    } catch (error) {
+      if (/no message found/i.test(errorText(error))) return null;
+      throw error;
+    }
+  }
+}
+
+/** The connection dropped while a write awaited its acknowledgement. */
+class ConnectionDroppedError extends Error {
+  constructor(detail: string) {
+    super(`connection dropped while awaiting the acknowledgement (${detail})`);
+    this.name = "ConnectionDroppedError";
+  }
+}
+
+function backoffMs(attempt: number): number {
+  const ceiling = Math.min(1000, 50 * 2 ** Math.min(attempt, 10));
+  return Math.round(ceiling * (0.5 + Math.random() / 2));
+}
