@@ -51,7 +51,11 @@ export interface FeedSink {
   synced(head: BackendHead): void;
   /** The feed cannot continue without losing changes (trimmed log, lost history): the replica resyncs (rule 9). */
   gap(reason: string): void;
-  /** The feed's connection went down or came back (rule 10). */
+  /**
+   * The feed's connection went down or came back (rule 10). Each subscription reports its own state: a
+   * subscription started while disconnected should say `connection(true)` once it works (delivering an
+   * entry or `synced` also counts as connected).
+   */
   connection(connected: boolean, detail?: string): void;
 }
 

@@ -2,6 +2,13 @@
 
 const MARKER = Symbol.for("lattice-cache.error");
 
+/** Keys in messages are cut to this many characters, so a hostile 1 MB key does not make a 1 MB log line. */
+const KEY_IN_MESSAGE = 120;
+
+function shown(key: string): string {
+  return key.length <= KEY_IN_MESSAGE ? key : `${key.slice(0, KEY_IN_MESSAGE)}… (${key.length} characters)`;
+}
+
 /** Stable codes a caller can branch on. */
 export type LatticeErrorCode =
   | "CONFLICT"
@@ -58,7 +65,7 @@ export class ConflictError extends LatticeCacheError {
     const tail = args.attempts === undefined ? "" : ` after ${args.attempts} attempts`;
     super(
       "CONFLICT",
-      `conflict on ${args.key}: expected revision ${args.expectedRevision}, current revision is ${current}${tail}`,
+      `conflict on ${shown(args.key)}: expected revision ${args.expectedRevision}, current revision is ${current}${tail}`,
     );
     this.key = args.key;
     this.expectedRevision = args.expectedRevision;
@@ -74,7 +81,10 @@ export class NotReadyError extends LatticeCacheError {
   }
 }
 
-/** The backend cannot be reached; nothing was written (rule 10). */
+/**
+ * The backend cannot be reached (rule 10). Nothing was written — except when the connection dropped after a
+ * write was sent and before its acknowledgement arrived; then the message says the outcome is unknown.
+ */
 export class BackendUnavailableError extends LatticeCacheError {
   /** The backend's name, e.g. `jetstream`. */
   readonly backend: string;
@@ -91,7 +101,7 @@ export class InvalidEntryError extends LatticeCacheError {
   /** One line per problem, each naming the field. */
   readonly issues: readonly string[];
   constructor(issues: readonly string[], key?: string, options?: { cause?: unknown }) {
-    super("INVALID_ENTRY", `invalid entry${key ? ` ${key}` : ""}: ${issues.join("; ")}`, options);
+    super("INVALID_ENTRY", `invalid entry${key ? ` ${shown(key)}` : ""}: ${issues.join("; ")}`, options);
     this.key = key;
     this.issues = issues;
   }
@@ -104,7 +114,7 @@ export class InvalidKeyError extends LatticeCacheError {
   /** Why it was refused. */
   readonly reason: string;
   constructor(key: string, reason: string) {
-    super("INVALID_KEY", `invalid key ${JSON.stringify(key)}: ${reason}`);
+    super("INVALID_KEY", `invalid key ${JSON.stringify(shown(key))}: ${reason}`);
     this.key = key;
     this.reason = reason;
   }
@@ -116,7 +126,7 @@ export class ValueTooLargeError extends LatticeCacheError {
   readonly size: number;
   readonly limit: number;
   constructor(key: string, size: number, limit: number) {
-    super("VALUE_TOO_LARGE", `value for ${key} is ${size} bytes, over the maximum of ${limit} bytes`);
+    super("VALUE_TOO_LARGE", `value for ${shown(key)} is ${size} bytes, over the maximum of ${limit} bytes`);
     this.key = key;
     this.size = size;
     this.limit = limit;

@@ -60,6 +60,7 @@ export {
   KEY_PREFIXES,
   linkdefId,
   linkdefKey,
+  MAX_KEY_LENGTH,
   ociUrlFromRefmapKey,
   refmapKey,
 } from "./keys.js";

@@ -6,6 +6,7 @@ import {
   collectionOfKey,
   linkdefId,
   linkdefKey,
+  MAX_KEY_LENGTH,
   ociUrlFromRefmapKey,
   refmapKey,
 } from "./keys.js";
@@ -65,5 +66,16 @@ describe("keys that break NATS subject rules are refused before anything is sent
 
   it("refuses a claims sub with a dot", () => {
     expect(() => claimsKey("M.BAD")).toThrow(InvalidKeyError);
+  });
+
+  it("refuses keys longer than MAX_KEY_LENGTH, with a message that does not repeat the whole key", () => {
+    const long = "M".repeat(MAX_KEY_LENGTH + 1);
+    expect(() => assertKeySafe(long)).toThrow(/over the maximum of 1024/);
+    try {
+      assertKeySafe(long);
+    } catch (error) {
+      expect((error as InvalidKeyError).message.length).toBeLessThan(300);
+    }
+    expect(() => refmapKey(`oci://${"x".repeat(1000)}`)).not.toThrow(); // the refmap key itself is checked on write
   });
 });

@@ -19,11 +19,23 @@ export const KEY_PREFIXES: Readonly<Record<CollectionName, string>> = {
 const KEY_PATTERN = /^[A-Za-z0-9_=-]+$/;
 
 /**
+ * The longest storage key accepted. A subject near nats-server's 4 KiB `max_control_line` makes the server
+ * drop the connection instead of refusing the write, so keys are capped well below it.
+ */
+export const MAX_KEY_LENGTH = 1024;
+
+/**
  * Refuses a key (or key part) that would break NATS subject rules: empty, or containing `.`, `*`, `>`,
  * whitespace or anything outside `[A-Za-z0-9_=-]`.
  */
 export function assertKeySafe(key: string, what = "key"): void {
   if (typeof key !== "string" || key.length === 0) throw new InvalidKeyError(String(key), `${what} is empty`);
+  if (key.length > MAX_KEY_LENGTH) {
+    throw new InvalidKeyError(
+      key,
+      `${what} is ${key.length} characters long, over the maximum of ${MAX_KEY_LENGTH}`,
+    );
+  }
   if (KEY_PATTERN.test(key)) return;
   const bad = [...key].find((c) => !/[A-Za-z0-9_=-]/.test(c)) ?? "";
   const named: Record<string, string> = {

@@ -262,7 +262,6 @@ export class ReplicaStore {
     }
   }
 
-
   private event(
     collection: CollectionName,
     entry: BackendEntry,

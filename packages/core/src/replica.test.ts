@@ -330,4 +330,31 @@ describe("the replica over the memory backend", () => {
     expect(seen).toEqual(["CLAIMS_Mseed"]);
     await cache.close();
   });
+
+  it("rule 10: a feed that never reports reconnection counts as connected once it delivers again", async () => {
+    const store = new MemoryStore();
+    const backend = new MemoryBackend(store);
+    // This feed reports going down but never coming back: only data can tell the replica it is connected.
+    const subscribe = backend.subscribe.bind(backend);
+    backend.subscribe = (after, sink) =>
+      subscribe(after, {
+        ...sink,
+        connection: (up, detail) => (up ? undefined : sink.connection(up, detail)),
+      });
+    const cache = await LatticeCache.open({ backend, timing: FAST });
+    await cache.ready(5000);
+    store.disconnect();
+    await until(() => cache.status().state === "stale", "state stale");
+    store.reconnect();
+    await new MemoryBackend(store).write({
+      key: "CLAIMS_Mlate",
+      value: new TextEncoder().encode('{"sub":"Mlate"}'),
+      origin: "o",
+    });
+    await until(
+      () => cache.claims.get("Mlate") !== undefined && cache.status().state === "live",
+      "live again",
+    );
+    await cache.close();
+  });
 });

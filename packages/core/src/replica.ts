@@ -358,11 +358,15 @@ export class Replica {
       entry: (entry) => {
         if (!current()) return;
         this.feedActivityAt = Date.now();
+        // Data flowing on the current feed proves the connection, even if the feed never said so.
+        if (!this.connected) this.onConnection(true, "the feed delivers again");
         if (this.staging) this.stage(this.staging, entry);
         else this.applyLive(entry, this.ownDecoded(entry));
       },
       synced: (head) => {
-        if (current()) this.onSynced(head);
+        if (!current()) return;
+        if (!this.connected) this.onConnection(true, "the feed synced");
+        this.onSynced(head);
       },
       gap: (reason) => {
         if (current()) this.resync(`feed gap: ${reason}`);
