@@ -2,10 +2,23 @@
 // backend registry, the host runtime and the CLI, for embedding and for tests.
 import "reflect-metadata";
 
+export {
+  decodeHostStatusReport,
+  type HostFacts,
+  type HostStatusReport,
+  hostStatusReport,
+} from "./audit/host-status-report.js";
+export { type AuditedHost, auditLattice, type LatticeAudit, type SplitBrain } from "./audit/lattice-audit.js";
+export { MemoryStatusBus } from "./audit/memory-status-bus.js";
+export { NatsStatusBus, natsStatusSubject } from "./audit/nats-status-bus.js";
+export { RedisStatusBus, redisStatusChannels } from "./audit/redis-status-bus.js";
+export { DEFAULT_STATUS_WINDOW_MS, type StatusBus, type StatusBusFactory } from "./audit/status-bus.js";
+
 export { CliContext, type CliIo } from "./cli/cli-context.js";
-export { EntryNotFoundError, OperationalError, UsageError } from "./cli/cli-errors.js";
+export { EntryNotFoundError, OperationalError, SplitBrainError, UsageError } from "./cli/cli-errors.js";
 export { EXIT_CODES, type ExitCode, exitCodeOf } from "./cli/exit-codes.js";
-export { buildProgram, LATTICE_VERSION, type RunCliOptions, runCli } from "./cli/program.js";
+export { buildProgram, type RunCliOptions, runCli } from "./cli/program.js";
+export { LATTICE_VERSION } from "./version.js";
 export {
   type BackendDiagnosis,
   type BackendFactory,
@@ -35,10 +48,12 @@ export {
   LOGGER,
   METRICS,
   resolveToken,
+  STATUS_BUS_FACTORY,
+  TEST_HOOKS,
   type Token,
 } from "./composition/tokens.js";
 export { CONFIG_FILE_VARIABLE, ENV_BINDINGS, type EnvBinding, envLayer } from "./config/config-env.js";
-export { readConfigFile } from "./config/config-file.js";
+export { type ConfigFormat, parseConfigText, readConfigFile } from "./config/config-file.js";
 export { FLAG_BINDINGS, flagsLayer, type GlobalFlags } from "./config/config-flags.js";
 export { type ConfigLayer, mergeLayers, type RawConfig } from "./config/config-layer.js";
 export {
@@ -69,6 +84,7 @@ export { validateConfig, type ValidationContext } from "./config/validate-config
 export type { CheckOutcome, DoctorCheck } from "./doctor/doctor-check.js";
 export { type ListeningAddress, StatusServer } from "./http/status-server.js";
 export { renderStatusPage } from "./http/status-page.js";
+export { TEST_HOOKS_VARIABLE, testHooksEnabled } from "./http/test-hooks.js";
 export { createHostLogger, type HostLogger } from "./observability/host-logger.js";
 export { HOST_STATES, type HostState, HostMetrics, METRIC_NAMES } from "./observability/host-metrics.js";
 export {

@@ -13,13 +13,22 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** The environment. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads all of standard input (`claims put --file -`). */
+  readonly stdin: () => string;
 }
 
 /** The shared context of one `lattice` invocation. */
 export class CliContext {
+  private readonly configs = new WeakMap<Command, HostConfig>();
+
   constructor(
     readonly io: CliIo,
     readonly registry: BackendRegistry,
+    /**
+     * Dry run: commands parse and check everything (flags, configuration, input files, keys, value sizes)
+     * and stop before connecting to anything or starting anything. Used by the command-line fuzz tests.
+     */
+    readonly dryRun = false,
   ) {}
 
   /** The global flags as given (commander merges them from any position on the command line). */
@@ -32,9 +41,14 @@ export class CliContext {
     return this.flags(command).json === true;
   }
 
-  /** The effective configuration: file < env < flags, validated. */
+  /** The effective configuration: file < env < flags, validated (once per command: a file is read once). */
   config(command: Command): HostConfig {
-    return loadConfig({ flags: this.flags(command), env: this.io.env, backends: this.registry.names });
+    let config = this.configs.get(command);
+    if (!config) {
+      config = loadConfig({ flags: this.flags(command), env: this.io.env, backends: this.registry.names });
+      this.configs.set(command, config);
+    }
+    return config;
   }
 
   /** Writes a line (or lines) to stdout. */

@@ -28,3 +28,15 @@ export class OperationalError extends Error {
     this.name = "OperationalError";
   }
 }
+
+/** The cross-host audit found hosts at the same revision with different digests (exit code 4). */
+export class SplitBrainError extends Error {
+  constructor(
+    message: string,
+    /** The hosts involved, sorted. */
+    readonly hostIds: readonly string[],
+  ) {
+    super(message);
+    this.name = "SplitBrainError";
+  }
+}

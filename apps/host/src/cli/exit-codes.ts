@@ -1,7 +1,7 @@
 // What `lattice` exit codes mean, and which error maps to which.
 import { LatticeCacheError } from "@lattice-cache/core";
 import { CommanderError } from "commander";
-import { EntryNotFoundError, UsageError } from "./cli-errors.js";
+import { EntryNotFoundError, SplitBrainError, UsageError } from "./cli-errors.js";
 
 /** Exit codes of the `lattice` command. */
 export const EXIT_CODES = {
@@ -13,12 +13,15 @@ export const EXIT_CODES = {
   usage: 2,
   /** The requested entry does not exist. */
   notFound: 3,
+  /** `status --hosts` found split brain: hosts at the same revision with different digests. */
+  splitBrain: 4,
 } as const;
 
 /** One of {@link EXIT_CODES}. */
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
-const USAGE_CODES = new Set(["CONFIGURATION", "INVALID_KEY", "INVALID_ENTRY"]);
+// Input the user can fix on the command line; VALUE_TOO_LARGE is refused before anything is sent.
+const USAGE_CODES = new Set(["CONFIGURATION", "INVALID_KEY", "INVALID_ENTRY", "VALUE_TOO_LARGE"]);
 const HELP_CODES = new Set(["commander.helpDisplayed", "commander.help", "commander.version"]);
 
 /** The exit code for an error that ended a command. */
@@ -26,6 +29,7 @@ export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CommanderError)
     return HELP_CODES.has(error.code) ? EXIT_CODES.success : EXIT_CODES.usage;
   if (error instanceof EntryNotFoundError) return EXIT_CODES.notFound;
+  if (error instanceof SplitBrainError) return EXIT_CODES.splitBrain;
   if (error instanceof UsageError) return EXIT_CODES.usage;
   if (LatticeCacheError.isInstance(error) && USAGE_CODES.has(error.code)) return EXIT_CODES.usage;
   return EXIT_CODES.failure;

@@ -13,14 +13,16 @@ const CLOSE_DEADLINE_MS = 3000;
 
 /**
  * Runs `act` against a ready cache built from the command's configuration. Connection and sync failures
- * become an `OperationalError` whose message names what failed and where (exit code 1).
+ * become an `OperationalError` whose message names what failed and where (exit code 1). In a dry run,
+ * stops after loading the configuration and resolves `undefined`.
  */
 export async function withReadyCache<T>(
   ctx: CliContext,
   command: Command,
   act: (cache: LatticeCache, config: HostConfig) => Promise<T> | T,
-): Promise<T> {
+): Promise<T | undefined> {
   const config = withHostId(ctx.config(command), "cli");
+  if (ctx.dryRun) return undefined;
   const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });
   const target = ctx.registry.targetOf(config);
   let cache: LatticeCache;

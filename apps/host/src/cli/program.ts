@@ -1,4 +1,5 @@
 // The `lattice` command line: global flags, the commands, and the mapping of outcomes to exit codes.
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import type { BackendRegistry } from "../composition/backend-registry.js";
 import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
@@ -14,9 +15,7 @@ import { registerUpCommand } from "../commands/up-command.js";
 import { registerWatchCommand } from "../commands/watch-command.js";
 import { CliContext, type CliIo } from "./cli-context.js";
 import { EXIT_CODES, type ExitCode, exitCodeOf } from "./exit-codes.js";
-
-/** The version `lattice --version` prints. */
-export const LATTICE_VERSION = "0.1.0";
+import { LATTICE_VERSION } from "../version.js";
 
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
@@ -24,6 +23,8 @@ export interface RunCliOptions {
   readonly io?: Partial<CliIo>;
   /** Backends to offer. Default: every backend this build ships. */
   readonly registry?: BackendRegistry;
+  /** Check everything, connect to nothing, start nothing (see {@link CliContext.dryRun}). Default false. */
+  readonly dryRun?: boolean;
 }
 
 /** Builds the commander program (exposed for help-text tests). */
@@ -44,7 +45,16 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--host-id <id>", "this host's id (origin of its writes)")
     .addOption(new Option("--log-level <level>", "log level (logs are JSON on stderr)").choices(LOG_LEVELS))
     .option("--http-port <port>", "HTTP port of host/up (default 7411, 0 = any free port)")
-    .option("--ready-timeout <ms>", "how long one-shot commands wait for the initial sync (default 15000)");
+    .option("--ready-timeout <ms>", "how long one-shot commands wait for the initial sync (default 15000)")
+    .option(
+      "--max-value-bytes <n>",
+      "largest value a write may carry, checked before sending (default 1048576)",
+    );
+  program.addHelpText(
+    "after",
+    "\nExit codes: 0 success, 1 operational error, 2 bad usage or input, 3 entry not found, " +
+      "4 split brain (status --hosts)",
+  );
   registerUpCommand(program, ctx);
   registerHostCommand(program, ctx);
   registerLinkdefsCommand(program, ctx);
@@ -66,8 +76,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     stdout: options.io?.stdout ?? ((text) => process.stdout.write(text)),
     stderr: options.io?.stderr ?? ((text) => process.stderr.write(text)),
     env: options.io?.env ?? process.env,
+    stdin: options.io?.stdin ?? (() => readFileSync(0, "utf8")),
   };
-  const ctx = new CliContext(io, options.registry ?? createDefaultBackendRegistry());
+  const ctx = new CliContext(io, options.registry ?? createDefaultBackendRegistry(), options.dryRun ?? false);
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv], { from: "user" });

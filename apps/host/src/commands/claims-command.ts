@@ -1,7 +1,8 @@
 // `lattice claims put|get|del|ls`: JWT claims keyed by `sub`.
 import { readFileSync } from "node:fs";
-import type { Claims, ClaimsInput } from "@lattice-cache/core";
+import { type Claims, claimsCodec } from "@lattice-cache/core";
 import type { Command } from "commander";
+import { checkedKey, checkedValue } from "../cli/checked-input.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError, UsageError } from "../cli/cli-errors.js";
 import { printEntry, printList, printWrite } from "../cli/entry-output.js";
@@ -21,9 +22,10 @@ export function registerClaimsCommand(program: Command, ctx: CliContext): void {
       "JSON object in the wire shape (caps/tags as a comma string or an array)",
     )
     .action(async (opts: { file: string }, command: Command) => {
-      const input = readClaimsFile(opts.file);
+      const input = readClaimsFile(ctx, opts.file);
+      const value = checkedValue(claimsCodec, input, ctx.config(command).maxValueBytes);
       await withReadyCache(ctx, command, async (cache) => {
-        const outcome = await cache.claims.put(input);
+        const outcome = await cache.claims.put(value);
         printWrite(ctx, ctx.json(command), "put", outcome, cache.claims.entryByKey(outcome.key)?.value);
       });
     });
@@ -33,8 +35,9 @@ export function registerClaimsCommand(program: Command, ctx: CliContext): void {
     .description("show the claims of one module")
     .argument("<sub>", "the module's public key")
     .action(async (sub: string, _opts: unknown, command: Command) => {
+      const key = checkedKey(claimsCodec, sub);
       await withReadyCache(ctx, command, (cache) => {
-        const entry = cache.claims.getEntry(sub);
+        const entry = cache.claims.entryByKey(key);
         if (!entry) throw new EntryNotFoundError("claims", `sub=${sub}`);
         printEntry(ctx, ctx.json(command), entry, claimsFields);
       });
@@ -45,8 +48,9 @@ export function registerClaimsCommand(program: Command, ctx: CliContext): void {
     .description("delete the claims of one module")
     .argument("<sub>", "the module's public key")
     .action(async (sub: string, _opts: unknown, command: Command) => {
+      const key = checkedKey(claimsCodec, sub);
       await withReadyCache(ctx, command, async (cache) => {
-        if (!cache.claims.getEntry(sub)) throw new EntryNotFoundError("claims", `sub=${sub}`);
+        if (!cache.claims.entryByKey(key)) throw new EntryNotFoundError("claims", `sub=${sub}`);
         printWrite(ctx, ctx.json(command), "deleted", await cache.claims.delete(sub));
       });
     });
@@ -66,10 +70,10 @@ export function registerClaimsCommand(program: Command, ctx: CliContext): void {
     });
 }
 
-function readClaimsFile(path: string): ClaimsInput {
+function readClaimsFile(ctx: CliContext, path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path === "-" ? 0 : path, "utf8");
+    text = path === "-" ? ctx.io.stdin() : readFileSync(path, "utf8");
   } catch (error) {
     throw new UsageError(`cannot read claims file ${path}: ${(error as Error).message}`, { cause: error });
   }
@@ -84,7 +88,7 @@ function readClaimsFile(path: string): ClaimsInput {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new UsageError(`claims file ${path} must hold one JSON object with at least "sub"`);
   }
-  return parsed as ClaimsInput;
+  return parsed;
 }
 
 function claimsFields(c: Claims): [string, string][] {

@@ -19,6 +19,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
     )
     .action(async (_opts: unknown, command: Command) => {
       const config = withHostId(ctx.config(command), "cli");
+      if (ctx.dryRun) return;
       const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "error" });
       const registration = ctx.registry.get(config.backend);
       const checks: DoctorCheck[] = [

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { createHostContainer } from "../composition/host-container.js";
+import { testHooksEnabled } from "../http/test-hooks.js";
 import { runHostUntilStopped } from "../runtime/run-host.js";
 import { withHostId } from "../runtime/host-identity.js";
 
@@ -14,8 +15,13 @@ export function registerHostCommand(program: Command, ctx: CliContext): void {
     )
     .action(async (_opts: unknown, command: Command) => {
       const config = withHostId(ctx.config(command), "host");
+      if (ctx.dryRun) return;
       const json = ctx.json(command);
-      const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "info" });
+      const container = createHostContainer(config, {
+        registry: ctx.registry,
+        defaultLogLevel: "info",
+        testHooks: testHooksEnabled(ctx.io.env),
+      });
       await runHostUntilStopped(container, {
         onListening(address) {
           const facts = {

@@ -1,6 +1,12 @@
 // `lattice linkdefs put|get|del|ls`: link definitions keyed by (actor, contract, link name).
-import { DEFAULT_LINK_NAME, type LinkDefinition, type LinkDefinitionRef } from "@lattice-cache/core";
+import {
+  DEFAULT_LINK_NAME,
+  type LinkDefinition,
+  type LinkDefinitionRef,
+  linkdefsCodec,
+} from "@lattice-cache/core";
 import { type Command, InvalidArgumentError } from "commander";
+import { assertSubjectToken, checkedKey, checkedValue } from "../cli/checked-input.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError } from "../cli/cli-errors.js";
 import { printEntry, printList, printWrite } from "../cli/entry-output.js";
@@ -27,14 +33,15 @@ export function registerLinkdefsCommand(program: Command, ctx: CliContext): void
     .option("--value <key=value>", "a configuration value for the provider (repeatable)", collectValue, {})
     .action(
       async (opts: RefOptions & { provider: string; value: Record<string, string> }, command: Command) => {
+        const ref = toRef(opts);
+        assertSubjectToken(opts.provider, "provider id");
+        const value = checkedValue(
+          linkdefsCodec,
+          { ...ref, provider_id: opts.provider, values: opts.value },
+          ctx.config(command).maxValueBytes,
+        );
         await withReadyCache(ctx, command, async (cache) => {
-          const outcome = await cache.linkdefs.put({
-            actor_id: opts.actor,
-            provider_id: opts.provider,
-            contract_id: opts.contract,
-            link_name: opts.linkName,
-            values: opts.value,
-          });
+          const outcome = await cache.linkdefs.put(value);
           printWrite(ctx, ctx.json(command), "put", outcome, cache.linkdefs.entryByKey(outcome.key)?.value);
         });
       },
@@ -42,8 +49,9 @@ export function registerLinkdefsCommand(program: Command, ctx: CliContext): void
 
   withRefOptions(linkdefs.command("get").description("show one link definition")).action(
     async (opts: RefOptions, command: Command) => {
+      const key = checkedKey(linkdefsCodec, toRef(opts));
       await withReadyCache(ctx, command, (cache) => {
-        const entry = cache.linkdefs.getEntry(toRef(opts));
+        const entry = cache.linkdefs.entryByKey(key);
         if (!entry) throw notFound(opts);
         printEntry(ctx, ctx.json(command), entry, linkdefFields);
       });
@@ -52,8 +60,9 @@ export function registerLinkdefsCommand(program: Command, ctx: CliContext): void
 
   withRefOptions(linkdefs.command("del").description("delete one link definition")).action(
     async (opts: RefOptions, command: Command) => {
+      const ref = toRef(opts);
+      checkedKey(linkdefsCodec, ref);
       await withReadyCache(ctx, command, async (cache) => {
-        const ref = toRef(opts);
         if (!cache.linkdefs.getEntry(ref)) throw notFound(opts);
         printWrite(ctx, ctx.json(command), "deleted", await cache.linkdefs.delete(ref));
       });
@@ -86,7 +95,11 @@ function withRefOptions(command: Command): Command {
     .option("--link-name <name>", "link name", DEFAULT_LINK_NAME);
 }
 
+/** The natural key from the options; each part travels in NATS subjects somewhere, so each is checked. */
 function toRef(opts: RefOptions): LinkDefinitionRef {
+  assertSubjectToken(opts.actor, "actor id");
+  assertSubjectToken(opts.contract, "contract id");
+  assertSubjectToken(opts.linkName, "link name");
   return { actor_id: opts.actor, contract_id: opts.contract, link_name: opts.linkName };
 }
 

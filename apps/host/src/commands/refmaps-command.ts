@@ -1,5 +1,7 @@
 // `lattice refmaps put|get|del|ls`: OCI reference → module public key.
+import { refmapsCodec } from "@lattice-cache/core";
 import type { Command } from "commander";
+import { assertPublicKey, checkedKey, checkedValue } from "../cli/checked-input.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError } from "../cli/cli-errors.js";
 import { printEntry, printList, printWrite } from "../cli/entry-output.js";
@@ -15,8 +17,14 @@ export function registerRefmapsCommand(program: Command, ctx: CliContext): void 
     .argument("<oci-url>", "OCI reference, e.g. ghcr.io/org/actor:0.1.0")
     .argument("<public-key>", "the module's public key")
     .action(async (ociUrl: string, publicKey: string, _opts: unknown, command: Command) => {
+      assertPublicKey(publicKey, "public key");
+      const value = checkedValue(
+        refmapsCodec,
+        { oci_url: ociUrl, public_key: publicKey },
+        ctx.config(command).maxValueBytes,
+      );
       await withReadyCache(ctx, command, async (cache) => {
-        const outcome = await cache.refmaps.put({ oci_url: ociUrl, public_key: publicKey });
+        const outcome = await cache.refmaps.put(value);
         printWrite(ctx, ctx.json(command), "put", outcome, cache.refmaps.entryByKey(outcome.key)?.value);
       });
     });
@@ -26,8 +34,9 @@ export function registerRefmapsCommand(program: Command, ctx: CliContext): void 
     .description("show what an OCI reference maps to")
     .argument("<oci-url>", "OCI reference")
     .action(async (ociUrl: string, _opts: unknown, command: Command) => {
+      const key = checkedKey(refmapsCodec, ociUrl);
       await withReadyCache(ctx, command, (cache) => {
-        const entry = cache.refmaps.getEntry(ociUrl);
+        const entry = cache.refmaps.entryByKey(key);
         if (!entry) throw new EntryNotFoundError("refmaps", `oci_url=${ociUrl}`);
         printEntry(ctx, ctx.json(command), entry, (r) => [
           ["oci_url", r.oci_url],
@@ -41,8 +50,9 @@ export function registerRefmapsCommand(program: Command, ctx: CliContext): void 
     .description("delete an OCI reference map")
     .argument("<oci-url>", "OCI reference")
     .action(async (ociUrl: string, _opts: unknown, command: Command) => {
+      const key = checkedKey(refmapsCodec, ociUrl);
       await withReadyCache(ctx, command, async (cache) => {
-        if (!cache.refmaps.getEntry(ociUrl)) throw new EntryNotFoundError("refmaps", `oci_url=${ociUrl}`);
+        if (!cache.refmaps.entryByKey(key)) throw new EntryNotFoundError("refmaps", `oci_url=${ociUrl}`);
         printWrite(ctx, ctx.json(command), "deleted", await cache.refmaps.delete(ociUrl));
       });
     });

@@ -1,22 +1,98 @@
-// `lattice status`: open a replica, wait for the initial sync, print its status.
+// `lattice status`: open a replica, wait for the initial sync, print its status. `lattice status --hosts`:
+// ask every running host on the lattice-wide status channel and audit them against each other.
 import type { CacheStatus } from "@lattice-cache/core";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+import { auditLattice } from "../audit/lattice-audit.js";
+import { DEFAULT_STATUS_WINDOW_MS } from "../audit/status-bus.js";
+import { describeSplitBrain, formatAudit } from "../cli/audit-output.js";
 import type { CliContext } from "../cli/cli-context.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { OperationalError, SplitBrainError, UsageError } from "../cli/cli-errors.js";
+import { describeOpenFailure, withReadyCache } from "../cli/one-shot.js";
 import { formatFields } from "../cli/text-table.js";
+import { createHostContainer } from "../composition/host-container.js";
+import { withHostId } from "../runtime/host-identity.js";
+
+interface StatusOptions {
+  readonly hosts?: boolean;
+  readonly window?: number;
+  readonly strict?: boolean;
+}
 
 /** Adds `status` to `program`. */
 export function registerStatusCommand(program: Command, ctx: CliContext): void {
   program
     .command("status")
-    .description("sync a replica and print its status (state, revision, digest, counts)")
-    .action(async (_opts: unknown, command: Command) => {
+    .description(
+      "sync a replica and print its status (state, revision, digest, counts); with --hosts, audit every running host",
+    )
+    .option("--hosts", "ask every running host for its status and compare them (split brain: exit 4)")
+    .option(
+      "--window <ms>",
+      `how long --hosts gathers answers (default ${DEFAULT_STATUS_WINDOW_MS})`,
+      parseWindow,
+    )
+    .option("--strict", "with --hosts: exit 1 unless every host is live, in step and in agreement")
+    .action(async (opts: StatusOptions, command: Command) => {
+      if (opts.hosts) return auditHosts(ctx, command, opts);
+      if (opts.window !== undefined || opts.strict)
+        throw new UsageError("--window and --strict go with --hosts");
       await withReadyCache(ctx, command, (cache, config) => {
         const status = cache.status();
         if (ctx.json(command)) return ctx.printJson({ ...status, prefix: config.prefix });
         ctx.print(formatStatus(status, config.prefix, ctx.registry.targetOf(config)));
       });
     });
+}
+
+async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions): Promise<void> {
+  const config = withHostId(ctx.config(command), "cli");
+  const windowMs = opts.window ?? DEFAULT_STATUS_WINDOW_MS;
+  const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });
+  const bus = ctx.registry.statusBusOf(config, container);
+  if (!bus) {
+    throw new OperationalError(
+      `the ${config.backend} backend has no status channel, so its hosts cannot be audited`,
+    );
+  }
+  if (ctx.dryRun) return;
+  let answers: string[];
+  try {
+    answers = await bus.gather(windowMs);
+  } catch (error) {
+    throw describeOpenFailure(error, ctx.registry.targetOf(config));
+  } finally {
+    await bus.close();
+  }
+  const audit = auditLattice(answers);
+  const json = ctx.json(command);
+  if (json) {
+    ctx.printJson(audit.hosts);
+    for (const note of audit.notes) ctx.note(`note: ${note}`);
+  } else {
+    ctx.print(formatAudit(audit, bus.channel, windowMs));
+  }
+  if (audit.splitBrains.length > 0) {
+    const hostIds = [...new Set(audit.splitBrains.flatMap((s) => s.groups.flatMap((g) => g.hostIds)))].sort();
+    throw new SplitBrainError(audit.splitBrains.map(describeSplitBrain).join("; "), hostIds);
+  }
+  if (audit.hosts.length === 0) {
+    throw new OperationalError(
+      `no host answered on ${bus.channel} within ${windowMs} ms (is a \`lattice host\` running with prefix ${config.prefix}?)`,
+    );
+  }
+  if (opts.strict && !audit.converged) {
+    throw new OperationalError(
+      "--strict: the hosts are not all live, in step and in agreement (see the notes)",
+    );
+  }
+}
+
+function parseWindow(text: string): number {
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 10 || n > 60_000) {
+    throw new InvalidArgumentError("expected milliseconds from 10 to 60000");
+  }
+  return n;
 }
 
 /** The human form of a status. */

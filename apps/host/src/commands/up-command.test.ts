@@ -12,6 +12,7 @@ import {
   killAllLattice,
   LatticeProcess,
   REPO_ROOT,
+  runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lattice-up-"));
@@ -113,6 +114,13 @@ describe("lattice up", () => {
     const steps = printedSteps(up.stdout);
     for (const s of steps.slice(0, 3)) expect(s).toContain(`--nats-url ${nats.url}`);
     await runSteps(steps, env);
+
+    // The host inside `up` answers on the lattice-wide status channel like any `lattice host`.
+    const audit = await runLattice(["status", "--hosts", "--json", "--nats-url", nats.url], { env });
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(JSON.parse(audit.stdout)).toEqual([
+      expect.objectContaining({ backend: "jetstream", state: "live", prefix: "default", behind: false }),
+    ]);
 
     up.signal("SIGINT");
     const done = await up.finished(30_000);

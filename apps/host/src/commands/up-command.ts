@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
 import { createHostContainer } from "../composition/host-container.js";
+import { testHooksEnabled } from "../http/test-hooks.js";
 import type { HostConfig } from "../config/host-config.js";
 import { type LocalNatsServer, latticeDataDir, startLocalNatsServer } from "../nats/local-nats-server.js";
 import { type NatsServerInfo, natsAddress, probeNats } from "../nats/nats-probe.js";
@@ -32,6 +33,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         throw new OperationalError("this build of lattice has no jetstream backend, which `up` needs");
       }
       const config = withHostId({ ...given, backend: "jetstream" }, "host");
+      if (ctx.dryRun) return;
       const json = ctx.json(command);
       // Installed first: a Ctrl-C while nats-server starts must still stop it.
       const stop = waitForStopSignal(() => ctx.note("second signal: exiting without a clean stop"));
@@ -46,7 +48,11 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
             ),
           );
         }
-        const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });
+        const container = createHostContainer(config, {
+          registry: ctx.registry,
+          defaultLogLevel: "warn",
+          testHooks: testHooksEnabled(ctx.io.env),
+        });
         await runHostUntilStopped(container, {
           stopSignal: stop.signal,
           async onListening(address, runtime) {

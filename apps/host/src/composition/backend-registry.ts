@@ -2,6 +2,7 @@
 import { ConfigurationError, type LatticeBackend } from "@lattice-cache/core";
 import type { DependencyContainer } from "tsyringe";
 import type { HostConfig } from "../config/host-config.js";
+import type { StatusBus, StatusBusFactory } from "../audit/status-bus.js";
 import type { DoctorCheck } from "../doctor/doctor-check.js";
 
 /** Makes an unopened backend from the host's configuration; may resolve the logger etc. from `container`. */
@@ -22,6 +23,11 @@ export interface BackendRegistration {
   readonly target?: (config: HostConfig) => string;
   /** Extra checks for `lattice doctor`. */
   readonly diagnose?: BackendDiagnosis;
+  /**
+   * The lattice-wide status channel hosts of this backend answer on (`lattice status --hosts`), reached with
+   * the backend's connection settings. Without one, hosts of this backend cannot be audited.
+   */
+  readonly statusBus?: StatusBusFactory;
 }
 
 /** The registry of backend factories. */
@@ -60,6 +66,11 @@ export class BackendRegistry {
   /** Makes an unopened backend of the configured kind. */
   create(config: HostConfig, container: DependencyContainer): LatticeBackend {
     return this.get(config.backend).create(config, container);
+  }
+
+  /** The configured backend's status channel, or undefined when its registration provides none. */
+  statusBusOf(config: HostConfig, container: DependencyContainer): StatusBus | undefined {
+    return this.get(config.backend).statusBus?.(config, container);
   }
 
   /** Human description of where the configured backend connects. */

@@ -19,6 +19,8 @@ import {
   LOGGER,
   METRICS,
   resolveToken,
+  STATUS_BUS_FACTORY,
+  TEST_HOOKS,
 } from "./tokens.js";
 
 /** Options of {@link createHostContainer}. */
@@ -31,11 +33,14 @@ export interface HostContainerOptions {
   readonly defaultLogLevel?: LogLevel;
   /** Parent container. Default: tsyringe's root container (each host gets its own child). */
   readonly parent?: DependencyContainer;
+  /** Enables test-only HTTP hooks (`POST /test/corrupt`). Default false; `lattice host` sets it from `LATTICE_TEST_HOOKS=1`. */
+  readonly testHooks?: boolean;
 }
 
 /**
  * A child container holding everything one host needs — Config, Logger, Metrics, the backend registry, the
- * Backend, the StatusServer and the HostRuntime — except the cache (see {@link openLatticeCache}).
+ * Backend, the status-bus factory, the StatusServer and the HostRuntime — except the cache (see
+ * {@link openLatticeCache}).
  */
 export function createHostContainer(
   config: HostConfig,
@@ -57,6 +62,10 @@ export function createHostContainer(
   c.register(BACKEND, {
     useFactory: instanceCachingFactory((dc) => resolveToken(dc, BACKEND_FACTORY)()),
   });
+  c.register(STATUS_BUS_FACTORY, {
+    useFactory: instanceCachingFactory((dc) => () => registry.statusBusOf(config, dc)),
+  });
+  c.register(TEST_HOOKS, { useValue: options.testHooks === true });
   return c;
 }
 

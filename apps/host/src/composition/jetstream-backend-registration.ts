@@ -3,6 +3,7 @@ import { type JetStreamAuth, JetStreamBackend, type JetStreamBackendOptions } fr
 import type { DependencyContainer } from "tsyringe";
 import type { HostConfig, NatsAuthConfig } from "../config/host-config.js";
 import { maskUrlCredentials } from "../config/mask-secrets.js";
+import { NatsStatusBus } from "../audit/nats-status-bus.js";
 import { diagnoseJetStream } from "../doctor/jetstream-checks.js";
 import type { BackendRegistration } from "./backend-registry.js";
 import { LOGGER, resolveToken } from "./tokens.js";
@@ -42,4 +43,5 @@ export const jetstreamBackendRegistration: BackendRegistration = {
   create: (config, container) => new JetStreamBackend(jetstreamOptions(config, container)),
   target: (config) => `NATS at ${config.nats.servers.map(maskUrlCredentials).join(",")}`,
   diagnose: (config, container) => diagnoseJetStream(jetstreamOptions(config, container)),
+  statusBus: (config, container) => new NatsStatusBus(config, resolveToken(container, LOGGER)),
 };

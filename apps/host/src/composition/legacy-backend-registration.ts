@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { LegacyBackend, type LegacyBackendOptions } from "@lattice-cache/legacy";
 import { credsAuthenticator, nkeyAuthenticator } from "@nats-io/nats-core";
 import type { DependencyContainer } from "tsyringe";
+import { NatsStatusBus } from "../audit/nats-status-bus.js";
 import type { HostConfig } from "../config/host-config.js";
 import { maskUrlCredentials } from "../config/mask-secrets.js";
 import type { BackendRegistration } from "./backend-registry.js";
@@ -41,4 +42,5 @@ export const legacyBackendRegistration: BackendRegistration = {
   description: "the generation-1 NATS broadcast old wasmCloud hosts speak (unordered, not durable)",
   create: (config, container) => new LegacyBackend(legacyOptions(config, container)),
   target: (config) => `NATS at ${config.nats.servers.map(maskUrlCredentials).join(",")} (legacy broadcast)`,
+  statusBus: (config, container) => new NatsStatusBus(config, resolveToken(container, LOGGER)),
 };

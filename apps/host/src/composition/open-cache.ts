@@ -16,7 +16,12 @@ export async function openCacheWithDeadline(
   logger: HostLogger,
 ): Promise<LatticeCache> {
   let timer: NodeJS.Timeout | undefined;
-  const opening = LatticeCache.open({ backend, hostId: config.hostId, logger });
+  const opening = LatticeCache.open({
+    backend,
+    hostId: config.hostId,
+    logger,
+    maxValueBytes: config.maxValueBytes,
+  });
   // A little slack past the backend's own open timeout (it gets connectTimeoutMs too), so its more specific
   // error wins when it has one; this deadline only catches a backend that would hang.
   const deadline = new Promise<never>((_, reject) => {

@@ -2,6 +2,7 @@
 import { RedisBackend, type RedisBackendOptions } from "@lattice-cache/redis";
 import { ConfigurationError } from "@lattice-cache/core";
 import type { DependencyContainer } from "tsyringe";
+import { RedisStatusBus } from "../audit/redis-status-bus.js";
 import type { HostConfig } from "../config/host-config.js";
 import { maskUrlCredentials } from "../config/mask-secrets.js";
 import type { BackendRegistration } from "./backend-registry.js";
@@ -52,4 +53,5 @@ export const redisBackendRegistration: BackendRegistration = {
   description: "Redis (single server, Cluster or Sentinel) through ioredis",
   create: (config, container) => new RedisBackend(redisOptions(config, container)),
   target: redisTarget,
+  statusBus: (config, container) => new RedisStatusBus(config, resolveToken(container, LOGGER)),
 };

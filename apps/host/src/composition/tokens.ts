@@ -1,5 +1,6 @@
 // The injection tokens of the host's tsyringe container. Each is a symbol branded with the type it resolves to.
 import type { LatticeBackend, LatticeCache } from "@lattice-cache/core";
+import type { StatusBus } from "../audit/status-bus.js";
 import type { DependencyContainer } from "tsyringe";
 import type { HostConfig } from "../config/host-config.js";
 import type { HostLogger } from "../observability/host-logger.js";
@@ -25,6 +26,10 @@ export const BACKEND_REGISTRY: Token<BackendRegistry> = token("BackendRegistry")
 export const BACKEND_FACTORY: Token<() => LatticeBackend> = token("BackendFactory");
 /** The configured backend (one instance per container, unopened until the cache opens it). */
 export const BACKEND: Token<LatticeBackend> = token("Backend");
+/** Makes the configured backend's status channel (undefined when the backend has none). */
+export const STATUS_BUS_FACTORY: Token<() => StatusBus | undefined> = token("StatusBusFactory");
+/** True when test-only hooks (`POST /test/corrupt`) are enabled: only with `LATTICE_TEST_HOOKS=1`. */
+export const TEST_HOOKS: Token<boolean> = token("TestHooks");
 /** The opened `LatticeCache`; registered by `openLatticeCache` once the backend is open. */
 export const LATTICE_CACHE: Token<LatticeCache> = token("LatticeCache");
 

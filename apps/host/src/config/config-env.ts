@@ -20,6 +20,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: "LATTICE_HTTP_HOST", path: "http.host" },
   { variable: "LATTICE_CONNECT_TIMEOUT_MS", path: "connectTimeoutMs" },
   { variable: "LATTICE_READY_TIMEOUT_MS", path: "readyTimeoutMs" },
+  { variable: "LATTICE_MAX_VALUE_BYTES", path: "maxValueBytes" },
   { variable: "LATTICE_NATS_URL", path: "nats.servers" },
   { variable: "LATTICE_JS_DOMAIN", path: "nats.jsDomain", fallbacks: ["WASMCLOUD_JS_DOMAIN"] },
   { variable: "LATTICE_NATS_TOKEN", path: "nats.auth.token", secret: true },

@@ -14,6 +14,7 @@ export interface GlobalFlags {
   readonly logLevel?: string;
   readonly httpPort?: string;
   readonly readyTimeout?: string;
+  readonly maxValueBytes?: string;
 }
 
 /** Flag name → config path, for the flags that are settings (not `--config`/`--json`). */
@@ -31,6 +32,7 @@ export const FLAG_BINDINGS: readonly {
   { flag: "logLevel", option: "--log-level", path: "logLevel" },
   { flag: "httpPort", option: "--http-port", path: "http.port" },
   { flag: "readyTimeout", option: "--ready-timeout", path: "readyTimeoutMs" },
+  { flag: "maxValueBytes", option: "--max-value-bytes", path: "maxValueBytes" },
 ];
 
 /** The flags that were given, as a layer. */

@@ -66,14 +66,22 @@ export function mergeLayers(layers: readonly ConfigLayer[]): ConfigLayer {
 
 function mergeInto(target: RawConfig, source: RawConfig): void {
   for (const [key, value] of Object.entries(source)) {
-    const existing = target[key];
+    const existing = Object.hasOwn(target, key) ? target[key] : undefined;
     if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value);
     else if (isPlainObject(value)) {
       const copy: RawConfig = {};
       mergeInto(copy, value);
-      target[key] = copy;
-    } else target[key] = value;
+      setOwn(target, key, copy);
+    } else setOwn(target, key, value);
   }
+}
+
+/**
+ * Sets an own property even for `__proto__` (which a file may hold as a key): plain assignment would swap the
+ * object's prototype instead, hiding the key from validation and leaking its values into every lookup.
+ */
+function setOwn(target: RawConfig, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** True for `{…}` objects (not arrays, not null). */

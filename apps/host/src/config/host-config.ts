@@ -1,4 +1,5 @@
 // The validated configuration of a host, its defaults, and the enumerations validation checks against.
+import { DEFAULT_MAX_VALUE_BYTES } from "@lattice-cache/core";
 
 /** Log levels pino accepts, most severe first. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -120,6 +121,8 @@ export interface HostConfig {
   readonly connectTimeoutMs: number;
   /** Deadline for the initial sync of one-shot commands, in ms. Default 15000. */
   readonly readyTimeoutMs: number;
+  /** Largest encoded value a write may carry, in bytes; larger ones are refused before sending. Default 1 MiB. */
+  readonly maxValueBytes: number;
   /** NATS settings. */
   readonly nats: NatsConfig;
   /** Redis settings. */
@@ -146,6 +149,7 @@ export const DEFAULT_CONFIG: HostConfig = {
   http: { host: "127.0.0.1", port: DEFAULT_HTTP_PORT },
   connectTimeoutMs: 5000,
   readyTimeoutMs: 15_000,
+  maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
   nats: {
     servers: [DEFAULT_NATS_URL],
     auth: {},

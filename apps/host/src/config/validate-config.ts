@@ -28,6 +28,7 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
     "http",
     "connectTimeoutMs",
     "readyTimeoutMs",
+    "maxValueBytes",
     "nats",
     "redis",
   ],
@@ -42,6 +43,8 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
 
 /** Characters a lattice prefix may hold: it becomes part of a bucket name and of NATS subjects. */
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]+$/;
+/** 64 MiB: the largest `max_payload` a NATS server accepts; Redis takes more, but no lattice entry needs it. */
+const MAX_VALUE_BYTES_CEILING = 64 * 1024 * 1024;
 const NATS_SCHEMES = ["nats:", "tls:", "ws:", "wss:"];
 const REDIS_SCHEMES = ["redis:", "rediss:"];
 
@@ -85,7 +88,7 @@ export function validateConfig(merged: ConfigLayer, context: ValidationContext):
     history: r.integer("nats.bucket.history", d.nats.bucket.history, 1, 64),
     replicas: r.integer("nats.bucket.replicas", d.nats.bucket.replicas, 1, 5),
     storage: r.enumeration("nats.bucket.storage", STORAGE_KINDS, d.nats.bucket.storage),
-    maxValueSize: r.optionalInteger("nats.bucket.maxValueSize", 1, 64 * 1024 * 1024),
+    maxValueSize: r.optionalInteger("nats.bucket.maxValueSize", 1, MAX_VALUE_BYTES_CEILING),
   };
   const nats: NatsConfig = {
     servers: r.urlList("nats.servers", d.nats.servers, NATS_SCHEMES, 4222),
@@ -115,6 +118,7 @@ export function validateConfig(merged: ConfigLayer, context: ValidationContext):
     },
     connectTimeoutMs: r.integer("connectTimeoutMs", d.connectTimeoutMs, 100, 600_000),
     readyTimeoutMs: r.integer("readyTimeoutMs", d.readyTimeoutMs, 100, 3_600_000),
+    maxValueBytes: r.integer("maxValueBytes", d.maxValueBytes, 1, MAX_VALUE_BYTES_CEILING),
     nats: dropUndefined(nats),
     redis: dropUndefined(redis),
     configFile: context.configFile,
@@ -167,7 +171,8 @@ class ConfigReader {
   raw(path: string): unknown {
     let node: unknown = this.layer.values;
     for (const part of path.split(".")) {
-      if (!isPlainObject(node)) return undefined;
+      // Own keys only: nothing inherited from Object.prototype is a setting.
+      if (!isPlainObject(node) || !Object.hasOwn(node, part)) return undefined;
       node = node[part];
     }
     return node;
@@ -192,7 +197,9 @@ class ConfigReader {
     if (!isPlainObject(node)) this.fail(section, `must be a mapping (got ${describe(node)})`);
     for (const key of Object.keys(node as RawConfig)) {
       if (!known.includes(key)) {
-        const path = section ? `${section}.${key}` : key;
+        // Quoted unless a plain word, so an empty or dotted key still makes a field name a reader can find.
+        const name = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
+        const path = section ? `${section}.${name}` : name;
         this.fail(
           path,
           "is not a known setting",

@@ -3,12 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { COLLECTION_NAMES, type CollectionName, type LatticeCache } from "@lattice-cache/core";
 import { inject, injectable } from "tsyringe";
-import { CONFIG, LOGGER, METRICS } from "../composition/tokens.js";
+import { CONFIG, LOGGER, METRICS, TEST_HOOKS } from "../composition/tokens.js";
 import type { HostConfig } from "../config/host-config.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
 import { ChangeStream } from "./change-stream.js";
 import { renderStatusPage } from "./status-page.js";
+import { corruptReplica } from "./test-hooks.js";
 
 /** How often connected status pages get a fresh `status` event (state, lag, counts). */
 const STATUS_TICK_MS = 2000;
@@ -32,6 +33,8 @@ export class StatusServer {
   private readonly server: Server;
   private readonly stream = new ChangeStream();
   private readonly routes: Record<string, Handler>;
+  /** POST routes; only the test hooks, and only when enabled. */
+  private readonly postRoutes: Record<string, Handler> = {};
   private readonly startedAt = Date.now();
   private cache: LatticeCache | undefined;
   private problem: string | undefined;
@@ -43,6 +46,7 @@ export class StatusServer {
     @inject(CONFIG) private readonly config: HostConfig,
     @inject(LOGGER) private readonly logger: HostLogger,
     @inject(METRICS) private readonly metrics: HostMetrics,
+    @inject(TEST_HOOKS) testHooks: boolean,
   ) {
     this.routes = {
       "/": (_, res) => send(res, 200, "text/html; charset=utf-8", renderStatusPage()),
@@ -53,6 +57,16 @@ export class StatusServer {
       "/entries": (_, res) => this.entries(res),
       "/events": (_, res) => this.events(res),
     };
+    if (testHooks) {
+      this.postRoutes["/test/corrupt"] = async (req, res) => {
+        const { status, body } = await corruptReplica(this.cache, req);
+        sendJson(res, status, body);
+      };
+      this.logger.warn(
+        {},
+        "test hooks enabled (LATTICE_TEST_HOOKS=1): POST /test/corrupt can corrupt this replica",
+      );
+    }
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -118,10 +132,11 @@ export class StatusServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://host").pathname;
-    const route = this.routes[path];
+    const post = this.postRoutes[path];
+    const route = req.method === "POST" && post ? post : this.routes[path];
     if (!route)
       return sendJson(res, 404, { error: `no such endpoint ${path}`, endpoints: Object.keys(this.routes) });
-    if (req.method !== "GET" && req.method !== "HEAD") {
+    if (route !== post && req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       return sendJson(res, 405, { error: `${req.method} is not allowed; use GET` });
     }

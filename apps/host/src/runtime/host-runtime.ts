@@ -1,16 +1,27 @@
 // A long-running host: HTTP endpoints first, then the cache, reconnecting with backoff while the backend
-// is unreachable at start-up (after that the replica handles outages itself, rule 10).
+// is unreachable at start-up (after that the replica handles outages itself, rule 10); meanwhile it answers
+// status requests on the lattice-wide status channel (the cross-host audit).
 import { setTimeout as sleep } from "node:timers/promises";
 import { type LatticeBackend, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import { inject, injectable } from "tsyringe";
+import { type HostStatusReport, hostStatusReport } from "../audit/host-status-report.js";
+import type { StatusBus } from "../audit/status-bus.js";
 import type { BackendRegistry } from "../composition/backend-registry.js";
 import { closeCacheWithin, openCacheWithDeadline } from "../composition/open-cache.js";
-import { BACKEND_FACTORY, BACKEND_REGISTRY, CONFIG, LOGGER, METRICS } from "../composition/tokens.js";
+import {
+  BACKEND_FACTORY,
+  BACKEND_REGISTRY,
+  CONFIG,
+  LOGGER,
+  METRICS,
+  STATUS_BUS_FACTORY,
+} from "../composition/tokens.js";
 import type { HostConfig } from "../config/host-config.js";
 import { maskSecrets } from "../config/mask-secrets.js";
 import { type ListeningAddress, StatusServer } from "../http/status-server.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
+import { LATTICE_VERSION } from "../version.js";
 
 /** Errors worth retrying at start-up: the backend is not there yet. Anything else is a setup problem. */
 const RETRYABLE_CODES = new Set(["BACKEND_UNAVAILABLE", "NOT_READY"]);
@@ -28,6 +39,8 @@ export class HostRuntime {
   private resolveOpened!: (cache: LatticeCache) => void;
   private rejectOpened!: (error: unknown) => void;
   private stopping: Promise<void> | undefined;
+  private bus: StatusBus | undefined;
+  private answeringPromise: Promise<void> = Promise.resolve();
 
   constructor(
     @inject(CONFIG) private readonly config: HostConfig,
@@ -36,6 +49,7 @@ export class HostRuntime {
     @inject(BACKEND_FACTORY) private readonly createBackend: () => LatticeBackend,
     @inject(BACKEND_REGISTRY) private readonly registry: BackendRegistry,
     @inject(StatusServer) private readonly server: StatusServer,
+    @inject(STATUS_BUS_FACTORY) private readonly createStatusBus: () => StatusBus | undefined,
   ) {
     this.openedPromise = new Promise((resolve, reject) => {
       this.resolveOpened = resolve;
@@ -44,12 +58,32 @@ export class HostRuntime {
     this.openedPromise.catch(() => {});
   }
 
-  /** Starts HTTP, then opens the cache in the background. Resolves with the HTTP address. */
+  /**
+   * Starts HTTP, then — in the background — opens the cache and starts answering on the status channel.
+   * Resolves with the HTTP address.
+   */
   async start(): Promise<ListeningAddress> {
     const address = await this.server.start();
     this.logger.info({ config: maskSecrets(this.config), http: address.url }, "host started");
     void this.connect();
+    this.answeringPromise = this.answerStatusRequests();
     return address;
+  }
+
+  /** Resolves once the first attempt to listen on the status channel was made (retries go on after it). */
+  answering(): Promise<void> {
+    return this.answeringPromise;
+  }
+
+  /** What this host answers on the status channel: its replica's state, revision and digest. */
+  statusReport(): HostStatusReport {
+    return hostStatusReport(this.cache, {
+      hostId: this.config.hostId ?? "unnamed",
+      backend: this.config.backend,
+      prefix: this.config.prefix,
+      version: LATTICE_VERSION,
+      http: this.server.listening?.url ?? null,
+    });
   }
 
   /** Resolves with the cache once the backend is open; rejects on a setup error that retrying cannot fix. */
@@ -76,6 +110,9 @@ export class HostRuntime {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.abort.abort();
+      await this.bus
+        ?.close()
+        .catch((error: unknown) => this.logger.warn({ err: error }, "closing the status channel failed"));
       await this.server.stop();
       if (this.cache && !(await closeCacheWithin(this.cache, CLOSE_DEADLINE_MS))) {
         this.logger.warn(
@@ -86,6 +123,23 @@ export class HostRuntime {
       this.logger.info({}, "host stopped");
     })();
     return this.stopping;
+  }
+
+  private async answerStatusRequests(): Promise<void> {
+    try {
+      this.bus = this.createStatusBus();
+      if (!this.bus) {
+        this.logger.info(
+          { backend: this.config.backend },
+          "this backend has no status channel: no cross-host audit",
+        );
+        return;
+      }
+      await this.bus.serve(() => this.statusReport());
+    } catch (error) {
+      // The audit is a diagnostic: a host without it still serves its replica.
+      this.logger.warn({ err: error }, "cannot answer status requests");
+    }
   }
 
   private target(): string {

@@ -1,0 +1,151 @@
+// The status bus of the NATS-based backends (jetstream, legacy): a core NATS subject every host subscribes
+// to (no queue group, so all answer) on a small connection of its own; requesters publish with a reply inbox.
+import { setTimeout as sleep } from "node:timers/promises";
+import { BackendUnavailableError, PermissionDeniedError } from "@lattice-cache/core";
+import {
+  AuthorizationError,
+  createInbox,
+  type NatsConnection,
+  PermissionViolationError,
+} from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import type { HostConfig } from "../config/host-config.js";
+import { maskUrlCredentials } from "../config/mask-secrets.js";
+import { natsClientOptions } from "../nats/nats-connection-options.js";
+import type { HostLogger } from "../observability/host-logger.js";
+import type { HostStatusReport } from "./host-status-report.js";
+import type { StatusBus } from "./status-bus.js";
+
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 10_000;
+
+/** The subject status requests travel on: `lattice-cache.{prefix}.status`. */
+export function natsStatusSubject(prefix: string): string {
+  return `lattice-cache.${prefix}.status`;
+}
+
+/** A {@link StatusBus} on core NATS, connected with the host's NATS settings. */
+export class NatsStatusBus implements StatusBus {
+  readonly channel: string;
+  private readonly subject: string;
+  private readonly abort = new AbortController();
+  private connection: NatsConnection | undefined;
+  private background: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: HostConfig,
+    private readonly logger: HostLogger,
+  ) {
+    this.subject = natsStatusSubject(config.prefix);
+    this.channel = `NATS subject ${this.subject}`;
+  }
+
+  /** Resolves after the first connection attempt; on failure keeps retrying in the background. */
+  async serve(report: () => HostStatusReport): Promise<void> {
+    let firstAttempt!: () => void;
+    const attempted = new Promise<void>((resolve) => {
+      firstAttempt = resolve;
+    });
+    this.background = this.connectAndServe(report, firstAttempt);
+    await attempted;
+  }
+
+  async gather(windowMs: number): Promise<string[]> {
+    const nc = await this.connectOnce();
+    const problems: string[] = [];
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "error" && s.error instanceof PermissionViolationError) problems.push(s.error.message);
+      }
+    })().catch(() => {});
+    try {
+      const inbox = createInbox();
+      const answers: string[] = [];
+      const sub = nc.subscribe(inbox, {
+        callback: (error, msg) => {
+          if (!error) answers.push(msg.string());
+        },
+      });
+      nc.publish(this.subject, JSON.stringify({ requester: this.config.hostId ?? null }), { reply: inbox });
+      await nc.flush();
+      await sleep(windowMs);
+      sub.unsubscribe();
+      if (problems.length > 0 && answers.length === 0) {
+        throw new PermissionDeniedError(`NATS refused the status request: ${problems.join("; ")}`);
+      }
+      return answers;
+    } finally {
+      await nc.close().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.background;
+    const nc = this.connection;
+    this.connection = undefined;
+    await nc?.close().catch(() => {});
+  }
+
+  private target(): string {
+    return `NATS at ${this.config.nats.servers.map(maskUrlCredentials).join(",")}`;
+  }
+
+  private async connectOnce(): Promise<NatsConnection> {
+    try {
+      return await connect(natsClientOptions(this.config, this.connectionName(), false));
+    } catch (error) {
+      if (error instanceof AuthorizationError) {
+        throw new PermissionDeniedError(error.message, { cause: error });
+      }
+      throw new BackendUnavailableError("nats", errorText(error), { cause: error });
+    }
+  }
+
+  private connectionName(): string {
+    return `lattice-cache-status:${this.config.hostId ?? "anonymous"}`;
+  }
+
+  private async connectAndServe(report: () => HostStatusReport, firstAttempt: () => void): Promise<void> {
+    let delay = FIRST_RETRY_MS;
+    while (!this.abort.signal.aborted) {
+      try {
+        // Once connected, the client reconnects by itself, forever (persistent options).
+        const nc = await connect(natsClientOptions(this.config, this.connectionName(), true));
+        if (this.abort.signal.aborted) {
+          await nc.close().catch(() => {});
+          break;
+        }
+        this.connection = nc;
+        nc.subscribe(this.subject, {
+          callback: (error, msg) => {
+            if (error) {
+              this.logger.warn({ err: error, channel: this.channel }, "cannot answer status requests");
+              return;
+            }
+            if (msg.reply) msg.respond(JSON.stringify(report()));
+          },
+        });
+        this.logger.info({ channel: this.channel }, "answering status requests");
+        break;
+      } catch (error) {
+        this.logger.warn(
+          { retryInMs: delay, channel: this.channel },
+          `status channel: cannot reach ${this.target()}: ${errorText(error)}`,
+        );
+        firstAttempt();
+        try {
+          await sleep(delay, undefined, { signal: this.abort.signal });
+        } catch {
+          break;
+        }
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+      }
+    }
+    firstAttempt();
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

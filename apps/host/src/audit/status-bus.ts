@@ -1,0 +1,32 @@
+// The seam of the cross-host audit: a lattice-wide channel on which every host answers status requests.
+// Each backend registration may provide one (NATS subject, Redis pub/sub, in-process); see backend-registry.ts.
+import type { DependencyContainer } from "tsyringe";
+import type { HostConfig } from "../config/host-config.js";
+import type { HostStatusReport } from "./host-status-report.js";
+
+/** Default time a requester gathers answers, in ms (`lattice status --hosts --window`). */
+export const DEFAULT_STATUS_WINDOW_MS = 1500;
+
+/**
+ * A lattice-wide status channel. Hosts {@link StatusBus.serve | serve} (every host answers: no queue
+ * group, no load balancing); `lattice status --hosts` {@link StatusBus.gather | gathers}.
+ */
+export interface StatusBus {
+  /** Where requests travel, for logs and messages: e.g. `NATS subject lattice-cache.default.status`. */
+  readonly channel: string;
+  /**
+   * Host side: answers every request with `report()` until {@link close}. Resolves once listening is set
+   * up or being retried in the background; transient problems (server down) are retried, never thrown.
+   */
+  serve(report: () => HostStatusReport): Promise<void>;
+  /**
+   * Requester side: sends one request and resolves with the raw text of every answer that arrives within
+   * `windowMs`. Throws a typed error when the channel cannot be reached at all.
+   */
+  gather(windowMs: number): Promise<string[]>;
+  /** Stops serving and closes connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Makes the status bus of a backend from the host's configuration (same servers, credentials and TLS). */
+export type StatusBusFactory = (config: HostConfig, container: DependencyContainer) => StatusBus;

@@ -1,0 +1,278 @@
+// `lattice status --hosts` end to end: real hosts on one lattice answer on the status channel (NATS subject
+// for jetstream, Redis pub/sub for redis, in-process for memory); a replica corrupted through the test-only
+// hook shows up as SPLIT BRAIN naming that host, exit code 4.
+import { type LatticeCache, claimsKey } from "@lattice-cache/core";
+import {
+  disposeAll,
+  type NatsServerHandle,
+  type RedisServerHandle,
+  startNatsServer,
+  startRedisServer,
+  waitFor,
+} from "@lattice-cache/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXIT_CODES } from "../cli/exit-codes.js";
+import { runCli } from "../cli/program.js";
+import { createHostContainer } from "../composition/host-container.js";
+import { loadConfig } from "../config/load-config.js";
+import { createHostLogger } from "../observability/host-logger.js";
+import { HostRuntime } from "../runtime/host-runtime.js";
+import {
+  cleanEnv,
+  httpGet,
+  killAllLattice,
+  LatticeProcess,
+  runLattice,
+} from "../test-support/lattice-process.test-helpers.js";
+import { type AuditedHost, auditLattice } from "./lattice-audit.js";
+import { RedisStatusBus } from "./redis-status-bus.js";
+
+const SUB = "MAUDITMODULE";
+const CLAIMS = { sub: SUB, name: "audited", iss: "AISSUER", caps: "wasmcloud:httpserver", rev: "1" };
+const runtimes: HostRuntime[] = [];
+
+afterAll(async () => {
+  await Promise.all(runtimes.map((r) => r.stop()));
+  await killAllLattice();
+  await disposeAll();
+});
+
+function post(url: string, body: unknown): Promise<{ status: number; body: string }> {
+  return fetch(url, { method: "POST", body: JSON.stringify(body) }).then(async (r) => ({
+    status: r.status,
+    body: await r.text(),
+  }));
+}
+
+/** An in-process host (HostRuntime) with its own container, quiet logs and a free HTTP port. */
+async function startRuntime(flags: Record<string, string>, env: Record<string, string> = {}) {
+  const config = loadConfig({
+    flags: { httpPort: "0", ...flags },
+    env,
+    backends: ["jetstream", "redis", "legacy", "memory"],
+  });
+  const runtime = createHostContainer(config, { logger: createHostLogger("silent") }).resolve(HostRuntime);
+  runtimes.push(runtime);
+  await runtime.start();
+  await runtime.answering();
+  const cache = await runtime.ready(20_000);
+  return { runtime, cache };
+}
+
+describe("NATS status subject: spawned `lattice host` processes on a jetstream lattice", () => {
+  let nats: NatsServerHandle;
+  const hosts: { id: string; process: LatticeProcess; url: string }[] = [];
+  const env = cleanEnv();
+  const common = () => ["--nats-url", nats.url, "--prefix", "audit"];
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    for (const id of ["host-a", "host-b", "host-c"]) {
+      // Only host-c may be corrupted: the hook exists only with LATTICE_TEST_HOOKS=1.
+      const hostEnv = id === "host-c" ? { ...env, LATTICE_TEST_HOOKS: "1" } : env;
+      const p = LatticeProcess.start(["host", ...common(), "--host-id", id, "--http-port", "0"], {
+        env: hostEnv,
+      });
+      hosts.push({ id, process: p, url: "" });
+    }
+    for (const h of hosts) {
+      h.url = (await h.process.waitForOutput(/listening on (http:\/\/\S+)/))[1] as string;
+      await h.process.waitForOutput(/answering status requests/, { stream: "stderr" });
+    }
+  });
+
+  it("lists every host with equal digests and exits 0", async () => {
+    const put = await runLattice(["claims", "put", "--file", "-", ...common()], {
+      env,
+      input: JSON.stringify(CLAIMS),
+    });
+    expect(put.code, put.stderr).toBe(0);
+    const revision = Number(/revision (\d+)/.exec(put.stdout)?.[1]);
+    for (const h of hosts) {
+      await waitFor(async () => JSON.parse((await httpGet(`${h.url}/status`)).body).revision >= revision, {
+        what: `${h.id} to apply revision ${revision}`,
+      });
+    }
+
+    const r = await runLattice(["status", "--hosts", "--json", ...common()], { env });
+    expect(r.code, r.stderr).toBe(EXIT_CODES.success);
+    const listed = JSON.parse(r.stdout) as AuditedHost[];
+    expect(listed.map((h) => h.hostId)).toEqual(["host-a", "host-b", "host-c"]);
+    for (const h of listed) {
+      expect(h).toMatchObject({
+        backend: "jetstream",
+        prefix: "audit",
+        state: "live",
+        revision,
+        lag: 0,
+        behind: false,
+        splitBrainWith: [],
+        counts: { linkdefs: 0, claims: 1, refmaps: 0 },
+        version: expect.any(String),
+      });
+      expect(h.http).toBe(hosts.find((x) => x.id === h.hostId)?.url);
+    }
+    expect(new Set(listed.map((h) => h.digest)).size).toBe(1);
+
+    const table = await runLattice(["status", "--hosts", ...common()], { env });
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^HOST\s+BACKEND\s+STATE\s+REVISION\s+LAG\s+DIGEST/);
+    expect(table.stdout).toContain(
+      "3 hosts answered on NATS subject lattice-cache.audit.status within 1500 ms",
+    );
+    expect(table.stdout).toContain("all hosts are live at the same revision with the same digest");
+  });
+
+  it("the test hook is absent unless LATTICE_TEST_HOOKS=1", async () => {
+    const refused = await post(`${hosts[0]?.url}/test/corrupt`, { key: claimsKey(SUB), value: {} });
+    expect(refused.status).toBe(404);
+    expect(JSON.parse(refused.body).endpoints).not.toContain("/test/corrupt");
+  });
+
+  it("a corrupted replica is reported as SPLIT BRAIN naming that host, exit code 4", async () => {
+    const corrupt = await post(`${hosts[2]?.url}/test/corrupt`, {
+      key: claimsKey(SUB),
+      value: { ...CLAIMS, name: "tampered" },
+    });
+    expect(corrupt.status, corrupt.body).toBe(200);
+
+    const r = await runLattice(["status", "--hosts", "--json", ...common()], { env });
+    expect(r.code, r.stderr).toBe(EXIT_CODES.splitBrain);
+    const listed = JSON.parse(r.stdout) as AuditedHost[];
+    expect(listed.find((h) => h.hostId === "host-c")?.splitBrainWith).toEqual(["host-a", "host-b"]);
+    expect(r.stderr).toMatch(
+      /^lattice: SPLIT BRAIN at revision \d+ \(jetstream\): host-a, host-b hold digest \w+ but host-c holds digest \w+$/m,
+    );
+
+    const table = await runLattice(["status", "--hosts", ...common()], { env });
+    expect(table.code).toBe(4);
+    expect(table.stdout).toMatch(/^host-c\s.*SPLIT BRAIN$/m);
+    expect(table.stdout).toMatch(/^SPLIT BRAIN at revision \d+ \(jetstream\): .*host-c holds/m);
+  });
+
+  it("no host on a prefix: exit 1 naming the subject", async () => {
+    const r = await runLattice(
+      ["status", "--hosts", "--window", "300", "--nats-url", nats.url, "--prefix", "nobody"],
+      {
+        env,
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("no host answered on NATS subject lattice-cache.nobody.status within 300 ms");
+  });
+});
+
+describe("Redis pub/sub status channel: in-process hosts on a redis lattice (with a password)", () => {
+  let redis: RedisServerHandle;
+  const password = "audit-redis-secret";
+  let caches: LatticeCache[];
+
+  beforeAll(async () => {
+    redis = await startRedisServer({ password });
+    const flags = { backend: "redis", redisUrl: redis.url, prefix: "audit" };
+    const started = await Promise.all(
+      ["redis-a", "redis-b"].map((hostId) =>
+        startRuntime({ ...flags, hostId }, { LATTICE_REDIS_PASSWORD: password }),
+      ),
+    );
+    caches = started.map((s) => s.cache);
+  });
+
+  const audit = () =>
+    runLattice(
+      ["status", "--hosts", "--json", "--backend", "redis", "--redis-url", redis.url, "--prefix", "audit"],
+      {
+        env: cleanEnv({ LATTICE_REDIS_PASSWORD: password }),
+      },
+    );
+
+  it("lists both hosts in agreement (exit 0), then flags the corrupted one (exit 4)", async () => {
+    const { revision } = await (caches[0] as LatticeCache).claims.put(CLAIMS);
+    await (caches[1] as LatticeCache).waitForRevision(revision, 20_000);
+
+    const healthy = await audit();
+    expect(healthy.code, healthy.stderr).toBe(0);
+    const listed = JSON.parse(healthy.stdout) as AuditedHost[];
+    expect(listed.map((h) => [h.hostId, h.backend, h.state, h.revision])).toEqual([
+      ["redis-a", "redis", "live", revision],
+      ["redis-b", "redis", "live", revision],
+    ]);
+    expect(listed[0]?.digest).toBe(listed[1]?.digest);
+
+    expect(
+      (caches[1] as LatticeCache).corruptReplicaForTesting(claimsKey(SUB), { ...CLAIMS, name: "x" }),
+    ).toBe(true);
+    const split = await audit();
+    expect(split.code, split.stderr).toBe(4);
+    expect(split.stderr).toMatch(/SPLIT BRAIN at revision \d+ \(redis\): .*redis-b/);
+  });
+
+  it("hosts resubscribe after Redis restarts (and, history lost, resync into agreement)", async () => {
+    await redis.restart();
+    const config = loadConfig({
+      flags: { backend: "redis", redisUrl: redis.url, prefix: "audit", hostId: "auditor" },
+      env: { LATTICE_REDIS_PASSWORD: password },
+      backends: ["redis"],
+    });
+    const answers = await waitFor(
+      async () => {
+        const bus = new RedisStatusBus(config, createHostLogger("silent"));
+        const audit = auditLattice(await bus.gather(300).finally(() => bus.close()));
+        return audit.hosts.length === 2 && audit.converged ? audit : undefined;
+      },
+      { timeoutMs: 40_000, what: "both redis hosts to answer again, in agreement" },
+    );
+    expect(answers.hosts.map((h) => h.hostId)).toEqual(["redis-a", "redis-b"]);
+  });
+
+  it("a wrong password is refused with exit 1, never echoing it", async () => {
+    const r = await runLattice(
+      ["status", "--hosts", "--backend", "redis", "--redis-url", redis.url, "--prefix", "audit"],
+      { env: cleanEnv({ LATTICE_REDIS_PASSWORD: "wrong-secret-value" }) },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refused/);
+    expect(r.stderr).not.toContain("wrong-secret-value");
+  });
+});
+
+describe("in-process status channel: memory hosts, audited by the CLI in the same process", () => {
+  it("finds both hosts, then the split brain (exit 4) once one replica is corrupted", async () => {
+    const flags = { backend: "memory", prefix: "audit-memory" };
+    const [a, b] = await Promise.all([
+      startRuntime({ ...flags, hostId: "mem-a" }),
+      startRuntime({ ...flags, hostId: "mem-b" }),
+    ]);
+    const { revision } = await a.cache.refmaps.put({ oci_url: "ghcr.io/acme/a:1", public_key: "MA" });
+    await b.cache.waitForRevision(revision);
+    const run = async () => {
+      let stdout = "";
+      let stderr = "";
+      const code = await runCli(["status", "--hosts", "--backend", "memory", "--prefix", "audit-memory"], {
+        io: {
+          stdout: (t) => {
+            stdout += t;
+          },
+          stderr: (t) => {
+            stderr += t;
+          },
+          env: {},
+        },
+      });
+      return { code, stdout, stderr };
+    };
+    const healthy = await run();
+    expect(healthy.code, healthy.stderr).toBe(0);
+    expect(healthy.stdout).toMatch(/^mem-a\s+memory\s+live\s+\d+\s+0\s/m);
+    expect(healthy.stdout).toContain("2 hosts answered on in-process channel audit-memory");
+
+    b.cache.corruptReplicaForTesting(a.cache.refmaps.keyOf("ghcr.io/acme/a:1"), { nope: true });
+    const split = await run();
+    expect(split.code).toBe(4);
+    expect(split.stdout).toMatch(/^mem-b\s.*SPLIT BRAIN$/m);
+    // Two hosts, one digest each: no majority, so both are named, in either order.
+    expect(split.stderr).toMatch(
+      /^lattice: SPLIT BRAIN at revision \d+ \(memory\): mem-(a|b) holds digest \w+ but mem-(?!\1)[ab] holds digest \w+/,
+    );
+  });
+});
