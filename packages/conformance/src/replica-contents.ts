@@ -18,6 +18,21 @@ export function replicaContents(cache: LatticeCache): ReplicaItem[] {
   return items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/** One live entry of a replica without its revision: what replicas of an unordered backend can agree on. */
+export interface ReplicaValue {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/**
+ * Every live entry of `cache`, sorted by key, without revisions. An unordered backend's revisions are local
+ * arrival counters (rule 12), so across its hosts only keys and values are comparable — and so is no digest,
+ * which hashes revisions.
+ */
+export function replicaValues(cache: LatticeCache): ReplicaValue[] {
+  return replicaContents(cache).map(({ key, value }) => ({ key, value }));
+}
+
 /** Rule 2: asserts all `caches` report the same digest and hold the same entries (keys, revisions, values). */
 export function expectSameReplicas(caches: readonly LatticeCache[], context: string): void {
   const [first, ...rest] = caches;

@@ -57,6 +57,9 @@ describe("runConformanceSuite registration", () => {
       "close()",
     ]);
     expect(paths.some((p) => p.includes("rule 12"))).toBe(false);
+    // An ordered backend must delete every collection, so nothing checks for refused deletes.
+    expect(paths.some((p) => p.includes("never only locally"))).toBe(false);
+    expect(paths).toHaveLength(46);
   });
 
   it("leaves out what an unordered backend without compare-and-swap or fault switches cannot promise", async () => {
@@ -79,6 +82,27 @@ describe("runConformanceSuite registration", () => {
       paths.some((p) => p.includes("write() with expectedRevision throws UnsupportedOperationError")),
     ).toBe(true);
     expect(paths.some((p) => p.includes("changes written during the initial sync"))).toBe(false);
+    // The tests that delete, compare replicas or write garbage stay, with what an unordered backend implies.
+    for (const kept of [
+      "write() stores the exact bytes under the key",
+      "a deleted key stays deleted for a replica syncing from scratch",
+      "after each of 200 awaited writes",
+      "right after ready() a new replica holds all 240 existing entries",
+      "garbage under valid keys is refused by write() or counted and skipped",
+      "watch() iterates another host's put, replace and delete",
+      "onChange() and per-collection watchers",
+      "equal values on every host and per-collection counts",
+    ]) {
+      expect(
+        paths.some((p) => p.includes(kept)),
+        kept,
+      ).toBe(true);
+    }
+    // Deletes it is not asked for must be refused or complete, never applied on one host only.
+    expect(paths.filter((p) => p.includes("rule 6:")).map((p) => p.split(" > ")[2])).toEqual([
+      "a deleted key stays deleted for a replica syncing from scratch",
+      "deleting claims or refmaps reaches every host or throws UnsupportedOperationError, never only locally",
+    ]);
   });
 
   it("registers one failing test naming the cause when the target cannot be probed", async () => {

@@ -2,6 +2,7 @@
 import type {
   CacheEntry,
   ClaimsInput,
+  CollectionName,
   LatticeCache,
   LinkDefinitionInput,
   LinkDefinitionRef,
@@ -39,6 +40,8 @@ export function sampleRefmap(url: string, publicKey = "MPUBLICKEY"): OciReferenc
  * carry a small counter so `update` can increment it.
  */
 export interface KeySlot {
+  /** The collection the key belongs to. */
+  readonly collection: CollectionName;
   /** The storage key (computed from the wire layout). */
   readonly key: string;
   /** Unconditional or conditional put of a value derived from `n`. */
@@ -51,12 +54,15 @@ export interface KeySlot {
   entry(cache: LatticeCache): CacheEntry<unknown> | undefined;
   /** The counter of `cache`'s value, or undefined when the key is absent. */
   counter(cache: LatticeCache): number | undefined;
+  /** The value `put(…, n)` writes, normalized by `cache`'s codec (what watchers and reads report). */
+  normalized(cache: LatticeCache, n: number): unknown;
 }
 
 function linkdefSlot(actor: string): KeySlot {
   const ref = sampleLinkdefRef(actor);
   const value = (n: number) => sampleLinkdef(actor, { n: String(n) });
   return {
+    collection: "linkdefs",
     key: wireLinkdefKey(actor, SAMPLE_CONTRACT),
     put: (cache, n, expectedRevision) => cache.linkdefs.put(value(n), { expectedRevision }),
     remove: (cache, expectedRevision) => cache.linkdefs.delete(ref, { expectedRevision }),
@@ -67,6 +73,7 @@ function linkdefSlot(actor: string): KeySlot {
       const current = cache.linkdefs.get(ref);
       return current === undefined ? undefined : Number(current.values.n);
     },
+    normalized: (cache, n) => cache.linkdefs.normalize(value(n)),
   };
 }
 
@@ -74,12 +81,14 @@ function claimsSlot(sub: string): KeySlot {
   const value = (n: number) => sampleClaims(sub, `n${n}`);
   const counterOf = (name: string | undefined) => (name === undefined ? undefined : Number(name.slice(1)));
   return {
+    collection: "claims",
     key: wireClaimsKey(sub),
     put: (cache, n, expectedRevision) => cache.claims.put(value(n), { expectedRevision }),
     remove: (cache, expectedRevision) => cache.claims.delete(sub, { expectedRevision }),
     increment: (cache) => cache.claims.update(sub, (current) => value((counterOf(current?.name) ?? 0) + 1)),
     entry: (cache) => cache.claims.getEntry(sub),
     counter: (cache) => counterOf(cache.claims.get(sub)?.name),
+    normalized: (cache, n) => cache.claims.normalize(value(n)),
   };
 }
 
@@ -87,6 +96,7 @@ function refmapSlot(url: string): KeySlot {
   const value = (n: number) => sampleRefmap(url, `MPK${n}`);
   const counterOf = (pk: string | undefined) => (pk === undefined ? undefined : Number(pk.slice(3)));
   return {
+    collection: "refmaps",
     key: wireRefmapKey(url),
     put: (cache, n, expectedRevision) => cache.refmaps.put(value(n), { expectedRevision }),
     remove: (cache, expectedRevision) => cache.refmaps.delete(url, { expectedRevision }),
@@ -94,6 +104,7 @@ function refmapSlot(url: string): KeySlot {
       cache.refmaps.update(url, (current) => value((counterOf(current?.public_key) ?? 0) + 1)),
     entry: (cache) => cache.refmaps.getEntry(url),
     counter: (cache) => counterOf(cache.refmaps.get(url)?.public_key),
+    normalized: (cache, n) => cache.refmaps.normalize(value(n)),
   };
 }
 

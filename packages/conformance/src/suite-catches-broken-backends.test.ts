@@ -1,20 +1,22 @@
 // The suite itself under test: run against deliberately broken backends, the relevant tests must fail —
 // a conformance suite that passes everything proves nothing.
 import { describe, expect, it } from "vitest";
+import { broadcastLikeTarget } from "./broadcast-like-target.test-helpers.js";
 import { type Breakage, brokenTarget } from "./broken-backends.test-helpers.js";
 import { type CapturedResult, CaptureTestApi } from "./capture-test-api.test-helpers.js";
-import { type ConformanceOptions, runConformanceSuite } from "./index.js";
+import { type ConformanceOptions, type ConformanceTarget, runConformanceSuite } from "./index.js";
 
 /** Short waits: every failure below is immediate or bounded by these. */
 const FAST: ConformanceOptions = { readyTimeoutMs: 500, waitTimeoutMs: 3000 };
 
 async function runAgainst(
-  breakage: Breakage,
+  breakage: Breakage | ConformanceTarget,
   pathIncludes: readonly string[],
   options: ConformanceOptions = {},
 ): Promise<CapturedResult[]> {
   const api = new CaptureTestApi();
-  runConformanceSuite(api, brokenTarget(breakage), { ...FAST, ...options });
+  const target = typeof breakage === "string" ? brokenTarget(breakage) : breakage;
+  runConformanceSuite(api, target, { ...FAST, ...options });
   const results = await api.run((path) => pathIncludes.some((p) => path.includes(p)));
   expect(results.length, `tests matching ${pathIncludes.join(" | ")}`).toBeGreaterThan(0);
   return results;
@@ -70,5 +72,10 @@ describe("the suite fails loudly on broken backends", () => {
       /initial sync did not complete within 500 ms/,
     );
     expect(results[0]?.ms).toBeLessThan(10_000);
+  });
+
+  it("(e) an unordered backend that acknowledges a claims delete it never sends fails rule 6", async () => {
+    const results = await runAgainst(broadcastLikeTarget({ fakesUndeletableDeletes: true }), ["rule 6:"]);
+    expect(failureOf(results, "never only locally")).toMatch(/applies the delete of CLAIMS_/);
   });
 });

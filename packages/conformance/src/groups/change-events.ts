@@ -3,8 +3,9 @@
 import { AssertionError, deepStrictEqual, equal } from "node:assert/strict";
 import type { LatticeChange } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";
+import { demandedDeletes } from "../demanded-deletes.js";
 import { eventually, withinDeadline } from "../eventually.js";
-import { sampleClaims, sampleRefmap } from "../sample-values.js";
+import { sampleClaims, sampleRefmap, slotOf } from "../sample-values.js";
 import { wireClaimsKey } from "../wire-keys.js";
 
 /** The fields of a change the tests compare. */
@@ -29,14 +30,16 @@ export const changeEvents: TestGroup = {
   title: "change events: watch() and onChange()",
   define({ test, features, options }) {
     const { ordered } = features.capabilities;
+    const deletable = demandedDeletes(features.capabilities);
 
     test("watch() iterates another host's put, replace and delete, each with the previous value", async (session) => {
       const [watcher, writer] = await session.cacheGroup(2);
       const iterator = watcher.watch();
-      const sub = "MWATCHED";
-      const first = await writer.claims.put(sampleClaims(sub, "first"));
-      const second = await writer.claims.put(sampleClaims(sub, "second"));
-      const removed = await writer.claims.delete(sub);
+      // Claims where the backend must delete them; a link definition on a broadcast without claims deletes.
+      const slot = deletable.includes("claims") ? slotOf.claims("MWATCHED") : slotOf.linkdef("MWATCHED");
+      const first = await slot.put(writer, 1);
+      const second = await slot.put(writer, 2);
+      const removed = await slot.remove(writer);
       const events: LatticeChange[] = [];
       while (events.length < 3) {
         const next = await withinDeadline(
@@ -48,13 +51,13 @@ export const changeEvents: TestGroup = {
         events.push(next.value);
       }
       await iterator.return?.();
-      const v1 = watcher.claims.normalize(sampleClaims(sub, "first"));
-      const v2 = watcher.claims.normalize(sampleClaims(sub, "second"));
-      const key = wireClaimsKey(sub);
+      const v1 = slot.normalized(watcher, 1);
+      const v2 = slot.normalized(watcher, 2);
+      const { collection, key } = slot;
       deepStrictEqual(events.map(shape), [
-        { collection: "claims", key, operation: "put", value: v1, previous: undefined },
-        { collection: "claims", key, operation: "put", value: v2, previous: v1 },
-        { collection: "claims", key, operation: "delete", value: undefined, previous: v2 },
+        { collection, key, operation: "put", value: v1, previous: undefined },
+        { collection, key, operation: "put", value: v2, previous: v1 },
+        { collection, key, operation: "delete", value: undefined, previous: v2 },
       ]);
       if (ordered)
         deepStrictEqual(
@@ -83,14 +86,20 @@ export const changeEvents: TestGroup = {
       const claim = await withinDeadline(claimsOnly.next(), options.waitTimeoutMs, "claims.watch() event");
       equal(claim.done ? undefined : claim.value.key, wireClaimsKey("MEVENTS"));
       stopAll();
-      await writer.refmaps.delete("registry.example/events:1");
+      if (deletable.includes("refmaps")) {
+        await writer.refmaps.delete("registry.example/events:1");
+      } else {
+        // A broadcast cannot delete reference maps: a third put is the change after unsubscribing.
+        await writer.refmaps.put(sampleRefmap("registry.example/events:1", "MPK3"));
+      }
       await eventually(
-        "the refmap listener sees the delete",
+        "the refmap listener sees the third change",
         () => refmapEvents.length === 3,
         session.poll(),
       );
       equal(all.length, 3, "an unsubscribed listener gets nothing more");
-      equal(refmapEvents[2], "delete ", "a delete event has no value");
+      if (deletable.includes("refmaps")) equal(refmapEvents[2], "delete ", "a delete event has no value");
+      else equal(refmapEvents[2], "put MPK3");
       await claimsOnly.return?.();
     });
   },

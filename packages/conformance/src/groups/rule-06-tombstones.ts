@@ -1,14 +1,22 @@
 // Rule 6: deletes are tombstones with their own revision; an older put never resurrects a deleted key.
-import { equal, ok } from "node:assert/strict";
-import type { LatticeChange } from "@lattice-cache/core";
+import { AssertionError, equal, ok } from "node:assert/strict";
+import { COLLECTION_NAMES, LatticeCacheError, type LatticeChange } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";
-import { eventually } from "../eventually.js";
-import { sampleRefmap } from "../sample-values.js";
+import { demandedDeletes } from "../demanded-deletes.js";
+import { describeError, eventually } from "../eventually.js";
+import { type KeySlot, sampleRefmap, slotOf } from "../sample-values.js";
 import { expectStoredDeleted, expectStoredLive } from "../stored-entries.js";
 import { TappedBackend } from "../tapped-backend.js";
 import { wireRefmapKey } from "../wire-keys.js";
 
 const URL = "registry.example/tombstone:1";
+
+/** One key of `collection` for the tests below, named by `tag`. */
+function slotIn(collection: KeySlot["collection"], tag: string): KeySlot {
+  if (collection === "linkdefs") return slotOf.linkdef(`M${tag.toUpperCase()}`);
+  if (collection === "claims") return slotOf.claims(`M${tag.toUpperCase()}`);
+  return slotOf.refmap(`registry.example/${tag}:1`);
+}
 
 /** The rule-6 group. */
 export const rule6Tombstones: TestGroup = {
@@ -16,17 +24,58 @@ export const rule6Tombstones: TestGroup = {
   rule: 6,
   define({ test, features }) {
     const { ordered } = features.capabilities;
+    const deletable = demandedDeletes(features.capabilities);
 
     test("a deleted key stays deleted for a replica syncing from scratch", async (session) => {
+      // Reference maps where the backend must delete them; link definitions on a broadcast.
+      const collection = deletable.includes("refmaps") ? "refmaps" : "linkdefs";
+      const deleted = slotIn(collection, "tombstone");
+      const kept = slotIn(collection, "kept");
       const writer = await session.cache();
-      await writer.refmaps.put(sampleRefmap(URL, "MFIRST"));
-      await writer.refmaps.delete(URL);
-      await writer.refmaps.put(sampleRefmap("registry.example/kept:1", "MKEPT"));
+      await deleted.put(writer, 1);
+      await deleted.remove(writer);
+      await kept.put(writer, 2);
       const fresh = await session.cache();
-      equal(fresh.refmaps.get(URL), undefined, "the deleted key must not come back");
-      equal(fresh.refmaps.get("registry.example/kept:1")?.public_key, "MKEPT");
-      equal(fresh.refmaps.size, 1);
+      equal(deleted.entry(fresh), undefined, "the deleted key must not come back");
+      equal(kept.counter(fresh), 2, "the other key is served");
+      equal(fresh[collection].size, 1);
     });
+
+    const undemanded = COLLECTION_NAMES.filter((c) => !deletable.includes(c));
+    if (undemanded.length > 0) {
+      test(`deleting ${undemanded.join(" or ")} reaches every host or throws UnsupportedOperationError, never only locally`, async (session) => {
+        const [a, b] = await session.cacheGroup(2);
+        for (const slot of undemanded.map((c) => slotIn(c, "undemanded"))) {
+          await slot.put(a, 1);
+          await eventually(`${b.hostId} serves ${slot.key}`, () => slot.counter(b) === 1, session.poll());
+          let refused = false;
+          try {
+            await slot.remove(a);
+          } catch (error) {
+            if (!LatticeCacheError.hasCode(error, "UNSUPPORTED")) {
+              throw new AssertionError({
+                message: `deleting ${slot.key}: expected success or UNSUPPORTED, got ${describeError(error)}`,
+              });
+            }
+            refused = true;
+          }
+          if (refused) {
+            // A delete applied here but not sent would be a silent split brain between the hosts.
+            equal(slot.counter(a), 1, `a refused delete of ${slot.key} must not be applied by the writer`);
+            equal(slot.counter(b), 1, `a refused delete of ${slot.key} must not reach another host`);
+            await expectStoredLive(session.backdoor, slot.key);
+          } else {
+            equal(slot.entry(a), undefined, `the writer applied its delete of ${slot.key} (rule 7)`);
+            await eventually(
+              `${b.hostId} applies the delete of ${slot.key}`,
+              () => slot.entry(b) === undefined,
+              session.poll(),
+            );
+            await expectStoredDeleted(session.backdoor, slot.key);
+          }
+        }
+      });
+    }
 
     if (!ordered) return;
 

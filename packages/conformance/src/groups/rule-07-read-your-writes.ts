@@ -1,6 +1,7 @@
 // Rule 7: when a write resolves, the same replica already serves it — one at a time and with many in flight.
 import { AssertionError, deepStrictEqual, equal } from "node:assert/strict";
 import type { TestGroup } from "../conformance-test.js";
+import { demandedDeletes } from "../demanded-deletes.js";
 import { sampleClaims, sampleLinkdef, sampleLinkdefRef, sampleRefmap } from "../sample-values.js";
 
 const SEQUENTIAL_WRITES = 200;
@@ -12,6 +13,7 @@ export const rule7ReadYourWrites: TestGroup = {
   rule: 7,
   define({ test, features }) {
     const { ordered } = features.capabilities;
+    const claimsDeletable = demandedDeletes(features.capabilities).includes("claims");
 
     test(`after each of ${SEQUENTIAL_WRITES} awaited writes the same replica serves it at once`, async (session) => {
       // A second host writes too, so the feed is busy with foreign changes while we read our own.
@@ -38,8 +40,15 @@ export const rule7ReadYourWrites: TestGroup = {
             equal(cache.refmaps.get(`registry.example/ryw:${i % 8}`)?.public_key, `MPK${i}`, `write ${i}`);
             break;
           default:
-            await cache.claims.delete(`MRYW${(i - 2) % 8}`);
-            equal(cache.claims.get(`MRYW${(i - 2) % 8}`), undefined, `delete ${i}`);
+            if (claimsDeletable) {
+              // Deletes the claims written two steps ago.
+              await cache.claims.delete(`MRYW${(i - 2) % 8}`);
+              equal(cache.claims.get(`MRYW${(i - 2) % 8}`), undefined, `delete ${i}`);
+            } else {
+              // A broadcast deletes link definitions only: the one written three steps ago.
+              await cache.linkdefs.delete(sampleLinkdefRef(`MRYW${(i - 3) % 8}`));
+              equal(cache.linkdefs.get(sampleLinkdefRef(`MRYW${(i - 3) % 8}`)), undefined, `delete ${i}`);
+            }
         }
       }
       await background;

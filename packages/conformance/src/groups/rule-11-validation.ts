@@ -1,9 +1,15 @@
 // Rule 11: every value from the wire is validated; bad ones are counted and skipped without harming the
 // replica. Bad input through the API is refused before anything is sent.
-import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import type { LatticeCache, OciReferenceMap } from "@lattice-cache/core";
+import { AssertionError, deepStrictEqual, equal, ok } from "node:assert/strict";
+import {
+  type LatticeBackend,
+  type LatticeCache,
+  LatticeCacheError,
+  type LatticeErrorCode,
+  type OciReferenceMap,
+} from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";
-import { eventually } from "../eventually.js";
+import { describeError, eventually } from "../eventually.js";
 import { expectErrorCode } from "../expect-error.js";
 import { sampleClaims, sampleLinkdef, sampleLinkdefRef } from "../sample-values.js";
 import type { StoreSession } from "../store-session.js";
@@ -31,6 +37,39 @@ function garbageEntries(): Array<{ key: string; value: Uint8Array; why: string }
   ];
 }
 
+/**
+ * Writes `value` under `key` through the raw backend and says whether the backend took it. An ordered
+ * backend is a shared store (a bucket, a keyspace) that other writers — old hosts, operators' tools — can
+ * fill with any bytes, so it must carry them as they are: that is how its replicas' validation is tested.
+ * An unordered broadcast carries typed messages instead; it may refuse what it cannot encode with
+ * `refusal`, and then nothing may reach the store.
+ */
+async function carriesRaw(
+  session: StoreSession,
+  raw: LatticeBackend,
+  write: { key: string; value: Uint8Array; why: string },
+  mayRefuse: boolean,
+  refusal: LatticeErrorCode,
+): Promise<boolean> {
+  try {
+    await raw.write({ key: write.key, value: write.value, origin: "conformance-garbage" });
+    return true;
+  } catch (error) {
+    if (!mayRefuse || !LatticeCacheError.hasCode(error, refusal)) {
+      const allowed = mayRefuse ? `success or ${refusal}` : "success (an ordered store carries any bytes)";
+      throw new AssertionError({
+        message: `write() of ${write.why} under ${write.key}: expected ${allowed}, got ${describeError(error)}`,
+      });
+    }
+    equal(
+      await session.backdoor.readRaw(write.key),
+      undefined,
+      `a refused write of ${write.why} must store nothing under ${write.key}`,
+    );
+    return false;
+  }
+}
+
 /** Keys the API must refuse with InvalidKeyError: NATS token separators, wildcards, whitespace, empty. */
 const BAD_KEYS = ["a.b", "a*b", "a>b", "a b", "tab\there", ""];
 
@@ -45,28 +84,30 @@ export const rule11Validation: TestGroup = {
   define({ test, features }) {
     const { ordered } = features.capabilities;
 
-    test("garbage written under valid keys is counted and skipped; replicas keep serving and later writes apply", async (session) => {
+    const garbageTitle = ordered
+      ? "garbage written under valid keys is counted and skipped; replicas keep serving and later writes apply"
+      : "garbage under valid keys is refused by write() or counted and skipped; replicas keep serving and later writes apply";
+    test(garbageTitle, async (session) => {
       const [a, b] = await session.cacheGroup(2);
       await a.linkdefs.put(sampleLinkdef("MGOOD", { ok: "yes" }));
       const raw = await session.rawBackend();
-      const garbage = garbageEntries();
-      for (const g of garbage) await raw.write({ key: g.key, value: g.value, origin: "conformance-garbage" });
+      let carried = 0;
+      for (const g of garbageEntries()) {
+        if (await carriesRaw(session, raw, g, !ordered, "INVALID_ENTRY")) carried += 1;
+      }
       // A key outside the three collections is not ours: ignored, not counted, harmless.
-      await raw.write({
-        key: "UNRELATED_KEY",
-        value: encoder.encode("\u0000"),
-        origin: "conformance-garbage",
-      });
+      const unrelated = { key: "UNRELATED_KEY", value: encoder.encode("\u0000"), why: "a foreign key" };
+      await carriesRaw(session, raw, unrelated, !ordered, "INVALID_KEY");
       await eventually(
-        `both live replicas counted the ${garbage.length} invalid entries`,
-        () => [a, b].every((c) => c.status().counters.invalidEntries >= garbage.length),
+        `both live replicas counted the ${carried} invalid entries`,
+        () => [a, b].every((c) => c.status().counters.invalidEntries >= carried),
         session.poll(() =>
           [a, b].map((c) => `${c.hostId}: ${c.status().counters.invalidEntries}`).join(", "),
         ),
       );
       const fresh = await session.cache();
       ok(
-        fresh.status().counters.invalidEntries >= garbage.length,
+        fresh.status().counters.invalidEntries >= carried,
         `a replica syncing from scratch counts them too (counted ${fresh.status().counters.invalidEntries})`,
       );
       for (const cache of [a, b, fresh]) {
