@@ -2,8 +2,8 @@
 import { AssertionError } from "node:assert/strict";
 import {
   type BackendHead,
-  LatticeCache,
   type LatticeBackend,
+  LatticeCache,
   type UpdateRetryPolicy,
 } from "@lattice-cache/core";
 import type { ResolvedOptions } from "./conformance-options.js";

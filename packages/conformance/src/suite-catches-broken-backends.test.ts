@@ -42,9 +42,10 @@ describe("the suite fails loudly on broken backends", () => {
     expect(failureOf(results, "lose no edit")).toMatch(/every update got its own revision|stored counter/);
   });
 
-  it("(b) a backend that drops one live change fails rules 1 and 2, and rule 2 names a replayable seed", async () => {
-    const results = await runAgainst("drops-one-live-change", ["rule 1:", "rule 2:"], { seed: 1234 });
-    expect(failureOf(results, "same order")).toMatch(/must see all 20 writes/);
+  // A dropped intermediate change to a key is indistinguishable from KV compaction (history 1), which rule 1
+  // allows; the loss shows where it matters, as replicas that do not converge (rule 2).
+  it("(b) a backend that drops one live change fails rule 2, which names a replayable seed", async () => {
+    const results = await runAgainst("drops-one-live-change", ["rule 2:"], { seed: 1234 });
     const message = failureOf(results, "converge");
     expect(message).toMatch(/seed 1234, path "[\d:]+"/);
     expect(message).toContain("LATTICE_CONFORMANCE_SEED=1234");

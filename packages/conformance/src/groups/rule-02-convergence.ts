@@ -1,7 +1,7 @@
 // Rule 2: replicas that applied the same revisions hold the same state and digest — checked with random
 // concurrent op sequences from several hosts (fast-check), replayable by seed and path.
 import { AssertionError } from "node:assert/strict";
-import { LatticeCacheError, type LatticeCache } from "@lattice-cache/core";
+import { type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import fc from "fast-check";
 import type { ResolvedOptions } from "../conformance-options.js";
 import { PATH_ENV, SEED_ENV } from "../conformance-options.js";
@@ -10,8 +10,8 @@ import type { TestGroup } from "../conformance-test.js";
 import { describeError } from "../eventually.js";
 import { expectSameReplicas } from "../replica-contents.js";
 import { type KeySlot, sampleKeySpace } from "../sample-values.js";
-import { expectReplicaMatchesStore } from "../stored-entries.js";
 import { withStore } from "../store-session.js";
+import { expectReplicaMatchesStore } from "../stored-entries.js";
 
 /** Replicas in every convergence run (semantics.md asks for at least three). */
 const REPLICAS = 3;

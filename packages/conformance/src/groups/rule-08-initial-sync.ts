@@ -1,7 +1,8 @@
 // Rule 8: ready() resolves exactly when the replica holds everything up to the backend's revision at
 // subscription time — also for an empty store — and no change around the snapshot is missed or doubled.
-import { setImmediate as yieldToLoop } from "node:timers/promises";
+
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { LatticeCache } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";
 import { eventually, withinDeadline } from "../eventually.js";
