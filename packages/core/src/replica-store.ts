@@ -119,13 +119,17 @@ export class ReplicaStore {
 
   /** The key's latest known revision: live, tombstone, or a skipped invalid value. */
   revisionOf(key: string): number | undefined {
-    const live = this.live.get(key)?.revision;
+    // On the hot path of every apply: no temporary arrays.
+    let best = this.live.get(key)?.revision;
     const dead = this.tombstones.get(key);
-    const invalid = this.invalidRevisions.get(key);
-    let best: number | undefined;
-    for (const r of [live, dead, invalid]) if (r !== undefined && (best === undefined || r > best)) best = r;
+    if (dead !== undefined && (best === undefined || dead > best)) best = dead;
+    if (this.invalidRevisions.size > 0) {
+      const invalid = this.invalidRevisions.get(key);
+      if (invalid !== undefined && (best === undefined || invalid > best)) best = invalid;
+    }
     return best;
   }
+
 
   /** True if the key's newest revision is a tombstone. */
   isDeleted(key: string): boolean {

@@ -26,6 +26,10 @@ describe("connection options", () => {
     expect(o.servers).toEqual(["nats://127.0.0.1:1"]);
   });
 
+  it("turns off nats.js per-request async traces (two stack-captured Errors per write)", () => {
+    expect(natsConnectOptions(resolveOptions({ servers: "nats://127.0.0.1:1" })).noAsyncTraces).toBe(true);
+  });
+
   it("passes token and user/password through, and builds authenticators for nkey seeds and creds files", () => {
     const base = { servers: "nats://127.0.0.1:1" };
     expect(natsConnectOptions(resolveOptions({ ...base, auth: { token: "s3cret" } })).token).toBe("s3cret");

@@ -49,9 +49,12 @@ export class BenchContext {
     return `bench_${label}_${this.prefixCounter}`;
   }
 
-  /** A raw nats.js connection (closed at the end). */
+  /**
+   * A raw nats.js connection (closed at the end). It gets `noAsyncTraces` like our backend's connection, so
+   * the comparison measures our code, not a client setting.
+   */
   async rawConnection(): Promise<NatsConnection> {
-    const nc = await connect({ servers: this.nats.url });
+    const nc = await connect({ servers: this.nats.url, noAsyncTraces: true });
     this.closers.push(() => nc.close());
     return nc;
   }

@@ -1,8 +1,17 @@
-// write.put.c1 and write.put.c256: cache puts (jetstream backend) versus raw kv.put, the same values.
+// write.put.c1 and write.put.c256: cache puts (jetstream backend) versus raw kv.put of the same link
+// definitions. The raw side does what any raw-client user must do per put — hash the wasmCloud key and
+// JSON-encode the value — and nothing more (no validation, no replica, no retries, no origin header).
+
+import { type LinkDefinition, linkdefKey } from "@lattice-cache/core";
+import type { KV } from "@nats-io/kv";
 import type { BenchContext } from "../bench-context.js";
 import { throughput } from "../measure.js";
 import { type BenchResult, judge } from "../result.js";
 import { sampleEntry } from "../sample-data.js";
+
+function rawPut(kv: KV, v: LinkDefinition): Promise<number> {
+  return kv.put(linkdefKey(v.actor_id, v.contract_id, v.link_name), JSON.stringify(v));
+}
 
 const SPREAD = 5000;
 
@@ -31,7 +40,7 @@ export async function writeScenarios(ctx: BenchContext): Promise<BenchResult[]> 
     let ours = 0;
     let raw = 0;
     for (let round = 0; round < 2; round++) {
-      const r = await throughput((i) => kv.put(entries[i % SPREAD]!.key, entries[i % SPREAD]!.bytes), {
+      const r = await throughput((i) => rawPut(kv, entries[i % SPREAD]!.value), {
         concurrency,
         durationMs: ctx.sizes.durationMs,
       });
