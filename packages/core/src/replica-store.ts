@@ -130,7 +130,6 @@ export class ReplicaStore {
     return best;
   }
 
-
   /** True if the key's newest revision is a tombstone. */
   isDeleted(key: string): boolean {
     return this.tombstones.has(key) && !this.live.has(key);

@@ -357,4 +357,30 @@ describe("the replica over the memory backend", () => {
     );
     await cache.close();
   });
+
+  it("rule 9 + 10: a resync while the old feed is down ends live, after exactly one resync", async () => {
+    const store = new MemoryStore();
+    const backend = new MemoryBackend(store);
+    let currentSink: Parameters<MemoryBackend["subscribe"]>[1] | undefined;
+    const subscribe = backend.subscribe.bind(backend);
+    backend.subscribe = (after, sink) => {
+      currentSink = sink;
+      return subscribe(after, sink);
+    };
+    const cache = await LatticeCache.open({ backend, timing: { ...FAST, stallCheckIntervalMs: 600_000 } });
+    await cache.ready(5000);
+    await cache.claims.put({ sub: "Mbefore" });
+    currentSink?.connection(false, "feed socket closed"); // e.g. Redis: the feed's socket died with the server
+    await until(() => cache.status().state === "stale", "stale");
+    store.loseHistory(); // the server came back empty: a new epoch
+    await cache.checkBackend(); // seen before the old feed reconnects → resync onto a new feed
+    await cache.claims.put({ sub: "Mafter" });
+    await until(
+      () => cache.claims.get("Mafter") !== undefined && cache.status().state === "live",
+      "live again",
+    );
+    expect(cache.claims.get("Mbefore")).toBeUndefined();
+    expect(cache.status().counters.resyncs).toBe(1);
+    await cache.close();
+  });
 });

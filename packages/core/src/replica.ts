@@ -365,8 +365,9 @@ export class Replica {
       },
       synced: (head) => {
         if (!current()) return;
-        if (!this.connected) this.onConnection(true, "the feed synced");
+        // Synced first: the reconnection's head check must compare against the new basis, not the old one.
         this.onSynced(head);
+        if (!this.connected) this.onConnection(true, "the feed synced");
       },
       gap: (reason) => {
         if (current()) this.resync(`feed gap: ${reason}`);
