@@ -14,7 +14,13 @@ export { NatsStatusBus, natsStatusSubject } from "./audit/nats-status-bus.js";
 export { RedisStatusBus, redisStatusChannels } from "./audit/redis-status-bus.js";
 export { DEFAULT_STATUS_WINDOW_MS, type StatusBus, type StatusBusFactory } from "./audit/status-bus.js";
 
-export { CliContext, type CliIo } from "./cli/cli-context.js";
+export { type BridgeStatusBody, HostedBridge } from "./bridge/hosted-bridge.js";
+export {
+  BRIDGE_COUNTER_METRICS,
+  BRIDGE_GAUGE_METRICS,
+  registerBridgeMetrics,
+} from "./bridge/bridge-metrics.js";
+export { CliContext, type CliIo, type CommandConfigLayers } from "./cli/cli-context.js";
 export { EntryNotFoundError, OperationalError, SplitBrainError, UsageError } from "./cli/cli-errors.js";
 export { EXIT_CODES, type ExitCode, exitCodeOf } from "./cli/exit-codes.js";
 export { buildProgram, type RunCliOptions, runCli } from "./cli/program.js";
@@ -35,7 +41,11 @@ export {
   jetstreamBackendRegistration,
   jetstreamOptions,
 } from "./composition/jetstream-backend-registration.js";
-export { legacyBackendRegistration, legacyOptions } from "./composition/legacy-backend-registration.js";
+export {
+  legacyBackendRegistration,
+  legacyConnectionOptions,
+  legacyOptions,
+} from "./composition/legacy-backend-registration.js";
 export { memoryBackendRegistration } from "./composition/memory-backend-registration.js";
 export { closeCacheWithin, openCacheWithDeadline } from "./composition/open-cache.js";
 export { redisBackendRegistration, redisOptions } from "./composition/redis-backend-registration.js";
@@ -57,8 +67,11 @@ export { type ConfigFormat, parseConfigText, readConfigFile } from "./config/con
 export { FLAG_BINDINGS, flagsLayer, type GlobalFlags } from "./config/config-flags.js";
 export { type ConfigLayer, mergeLayers, type RawConfig } from "./config/config-layer.js";
 export {
+  type BridgeConfig,
   type BucketConfig,
   DEFAULT_BACKEND,
+  DEFAULT_BRIDGE_HTTP_PORT,
+  DEFAULT_BRIDGE_POLICY,
   DEFAULT_CONFIG,
   DEFAULT_HTTP_PORT,
   DEFAULT_NATS_URL,
@@ -82,7 +95,7 @@ export { type LoadConfigOptions, loadConfig } from "./config/load-config.js";
 export { MASK, maskSecrets, maskUrlCredentials } from "./config/mask-secrets.js";
 export { validateConfig, type ValidationContext } from "./config/validate-config.js";
 export type { CheckOutcome, DoctorCheck } from "./doctor/doctor-check.js";
-export { type ListeningAddress, StatusServer } from "./http/status-server.js";
+export { type ListeningAddress, type StatusSection, StatusServer } from "./http/status-server.js";
 export { renderStatusPage } from "./http/status-page.js";
 export { TEST_HOOKS_VARIABLE, testHooksEnabled } from "./http/test-hooks.js";
 export { createHostLogger, type HostLogger } from "./observability/host-logger.js";

@@ -3,17 +3,18 @@
 // its status.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BackendUnavailableError, LatticeCacheError, PermissionDeniedError } from "@lattice-cache/core";
 import { redisKeys } from "@lattice-cache/redis";
 import type { HostConfig } from "../config/host-config.js";
 import type { HostLogger } from "../observability/host-logger.js";
-import { openFirst, redisEndpoints } from "../redis/redis-endpoints.js";
-import { type RespConnection, RespErrorReply } from "../redis/resp-connection.js";
+import {
+  closeRedisClient,
+  connectRedisClient,
+  createRedisClient,
+  type RedisClient,
+  typedRedisError,
+} from "../redis/redis-client.js";
 import type { HostStatusReport } from "./host-status-report.js";
 import type { StatusBus } from "./status-bus.js";
-
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 10_000;
 
 /** The request channel and the prefix of reply channels of a lattice. */
 export function redisStatusChannels(prefix: string): { requests: string; replyPrefix: string } {
@@ -21,13 +22,15 @@ export function redisStatusChannels(prefix: string): { requests: string; replyPr
   return { requests: `${tag}:status`, replyPrefix: `${tag}:status-reply:` };
 }
 
-/** A {@link StatusBus} on Redis pub/sub, connected with the host's Redis settings. */
+/**
+ * A {@link StatusBus} on Redis pub/sub (ioredis), connected with the host's Redis settings. A host's
+ * connections reconnect forever and ioredis resubscribes after each reconnection; a requester's fail fast.
+ */
 export class RedisStatusBus implements StatusBus {
   readonly channel: string;
   private readonly channels: { requests: string; replyPrefix: string };
-  private readonly abort = new AbortController();
-  private connections: RespConnection[] = [];
-  private background: Promise<void> | undefined;
+  private clients: RedisClient[] = [];
+  private closed = false;
 
   constructor(
     private readonly config: HostConfig,
@@ -37,108 +40,88 @@ export class RedisStatusBus implements StatusBus {
     this.channel = `Redis channel ${this.channels.requests}`;
   }
 
-  /** Resolves after the first attempt to subscribe; keeps (re)subscribing in the background. */
+  /** Resolves once subscribed, or after the first failed attempt (ioredis keeps retrying in the background). */
   async serve(report: () => HostStatusReport): Promise<void> {
-    let firstAttempt!: () => void;
-    const attempted = new Promise<void>((resolve) => {
-      firstAttempt = resolve;
+    if (this.closed) return;
+    let firstError!: () => void;
+    const failedOnce = new Promise<void>((resolve) => {
+      firstError = resolve;
     });
-    this.background = this.serveForever(report, firstAttempt);
-    await attempted;
+    const subscriber = this.client("status-subscriber", true, (error) => {
+      this.logger.warn({ channel: this.channel }, `status channel: ${error.message}; retrying`);
+      firstError();
+    });
+    // A subscribed connection takes no other commands: answers are published on a second one.
+    const publisher = this.client("status-publisher", true, (error) =>
+      this.logger.debug({ channel: this.channel, err: error }, "status channel: publisher connection error"),
+    );
+    this.clients.push(subscriber, publisher);
+    subscriber.on("message", (channel: string, message: string) => {
+      if (channel === this.channels.requests) this.answer(publisher, message, report);
+    });
+    // Both retry by themselves after a failed first attempt (the rejection only reports that attempt).
+    subscriber.connect().catch(() => {});
+    publisher.connect().catch(() => {});
+    let subscribedOnce = false;
+    subscriber.on("ready", () => {
+      if (subscribedOnce) this.logger.info({ channel: this.channel }, "status channel: reconnected");
+    });
+    // Queued until the connection is up; ioredis subscribes again after every reconnection.
+    const subscribed = subscriber.subscribe(this.channels.requests).then(
+      () => {
+        subscribedOnce = true;
+        this.logger.info({ channel: this.channel }, "answering status requests");
+      },
+      (error: unknown) => {
+        if (!this.closed) this.logger.warn({ err: error, channel: this.channel }, "cannot subscribe");
+      },
+    );
+    await Promise.race([subscribed, failedOnce]);
   }
 
   async gather(windowMs: number): Promise<string[]> {
-    const [subscriber, publisher] = await this.openPair();
+    const noteError = (error: Error) => this.logger.debug({ err: error }, "status channel: connection error");
+    const subscriber = this.client("status-request", false, noteError);
+    const publisher = this.client("status-request", false, noteError);
     try {
+      await Promise.all([connectRedisClient(subscriber), connectRedisClient(publisher)]);
       const replyTo = `${this.channels.replyPrefix}${randomBytes(8).toString("hex")}`;
       const answers: string[] = [];
-      subscriber.onMessage((channel, message) => {
+      subscriber.on("message", (channel: string, message: string) => {
         if (channel === replyTo) answers.push(message);
       });
-      await subscriber.command(["SUBSCRIBE", replyTo]);
-      await publisher.command([
-        "PUBLISH",
+      await subscriber.subscribe(replyTo);
+      await publisher.publish(
         this.channels.requests,
         JSON.stringify({ replyTo, requester: this.config.hostId ?? null }),
-      ]);
+      );
       await sleep(windowMs);
       return answers;
     } catch (error) {
-      throw typed(error);
+      throw typedRedisError(error);
     } finally {
-      subscriber.close();
-      publisher.close();
+      closeRedisClient(subscriber);
+      closeRedisClient(publisher);
     }
   }
 
   async close(): Promise<void> {
-    this.abort.abort();
-    for (const c of this.connections.splice(0)) c.close();
-    await this.background;
+    this.closed = true;
+    for (const client of this.clients.splice(0)) closeRedisClient(client);
   }
 
-  private async openPair(): Promise<[RespConnection, RespConnection]> {
-    const timeout = this.config.connectTimeoutMs;
-    try {
-      const endpoints = await redisEndpoints(this.config.redis, timeout);
-      // A subscribed connection takes no other commands: answers are published on a second one.
-      const subscriber = await openFirst(endpoints, timeout);
-      try {
-        return [subscriber, await openFirst(endpoints, timeout)];
-      } catch (error) {
-        subscriber.close();
-        throw error;
-      }
-    } catch (error) {
-      throw typed(error);
-    }
+  private client(role: string, persistent: boolean, onError: (error: Error) => void): RedisClient {
+    return createRedisClient(this.config.redis, {
+      name: `lattice-cache-${role}:${this.config.hostId ?? "anonymous"}`,
+      connectTimeoutMs: this.config.connectTimeoutMs,
+      persistent,
+      // The subscriber's SUBSCRIBE waits for the connection; a late answer would only mislead.
+      offlineQueue: persistent && role === "status-subscriber",
+      onError,
+    });
   }
 
-  private async serveForever(report: () => HostStatusReport, firstAttempt: () => void): Promise<void> {
-    let delay = FIRST_RETRY_MS;
-    while (!this.abort.signal.aborted) {
-      let lost: Promise<void> | undefined;
-      try {
-        const [subscriber, publisher] = await this.openPair();
-        if (this.abort.signal.aborted) {
-          subscriber.close();
-          publisher.close();
-          break;
-        }
-        this.connections = [subscriber, publisher];
-        lost = new Promise<void>((resolve) => {
-          subscriber.onClose(resolve);
-          publisher.onClose(resolve);
-        });
-        subscriber.onMessage((_channel, message) => this.answer(publisher, message, report));
-        await subscriber.command(["SUBSCRIBE", this.channels.requests]);
-        this.logger.info({ channel: this.channel }, "answering status requests");
-        delay = FIRST_RETRY_MS;
-      } catch (error) {
-        for (const c of this.connections.splice(0)) c.close();
-        this.logger.warn(
-          { retryInMs: delay, channel: this.channel },
-          `status channel: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-      firstAttempt();
-      if (lost) {
-        await Promise.race([lost, abortion(this.abort.signal)]);
-        for (const c of this.connections.splice(0)) c.close();
-        if (this.abort.signal.aborted) break;
-        this.logger.warn({ channel: this.channel }, "status channel: connection lost; reconnecting");
-      }
-      try {
-        await sleep(delay, undefined, { signal: this.abort.signal });
-      } catch {
-        break;
-      }
-      delay = Math.min(delay * 2, MAX_RETRY_MS);
-    }
-    firstAttempt();
-  }
-
-  private answer(publisher: RespConnection, request: string, report: () => HostStatusReport): void {
+  private answer(publisher: RedisClient, request: string, report: () => HostStatusReport): void {
     let replyTo: unknown;
     try {
       replyTo = (JSON.parse(request) as { replyTo?: unknown }).replyTo;
@@ -151,24 +134,7 @@ export class RedisStatusBus implements StatusBus {
       return;
     }
     publisher
-      .command(["PUBLISH", replyTo, JSON.stringify(report())])
+      .publish(replyTo, JSON.stringify(report()))
       .catch((error: unknown) => this.logger.warn({ err: error }, "cannot answer a status request"));
   }
-}
-
-function abortion(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-}
-
-function typed(error: unknown): Error {
-  if (error instanceof RespErrorReply && ["WRONGPASS", "NOAUTH", "NOPERM"].includes(error.kind)) {
-    return new PermissionDeniedError(error.message, { cause: error });
-  }
-  if (LatticeCacheError.isInstance(error)) return error;
-  return new BackendUnavailableError("redis", error instanceof Error ? error.message : String(error), {
-    cause: error,
-  });
 }

@@ -41,8 +41,9 @@ export function assertSubjectToken(value: string, what: string): void {
 /** Refuses a module public key (claims `sub`, a refmap's `public_key`): it becomes a key and a subject token. */
 export function assertPublicKey(value: string, what: string): void {
   checked(() => {
-    assertKeySafe(value, what);
+    // Bytes before core's character count: the limit that matters on the wire, in the README's words.
     assertKeyLength(value, what);
+    assertKeySafe(value, what);
   });
 }
 
@@ -63,8 +64,8 @@ export function checkedValue<V, R>(codec: CollectionCodec<V, R>, input: unknown,
   return checked(() => {
     const value = codec.parse(input);
     const key = codec.keyOfValue(value);
-    assertKeySafe(key);
     assertKeyLength(key);
+    assertKeySafe(key);
     const size = codec.encode(value).byteLength;
     if (size > maxValueBytes) throw new ValueTooLargeError(shorten(key), size, maxValueBytes);
     return value;

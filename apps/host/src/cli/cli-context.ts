@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { BackendRegistry } from "../composition/backend-registry.js";
 import type { GlobalFlags } from "../config/config-flags.js";
+import type { ConfigLayer } from "../config/config-layer.js";
 import type { HostConfig } from "../config/host-config.js";
 import { loadConfig } from "../config/load-config.js";
 
@@ -15,6 +16,16 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Reads all of standard input (`claims put --file -`). */
   readonly stdin: () => string;
+  /** True when stderr is a terminal: progress lines are then rewritten in place. Default false. */
+  readonly stderrIsTTY?: boolean;
+}
+
+/** Configuration a command adds to the global layers (see `LoadConfigOptions`). */
+export interface CommandConfigLayers {
+  /** The command's defaults, below the config file. */
+  readonly defaults?: ConfigLayer;
+  /** The command's own flags that are settings, above the global flags. */
+  readonly flags?: ConfigLayer;
 }
 
 /** The shared context of one `lattice` invocation. */
@@ -41,11 +52,20 @@ export class CliContext {
     return this.flags(command).json === true;
   }
 
-  /** The effective configuration: file < env < flags, validated (once per command: a file is read once). */
-  config(command: Command): HostConfig {
+  /**
+   * The effective configuration: command defaults < file < env < flags < command flags, validated (once per
+   * command: a file is read once).
+   */
+  config(command: Command, layers: CommandConfigLayers = {}): HostConfig {
     let config = this.configs.get(command);
     if (!config) {
-      config = loadConfig({ flags: this.flags(command), env: this.io.env, backends: this.registry.names });
+      config = loadConfig({
+        flags: this.flags(command),
+        env: this.io.env,
+        backends: this.registry.names,
+        commandDefaults: layers.defaults,
+        commandFlags: layers.flags,
+      });
       this.configs.set(command, config);
     }
     return config;

@@ -4,11 +4,13 @@ import { Command, CommanderError, Option } from "commander";
 import type { BackendRegistry } from "../composition/backend-registry.js";
 import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
 import { LOG_LEVELS } from "../config/host-config.js";
+import { registerBridgeCommand } from "../commands/bridge-command.js";
 import { registerClaimsCommand } from "../commands/claims-command.js";
 import { registerConfigCommand } from "../commands/config-command.js";
 import { registerDoctorCommand } from "../commands/doctor-command.js";
 import { registerHostCommand } from "../commands/host-command.js";
 import { registerLinkdefsCommand } from "../commands/linkdefs-command.js";
+import { registerMigrateCommand } from "../commands/migrate-command.js";
 import { registerRefmapsCommand } from "../commands/refmaps-command.js";
 import { registerStatusCommand } from "../commands/status-command.js";
 import { registerUpCommand } from "../commands/up-command.js";
@@ -44,7 +46,10 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--json", "machine-readable output")
     .option("--host-id <id>", "this host's id (origin of its writes)")
     .addOption(new Option("--log-level <level>", "log level (logs are JSON on stderr)").choices(LOG_LEVELS))
-    .option("--http-port <port>", "HTTP port of host/up (default 7411, 0 = any free port)")
+    .option(
+      "--http-port <port>",
+      "HTTP port of host/up (default 7411) and bridge (default 7412); 0 = any free port",
+    )
     .option("--ready-timeout <ms>", "how long one-shot commands wait for the initial sync (default 15000)")
     .option(
       "--max-value-bytes <n>",
@@ -63,6 +68,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerWatchCommand(program, ctx);
   registerStatusCommand(program, ctx);
   registerDoctorCommand(program, ctx);
+  registerBridgeCommand(program, ctx);
+  registerMigrateCommand(program, ctx);
   registerConfigCommand(program, ctx);
   return program;
 }
@@ -77,6 +84,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     stderr: options.io?.stderr ?? ((text) => process.stderr.write(text)),
     env: options.io?.env ?? process.env,
     stdin: options.io?.stdin ?? (() => readFileSync(0, "utf8")),
+    stderrIsTTY:
+      options.io?.stderrIsTTY ?? (options.io?.stderr === undefined && process.stderr.isTTY === true),
   };
   const ctx = new CliContext(io, options.registry ?? createDefaultBackendRegistry(), options.dryRun ?? false);
   const program = buildProgram(ctx);

@@ -39,6 +39,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: "LATTICE_REDIS_USERNAME", path: "redis.username" },
   { variable: "LATTICE_REDIS_PASSWORD", path: "redis.password", secret: true },
   { variable: "LATTICE_REDIS_TLS", path: "redis.tls" },
+  { variable: "LATTICE_BRIDGE_POLICY", path: "bridge.policy" },
 ];
 
 /** The variable naming the config file when `--config` is not given. */

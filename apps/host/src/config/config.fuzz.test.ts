@@ -75,6 +75,8 @@ const nearlyRight = fc.constantFrom(
   "file",
   "create",
   "info",
+  "legacy-wins",
+  "durable-wins",
 );
 const scalar = fc.oneof(nearlyRight, fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
 const anyValue = fc.oneof(
@@ -96,6 +98,7 @@ const SCHEMA: Record<string, readonly string[]> = {
     "maxValueBytes",
     "nats",
     "redis",
+    "bridge",
   ],
   http: ["host", "port"],
   nats: ["servers", "jsDomain", "auth", "tls", "provision", "bucket"],
@@ -104,6 +107,7 @@ const SCHEMA: Record<string, readonly string[]> = {
   "nats.bucket": ["history", "replicas", "storage", "maxValueSize"],
   redis: ["url", "username", "password", "tls", "cluster", "sentinel", "changeLogLength"],
   "redis.sentinel": ["name", "sentinels"],
+  bridge: ["policy"],
 };
 
 function section(path: string): fc.Arbitrary<Record<string, unknown>> {

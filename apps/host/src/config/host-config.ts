@@ -1,5 +1,5 @@
 // The validated configuration of a host, its defaults, and the enumerations validation checks against.
-import { DEFAULT_MAX_VALUE_BYTES } from "@lattice-cache/core";
+import { DEFAULT_MAX_VALUE_BYTES, type LegacyPolicy } from "@lattice-cache/core";
 
 /** Log levels pino accepts, most severe first. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -97,6 +97,15 @@ export interface RedisConfig {
   readonly changeLogLength?: number;
 }
 
+/** Settings of `lattice bridge` (the migration bridge between old hosts and the durable backend). */
+export interface BridgeConfig {
+  /**
+   * How a legacy put/del is written to the durable backend (rule 12): `legacy-wins` writes it unconditionally,
+   * `durable-wins` only creates missing keys. Default `legacy-wins`.
+   */
+  readonly policy: LegacyPolicy;
+}
+
 /** The host's HTTP endpoints. */
 export interface HttpConfig {
   /** Interface to bind. Default `127.0.0.1`. */
@@ -127,6 +136,8 @@ export interface HostConfig {
   readonly nats: NatsConfig;
   /** Redis settings. */
   readonly redis: RedisConfig;
+  /** `lattice bridge` settings. */
+  readonly bridge: BridgeConfig;
   /** The config file that was read, if any (absolute path). */
   readonly configFile?: string;
 }
@@ -137,6 +148,10 @@ export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 /** Default HTTP port of `host` and `up`. */
 export const DEFAULT_HTTP_PORT = 7411;
+/** Default HTTP port of `lattice bridge` (its own, so a bridge and a host can run side by side). */
+export const DEFAULT_BRIDGE_HTTP_PORT = 7412;
+/** Default policy of `lattice bridge`. */
+export const DEFAULT_BRIDGE_POLICY: LegacyPolicy = "legacy-wins";
 /** Default lattice prefix. */
 export const DEFAULT_PREFIX = "default";
 /** Default backend. */
@@ -157,4 +172,5 @@ export const DEFAULT_CONFIG: HostConfig = {
     bucket: { history: 1, replicas: 1, storage: "file" },
   },
   redis: { url: DEFAULT_REDIS_URL, tls: false },
+  bridge: { policy: DEFAULT_BRIDGE_POLICY },
 };

@@ -15,19 +15,29 @@ export interface LoadConfigOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Backend names that may be selected (the backend registry's names). */
   readonly backends: readonly string[];
+  /**
+   * A command's own defaults, below the config file (e.g. `lattice bridge` listens on 7412 unless told
+   * otherwise). Default: none.
+   */
+  readonly commandDefaults?: ConfigLayer;
+  /** A command's own flags that are settings (e.g. `bridge --policy`), above the global flags. Default: none. */
+  readonly commandFlags?: ConfigLayer;
 }
 
 /**
  * Reads the config file (`--config`, else `$LATTICE_CONFIG`, else none), the environment and the flags,
- * merges them in that order of precedence and validates the result. Throws `ConfigurationError`.
+ * merges them in that order of precedence (after the command's defaults, before its own flags) and
+ * validates the result. Throws `ConfigurationError`.
  */
 export function loadConfig(options: LoadConfigOptions): HostConfig {
   const flags = options.flags ?? {};
   const env = options.env ?? process.env;
   const filePath = flags.config ?? nonEmpty(env[CONFIG_FILE_VARIABLE]);
   const layers: ConfigLayer[] = [];
+  if (options.commandDefaults) layers.push(options.commandDefaults);
   if (filePath !== undefined) layers.push(readConfigFile(filePath));
   layers.push(envLayer(env), flagsLayer(flags));
+  if (options.commandFlags) layers.push(options.commandFlags);
   return validateConfig(mergeLayers(layers), {
     backends: options.backends,
     configFile: filePath === undefined ? undefined : resolve(filePath),

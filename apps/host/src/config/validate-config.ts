@@ -1,6 +1,6 @@
 // Turns the merged raw layers into a HostConfig, or throws a ConfigurationError naming the field, the source
 // that set it and the allowed values.
-import { ConfigurationError } from "@lattice-cache/core";
+import { ConfigurationError, LEGACY_POLICIES } from "@lattice-cache/core";
 import type { ConfigLayer, RawConfig } from "./config-layer.js";
 import { isPlainObject } from "./config-layer.js";
 import {
@@ -31,6 +31,7 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
     "maxValueBytes",
     "nats",
     "redis",
+    "bridge",
   ],
   http: ["host", "port"],
   nats: ["servers", "jsDomain", "auth", "tls", "provision", "bucket"],
@@ -39,6 +40,7 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   "nats.bucket": ["history", "replicas", "storage", "maxValueSize"],
   redis: ["url", "username", "password", "tls", "cluster", "sentinel", "changeLogLength"],
   "redis.sentinel": ["name", "sentinels"],
+  bridge: ["policy"],
 };
 
 /** Characters a lattice prefix may hold: it becomes part of a bucket name and of NATS subjects. */
@@ -121,6 +123,7 @@ export function validateConfig(merged: ConfigLayer, context: ValidationContext):
     maxValueBytes: r.integer("maxValueBytes", d.maxValueBytes, 1, MAX_VALUE_BYTES_CEILING),
     nats: dropUndefined(nats),
     redis: dropUndefined(redis),
+    bridge: { policy: r.enumeration("bridge.policy", LEGACY_POLICIES, d.bridge.policy) },
     configFile: context.configFile,
   });
 }

@@ -22,6 +22,16 @@ export interface ListeningAddress {
   readonly port: number;
 }
 
+/** A part of the HTTP answers contributed by what runs beside the replica (the migration bridge). */
+export interface StatusSection {
+  /** The `/status` field it fills, e.g. `bridge`. */
+  readonly name: string;
+  /** Its `/status` value, read on every request. */
+  readonly status: () => unknown;
+  /** False while it is not ready: `/readyz` says 503 until every section is ready. Default: always ready. */
+  readonly ready?: () => boolean;
+}
+
 type Handler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
 /**
@@ -41,6 +51,7 @@ export class StatusServer {
   private detachChanges: (() => void) | undefined;
   private tick: NodeJS.Timeout | undefined;
   private address: ListeningAddress | undefined;
+  private readonly sections: StatusSection[] = [];
 
   constructor(
     @inject(CONFIG) private readonly config: HostConfig,
@@ -113,6 +124,11 @@ export class StatusServer {
     this.stream.send("status", this.statusBody());
   }
 
+  /** Adds a section to `/status` (and, with `ready`, a condition to `/readyz`). */
+  addSection(section: StatusSection): void {
+    this.sections.push(section);
+  }
+
   /** What /status says while the backend cannot be opened yet. */
   reportProblem(problem: string | undefined): void {
     this.problem = problem;
@@ -153,8 +169,14 @@ export class StatusServer {
   private readyz(res: ServerResponse): void {
     const status = this.cache?.status();
     // Resyncing still serves a consistent (if older) view; stale means the backend is out of reach.
-    const ready = status !== undefined && this.cache?.isReady === true && status.state !== "stale";
-    sendJson(res, ready ? 200 : 503, { ready, state: status?.state ?? "connecting" });
+    const replicaReady = status !== undefined && this.cache?.isReady === true && status.state !== "stale";
+    const waitingFor = this.sections.filter((s) => s.ready?.() === false).map((s) => s.name);
+    const ready = replicaReady && waitingFor.length === 0;
+    sendJson(res, ready ? 200 : 503, {
+      ready,
+      state: status?.state ?? "connecting",
+      ...(waitingFor.length > 0 ? { waitingFor } : {}),
+    });
   }
 
   private entries(res: ServerResponse): void {
@@ -183,6 +205,7 @@ export class StatusServer {
     const common = {
       prefix: this.config.prefix,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      ...Object.fromEntries(this.sections.map((s) => [s.name, s.status()])),
     };
     if (!this.cache) {
       return {

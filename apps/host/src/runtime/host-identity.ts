@@ -3,12 +3,15 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { HostConfig } from "../config/host-config.js";
 
-/** `config` with `hostId` filled in when unset: `host-XXXXXXXX` for hosts, `cli-{hostname}` for one-shot commands. */
-export function withHostId(config: HostConfig, kind: "host" | "cli"): HostConfig {
+/**
+ * `config` with `hostId` filled in when unset: `host-XXXXXXXX` for hosts, `bridge-XXXXXXXX` for bridges,
+ * `cli-{hostname}` for one-shot commands.
+ */
+export function withHostId(config: HostConfig, kind: "host" | "bridge" | "cli"): HostConfig {
   if (config.hostId !== undefined) return config;
   const generated =
-    kind === "host"
-      ? `host-${randomBytes(4).toString("hex")}`
-      : `cli-${hostname().replace(/[^A-Za-z0-9_.:=-]/g, "-")}`;
+    kind === "cli"
+      ? `cli-${hostname().replace(/[^A-Za-z0-9_.:=-]/g, "-")}`
+      : `${kind}-${randomBytes(4).toString("hex")}`;
   return { ...config, hostId: generated };
 }

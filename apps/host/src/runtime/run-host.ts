@@ -15,6 +15,11 @@ export interface RunHostHooks {
   readonly onForced?: (signal: NodeJS.Signals) => void;
   /** A stop signal already being waited for (e.g. installed before earlier start-up steps). Default: a new one. */
   readonly stopSignal?: Promise<NodeJS.Signals>;
+  /**
+   * Runs before the host stops (after a signal or a fatal error), while its cache is still open: what runs
+   * on top of the cache (the bridge) stops first. Must not throw.
+   */
+  readonly beforeStop?: () => Promise<void>;
 }
 
 /**
@@ -44,9 +49,11 @@ export async function runHostUntilStopped(
     );
     const outcome = await Promise.race([stopSignal.then((signal) => ({ signal })), fatal, listening]);
     if ("signal" in outcome) hooks.onStopping?.(outcome.signal);
+    await hooks.beforeStop?.();
     await runtime.stop();
     if ("error" in outcome) throw outcome.error;
   } catch (error) {
+    await hooks.beforeStop?.();
     await runtime.stop();
     throw error;
   } finally {

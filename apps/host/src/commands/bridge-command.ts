@@ -1,0 +1,137 @@
+// `lattice bridge`: the migration bridge as a long-running process — a host on the durable backend (HTTP
+// status, metrics, the cross-host audit) plus a LegacyBridge between its cache and the old hosts' broadcast.
+import { LEGACY_POLICIES, LatticeCacheError } from "@lattice-cache/core";
+import type { LegacyBridgeStatus } from "@lattice-cache/legacy";
+import type { Command } from "commander";
+import { HostedBridge } from "../bridge/hosted-bridge.js";
+import { registerBridgeMetrics } from "../bridge/bridge-metrics.js";
+import type { CliContext } from "../cli/cli-context.js";
+import { OperationalError } from "../cli/cli-errors.js";
+import { assertDurableBackend } from "../cli/durable-backend.js";
+import { createHostContainer } from "../composition/host-container.js";
+import { legacyConnectionOptions } from "../composition/legacy-backend-registration.js";
+import { LOGGER, METRICS, resolveToken } from "../composition/tokens.js";
+import { ConfigLayerBuilder } from "../config/config-layer.js";
+import { DEFAULT_BRIDGE_HTTP_PORT } from "../config/host-config.js";
+import { maskUrlCredentials } from "../config/mask-secrets.js";
+import { StatusServer } from "../http/status-server.js";
+import { testHooksEnabled } from "../http/test-hooks.js";
+import { withHostId } from "../runtime/host-identity.js";
+import { runHostUntilStopped } from "../runtime/run-host.js";
+
+/** Adds `bridge` to `program`. */
+export function registerBridgeCommand(program: Command, ctx: CliContext): void {
+  program
+    .command("bridge")
+    .description(
+      "run the migration bridge: old hosts' broadcasts <-> the durable backend, with HTTP /status, /metrics, " +
+        `/healthz, /readyz on --http-port (default ${DEFAULT_BRIDGE_HTTP_PORT}); Ctrl-C stops`,
+    )
+    .option(
+      "--policy <policy>",
+      `how an old host's put/del is written: ${LEGACY_POLICIES.join(" or ")} (default legacy-wins; ` +
+        "config bridge.policy, env LATTICE_BRIDGE_POLICY)",
+    )
+    .action(async (opts: { policy?: string }, command: Command) => {
+      const config = withHostId(
+        ctx.config(command, {
+          // Its own port, so a bridge and a host (7411) run side by side with no flags.
+          defaults: new ConfigLayerBuilder()
+            .set("http.port", DEFAULT_BRIDGE_HTTP_PORT, "the default of lattice bridge")
+            .build(),
+          flags: new ConfigLayerBuilder().set("bridge.policy", opts.policy, "flag --policy").build(),
+        }),
+        "bridge",
+      );
+      assertDurableBackend(config, "bridge");
+      if (ctx.dryRun) return;
+      const json = ctx.json(command);
+      const container = createHostContainer(config, {
+        registry: ctx.registry,
+        defaultLogLevel: "info",
+        testHooks: testHooksEnabled(ctx.io.env),
+      });
+      const connection = legacyConnectionOptions(config);
+      const bridge = new HostedBridge(
+        config,
+        { ...connection, prefix: config.prefix },
+        resolveToken(container, LOGGER),
+      );
+      container.resolve(StatusServer).addSection({
+        name: "bridge",
+        status: () => bridge.status(),
+        ready: () => bridge.running,
+      });
+      registerBridgeMetrics(resolveToken(container, METRICS).registry, () => bridge.current());
+      const oldHosts = `NATS at ${connection.servers.map(maskUrlCredentials).join(",")}`;
+      await runHostUntilStopped(container, {
+        async onListening(address, runtime) {
+          const target = ctx.registry.targetOf(config);
+          if (json) {
+            ctx.print(
+              JSON.stringify({
+                event: "listening",
+                url: address.url,
+                port: address.port,
+                bridgeId: bridge.bridgeId,
+                backend: config.backend,
+                target,
+                prefix: config.prefix,
+                policy: config.bridge.policy,
+                legacy: oldHosts,
+              }),
+            );
+          } else {
+            ctx.print(`lattice bridge ${bridge.bridgeId} listening on ${address.url}`);
+            ctx.print(`  durable backend ${config.backend} (${target}), prefix ${config.prefix}`);
+            ctx.print(
+              `  old hosts on ${oldHosts} (wasmbus.rpc.${config.prefix}.*), policy ${config.bridge.policy}`,
+            );
+            ctx.print(`  ${address.url}/status  ·  ${address.url}/metrics`);
+          }
+          let running: LegacyBridgeStatus;
+          try {
+            running = await bridge.run(await runtime.opened());
+          } catch (error) {
+            throw describeBridgeFailure(error, oldHosts);
+          }
+          if (json) ctx.print(JSON.stringify({ event: "running", ...runningFacts(running) }));
+          else ctx.print(runningLine(running));
+        },
+        onStopping: (signal) => ctx.note(`${signal}: stopping the bridge`),
+        onForced: () => ctx.note("second signal: exiting without a clean stop"),
+        beforeStop: () => bridge.stop(),
+      });
+      ctx.note("bridge stopped");
+    });
+}
+
+/** A setup error of the bridge, phrased for the user (configuration errors keep their exit code 2). */
+function describeBridgeFailure(error: unknown, oldHosts: string): Error {
+  if (LatticeCacheError.hasCode(error, "PERMISSION_DENIED")) {
+    return new OperationalError(`${oldHosts} refused the bridge: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function runningFacts(status: LegacyBridgeStatus): Record<string, unknown> {
+  return {
+    bridgeId: status.bridgeId,
+    policy: status.policy,
+    prefix: status.prefix,
+    startupImport: status.startupImport ?? null,
+  };
+}
+
+/** One line once the bridge runs: what its start-up import took from the old hosts. */
+function runningLine(status: LegacyBridgeStatus): string {
+  const s = status.startupImport;
+  if (!s) return `bridge running (policy ${status.policy}; no start-up import)`;
+  const replies = s.source.kind === "legacy" ? Object.values(s.source.replies).reduce((a, b) => a + b, 0) : 0;
+  return (
+    `bridge running (policy ${status.policy}): start-up import from old hosts created ${s.created}, ` +
+    `unchanged ${s.unchanged}, skipped ${s.skipped}, failed ${s.failed} (${replies} .get replies)`
+  );
+}
