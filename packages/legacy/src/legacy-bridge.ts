@@ -516,6 +516,7 @@ export class LegacyBridge {
 
   /** The start-up import: what old hosts hold, created where the durable cache lacks it. */
   private async importSnapshot(connection: LegacyConnection): Promise<void> {
+    const startedAt = Date.now();
     const collected = await collectLegacyState(connection.nc, this.subjects, {
       windowMs: this.options.importWindowMs ?? DEFAULT_GATHER_WINDOW_MS,
       requests: DEFAULT_GATHER_REQUESTS,
@@ -524,7 +525,7 @@ export class LegacyBridge {
     for (const record of fresh) this.ledger.reported(record.key, fingerprint(record));
     const plan = planMigration(this.durable, fresh, "create-only");
     const result = await this.serialized(() => applyPlan(this.durable, plan, "create-only", undefined));
-    this.startupImport = appliedResult(result, collected.source, Date.now());
+    this.startupImport = appliedResult(result, collected.source, startedAt);
     this.counts.imported += result.counts.created;
     this.counts.failed += result.counts.failed;
     this.logger.info(
