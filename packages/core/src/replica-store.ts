@@ -35,6 +35,11 @@ export type ApplyOutcome =
 
 /** One secondary index: index value → keys. */
 interface SecondaryIndex {
+  /**
+   * Built on the first lookup, then maintained: a cold start (hydration) pays nothing for indexes, and an
+   * index no caller uses costs no memory.
+   */
+  built: boolean;
   readonly name: string;
   readonly indexValueOf: (value: unknown) => string | undefined;
   readonly keysByValue: Map<string, Set<string>>;
@@ -68,6 +73,7 @@ export class ReplicaStore {
     for (const name of COLLECTION_NAMES) {
       const fns = CODECS[name].indexes as Record<string, (value: unknown) => string | undefined>;
       this.indexes[name] = Object.entries(fns).map(([indexName, indexValueOf]) => ({
+        built: false,
         name: indexName,
         indexValueOf,
         keysByValue: new Map(),
@@ -147,7 +153,10 @@ export class ReplicaStore {
 
   /** Keys of one collection whose index `indexName` has value `indexValue`. */
   find(collection: CollectionName, indexName: string, indexValue: string): readonly string[] {
-    const keys = this.indexes[collection].find((i) => i.name === indexName)?.keysByValue.get(indexValue);
+    const index = this.indexes[collection].find((i) => i.name === indexName);
+    if (!index) return [];
+    if (!index.built) this.build(collection, index);
+    const keys = index.keysByValue.get(indexValue);
     return keys ? [...keys] : [];
   }
 
@@ -232,12 +241,21 @@ export class ReplicaStore {
     this.unhashed += 1;
     if (previous.hash) this.digestSet.toggle(previous.hash);
     for (const index of this.indexes[stored.collection]) {
+      if (!index.built) continue;
       const before = index.indexValueOf(previous.value);
       const after = index.indexValueOf(stored.value);
       if (before === after) continue;
       if (before !== undefined) this.unindex(index, before, key);
       if (after !== undefined) this.index(index, after, key);
     }
+  }
+
+  private build(collection: CollectionName, index: SecondaryIndex): void {
+    for (const [key, stored] of this.entriesOf(collection)) {
+      const indexValue = index.indexValueOf(stored.value);
+      if (indexValue !== undefined) this.index(index, indexValue, key);
+    }
+    index.built = true;
   }
 
   private index(index: SecondaryIndex, indexValue: string, key: string): void {
@@ -258,6 +276,7 @@ export class ReplicaStore {
 
   private reindex(key: string, stored: StoredEntry, op: "add" | "delete"): void {
     for (const index of this.indexes[stored.collection]) {
+      if (!index.built) continue;
       const indexValue = index.indexValueOf(stored.value);
       if (indexValue === undefined) continue;
       if (op === "add") this.index(index, indexValue, key);
