@@ -383,4 +383,17 @@ describe("the replica over the memory backend", () => {
     expect(cache.status().counters.resyncs).toBe(1);
     await cache.close();
   });
+
+  it("secondary indexes built on first use stay right as entries move between index values", async () => {
+    const { cache } = await openCache(new MemoryStore());
+    await cache.linkdefs.put({ ...link("Mmove"), provider_id: "Vold" });
+    expect(cache.linkdefs.byProvider("Vold")).toHaveLength(1); // builds the index
+    await cache.linkdefs.put({ ...link("Mmove"), provider_id: "Vnew" }); // same key, new provider
+    expect(cache.linkdefs.byProvider("Vold")).toEqual([]);
+    expect(cache.linkdefs.byProvider("Vnew").map((l) => l.actor_id)).toEqual(["Mmove"]);
+    await cache.linkdefs.put({ ...link("Mmove"), provider_id: "Vnew", values: { n: "2" } }); // index value unchanged
+    expect(cache.linkdefs.byProvider("Vnew")[0]?.values.n).toBe("2");
+    expect(cache.linkdefs.byActor("Mmove")).toHaveLength(1); // the other index, built later, sees it too
+    await cache.close();
+  });
 });
