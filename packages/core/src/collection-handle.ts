@@ -69,10 +69,10 @@ export class CollectionHandle<C extends CollectionName, R, I> {
 
   /** The value under a natural key, or undefined. Served from memory; allocation-free on the hot path. */
   get(ref: R): CollectionValues[C] | undefined {
-    const stored = this.writer.readableStore().get(this.codec.keyOfRef(ref));
-    return stored !== undefined && stored.collection === this.name
-      ? (stored.value as CollectionValues[C])
-      : undefined;
+    // The hot path of every host: no allocation, no extra calls. A key from `keyOfRef` carries this
+    // collection's prefix, so the entry found is necessarily of this collection.
+    const store = this.writer.replica.readable ?? this.writer.readableStore();
+    return store.get(this.codec.keyOfRef(ref))?.value as CollectionValues[C] | undefined;
   }
 
   /** The value with its key and revision, or undefined — use the revision for conditional writes. */

@@ -40,7 +40,8 @@ export class WriteCoordinator {
 
   constructor(
     private readonly backend: LatticeBackend,
-    private readonly replica: Replica,
+    /** The replica behind this cache (reads go straight to `replica.readable`). */
+    readonly replica: Replica,
     private readonly hostId: string,
     private readonly maxValueBytes: number,
     private readonly retry: UpdateRetryPolicy = DEFAULT_UPDATE_RETRY,
