@@ -1,0 +1,86 @@
+// The convergence check is the judge of every fault scenario, so it is specified too: it passes an honest end
+// state, fails a replica that differs from the server, and tolerates a divergence only with the server's own
+// proof that it rewrote its history — and never under LATTICE_CHAOS_STRICT.
+import { claimsCodec, MemoryBackend, MemoryStore } from "@lattice-cache/core";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type ChaosHost, closeHosts, openHost } from "./chaos-host.test-helpers.js";
+import { expectConverged } from "./convergence.test-helpers.js";
+import { type StoredState, storedStateOf } from "./stored-state.test-helpers.js";
+import { Workload } from "./workload.test-helpers.js";
+
+const hosts: ChaosHost[] = [];
+
+// The checker reports what it finds on stdout; for these made-up divergences that would only confuse a reader.
+beforeEach(() => {
+  vi.spyOn(console, "log").mockImplementation(() => {});
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await closeHosts(hosts.splice(0));
+});
+
+/** Two hosts on one memory store, one acknowledged write of CLAIMS_MONE, and what the store holds. */
+async function setUp() {
+  const store = new MemoryStore();
+  for (const name of ["m1", "m2"]) hosts.push(await openHost(name, () => new MemoryBackend(store)));
+  const workload = new Workload(hosts);
+  const { revision } = await hosts[0]!.cache.claims.put({ sub: "MONE", name: "one" });
+  const text = JSON.stringify(hosts[0]!.cache.claims.get("MONE"));
+  workload.recordAck({ key: "CLAIMS_MONE", revision, text, ackedAt: Date.now(), host: "m1" });
+  const bytes = (name: string) => claimsCodec.encode(claimsCodec.parse({ sub: "MONE", name }));
+  return { workload, revision, bytes };
+}
+
+describe("the convergence check of the fault scenarios", () => {
+  it("passes when every replica holds exactly what the server stores", async () => {
+    const { workload, revision, bytes } = await setUp();
+    const honest = storedStateOf([{ key: "CLAIMS_MONE", revision, value: bytes("one") }]);
+    const converged = await expectConverged({ hosts, workload, readState: async () => honest });
+    expect(converged).toMatchObject({ revision, liveEntries: 1, historyRewrite: undefined });
+  });
+
+  it("fails a replica that differs from the server, with or without acceptProvenHistoryRewrite, when there is no proof", async () => {
+    const { workload, revision, bytes } = await setUp();
+    // The server claims another value at the same revision: nobody wrote it, nothing explains it.
+    const other: StoredState = storedStateOf([{ key: "CLAIMS_MONE", revision, value: bytes("two") }]);
+    await expect(
+      expectConverged({ hosts, workload, readState: async () => other, timeoutMs: 2_000 }),
+    ).rejects.toThrow();
+    await expect(
+      expectConverged({
+        hosts,
+        workload,
+        readState: async () => other,
+        readRevision: async () => undefined,
+        acceptProvenHistoryRewrite: true,
+        timeoutMs: 2_000,
+      }),
+    ).rejects.toThrow();
+  });
+
+  it("accepts a divergence only with the server's proof that it rewrote its history, and not under LATTICE_CHAOS_STRICT", async () => {
+    const { workload, revision, bytes } = await setUp();
+    // The server now has the acknowledged value one revision later, and another message where it was.
+    const moved = storedStateOf([{ key: "CLAIMS_MONE", revision: revision + 1, value: bytes("one") }]);
+    const target = {
+      hosts,
+      workload,
+      readState: async () => moved,
+      readRevision: async () => ({ key: "CLAIMS_MOTHER", text: "{}" }),
+      acceptProvenHistoryRewrite: true,
+      timeoutMs: 2_000,
+    };
+    const converged = await expectConverged(target);
+    expect(converged.historyRewrite?.divergedHosts).toEqual(["m1", "m2"]);
+    expect(converged.historyRewrite?.moved).toHaveLength(1);
+    expect(converged.historyRewrite?.reused.length).toBeGreaterThan(0);
+
+    process.env["LATTICE_CHAOS_STRICT"] = "1";
+    try {
+      await expect(expectConverged(target)).rejects.toThrow();
+    } finally {
+      delete process.env["LATTICE_CHAOS_STRICT"];
+    }
+  });
+});

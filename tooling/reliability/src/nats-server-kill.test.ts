@@ -1,0 +1,111 @@
+// Fault: the only nats-server (R1 bucket, file storage) dies with SIGKILL mid-traffic and comes back on the
+// same port and store. Nothing acknowledged may be lost; every replica must converge by itself.
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { JetStreamBackend } from "@lattice-cache/jetstream";
+import { disposeAll, startNatsServer, waitFor } from "@lattice-cache/test-harness";
+import { afterAll, describe, expect, it } from "vitest";
+import { type ChaosHost, closeHosts, openHost } from "./chaos-host.test-helpers.js";
+import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
+import { expectConverged } from "./convergence.test-helpers.js";
+import { type RawNats, rawNats, writeMarker } from "./raw-nats.test-helpers.js";
+import { readJetStreamState } from "./stored-state.test-helpers.js";
+import { Workload } from "./workload.test-helpers.js";
+
+const WRITE_DEADLINE_MS = 3_000;
+const DOWN_MS = envMs("LATTICE_CHAOS_DOWN_MS", 5_000);
+
+const hosts: ChaosHost[] = [];
+let raw: RawNats | undefined;
+
+afterAll(async () => {
+  await closeHosts(hosts);
+  await raw?.close();
+  await disposeAll();
+});
+
+describe("fault: nats-server killed with SIGKILL and restarted (R1 bucket, file storage)", () => {
+  it("rule 10: reads keep answering while it is down; afterwards every replica converges and no acknowledged write is lost", async () => {
+    const server = await startNatsServer();
+    const prefix = `kill${randomBytes(4).toString("hex")}`;
+    const bucket = `LATTICEDATA_${prefix}`;
+    for (const name of ["h1", "h2", "h3"]) {
+      hosts.push(
+        await openHost(
+          name,
+          (logger) =>
+            new JetStreamBackend({
+              servers: server.url,
+              prefix,
+              hostId: name,
+              writeDeadlineMs: WRITE_DEADLINE_MS,
+              logger,
+            }),
+        ),
+      );
+    }
+    raw = await rawNats(server.url);
+    const kv = await raw.kv(bucket);
+    const workload = new Workload(hosts);
+    workload.start();
+    await workload.waitForAcks(60);
+
+    const killedAt = Date.now();
+    await server.kill("SIGKILL");
+    await waitFor(() => hosts.every((host) => host.cache.status().state === "stale"), {
+      timeoutMs: 20_000,
+      what: "every replica to report stale",
+    });
+    const staleAfterMs = since(killedAt);
+    for (const host of hosts) {
+      expect(host.cache.claims.list().length + host.cache.refmaps.size).toBeGreaterThan(0);
+      expect(host.cache.status().staleForMs).toBeGreaterThan(0);
+    }
+    await sleep(Math.max(0, DOWN_MS - since(killedAt)));
+    const failedWhileDown = workload.stats().failed["BACKEND_UNAVAILABLE"] ?? 0;
+
+    await server.restart();
+    const restartedAt = Date.now();
+    const marker = await writeMarker(kv, workload);
+    await waitFor(
+      () =>
+        hosts.every(
+          (host) => host.cache.status().state === "live" && host.cache.status().revision >= marker.revision,
+        ),
+      { timeoutMs: 60_000, what: "every replica live with the first write after the restart" },
+    );
+    const recoveredMs = since(restartedAt);
+    await workload.waitForAcks(30);
+    await workload.stop();
+
+    const converged = await expectConverged({
+      hosts,
+      workload,
+      readState: () => readJetStreamState(raw!.jsm, bucket, workload.keys()),
+    });
+    const stats = workload.stats();
+    expect(stats.unexpected).toEqual([]);
+    expect(stats.maxFailureMs).toBeLessThan(WRITE_DEADLINE_MS + 5_000);
+    for (const host of hosts) expect(host.cache.status().counters.resyncs).toBe(0);
+
+    reportScenario(
+      "nats-kill",
+      `replicas stale ${seconds(staleAfterMs)} after SIGKILL; live again ${seconds(recoveredMs)} after restart ` +
+        `(down ${seconds(restartedAt - killedAt)}); ${stats.acknowledged} writes acknowledged, ` +
+        `${stats.failed["BACKEND_UNAVAILABLE"] ?? 0} failed fast (slowest failure ${seconds(stats.maxFailureMs)}), ` +
+        `0 acknowledged lost; ${converged.liveEntries} entries, digest ${converged.digest.slice(0, 8)}`,
+      {
+        staleAfterMs,
+        downMs: restartedAt - killedAt,
+        recoveredMs,
+        acknowledged: stats.acknowledged,
+        failed: stats.failed["BACKEND_UNAVAILABLE"] ?? 0,
+        failedWhileDown,
+        maxFailureMs: stats.maxFailureMs,
+        maxSuccessMs: stats.maxSuccessMs,
+        revision: converged.revision,
+        seed: workload.seed,
+      },
+    );
+  }, 150_000);
+});

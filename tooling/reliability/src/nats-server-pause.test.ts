@@ -1,0 +1,121 @@
+// Fault: the nats-server freezes (SIGSTOP) for 20 s with every connection left open — nothing is refused,
+// nothing is answered — then continues (SIGCONT) and works off its backlog.
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { JetStreamBackend } from "@lattice-cache/jetstream";
+import { disposeAll, startNatsServer, waitFor } from "@lattice-cache/test-harness";
+import { afterAll, describe, expect, it } from "vitest";
+import { type ChaosHost, closeHosts, openHost } from "./chaos-host.test-helpers.js";
+import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
+import { expectConverged } from "./convergence.test-helpers.js";
+import { type RawNats, rawNats, writeMarker } from "./raw-nats.test-helpers.js";
+import { readJetStreamState } from "./stored-state.test-helpers.js";
+import { Workload } from "./workload.test-helpers.js";
+
+const WRITE_DEADLINE_MS = 3_000;
+const PAUSE_MS = envMs("LATTICE_CHAOS_PAUSE_MS", 20_000);
+/** A busy 2-core machine may delay a timer by a few seconds; the bound is about hangs, not precision. */
+const SLACK_MS = 4_000;
+
+const hosts: ChaosHost[] = [];
+let raw: RawNats | undefined;
+
+afterAll(async () => {
+  await closeHosts(hosts);
+  await raw?.close();
+  await disposeAll();
+});
+
+describe("fault: nats-server frozen with SIGSTOP, then SIGCONT", () => {
+  it("rule 10: reads answer and state goes stale; writes fail within writeDeadlineMs or succeed; all converge after", async () => {
+    const server = await startNatsServer();
+    const prefix = `pause${randomBytes(4).toString("hex")}`;
+    const bucket = `LATTICEDATA_${prefix}`;
+    for (const name of ["h1", "h2", "h3"]) {
+      hosts.push(
+        await openHost(
+          name,
+          (logger) =>
+            new JetStreamBackend({
+              servers: server.url,
+              prefix,
+              hostId: name,
+              writeDeadlineMs: WRITE_DEADLINE_MS,
+              logger,
+            }),
+        ),
+      );
+    }
+    raw = await rawNats(server.url);
+    const kv = await raw.kv(bucket);
+    const workload = new Workload(hosts);
+    workload.start();
+    await workload.waitForAcks(60);
+    const before = workload.stats();
+
+    server.pause();
+    const pausedAt = Date.now();
+    await waitFor(() => hosts.every((host) => host.cache.status().state === "stale"), {
+      timeoutMs: 15_000,
+      what: "every replica to report stale while the server is frozen",
+    });
+    const staleAfterMs = since(pausedAt);
+    // Reads are served from memory: they answer at once, whatever the server does.
+    for (const host of hosts) {
+      const started = Date.now();
+      const claims = host.cache.claims.list();
+      for (const claim of claims) expect(host.cache.claims.get(claim.sub)).toEqual(claim);
+      expect(since(started)).toBeLessThan(1_000);
+    }
+    await sleep(Math.max(0, PAUSE_MS - since(pausedAt)));
+    const during = workload.stats();
+    expect(during.acknowledged - before.acknowledged).toBeLessThanOrEqual(6); // at most those in flight
+    expect(during.failed["BACKEND_UNAVAILABLE"] ?? 0).toBeGreaterThan(
+      before.failed["BACKEND_UNAVAILABLE"] ?? 0,
+    );
+
+    server.resume();
+    const resumedAt = Date.now();
+    const marker = await writeMarker(kv, workload);
+    await waitFor(
+      () =>
+        hosts.every(
+          (host) => host.cache.status().state === "live" && host.cache.status().revision >= marker.revision,
+        ),
+      { timeoutMs: 60_000, what: "every replica live with the first write after SIGCONT" },
+    );
+    const recoveredMs = since(resumedAt);
+    await workload.waitForAcks(30);
+    await workload.stop();
+
+    const converged = await expectConverged({
+      hosts,
+      workload,
+      readState: () => readJetStreamState(raw!.jsm, bucket, workload.keys()),
+    });
+    const stats = workload.stats();
+    expect(stats.unexpected).toEqual([]);
+    // Never a hang: a write either resolves or fails by its deadline (plus read-your-writes for successes).
+    expect(stats.maxFailureMs).toBeLessThan(WRITE_DEADLINE_MS + SLACK_MS);
+    expect(stats.maxSuccessMs).toBeLessThan(WRITE_DEADLINE_MS + 5_000 + SLACK_MS);
+
+    reportScenario(
+      "nats-pause",
+      `replicas stale ${seconds(staleAfterMs)} after SIGSTOP; writes failed after at most ${seconds(stats.maxFailureMs)} ` +
+        `(writeDeadlineMs ${WRITE_DEADLINE_MS}); live again ${seconds(recoveredMs)} after SIGCONT ` +
+        `(frozen ${seconds(resumedAt - pausedAt)}); ${stats.acknowledged} acknowledged, ` +
+        `${stats.failed["BACKEND_UNAVAILABLE"] ?? 0} failed, 0 acknowledged lost`,
+      {
+        staleAfterMs,
+        pausedMs: resumedAt - pausedAt,
+        recoveredMs,
+        acknowledged: stats.acknowledged,
+        failed: stats.failed["BACKEND_UNAVAILABLE"] ?? 0,
+        maxFailureMs: stats.maxFailureMs,
+        maxSuccessMs: stats.maxSuccessMs,
+        revision: converged.revision,
+        seed: workload.seed,
+      },
+    );
+  }, 150_000);
+});
