@@ -100,17 +100,17 @@ export const claimsCodec: CollectionCodec<Claims, string> = {
     if (!parsed.ok) throw new InvalidEntryError([parsed.issue], key);
     return claimsCodec.parse(parsed.value, key);
   },
-  encode: (v) =>
-    jsonBytes({
-      call_alias: v.call_alias,
-      iss: v.iss,
-      name: v.name,
-      caps: v.caps,
-      rev: v.rev,
-      tags: v.tags,
-      version: v.version,
-      sub: v.sub,
-    }),
+  toWire: (v) => ({
+    call_alias: v.call_alias,
+    iss: v.iss,
+    name: v.name,
+    caps: v.caps,
+    rev: v.rev,
+    tags: v.tags,
+    version: v.version,
+    sub: v.sub,
+  }),
+  encode: (v) => jsonBytes(claimsCodec.toWire(v)),
   indexes: {
     callAlias: (v) => (v.call_alias === "" ? undefined : v.call_alias),
   },

@@ -19,7 +19,9 @@ export interface CollectionCodec<V, R> {
   parse(input: unknown, key?: string): V;
   /** Bytes from the backend → normalized value (JSON, then `parse`). */
   decode(bytes: Uint8Array, key: string): V;
-  /** A normalized value → the bytes real hosts store (JSON in the wire field order). */
+  /** A normalized value → a plain object in the wire shape and field order real hosts use. */
+  toWire(value: V): Record<string, unknown>;
+  /** A normalized value → the bytes real hosts store (`toWire`, as JSON). */
   encode(value: V): Uint8Array;
   /** Secondary indexes: name → the index value of an entry (undefined = not indexed). */
   readonly indexes: Readonly<Record<string, (value: V) => string | undefined>>;

@@ -85,15 +85,15 @@ export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> =
     if (!parsed.ok) throw new InvalidEntryError([parsed.issue], key);
     return linkdefsCodec.parse(parsed.value, key);
   },
-  encode: (v) =>
-    jsonBytes({
-      id: v.id,
-      actor_id: v.actor_id,
-      provider_id: v.provider_id,
-      link_name: v.link_name,
-      contract_id: v.contract_id,
-      values: v.values,
-    }),
+  toWire: (v) => ({
+    id: v.id,
+    actor_id: v.actor_id,
+    provider_id: v.provider_id,
+    link_name: v.link_name,
+    contract_id: v.contract_id,
+    values: v.values,
+  }),
+  encode: (v) => jsonBytes(linkdefsCodec.toWire(v)),
   indexes: {
     actor: (v) => v.actor_id,
     provider: (v) => v.provider_id,

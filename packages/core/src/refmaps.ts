@@ -38,7 +38,8 @@ export const refmapsCodec: CollectionCodec<OciReferenceMap, string> = {
     if (!parsed.ok) throw new InvalidEntryError([parsed.issue], key);
     return refmapsCodec.parse(parsed.value, key);
   },
-  encode: (v) => jsonBytes({ oci_url: v.oci_url, public_key: v.public_key }),
+  toWire: (v) => ({ oci_url: v.oci_url, public_key: v.public_key }),
+  encode: (v) => jsonBytes(refmapsCodec.toWire(v)),
   indexes: {
     publicKey: (v) => v.public_key,
   },

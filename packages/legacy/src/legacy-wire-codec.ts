@@ -89,33 +89,10 @@ export function decodeLegacyList(collection: CollectionName, payload: Uint8Array
  * one), claims with comma-joined lists and string `rev`, reference maps as they are.
  */
 export function wireShapeOf(record: LegacyRecord): Record<string, unknown> {
-  switch (record.collection) {
-    case "linkdefs": {
-      const v = record.value;
-      return {
-        actor_id: v.actor_id,
-        provider_id: v.provider_id,
-        link_name: v.link_name,
-        contract_id: v.contract_id,
-        values: { ...v.values },
-      };
-    }
-    case "claims": {
-      const v = record.value;
-      return {
-        call_alias: v.call_alias,
-        iss: v.iss,
-        name: v.name,
-        caps: v.caps,
-        rev: v.rev,
-        tags: v.tags,
-        version: v.version,
-        sub: v.sub,
-      };
-    }
-    case "refmaps":
-      return { oci_url: record.value.oci_url, public_key: record.value.public_key };
-  }
+  const wire = COLLECTION_CODECS[record.collection].toWire(record.value);
+  if (record.collection !== "linkdefs") return wire;
+  const { id: _id, ...withoutId } = wire;
+  return { ...withoutId, values: { ...(withoutId.values as Record<string, string>) } };
 }
 
 /** One put/del payload: a MessagePack map in the wire shape. */
