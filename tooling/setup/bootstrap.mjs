@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable with nothing but Node >= 20: pinned pnpm, locked dependencies, a build, and
 // the nats-server / redis-server binaries (from apt when missing). Fast when everything is already there.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, delimiter } from "node:path";
@@ -40,7 +40,15 @@ function ensurePnpm() {
   if (found && versionOf(found) === PNPM_VERSION) return found;
   const local = join(toolBin, "pnpm");
   if (existsSync(local) && versionOf(local) === PNPM_VERSION) return local;
-  step(`installing pnpm ${PNPM_VERSION} into .tooling/`);
+  // Globally first, so the `pnpm lattice …` commands that `lattice up` prints work in any shell; where
+  // the global prefix is not writable (no root), into .tooling/ with a hint.
+  if (!found) {
+    step(`installing pnpm ${PNPM_VERSION} (npm install -g)`);
+    run("npm", ["install", "-g", "--no-audit", "--no-fund", "--loglevel=error", `pnpm@${PNPM_VERSION}`]);
+    const global = which("pnpm");
+    if (global && versionOf(global) === PNPM_VERSION) return global;
+  }
+  step(`installing pnpm ${PNPM_VERSION} into .tooling/ (put ${toolBin} on your PATH to use it directly)`);
   mkdirSync(toolDir, { recursive: true });
   if (!existsSync(join(toolDir, "package.json"))) writeFileSync(join(toolDir, "package.json"), '{"private":true}\n');
   const code = run("npm", ["install", "--prefix", toolDir, "--no-audit", "--no-fund", "--loglevel=error", `pnpm@${PNPM_VERSION}`]);
@@ -106,5 +114,9 @@ ensureServers(script === "lattice:up" ? ["nats-server"] : ["nats-server", "redis
 ensureDependencies(pnpm);
 step("building (turbo, cached)");
 if (run(pnpm, ["exec", "turbo", "run", "build", "--output-logs=errors-only"]) !== 0) fail("build failed");
-const r = spawnSync(pnpm, ["run", "--silent", script, ...rest], { stdio: "inherit", env, cwd: root });
-process.exit(r.status ?? (r.signal ? 1 : 0));
+// The long-running command (`lattice up`) must stop cleanly when only this process is signalled (a
+// supervisor's SIGTERM, `timeout`): forward SIGTERM/SIGHUP. Ctrl-C reaches the whole process group already.
+const child = spawn(pnpm, ["run", "--silent", script, ...rest], { stdio: "inherit", env, cwd: root });
+for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+process.on("SIGINT", () => {});
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
