@@ -114,9 +114,18 @@ ensureServers(script === "lattice:up" ? ["nats-server"] : ["nats-server", "redis
 ensureDependencies(pnpm);
 step("building (turbo, cached)");
 if (run(pnpm, ["exec", "turbo", "run", "build", "--output-logs=errors-only"]) !== 0) fail("build failed");
-// The long-running command (`lattice up`) must stop cleanly when only this process is signalled (a
-// supervisor's SIGTERM, `timeout`): forward SIGTERM/SIGHUP. Ctrl-C reaches the whole process group already.
-const child = spawn(pnpm, ["run", "--silent", script, ...rest], { stdio: "inherit", env, cwd: root });
-for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
-process.on("SIGINT", () => {});
+// The command runs in its own process group and every stop signal this process gets is passed to that
+// whole group: `pnpm run` starts the command through a shell that would not pass a SIGTERM on, and the
+// long-running `lattice up` must stop cleanly (and stop the nats-server it started) however it is stopped —
+// Ctrl-C, a supervisor's SIGTERM, `timeout`.
+const child = spawn(pnpm, ["run", "--silent", script, ...rest], { stdio: "inherit", env, cwd: root, detached: true });
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  });
+}
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
