@@ -119,8 +119,14 @@ if (run(pnpm, ["exec", "turbo", "run", "build", "--output-logs=errors-only"]) !=
 // long-running `lattice up` must stop cleanly (and stop the nats-server it started) however it is stopped —
 // Ctrl-C, a supervisor's SIGTERM, `timeout`.
 const child = spawn(pnpm, ["run", "--silent", script, ...rest], { stdio: "inherit", env, cwd: root, detached: true });
+// npm passes Ctrl-C on to us while the terminal also sends it to us: one press arrives twice. Pass each
+// signal on once per second, so a single Ctrl-C is a clean stop and a second, later one still forces it.
+const recentlyForwarded = new Set();
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
+    if (recentlyForwarded.has(signal)) return;
+    recentlyForwarded.add(signal);
+    setTimeout(() => recentlyForwarded.delete(signal), 1000).unref();
     try {
       process.kill(-child.pid, signal);
     } catch {
