@@ -118,7 +118,16 @@ if (run(pnpm, ["exec", "turbo", "run", "build", "--output-logs=errors-only"]) !=
 // whole group: `pnpm run` starts the command through a shell that would not pass a SIGTERM on, and the
 // long-running `lattice up` must stop cleanly (and stop the nats-server it started) however it is stopped —
 // Ctrl-C, a supervisor's SIGTERM, `timeout`.
-const child = spawn(pnpm, ["run", "--silent", script, ...rest], { stdio: "inherit", env, cwd: root, detached: true });
+const command = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts?.[script];
+if (!command) fail(`package.json has no script ${script}`);
+// The script itself, not `pnpm run`: nothing between the signal and the command that could swallow it or
+// report a clean Ctrl-C as a failure. PATH already has pnpm and node_modules/.bin, as `pnpm run` would.
+const child = spawn("sh", ["-c", `exec ${command} "$@"`, script, ...rest], {
+  stdio: "inherit",
+  env,
+  cwd: root,
+  detached: true,
+});
 // npm passes Ctrl-C on to us while the terminal also sends it to us: one press arrives twice. Pass each
 // signal on once per second, so a single Ctrl-C is a clean stop and a second, later one still forces it.
 const recentlyForwarded = new Set();
