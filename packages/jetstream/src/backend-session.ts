@@ -160,12 +160,15 @@ async function connectTyped(options: ResolvedOptions): Promise<NatsConnection> {
         cause: error,
       });
     }
-    // A server that verifies client certificates drops a client without one mid-handshake; the client
-    // only sees a timeout.
+    // A server that refuses the client's certificate (none, or one from a CA it does not trust) drops the
+    // connection mid-handshake; nats.js never surfaces the TLS alert, the client only sees a timeout.
     const hint =
-      options.tls !== undefined && options.tls.certFile === undefined
-        ? " (if the server verifies clients, set jetstream.tls.certFile and keyFile)"
-        : "";
+      options.tls === undefined
+        ? ""
+        : options.tls.certFile === undefined
+          ? " (with TLS: if the server verifies clients, set jetstream.tls.certFile and keyFile)"
+          : " (with TLS, a timeout usually means the server refused the client certificate: check that it trusts" +
+            " the CA that issued jetstream.tls.certFile)";
     throw new BackendUnavailableError(BACKEND, `cannot connect to ${servers}: ${errorText(error)}${hint}`, {
       cause: error,
     });

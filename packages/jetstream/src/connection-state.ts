@@ -13,6 +13,7 @@ export class ConnectionState {
   private since = Date.now();
   private lastDetail = "";
   private readonly listeners = new Set<ConnectionListener>();
+  private readonly errorListeners = new Set<(error: Error) => void>();
   private readonly waiters = new Set<() => void>();
   private iterator: AsyncIterable<Status> | undefined;
   private stopped = false;
@@ -70,6 +71,7 @@ export class ConnectionState {
     for (const wake of this.waiters) wake();
     this.waiters.clear();
     this.listeners.clear();
+    this.errorListeners.clear();
   }
 
   /** Registers a listener; returns the function that removes it. */
@@ -79,6 +81,15 @@ export class ConnectionState {
   }
 
   /** Resolves `true` once connected, `false` after `timeoutMs` or when the connection closes for good. */
+  /**
+   * Calls `listener` with asynchronous errors the server reports on a connection that stays up (e.g. a
+   * permissions violation on a publish); returns the function that stops it.
+   */
+  onError(listener: (error: Error) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
   waitConnected(timeoutMs: number): Promise<boolean> {
     if (this.connected) return Promise.resolve(true);
     if (this.closed || timeoutMs <= 0) return Promise.resolve(false);
@@ -114,6 +125,7 @@ export class ConnectionState {
       case "error":
         this.lastDetail = status.error.message;
         this.logger.warn({ err: status.error }, "NATS connection error");
+        for (const listener of this.errorListeners) listener(status.error);
         break;
       case "ldm":
         this.logger.info(

@@ -7,8 +7,8 @@ import { makeJwtSetup, makeNkeyUser, makeTlsFiles, removeFixtureDirs } from "./a
 import { BucketLayout } from "./bucket-layout.js";
 import { desiredStreamConfig } from "./bucket-provisioner.js";
 import { JetStreamBackend } from "./jetstream-backend.js";
-import type { JetStreamBackendOptions } from "./options.js";
 import { rawClient, uniquePrefix } from "./nats-fixtures.test-helpers.js";
+import type { JetStreamBackendOptions } from "./options.js";
 import { JETSTREAM_DEFAULTS } from "./options.js";
 
 afterAll(async () => {

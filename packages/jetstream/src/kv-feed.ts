@@ -70,6 +70,7 @@ export class KvFeed implements FeedSubscription {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly watchdog: NodeJS.Timeout;
   private readonly unlisten: () => void;
+  private readonly unlistenErrors: () => void;
 
   constructor(
     private readonly env: FeedEnvironment,
@@ -81,6 +82,12 @@ export class KvFeed implements FeedSubscription {
       if (this.stopped) return;
       if (up) this.establish(`connection restored (${detail})`);
       else this.report(false, detail);
+    });
+    // Flow control replies go to `$JS.FC.…`: a host without the right to publish there stalls on the first
+    // flow-control request, silently. The server says why on the connection; say it on the feed.
+    this.unlistenErrors = env.connection.onError((error) => {
+      if (this.stopped || !/permission/i.test(error.message) || !/\$JS\.FC\./.test(error.message)) return;
+      this.report(false, `permission denied: ${error.message} (the feed needs to publish to $JS.FC.>)`);
     });
     // Two missed heartbeats (plus slack for a busy machine) mean the consumer is gone or stuck.
     const silenceMs = env.heartbeatMs * 2 + 1000;
@@ -108,6 +115,7 @@ export class KvFeed implements FeedSubscription {
     clearInterval(this.watchdog);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.unlisten();
+    this.unlistenErrors();
     this.dropConsumer();
   }
 

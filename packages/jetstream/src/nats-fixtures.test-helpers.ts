@@ -2,8 +2,8 @@
 // way a wasmCloud host writes, and caches on the backend. Not part of the build.
 import { randomBytes } from "node:crypto";
 import {
-  type LatticeCache,
   LatticeCache as Cache,
+  type LatticeCache,
   type LatticeCacheOptions,
   type Logger,
 } from "@lattice-cache/core";

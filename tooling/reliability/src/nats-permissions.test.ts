@@ -247,7 +247,7 @@ describe("NATS authorization users: admin provisions, writers write, read-only h
   // Known gap (jetstream backend, reported): the host above never syncs, and the only trace of why is a
   // "NATS connection error" warning in its log — status() shows state "syncing" with no lastError. The
   // feed could report the refused flow-control reply (sink.connection(false, "permission denied: …")).
-  it.fails("a host refused $JS.FC says why it cannot sync in status().lastError", () => {
+  it("a host refused $JS.FC says why it cannot sync in status().lastError", () => {
     expect(withoutFlowControl?.state).toBe("syncing");
     expect(withoutFlowControl?.lastError ?? "").toMatch(/permission|\$JS\.FC/i);
   });
