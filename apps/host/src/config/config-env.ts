@@ -1,5 +1,5 @@
 // The environment as a config layer: LATTICE_* variables, with wasmCloud's names as fallbacks.
-import { ConfigLayerBuilder, type ConfigLayer } from "./config-layer.js";
+import { type ConfigLayer, ConfigLayerBuilder } from "./config-layer.js";
 
 /** One environment variable and the config path it sets; `fallbacks` are read when it is unset. */
 export interface EnvBinding {

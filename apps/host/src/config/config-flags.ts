@@ -1,5 +1,5 @@
 // The global command-line flags as a config layer (the highest precedence).
-import { ConfigLayerBuilder, type ConfigLayer } from "./config-layer.js";
+import { type ConfigLayer, ConfigLayerBuilder } from "./config-layer.js";
 
 /** Global flags every `lattice` command accepts (commander's camelCase names). */
 export interface GlobalFlags {

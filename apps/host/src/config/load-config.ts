@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { CONFIG_FILE_VARIABLE, envLayer } from "./config-env.js";
 import { readConfigFile } from "./config-file.js";
-import { type GlobalFlags, flagsLayer } from "./config-flags.js";
+import { flagsLayer, type GlobalFlags } from "./config-flags.js";
 import { type ConfigLayer, mergeLayers } from "./config-layer.js";
 import type { HostConfig } from "./host-config.js";
 import { validateConfig } from "./validate-config.js";

@@ -19,7 +19,7 @@ import {
 } from "./host-config.js";
 
 /** The keys each section of the config accepts; anything else is a typo worth reporting. */
-const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   "": [
     "backend",
     "prefix",
