@@ -93,6 +93,16 @@ async function text(page: Page, testId: string): Promise<string> {
   return (await page.getByTestId(testId).textContent())?.trim() ?? "";
 }
 
+/** Waits until the element's text contains `part` (tables fill from their own request, after the counts). */
+async function untilContains(page: Page, testId: string, part: string): Promise<void> {
+  await waitFor(async () => (await text(page, testId)).includes(part), {
+    timeoutMs: 20_000,
+    what: `[data-testid=${testId}] to contain ${JSON.stringify(part)}`,
+  }).catch(async (error: unknown) => {
+    throw new Error(`${(error as Error).message}; it reads ${JSON.stringify(await text(page, testId))}`);
+  });
+}
+
 async function until(page: Page, testId: string, expected: string): Promise<void> {
   await waitFor(async () => (await text(page, testId)) === expected, {
     timeoutMs: 20_000,
@@ -119,8 +129,8 @@ describe("the status page", () => {
       await until(page, "count-claims", "0");
       await until(page, "count-refmaps", "1");
       await until(page, "feed", "live updates");
-      expect(await text(page, "table-linkdefs")).toContain("Malice");
-      expect(await text(page, "table-refmaps")).toContain("ghcr.io/acme/seed:1.0.0");
+      await untilContains(page, "table-linkdefs", "Malice");
+      await untilContains(page, "table-refmaps", "ghcr.io/acme/seed:1.0.0");
       expect(await text(page, "backend")).toContain("jetstream");
       expect(await text(page, "digest")).not.toBe("–");
     } finally {
@@ -147,7 +157,7 @@ describe("the status page", () => {
       );
       await row.waitFor({ timeout: 20_000 });
       expect(await row.textContent()).toContain("Mlive");
-      expect(await text(page, "recent-changes")).toContain("put refmaps");
+      await untilContains(page, "recent-changes", "put refmaps");
 
       const claimsPut = await lattice([
         "linkdefs",
