@@ -187,8 +187,14 @@ export class SimulatedLegacyHost {
   async stop(): Promise<void> {
     const nc = this.nc;
     this.nc = undefined;
+    const subscriptions = this.subscriptions;
     this.subscriptions = [];
-    if (nc && !nc.isClosed()) await nc.close();
+    if (!nc || nc.isClosed()) return;
+    // Leave the .get queue groups before going: a bare close leaves a moment in which the server still
+    // routes requests to this host, and they time out. The flush's round trip proves the UNSUBs arrived.
+    for (const sub of subscriptions) sub.unsubscribe();
+    await nc.flush().catch(() => {});
+    await nc.close();
   }
 
   /** Stops and starts again with empty maps, asking the lattice for its state like any starting old host. */
