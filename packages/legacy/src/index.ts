@@ -9,6 +9,7 @@ export {
 } from "./legacy-backend.js";
 export {
   DEFAULT_BROADCAST_DELAY_MS,
+  emptyBridgeCounters,
   LegacyBridge,
   type LegacyBridgeCounters,
   type LegacyBridgeOptions,

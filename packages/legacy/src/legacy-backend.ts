@@ -32,7 +32,7 @@ import { answerLegacyGets, type GetResponder } from "./legacy-get-responder.js";
 import { headerWith, ORIGIN_HEADER } from "./legacy-headers.js";
 import { requestLegacyList } from "./legacy-requests.js";
 import { DEFAULT_LATTICE_PREFIX, type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
-import { type LegacyViewEntry, LegacyView, toBackendEntry } from "./legacy-view.js";
+import { LegacyView, type LegacyViewEntry, toBackendEntry } from "./legacy-view.js";
 import { COLLECTION_CODECS, decodeLegacyMessage, type LegacyRecord } from "./legacy-wire-codec.js";
 
 /** Default timeout of each start-up `.get` request, as old hosts used. */

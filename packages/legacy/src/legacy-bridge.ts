@@ -9,8 +9,8 @@ import {
   ConfigurationError,
   ConflictError,
   type LatticeCache,
-  type LatticeChange,
   LatticeCacheError,
+  type LatticeChange,
   LEGACY_POLICIES,
   type LegacyPolicy,
   type Logger,
@@ -27,12 +27,12 @@ import {
 } from "./legacy-connection.js";
 import { answerLegacyGets, type GetResponder } from "./legacy-get-responder.js";
 import { BRIDGE_HEADER, headerWith } from "./legacy-headers.js";
+import { type Fingerprint, LegacySideLedger, TOMBSTONE } from "./legacy-side-ledger.js";
 import {
   collectLegacyState,
   DEFAULT_GATHER_REQUESTS,
   DEFAULT_GATHER_WINDOW_MS,
 } from "./legacy-state-collector.js";
-import { type Fingerprint, LegacySideLedger, TOMBSTONE } from "./legacy-side-ledger.js";
 import { DEFAULT_LATTICE_PREFIX, type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
 import { decodeLegacyMessage, type LegacyRecord, storageBytesOf } from "./legacy-wire-codec.js";
 import {
@@ -120,6 +120,22 @@ export interface LegacyBridgeStatus {
 
 type MutableCounters = { -readonly [K in keyof LegacyBridgeCounters]: LegacyBridgeCounters[K] };
 
+/** Every bridge counter at zero (a new bridge's counters; a stand-in before a bridge exists). */
+export function emptyBridgeCounters(): MutableCounters {
+  return {
+    imported: 0,
+    skippedByPolicy: 0,
+    skippedUnchanged: 0,
+    superseded: 0,
+    broadcast: 0,
+    invalid: 0,
+    answeredGets: 0,
+    failed: 0,
+    ignoredBridged: 0,
+    unbroadcastable: 0,
+  };
+}
+
 /** Default delay before a durable change is broadcast to old hosts. */
 export const DEFAULT_BROADCAST_DELAY_MS = 250;
 
@@ -152,18 +168,7 @@ export class LegacyBridge {
   private readonly durable: LatticeCache;
   private readonly logger: Logger;
   private readonly invalidLog: InvalidMessageLog;
-  private readonly counts: MutableCounters = {
-    imported: 0,
-    skippedByPolicy: 0,
-    skippedUnchanged: 0,
-    superseded: 0,
-    broadcast: 0,
-    invalid: 0,
-    answeredGets: 0,
-    failed: 0,
-    ignoredBridged: 0,
-    unbroadcastable: 0,
-  };
+  private readonly counts: MutableCounters = emptyBridgeCounters();
   /** What the old hosts hold, what is queued, what is ours: decides broadcasts and superseded imports. */
   private readonly ledger = new LegacySideLedger();
   /** Durable changes waiting to be broadcast (see `sendPending`), per key. */

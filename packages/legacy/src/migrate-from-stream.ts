@@ -19,14 +19,14 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import { PermissionViolationError } from "@nats-io/nats-core";
-import { errorText, type LegacyConnectionOptions, openLegacyConnection } from "./legacy-connection.js";
-import { DEFAULT_LATTICE_PREFIX, legacySubjects } from "./legacy-subjects.js";
-import type { LegacyRecord } from "./legacy-wire-codec.js";
 import {
   generation2StreamName,
   generation2Subjects,
   parseGeneration2Message,
 } from "./generation2-message.js";
+import { errorText, type LegacyConnectionOptions, openLegacyConnection } from "./legacy-connection.js";
+import { DEFAULT_LATTICE_PREFIX, legacySubjects } from "./legacy-subjects.js";
+import type { LegacyRecord } from "./legacy-wire-codec.js";
 import { checkPolicy } from "./migrate-from-legacy.js";
 import { appliedResult, applyPlan, dryRunResult, notify, planMigration } from "./migration-plan.js";
 import type {

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import {
+  emptyBridgeCounters,
   LegacyBridge,
   type LegacyBridgeCounters,
   type LegacyBridgeOptions,
@@ -18,18 +19,7 @@ const MAX_RETRY_MS = 10_000;
 /** How long stopping may take: queued imports are written first, but a dead backend must not hold exit up. */
 const STOP_DEADLINE_MS = 10_000;
 
-const NO_COUNTS: LegacyBridgeCounters = {
-  imported: 0,
-  skippedByPolicy: 0,
-  skippedUnchanged: 0,
-  superseded: 0,
-  broadcast: 0,
-  invalid: 0,
-  answeredGets: 0,
-  failed: 0,
-  ignoredBridged: 0,
-  unbroadcastable: 0,
-};
+const NO_COUNTS: LegacyBridgeCounters = emptyBridgeCounters();
 
 /** The bridge part of `/status`: `LegacyBridge.status()` with unknowns as `null` (JSON keeps them). */
 export type BridgeStatusBody = {
