@@ -1,7 +1,8 @@
 // One lattice host of a scenario: its own backend (own connections), cache and recording logger.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { LatticeCache, type LatticeBackend, type LatticeCacheOptions } from "@lattice-cache/core";
+import { type LatticeBackend, LatticeCache, type LatticeCacheOptions } from "@lattice-cache/core";
+import { JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
 import { waitFor } from "@lattice-cache/test-harness";
 import { RecordingLogger } from "./recording-logger.test-helpers.js";
 import type { WorkloadHost } from "./workload.test-helpers.js";
@@ -26,6 +27,14 @@ export async function openHost(
   const cache = await LatticeCache.open({ ...options, backend, logger, hostId: name });
   await cache.ready(30_000);
   return { name, cache, backend, logger };
+}
+
+/** `openHost` on a jetstream backend with these options; the host's name is its host id. */
+export function openJetStreamHost(
+  name: string,
+  options: Omit<JetStreamBackendOptions, "hostId" | "logger">,
+): Promise<ChaosHost> {
+  return openHost(name, (logger) => new JetStreamBackend({ ...options, hostId: name, logger }));
 }
 
 /** Closes hosts, ignoring errors (servers may be gone by then). */

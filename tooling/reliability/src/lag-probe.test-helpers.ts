@@ -2,8 +2,9 @@
 // through elections), and for every observer (a replica, a raw kv.watch) the probe records how long after
 // each marker's acknowledgement the observer had it. The longest of those delays is how long the observer
 // stayed behind.
-import type { KV } from "@nats-io/kv";
+
 import { claimsCodec } from "@lattice-cache/core";
+import type { KV } from "@nats-io/kv";
 import type { Workload } from "./workload.test-helpers.js";
 
 /** Something whose progress can be read: the highest revision it has applied or delivered. */

@@ -2,10 +2,9 @@
 // way — a network partition as the client sees it) while the other hosts keep writing; then the cut heals.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { JetStreamBackend } from "@lattice-cache/jetstream";
 import { disposeAll, startFaultProxy, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChaosHost, closeHosts, openHost } from "./chaos-host.test-helpers.js";
+import { type ChaosHost, closeHosts, openJetStreamHost } from "./chaos-host.test-helpers.js";
 import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
 import { expectConverged } from "./convergence.test-helpers.js";
 import { type RawNats, rawNats, writeMarker } from "./raw-nats.test-helpers.js";
@@ -32,25 +31,13 @@ describe("fault: one host partitioned from NATS (blackhole proxy), the others ke
     const proxy = await startFaultProxy({ target: { port: server.port } });
     const prefix = `cut${randomBytes(4).toString("hex")}`;
     const bucket = `LATTICEDATA_${prefix}`;
-    for (const name of ["h1", "h2"]) {
-      hosts.push(
-        await openHost(
-          name,
-          (logger) => new JetStreamBackend({ servers: server.url, prefix, hostId: name, logger }),
-        ),
-      );
-    }
-    const cut = await openHost(
-      "h3",
-      (logger) =>
-        new JetStreamBackend({
-          servers: proxy.url("nats"),
-          prefix,
-          hostId: "h3",
-          writeDeadlineMs: WRITE_DEADLINE_MS,
-          logger,
-        }),
-    );
+    for (const name of ["h1", "h2"])
+      hosts.push(await openJetStreamHost(name, { servers: server.url, prefix }));
+    const cut = await openJetStreamHost("h3", {
+      servers: proxy.url("nats"),
+      prefix,
+      writeDeadlineMs: WRITE_DEADLINE_MS,
+    });
     hosts.push(cut);
     raw = await rawNats(server.url);
     const kv = await raw.kv(bucket);

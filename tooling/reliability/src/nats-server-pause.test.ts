@@ -2,10 +2,9 @@
 // nothing is answered — then continues (SIGCONT) and works off its backlog.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { JetStreamBackend } from "@lattice-cache/jetstream";
 import { disposeAll, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChaosHost, closeHosts, openHost } from "./chaos-host.test-helpers.js";
+import { type ChaosHost, closeHosts, openJetStreamHost } from "./chaos-host.test-helpers.js";
 import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
 import { expectConverged } from "./convergence.test-helpers.js";
 import { type RawNats, rawNats, writeMarker } from "./raw-nats.test-helpers.js";
@@ -33,17 +32,7 @@ describe("fault: nats-server frozen with SIGSTOP, then SIGCONT", () => {
     const bucket = `LATTICEDATA_${prefix}`;
     for (const name of ["h1", "h2", "h3"]) {
       hosts.push(
-        await openHost(
-          name,
-          (logger) =>
-            new JetStreamBackend({
-              servers: server.url,
-              prefix,
-              hostId: name,
-              writeDeadlineMs: WRITE_DEADLINE_MS,
-              logger,
-            }),
-        ),
+        await openJetStreamHost(name, { servers: server.url, prefix, writeDeadlineMs: WRITE_DEADLINE_MS }),
       );
     }
     raw = await rawNats(server.url);
