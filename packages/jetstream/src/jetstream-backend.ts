@@ -18,6 +18,7 @@ import { type BackendSession, closeSession, openSession, provisionWithin } from 
 import { apiPrefixFor, BucketLayout } from "./bucket-layout.js";
 import { ensureBucket } from "./bucket-provisioner.js";
 import { redactServerUrl } from "./connection-options.js";
+import { DeliveredHistory } from "./delivered-history.js";
 import { KvFeed } from "./kv-feed.js";
 import { KvWriter } from "./kv-writer.js";
 import { errorText, isPermissionError, isStreamNotFound } from "./nats-errors.js";
@@ -59,6 +60,10 @@ export class JetStreamBackend implements LatticeBackend {
   private syncedEpoch: string | undefined;
   private feedsStalled = false;
   private readonly feeds = new Set<KvFeed>();
+  private readonly delivered = new DeliveredHistory();
+  /** The stream leader last seen, and whether the last stream info request failed (see `auditFeeds`). */
+  private leader: string | undefined;
+  private infoFailed = false;
 
   /** @throws ConfigurationError when an option is invalid (nothing is connected yet). */
   constructor(options: JetStreamBackendOptions) {
@@ -125,6 +130,7 @@ export class JetStreamBackend implements LatticeBackend {
           this.syncedEpoch = head.epoch;
         },
         stalled: () => this.feedsStalled,
+        delivered: this.delivered,
       },
       afterRevision,
       sink,
@@ -268,7 +274,9 @@ export class JetStreamBackend implements LatticeBackend {
   ): Promise<StreamInfo> {
     try {
       this.stream = await jsm.streams.info(this.layout.stream);
+      this.auditFeeds(this.stream);
     } catch (error) {
+      this.infoFailed = true;
       if (!(reprovision && isStreamNotFound(error) && this.options.provision === "create")) throw error;
       this.options.logger.warn({ bucket: this.layout.bucket }, "the bucket vanished; creating it again");
       this.stream = await ensureBucket({
@@ -280,5 +288,22 @@ export class JetStreamBackend implements LatticeBackend {
       });
     }
     return this.stream;
+  }
+
+  /**
+   * The stream's history can be rewritten under the same epoch when its leadership changes (nats-server 2.9
+   * after losing two R3 nodes): then, and when the stream answers again after failing, every feed replays
+   * its last deliveries to check the sequences still hold the same messages (see delivered-history.ts).
+   */
+  private auditFeeds(info: StreamInfo): void {
+    const leader = info.cluster?.leader;
+    const previous = this.leader;
+    const recovered = this.infoFailed;
+    this.leader = leader;
+    this.infoFailed = false;
+    const changed = previous !== undefined && leader !== undefined && leader !== previous;
+    if (!changed && !recovered) return;
+    const reason = changed ? `stream leader changed (${previous} → ${leader})` : "stream info answered again";
+    for (const feed of this.feeds) feed.audit(reason);
   }
 }

@@ -17,6 +17,7 @@ import {
 } from "@nats-io/nats-core";
 import type { BucketLayout } from "./bucket-layout.js";
 import type { ConnectionState } from "./connection-state.js";
+import type { DeliveredHistory } from "./delivered-history.js";
 import { parseDeliveryInfo } from "./delivery-info.js";
 import { toBackendEntry } from "./kv-message.js";
 import { errorText, isPermissionError, isStreamNotFound } from "./nats-errors.js";
@@ -37,6 +38,8 @@ export interface FeedEnvironment {
   readonly onSynced: (head: BackendHead) => void;
   /** Test hook: while true, live entries are dropped (a silently stalled watch). */
   readonly stalled: () => boolean;
+  /** The last messages the backend's feeds delivered, shared so a restarted feed can prove its history. */
+  readonly delivered: DeliveredHistory;
 }
 
 const MAX_RETRY_DELAY_MS = 2_000;
@@ -78,6 +81,7 @@ export class KvFeed implements FeedSubscription {
     private readonly sink: FeedSink,
   ) {
     this.cursor = afterRevision;
+    if (afterRevision === 0) env.delivered.clear();
     this.unlisten = env.connection.onChange((up, detail) => {
       if (this.stopped) return;
       if (up) this.establish(`connection restored (${detail})`);
@@ -191,7 +195,11 @@ export class KvFeed implements FeedSubscription {
       inactive_threshold: nanos(Math.max(30_000, this.env.heartbeatMs * 4)),
       ...(snapshot
         ? { deliver_policy: "last_per_subject" as const }
-        : { deliver_policy: "by_start_sequence" as const, opt_start_seq: this.cursor + 1 }),
+        : {
+            // From the oldest remembered delivery: the replay up to the cursor proves the history (onMessage).
+            deliver_policy: "by_start_sequence" as const,
+            opt_start_seq: this.env.delivered.replayStart(this.cursor),
+          }),
     };
     this.lastActivity = Date.now();
     const created = await this.env.jsm.consumers.add(this.env.layout.stream, config);
@@ -246,6 +254,16 @@ export class KvFeed implements FeedSubscription {
     return true;
   }
 
+  /**
+   * Recreates the consumer so that it replays the last delivered messages and proves the stream still holds
+   * them — called by the backend when the stream's leadership changed or its info answers again after
+   * failing, the moments a history can be rewritten under the same epoch (see delivered-history.ts).
+   */
+  audit(reason: string): void {
+    if (this.stopped || this.establishing || this.cursor === 0) return;
+    this.establish(`${reason}: checking the delivered history`);
+  }
+
   private gap(reason: string): false {
     this.env.logger.warn({ reason }, "feed cannot continue without losing changes");
     this.stop();
@@ -292,7 +310,18 @@ export class KvFeed implements FeedSubscription {
       return;
     }
     this.consumerSequence = delivery.consumerSequence;
-    if (delivery.streamSequence > this.cursor) {
+    if (delivery.streamSequence <= this.cursor) {
+      const rewritten = this.env.delivered.differenceAt(
+        delivery.streamSequence,
+        msg.subject,
+        msg.headers,
+        msg.data,
+      );
+      if (rewritten !== undefined) {
+        this.gap(rewritten);
+        return;
+      }
+    } else {
       const entry = toBackendEntry(
         this.env.layout,
         msg.subject,
@@ -301,7 +330,10 @@ export class KvFeed implements FeedSubscription {
         msg.data,
       );
       const dropped = this.synced && this.env.stalled();
-      if (!dropped) this.cursor = delivery.streamSequence;
+      if (!dropped) {
+        this.cursor = delivery.streamSequence;
+        this.env.delivered.record(delivery.streamSequence, msg.subject, msg.headers, msg.data);
+      }
       if (entry && !dropped) this.sink.entry(entry);
     }
     if (!this.synced) this.maybeCaughtUp(delivery.pending === 0);
