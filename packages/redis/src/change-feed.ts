@@ -3,6 +3,7 @@
 // or the lattice's history changed, and `connection(false/true)` while its connection is down/back.
 import type { BackendHead, FeedSink, FeedSubscription, Logger } from "@lattice-cache/core";
 import { decodeChangeLogEntry } from "./change-log-entry.js";
+import { type DeliveredChange, rewriteOf } from "./delivered-change.js";
 import { decodeEntryRecord } from "./entry-record.js";
 import type { LatticeHead, LatticeScripts, RedisClient } from "./lua-scripts.js";
 import { reconnectBackoff } from "./redis-client-factory.js";
@@ -27,6 +28,8 @@ export interface ChangeFeedContext {
   readonly onSnapshotSynced: (epoch: string) => void;
   /** Called once the feed has stopped for good (closed, or after a gap). */
   readonly onStopped: () => void;
+  /** The newest change the backend's feeds delivered, checked against the change log on every resume. */
+  readonly delivered: DeliveredChange;
 }
 
 /** The feed cannot continue without losing changes; the replica must resync. */
@@ -54,6 +57,7 @@ export class ChangeFeed implements FeedSubscription {
     private readonly afterRevision: number,
     private readonly sink: FeedSink,
   ) {
+    if (afterRevision === 0) ctx.delivered.clear();
     const client = ctx.client;
     client.on("error", (error: unknown) => {
       this.lastProblem = errorText(redactSecrets(error));
@@ -162,6 +166,7 @@ export class ChangeFeed implements FeedSubscription {
       );
     }
     this.checkContinuity(head, this.afterRevision);
+    await this.checkDelivered(this.afterRevision);
     this.epoch = head.epoch;
     this.position = this.afterRevision;
     this.syncTarget = head.revision;
@@ -174,6 +179,24 @@ export class ChangeFeed implements FeedSubscription {
       throw new FeedGap(`lattice history changed while disconnected (epoch ${this.epoch} → ${head.epoch})`);
     }
     this.checkContinuity(head, this.position);
+    await this.checkDelivered(this.position);
+  }
+
+  /** Throws a gap when the change log now holds another change at the newest delivered revision. */
+  private async checkDelivered(position: number): Promise<void> {
+    const delivered = this.ctx.delivered.upTo(position);
+    if (delivered === undefined) return;
+    const id = `${delivered.revision}-0`;
+    const [item] = await this.ctx.client.xrangeBuffer(this.ctx.keys.changes, id, id);
+    if (item === undefined) return; // trimmed from the log: nothing to compare
+    let logged: ReturnType<typeof decodeChangeLogEntry>;
+    try {
+      logged = decodeChangeLogEntry(item[0], item[1]);
+    } catch (error) {
+      throw new FeedGap(`unreadable change-log entry at revision ${delivered.revision}: ${errorText(error)}`);
+    }
+    const rewrite = rewriteOf(delivered, logged);
+    if (rewrite !== undefined) throw new FeedGap(rewrite);
   }
 
   private checkContinuity(head: LatticeHead, position: number): void {
@@ -235,6 +258,7 @@ export class ChangeFeed implements FeedSubscription {
         }
         this.position = entry.revision;
         const { epoch: _epoch, ...change } = entry;
+        this.ctx.delivered.note(change);
         this.sink.entry(change);
         if (this.closed) return;
       }
@@ -284,7 +308,9 @@ export class ChangeFeed implements FeedSubscription {
       }
       return;
     }
-    this.sink.entry({ key, value: record.value, revision: record.revision, origin: record.origin });
+    const entry = { key, value: record.value, revision: record.revision, origin: record.origin };
+    this.ctx.delivered.note(entry);
+    this.sink.entry(entry);
   }
 
   private stopAfterGap(reason: string): void {

@@ -131,6 +131,22 @@ export class RawLattice {
     await this.admin.del(this.keys.entries, this.keys.revision, this.keys.epoch, this.keys.changes);
   }
 
+  /** A backup of the lattice's keys (DUMP), as an operator's backup of the server would hold them. */
+  async backup(): Promise<Map<string, Buffer | null>> {
+    const { entries, revision, epoch, changes } = this.keys;
+    const out = new Map<string, Buffer | null>();
+    for (const key of [entries, revision, epoch, changes]) out.set(key, await this.admin.dumpBuffer(key));
+    return out;
+  }
+
+  /** Restores a {@link backup} over the current keys (RESTORE … REPLACE): the server goes back in time. */
+  async restore(backup: ReadonlyMap<string, Buffer | null>): Promise<void> {
+    for (const [key, dump] of backup) {
+      if (dump === null) await this.admin.del(key);
+      else await this.admin.restore(key, 0, dump, "REPLACE");
+    }
+  }
+
   /** Closes the admin connection. */
   close(): void {
     this.admin.disconnect();
