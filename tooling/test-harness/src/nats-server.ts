@@ -66,6 +66,8 @@ export interface NatsServerHandle {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the server again with the same config, ports and store dir (stopping it first if needed). */
   restart(): Promise<void>;
+  /** Starts a stopped server with the same config, ports and store dir (e.g. after changing the store). */
+  start(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections stay open, nothing is answered. */
   pause(): void;
   /** Continues a paused process (SIGCONT). */
