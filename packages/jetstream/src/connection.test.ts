@@ -1,9 +1,15 @@
 // Connecting for real: every supported authentication, TLS, the connection name, permission errors, and
 // the read-only / writer permission sets the README documents.
 import { ConfigurationError, LatticeCache, PermissionDeniedError } from "@lattice-cache/core";
-import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
+import {
+  disposeAll,
+  makeNatsOperator,
+  makeNkeyUser,
+  makeTlsCertificates,
+  type NatsServerHandle,
+  startNatsServer,
+} from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeJwtSetup, makeNkeyUser, makeTlsFiles, removeFixtureDirs } from "./auth-fixtures.test-helpers.js";
 import { BucketLayout } from "./bucket-layout.js";
 import { desiredStreamConfig } from "./bucket-provisioner.js";
 import { JetStreamBackend } from "./jetstream-backend.js";
@@ -11,10 +17,7 @@ import { rawClient, uniquePrefix } from "./nats-fixtures.test-helpers.js";
 import type { JetStreamBackendOptions } from "./options.js";
 import { JETSTREAM_DEFAULTS } from "./options.js";
 
-afterAll(async () => {
-  await disposeAll();
-  removeFixtureDirs();
-});
+afterAll(() => disposeAll());
 
 /** Opens a cache, writes one entry, reads it back, closes. */
 async function roundTrip(options: JetStreamBackendOptions): Promise<void> {
@@ -66,14 +69,15 @@ describe("authentication", () => {
   });
 
   it("creds file (operator / account / user JWTs)", async () => {
-    const jwt = makeJwtSetup();
-    const server = await startNatsServer({ config: jwt.serverConfig });
-    await roundTrip({ servers: server.url, prefix: uniquePrefix(), auth: { credsFile: jwt.credsFile } });
+    const operator = await makeNatsOperator();
+    const user = await operator.createUser("host");
+    const server = await startNatsServer({ config: operator.serverConfig });
+    await roundTrip({ servers: server.url, prefix: uniquePrefix(), auth: { credsFile: user.credsFile } });
     await server.dispose();
   });
 
   it("TLS with a CA, and client certificates when the server verifies clients", async () => {
-    const tls = makeTlsFiles();
+    const tls = await makeTlsCertificates();
     const server = await startNatsServer({
       config: `tls { cert_file: ${JSON.stringify(tls.serverCert)}, key_file: ${JSON.stringify(tls.serverKey)}, ca_file: ${JSON.stringify(tls.caFile)}, verify: true }`,
     });

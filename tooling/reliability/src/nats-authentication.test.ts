@@ -5,24 +5,26 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { LatticeCache, LatticeCacheError, type LatticeErrorCode } from "@lattice-cache/core";
 import { JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
-import { disposeAll, startNatsServer, waitFor } from "@lattice-cache/test-harness";
+import {
+  disposeAll,
+  makeNatsOperator,
+  makeTlsCertificates,
+  startNatsServer,
+  type TlsCertificates,
+  waitFor,
+} from "@lattice-cache/test-harness";
 import { createUser } from "@nats-io/nkeys";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ChaosHost, closeHosts, openHost } from "./chaos-host.test-helpers.js";
-import { makeOperatorSetup, type OperatorSetup } from "./nats-operator.test-helpers.js";
 import { RecordingLogger } from "./recording-logger.test-helpers.js";
 import { ExposedText } from "./secret-scan.test-helpers.js";
-import { makeTlsFiles, type TlsFiles } from "./tls-files.test-helpers.js";
 
 const hosts: ChaosHost[] = [];
-let tls: TlsFiles | undefined;
-let operator: OperatorSetup | undefined;
+let tls: TlsCertificates | undefined;
 
 afterAll(async () => {
   await closeHosts(hosts);
   await disposeAll();
-  tls?.remove();
-  operator?.remove();
 });
 
 /** A secret that cannot occur by accident. */
@@ -158,7 +160,7 @@ describe("NATS nkey authentication", () => {
 
 describe("NATS JWT authentication (operator mode, creds file)", () => {
   it("a user of the JetStream account reads and writes; a foreign user's creds are refused; a missing creds file is a CONFIGURATION error; no creds leak", async () => {
-    operator = await makeOperatorSetup();
+    const operator = await makeNatsOperator();
     const server = await startNatsServer({ config: operator.serverConfig });
     const user = await operator.createUser("lattice-host");
     const foreign = await operator.createForeignUser("stranger");
@@ -189,7 +191,7 @@ describe("NATS JWT authentication (operator mode, creds file)", () => {
 });
 
 describe("NATS TLS with client certificates (verify: true)", () => {
-  const tlsConfig = (files: TlsFiles) =>
+  const tlsConfig = (files: TlsCertificates) =>
     [
       "tls {",
       `  cert_file: ${JSON.stringify(files.serverCert)}`,
@@ -205,7 +207,7 @@ describe("NATS TLS with client certificates (verify: true)", () => {
       .join("");
 
   it("a trusted client certificate reads and writes; an unverifiable server fails at open() with CONFIGURATION naming TLS; no key leaks", async () => {
-    tls ??= makeTlsFiles();
+    tls ??= await makeTlsCertificates();
     const server = await startNatsServer({ config: tlsConfig(tls) });
     const exposed = new ExposedText();
     await expectReadWrite(
@@ -224,12 +226,11 @@ describe("NATS TLS with client certificates (verify: true)", () => {
     exposed.expectNoSecrets({ clientKey: pemBody(tls.clientKey) });
   });
 
-  // Known gap (jetstream backend, reported): when the *server* refuses the client's certificate (untrusted CA,
-  // or none), nats.js 3.4 never surfaces the TLS alert — the connect attempt just times out — and open()
-  // fails with "jetstream backend unavailable: cannot connect to nats://…: timeout", which does not name
-  // TLS. With TLS configured the backend could say that the server may have refused the client certificate.
+  // nats.js 3.4 never surfaces the server's TLS alert when it refuses the client's certificate (untrusted CA,
+  // or none): the connect attempt just times out. With TLS configured the backend says that the server may
+  // have refused the client certificate (docs/reliability.md, known issue 4, fixed).
   it("a client certificate the server refuses (untrusted CA, or none) is named in open()'s error", async () => {
-    tls ??= makeTlsFiles();
+    tls ??= await makeTlsCertificates();
     const server = await startNatsServer({ config: tlsConfig(tls) });
     const exposed = new ExposedText();
     const codes: LatticeErrorCode[] = ["CONFIGURATION", "PERMISSION_DENIED", "BACKEND_UNAVAILABLE"];

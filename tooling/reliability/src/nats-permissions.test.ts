@@ -10,10 +10,15 @@ import {
   type LatticeChange,
 } from "@lattice-cache/core";
 import { JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
-import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
+import {
+  disposeAll,
+  makeNatsOperator,
+  type NatsServerHandle,
+  startNatsServer,
+  waitFor,
+} from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChaosHost, closeHosts, openHost } from "./chaos-host.test-helpers.js";
-import { makeOperatorSetup, type OperatorSetup } from "./nats-operator.test-helpers.js";
 import {
   adminPermissions,
   authorizationBlock,
@@ -29,12 +34,10 @@ import { RecordingLogger } from "./recording-logger.test-helpers.js";
 import { ExposedText } from "./secret-scan.test-helpers.js";
 
 const hosts: ChaosHost[] = [];
-let operator: OperatorSetup | undefined;
 
 afterAll(async () => {
   await closeHosts(hosts);
   await disposeAll();
-  operator?.remove();
 });
 
 type Credentials = Pick<JetStreamBackendOptions, "auth">;
@@ -255,7 +258,7 @@ describe("NATS authorization users: admin provisions, writers write, read-only h
 
 describe("the same roles as user JWT permissions (operator mode, creds files)", () => {
   it("the admin's creds provision the bucket; the writer's write; the reader's read and watch but cannot write", async () => {
-    operator = await makeOperatorSetup();
+    const operator = await makeNatsOperator();
     const server = await startNatsServer({ config: operator.serverConfig });
     const prefix = `jwtperm${randomBytes(4).toString("hex")}`;
     const bucket = `LATTICEDATA_${prefix}`;

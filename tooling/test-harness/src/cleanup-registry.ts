@@ -91,8 +91,8 @@ export function untrackResource(resource: TrackedResource): void {
 }
 
 /**
- * Disposes every server, cluster and fault proxy started by this process that has not been disposed yet
- * (processes are stopped, temp dirs removed). Meant for `afterAll` hooks. Rejects with an
+ * Disposes every server, cluster, fault proxy and credentials fixture started by this process that has not
+ * been disposed yet (processes are stopped, temp dirs removed). Meant for `afterAll` hooks. Rejects with an
  * `AggregateError` if some disposals failed, after attempting all of them.
  */
 export async function disposeAll(): Promise<void> {

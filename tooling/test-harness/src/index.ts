@@ -1,6 +1,7 @@
 /**
  * `@lattice-cache/test-harness`: starts real nats-server and redis-server processes (and clusters of them)
- * on free 127.0.0.1 ports, each in its own temp dir, plus a TCP fault proxy for partition tests.
+ * on free 127.0.0.1 ports, each in its own temp dir, plus a TCP fault proxy for partition tests, and the
+ * credentials to secure them: TLS certificates and NATS operator-mode JWTs with creds files.
  * Everything started is killed and cleaned up at process exit; call {@link disposeAll} in `afterAll`.
  *
  * @packageDocumentation
@@ -13,6 +14,8 @@ export { findExecutable } from "./find-executable.js";
 export { freePort } from "./free-port.js";
 export type { NatsClusterHandle, NatsClusterOptions } from "./nats-cluster.js";
 export { startNatsCluster } from "./nats-cluster.js";
+export type { NatsCredsUser, NatsNkeyUser, NatsOperator, NatsUserPermissions } from "./nats-credentials.js";
+export { makeNatsOperator, makeNkeyUser } from "./nats-credentials.js";
 export type { NatsServerHandle, NatsServerOptions } from "./nats-server.js";
 export { startNatsServer } from "./nats-server.js";
 export type { RedisCommandTarget } from "./redis-client.js";
@@ -24,5 +27,7 @@ export type { RedisServerHandle, RedisServerOptions } from "./redis-server.js";
 export { startRedisServer } from "./redis-server.js";
 export type { RespValue } from "./resp-codec.js";
 export { formatReply, RedisReplyError } from "./resp-codec.js";
+export type { TlsCertificates } from "./tls-certificates.js";
+export { makeTlsCertificates } from "./tls-certificates.js";
 export type { WaitForOptions } from "./wait-for.js";
 export { waitFor } from "./wait-for.js";
