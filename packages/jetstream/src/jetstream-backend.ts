@@ -64,6 +64,8 @@ export class JetStreamBackend implements LatticeBackend {
   /** The stream leader last seen, and whether the last stream info request failed (see `auditFeeds`). */
   private leader: string | undefined;
   private infoFailed = false;
+  /** Feeds started so far: every one after the first replaces a stalled or failed feed (or resyncs). */
+  private feedsStarted = 0;
 
   /** @throws ConfigurationError when an option is invalid (nothing is connected yet). */
   constructor(options: JetStreamBackendOptions) {
@@ -131,6 +133,7 @@ export class JetStreamBackend implements LatticeBackend {
         },
         stalled: () => this.feedsStalled,
         delivered: this.delivered,
+        preferStreamLeader: this.feedsStarted++ > 0,
       },
       afterRevision,
       sink,

@@ -6,7 +6,7 @@
 // bucket, and after a node loss it can stay silent for 60–90 s with a 30 s heartbeat. Here the barrier is
 // the stream's last sequence read before the consumer exists, and the heartbeat is short and ours to act on.
 import type { BackendHead, FeedSink, FeedSubscription, Logger } from "@lattice-cache/core";
-import type { ConsumerConfig, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import type { ConsumerConfig, ConsumerInfo, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import {
   createInbox,
   type Msg,
@@ -40,9 +40,13 @@ export interface FeedEnvironment {
   readonly stalled: () => boolean;
   /** The last messages the backend's feeds delivered, shared so a restarted feed can prove its history. */
   readonly delivered: DeliveredHistory;
+  /** Place the consumer on the stream leader (a feed that replaces a stalled or failed one; see `misplaced`). */
+  readonly preferStreamLeader: boolean;
 }
 
 const MAX_RETRY_DELAY_MS = 2_000;
+/** How often a feed that prefers the stream leader deletes a consumer placed elsewhere and tries again. */
+const MAX_PLACEMENT_ATTEMPTS = 4;
 
 /** One running feed. Created by `JetStreamBackend.subscribe`; never throws, retries by itself. */
 export class KvFeed implements FeedSubscription {
@@ -61,6 +65,8 @@ export class KvFeed implements FeedSubscription {
   private confirming = false;
   private confirmAgain = false;
   private consumerName: string | undefined;
+  /** Consumers deleted in a row for being placed off the stream leader. */
+  private placements = 0;
   private subscription: Subscription | undefined;
   private inbox = "";
   private lastActivity = Date.now();
@@ -209,12 +215,53 @@ export class KvFeed implements FeedSubscription {
     }
     this.attempts = 0;
     this.lastActivity = Date.now();
+    if (info.cluster !== undefined && this.misplaced(name, info, created)) return;
     this.report(true, "feed consumer ready");
     if (!this.synced && created.num_pending === 0) {
       // Nothing was pending when the consumer was made: once what it already sent is in, ask.
       this.syncAtConsumerSequence = created.delivered.consumer_seq;
       this.maybeCaughtUp(false);
     }
+  }
+
+  /**
+   * nats-server 2.9 places an R1 consumer on a random peer of the stream. After a cluster incident a
+   * follower can stop following (seen after the double node loss: consumers there deliver nothing, while the
+   * stream info still calls the node current), so a consumer that replaces a stalled or failed one — in this
+   * feed or in the one before — asks for the stream leader: placed elsewhere, it is deleted and created
+   * again, up to
+   * {@link MAX_PLACEMENT_ATTEMPTS} times. True when the consumer was dropped to be placed again.
+   */
+  private misplaced(name: string, info: StreamInfo, created: ConsumerInfo): boolean {
+    const node = created.cluster?.leader;
+    const leader = info.cluster?.leader;
+    // The feed's first consumer goes where the server puts it (spreading load); every replacement recovers
+    // from something and prefers the leader.
+    const retry =
+      (this.env.preferStreamLeader || this.generation > 1) &&
+      node !== undefined &&
+      leader !== undefined &&
+      node !== leader &&
+      this.placements < MAX_PLACEMENT_ATTEMPTS;
+    this.env.logger.debug(
+      {
+        consumer: name,
+        node,
+        streamLeader: leader,
+        startSequence: created.config.opt_start_seq,
+        pending: created.num_pending,
+        placedAgain: retry,
+      },
+      "feed consumer placed",
+    );
+    if (!retry) {
+      this.placements = 0;
+      return false;
+    }
+    this.placements += 1;
+    this.dropConsumer();
+    this.establishAgain ??= `consumer placed on ${node}, not on the stream leader ${leader}`;
+    return true;
   }
 
   /** False (and the feed ends with a gap) when the stream is not the history the cursor belongs to. */
