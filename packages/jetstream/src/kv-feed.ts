@@ -47,6 +47,8 @@ export interface FeedEnvironment {
 const MAX_RETRY_DELAY_MS = 2_000;
 /** How often a feed that prefers the stream leader deletes a consumer placed elsewhere and tries again. */
 const MAX_PLACEMENT_ATTEMPTS = 4;
+/** How long an initial sync may chase a stream end that keeps moving before its consumer is replaced. */
+const CHASE_LIMIT_MS = 5_000;
 
 /** One running feed. Created by `JetStreamBackend.subscribe`; never throws, retries by itself. */
 export class KvFeed implements FeedSubscription {
@@ -67,6 +69,8 @@ export class KvFeed implements FeedSubscription {
   private consumerName: string | undefined;
   /** Consumers deleted in a row for being placed off the stream leader. */
   private placements = 0;
+  /** Since when the initial sync has been past its target while the stream's end kept moving. */
+  private chasingSince: number | undefined;
   private subscription: Subscription | undefined;
   private inbox = "";
   private lastActivity = Date.now();
@@ -171,6 +175,7 @@ export class KvFeed implements FeedSubscription {
     this.serverPosition = this.cursor;
 
     this.inbox = createInbox();
+    this.chasingSince = undefined;
     this.consumerSequence = 0;
     this.syncAtConsumerSequence = undefined;
     // Subscribe before the consumer exists: a push consumer starts delivering at once.
@@ -456,8 +461,24 @@ export class KvFeed implements FeedSubscription {
     }
     const position = Math.max(this.cursor, this.serverPosition);
     const end = info.state.last_seq;
-    if (end <= position) this.markSynced(position);
-    else this.target = Math.max(this.target, end);
+    if (end <= position) {
+      this.markSynced(position);
+      return;
+    }
+    // Past the last target and the end moved on again: chasing it. A consumer that lags the stream (a
+    // follower that stopped following) chases forever while others write; after a while, replace it — the
+    // replacement asks for the stream leader (see `misplaced`).
+    if (position >= this.target) {
+      const now = Date.now();
+      this.chasingSince ??= now;
+      if (now - this.chasingSince > Math.max(CHASE_LIMIT_MS, this.env.heartbeatMs * 2)) {
+        this.establish(
+          `the initial sync chased the stream's end for ${now - this.chasingSince} ms (at ${position}, end ${end}): the consumer lags`,
+        );
+        return;
+      }
+    }
+    this.target = Math.max(this.target, end);
   }
 
   private markSynced(position: number): void {
