@@ -61,7 +61,7 @@ export class JetStreamBackend implements LatticeBackend {
   private feedsStalled = false;
   private readonly feeds = new Set<KvFeed>();
   private readonly delivered = new DeliveredHistory();
-  /** The stream leader last seen, and whether the last stream info request failed (see `auditFeeds`). */
+  /** The stream leader last known, and whether the last stream info request failed (see `auditFeeds`). */
   private leader: string | undefined;
   private infoFailed = false;
   /** Feeds started so far: every one after the first replaces a stalled or failed feed (or resyncs). */
@@ -134,6 +134,7 @@ export class JetStreamBackend implements LatticeBackend {
         stalled: () => this.feedsStalled,
         delivered: this.delivered,
         preferStreamLeader: this.feedsStarted++ > 0,
+        streamLeader: () => this.leader,
       },
       afterRevision,
       sink,
@@ -302,7 +303,8 @@ export class JetStreamBackend implements LatticeBackend {
     const leader = info.cluster?.leader;
     const previous = this.leader;
     const recovered = this.infoFailed;
-    this.leader = leader;
+    // The last known leader: a leaderless moment in between must not hide a change from n1 to n2.
+    if (leader !== undefined) this.leader = leader;
     this.infoFailed = false;
     const changed = previous !== undefined && leader !== undefined && leader !== previous;
     if (!changed && !recovered) return;

@@ -42,6 +42,8 @@ export interface FeedEnvironment {
   readonly delivered: DeliveredHistory;
   /** Place the consumer on the stream leader (a feed that replaces a stalled or failed one; see `misplaced`). */
   readonly preferStreamLeader: boolean;
+  /** The stream leader the backend saw last (stream info), if any. */
+  readonly streamLeader: () => string | undefined;
 }
 
 const MAX_RETRY_DELAY_MS = 2_000;
@@ -49,6 +51,8 @@ const MAX_RETRY_DELAY_MS = 2_000;
 const MAX_PLACEMENT_ATTEMPTS = 4;
 /** How long an initial sync may chase a stream end that keeps moving before its consumer is replaced. */
 const CHASE_LIMIT_MS = 5_000;
+/** How long an initial sync may run on a consumer off the stream leader before it is moved there. */
+const SYNC_OFF_LEADER_LIMIT_MS = 5_000;
 
 /** One running feed. Created by `JetStreamBackend.subscribe`; never throws, retries by itself. */
 export class KvFeed implements FeedSubscription {
@@ -71,6 +75,9 @@ export class KvFeed implements FeedSubscription {
   private placements = 0;
   /** Since when the initial sync has been past its target while the stream's end kept moving. */
   private chasingSince: number | undefined;
+  /** Where the current consumer lives (cluster only) and since when. */
+  private consumerNode: string | undefined;
+  private consumerCreatedAt = 0;
   private subscription: Subscription | undefined;
   private inbox = "";
   private lastActivity = Date.now();
@@ -110,7 +117,9 @@ export class KvFeed implements FeedSubscription {
         if (this.stopped || this.establishing || !env.connection.connected) return;
         if (this.subscription && Date.now() - this.lastActivity > silenceMs) {
           this.establish(`no heartbeat from the consumer for ${Date.now() - this.lastActivity} ms`);
+          return;
         }
+        this.checkSyncPlacement();
       },
       Math.min(env.heartbeatMs, 1000),
     );
@@ -221,12 +230,30 @@ export class KvFeed implements FeedSubscription {
     this.attempts = 0;
     this.lastActivity = Date.now();
     if (info.cluster !== undefined && this.misplaced(name, info, created)) return;
+    this.consumerNode = created.cluster?.leader;
+    this.consumerCreatedAt = Date.now();
     this.report(true, "feed consumer ready");
     if (!this.synced && created.num_pending === 0) {
       // Nothing was pending when the consumer was made: once what it already sent is in, ask.
       this.syncAtConsumerSequence = created.delivered.consumer_seq;
       this.maybeCaughtUp(false);
     }
+  }
+
+  /**
+   * An initial sync (or resync) that has not finished after {@link SYNC_OFF_LEADER_LIMIT_MS} on a consumer
+   * that is not on the stream leader (or whose leader is unknown) is moved: a follower that lags or stopped
+   * following can trickle messages for as long as others write, and a snapshot there never catches up.
+   */
+  private checkSyncPlacement(): void {
+    if (this.synced || !this.subscription || this.consumerNode === undefined) return;
+    const leader = this.env.streamLeader();
+    if (leader === this.consumerNode) return;
+    const running = Date.now() - this.consumerCreatedAt;
+    if (running <= Math.max(SYNC_OFF_LEADER_LIMIT_MS, this.env.heartbeatMs * 2)) return;
+    this.establish(
+      `the initial sync on ${this.consumerNode} has not finished after ${running} ms; the stream leader is ${leader ?? "unknown"}`,
+    );
   }
 
   /**
@@ -239,7 +266,7 @@ export class KvFeed implements FeedSubscription {
    */
   private misplaced(name: string, info: StreamInfo, created: ConsumerInfo): boolean {
     const node = created.cluster?.leader;
-    const leader = info.cluster?.leader;
+    const leader = info.cluster?.leader ?? this.env.streamLeader();
     // The feed's first consumer goes where the server puts it (spreading load); every replacement recovers
     // from something and prefers the leader.
     const retry =
@@ -499,6 +526,7 @@ export class KvFeed implements FeedSubscription {
   }
 
   private dropConsumer(): void {
+    this.consumerNode = undefined;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     const name = this.consumerName;
