@@ -1,8 +1,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -72,7 +71,10 @@ async function expectNothingLeft(started: Started): Promise<void> {
 
 describe("cleanup when the test process dies", () => {
   beforeAll(async () => {
-    buildDir = await mkdtemp(join(tmpdir(), "lattice-harness-build-"));
+    // Inside the package, so the compiled harness resolves its dependencies from the package's node_modules.
+    const results = join(packageDir, ".test-results");
+    await mkdir(results, { recursive: true });
+    buildDir = await mkdtemp(join(results, "harness-build-"));
     const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
     await promisify(execFile)(process.execPath, [
       tsc,
