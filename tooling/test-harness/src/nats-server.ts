@@ -1,10 +1,10 @@
 import { rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { trackResource, untrackResource } from "./cleanup-registry.js";
+import { trackResource } from "./cleanup-registry.js";
 import { findExecutable } from "./find-executable.js";
 import { freePort } from "./free-port.js";
 import { getJson, getJsonObject } from "./http-json.js";
-import { ManagedProcess } from "./managed-process.js";
+import { ManagedServerHandle } from "./managed-server-handle.js";
 import { renderNatsConfig } from "./nats-config.js";
 import { readFileTail } from "./output-tail.js";
 import { readFirstLine } from "./tcp-probe.js";
@@ -106,18 +106,16 @@ function looksLikeCluster(opts: NatsServerOptions): boolean {
   return opts.cluster !== undefined || /(^|\n)\s*cluster\s*[{:=]/.test(opts.config ?? "");
 }
 
-class NatsServer implements NatsServerHandle {
+class NatsServer extends ManagedServerHandle implements NatsServerHandle {
   readonly url: string;
   readonly port: number;
   readonly monitorPort: number | undefined;
   readonly leafnodePort: number | undefined;
   readonly serverName: string;
   readonly storeDir: string;
-  readonly dir: string;
   readonly configPath: string;
   readonly logPath: string;
-  readonly #process: ManagedProcess;
-  #disposed = false;
+  readonly #readiness: Readiness;
 
   constructor(fields: {
     port: number;
@@ -132,89 +130,39 @@ class NatsServer implements NatsServerHandle {
     readiness: Readiness;
     startTimeoutMs: number;
   }) {
+    super({
+      name: `nats-server ${fields.serverName}`,
+      label: `nats-server ${fields.serverName} (port ${fields.port})`,
+      executable: fields.executable,
+      args: ["-c", fields.configPath],
+      dir: fields.dir,
+      readyTimeoutMs: fields.startTimeoutMs,
+    });
     this.port = fields.port;
     this.url = `nats://127.0.0.1:${fields.port}`;
     this.monitorPort = fields.monitorPort;
     this.leafnodePort = fields.leafnodePort;
     this.serverName = fields.serverName;
     this.storeDir = fields.storeDir;
-    this.dir = fields.dir;
     this.configPath = fields.configPath;
     this.logPath = fields.logPath;
-    const readiness = fields.readiness;
-    this.#process = new ManagedProcess({
-      label: `nats-server ${fields.serverName} (port ${fields.port})`,
-      executable: fields.executable,
-      args: ["-c", fields.configPath],
-      cwd: fields.dir,
-      readyTimeoutMs: fields.startTimeoutMs,
-      probe: async () => {
-        // The client port must greet us as *this* server, not as whoever else might hold the port.
-        if (!isInfoFrom(await readFirstLine(this.port), this.serverName)) {
-          return false;
-        }
-        if (this.monitorPort === undefined) {
-          return true;
-        }
-        const { status } = await getJson(this.monitorPort, "/healthz");
-        return readiness === "healthy" ? status === 200 : status > 0;
-      },
-      diagnostics: () => (this.logPath ? `log tail (${this.logPath}):\n${readFileTail(this.logPath)}` : ""),
-    });
+    this.#readiness = fields.readiness;
   }
 
-  get pid(): number | undefined {
-    return this.#process.pid;
-  }
-
-  get running(): boolean {
-    return this.#process.running;
-  }
-
-  /** Output captured from stdout/stderr; used to detect port clashes at startup. */
-  get output(): string {
-    return this.#process.output;
-  }
-
-  start(): Promise<void> {
-    return this.#process.start();
-  }
-
-  kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    return this.#process.kill(signal);
-  }
-
-  async restart(): Promise<void> {
-    if (this.#disposed) {
-      throw new Error(`nats-server ${this.serverName} has been disposed and cannot be restarted`);
+  protected override async probeReady(): Promise<boolean> {
+    // The client port must greet us as *this* server, not as whoever else might hold the port.
+    if (!isInfoFrom(await readFirstLine(this.port), this.serverName)) {
+      return false;
     }
-    await this.#process.stop();
-    await this.#process.start();
-  }
-
-  pause(): void {
-    this.#process.pause();
-  }
-
-  resume(): void {
-    this.#process.resume();
-  }
-
-  stop(): Promise<void> {
-    return this.#process.stop();
-  }
-
-  async dispose(): Promise<void> {
-    if (this.#disposed) {
-      return;
+    if (this.monitorPort === undefined) {
+      return true;
     }
-    this.#disposed = true;
-    untrackResource(this);
-    try {
-      await this.#process.stop();
-    } finally {
-      await removeTempDir(this.dir);
-    }
+    const { status } = await getJson(this.monitorPort, "/healthz");
+    return this.#readiness === "healthy" ? status === 200 : status > 0;
+  }
+
+  protected override diagnostics(): string {
+    return this.logPath ? `log tail (${this.logPath}):\n${readFileTail(this.logPath)}` : "";
   }
 
   varz(): Promise<Record<string, unknown>> {

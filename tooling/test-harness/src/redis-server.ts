@@ -1,9 +1,9 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { trackResource, untrackResource } from "./cleanup-registry.js";
+import { trackResource } from "./cleanup-registry.js";
 import { findExecutable } from "./find-executable.js";
 import { freePort } from "./free-port.js";
-import { ManagedProcess } from "./managed-process.js";
+import { ManagedServerHandle } from "./managed-server-handle.js";
 import { readFileTail } from "./output-tail.js";
 import { type RedisCommandTarget, redisCommand, redisPipeline } from "./redis-client.js";
 import { type RedisAclUser, renderRedisConfig } from "./redis-config.js";
@@ -78,17 +78,14 @@ function credentialsFor(opts: RedisServerOptions): Pick<RedisCommandTarget, "use
   return user !== undefined ? { username: user.name, password: user.password } : {};
 }
 
-class RedisServer implements RedisServerHandle {
+class RedisServer extends ManagedServerHandle implements RedisServerHandle {
   readonly host = "127.0.0.1" as const;
   readonly url: string;
   readonly port: number;
   readonly clusterBusPort: number | undefined;
-  readonly dir: string;
   readonly configPath: string;
   readonly logPath: string;
   readonly #target: RedisCommandTarget;
-  readonly #process: ManagedProcess;
-  #disposed = false;
 
   constructor(fields: {
     port: number;
@@ -100,78 +97,33 @@ class RedisServer implements RedisServerHandle {
     credentials: Pick<RedisCommandTarget, "username" | "password">;
     startTimeoutMs: number;
   }) {
-    this.port = fields.port;
-    this.url = `redis://127.0.0.1:${fields.port}`;
-    this.clusterBusPort = fields.clusterBusPort;
-    this.dir = fields.dir;
-    this.configPath = fields.configPath;
-    this.logPath = fields.logPath;
-    this.#target = { port: fields.port, ...fields.credentials };
-    this.#process = new ManagedProcess({
+    super({
+      name: `redis-server on port ${fields.port}`,
       label: `redis-server (port ${fields.port})`,
       executable: fields.executable,
       args: [fields.configPath],
-      cwd: fields.dir,
+      dir: fields.dir,
       readyTimeoutMs: fields.startTimeoutMs,
-      probe: async () => {
-        // PONG alone could come from whoever else holds the port; the reported process id must be ours.
-        const [pong, info] = await redisPipeline({ ...this.#target, timeoutMs: 2_000 }, [
-          ["PING"],
-          ["INFO", "server"],
-        ]);
-        return pong === "PONG" && typeof info === "string" && info.includes(`process_id:${this.pid}\r\n`);
-      },
-      diagnostics: () => `log tail (${this.logPath}):\n${readFileTail(this.logPath)}`,
     });
+    this.port = fields.port;
+    this.url = `redis://127.0.0.1:${fields.port}`;
+    this.clusterBusPort = fields.clusterBusPort;
+    this.configPath = fields.configPath;
+    this.logPath = fields.logPath;
+    this.#target = { port: fields.port, ...fields.credentials };
   }
 
-  get pid(): number | undefined {
-    return this.#process.pid;
+  protected override async probeReady(): Promise<boolean> {
+    // PONG alone could come from whoever else holds the port; the reported process id must be ours.
+    const [pong, info] = await redisPipeline({ ...this.#target, timeoutMs: 2_000 }, [
+      ["PING"],
+      ["INFO", "server"],
+    ]);
+    return pong === "PONG" && typeof info === "string" && info.includes(`process_id:${this.pid}\r\n`);
   }
 
-  get running(): boolean {
-    return this.#process.running;
-  }
-
-  start(): Promise<void> {
-    return this.#process.start();
-  }
-
-  kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    return this.#process.kill(signal);
-  }
-
-  async restart(): Promise<void> {
-    if (this.#disposed) {
-      throw new Error(`redis-server on port ${this.port} has been disposed and cannot be restarted`);
-    }
-    await this.#process.stop();
-    await this.#process.start();
-  }
-
-  pause(): void {
-    this.#process.pause();
-  }
-
-  resume(): void {
-    this.#process.resume();
-  }
-
-  stop(): Promise<void> {
-    return this.#process.stop();
-  }
-
-  async dispose(): Promise<void> {
-    if (this.#disposed) {
-      return;
-    }
-    this.#disposed = true;
-    untrackResource(this);
-    try {
-      await this.#process.stop();
-    } finally {
-      await removeTempDir(this.dir);
-    }
+  protected override diagnostics(): string {
+    return `log tail (${this.logPath}):\n${readFileTail(this.logPath)}`;
   }
 
   async command(...args: string[]): Promise<string> {
