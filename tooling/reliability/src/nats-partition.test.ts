@@ -1,49 +1,35 @@
 // Fault: one host is cut off from NATS by a blackholing proxy (its socket stays open, no byte passes either
 // way — a network partition as the client sees it) while the other hosts keep writing; then the cut heals.
-import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { disposeAll, startFaultProxy, startNatsServer, waitFor } from "@lattice-cache/test-harness";
+import { startFaultProxy, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChaosHost, closeHosts, openJetStreamHost } from "./chaos-host.test-helpers.js";
 import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
 import { expectConverged } from "./convergence.test-helpers.js";
-import { type RawNats, rawNats, writeMarker } from "./raw-nats.test-helpers.js";
+import { writeMarker } from "./raw-nats.test-helpers.js";
+import { SingleServerScenario } from "./single-server-scenario.test-helpers.js";
 import { readJetStreamState } from "./stored-state.test-helpers.js";
-import { Workload } from "./workload.test-helpers.js";
 
 /** The cut host's write deadline: small, so "fail fast" is visible. */
 const WRITE_DEADLINE_MS = 3_000;
 const CUT_MS = Math.min(envMs("LATTICE_CHAOS_CUT_MS", 30_000), 30_000);
 const SLACK_MS = 4_000;
 
-const hosts: ChaosHost[] = [];
-let raw: RawNats | undefined;
+const scenario = new SingleServerScenario();
 
-afterAll(async () => {
-  await closeHosts(hosts);
-  await raw?.close();
-  await disposeAll();
-});
+afterAll(() => scenario.close());
 
 describe("fault: one host partitioned from NATS (blackhole proxy), the others keep writing", () => {
   it("rule 10: the cut host answers reads as stale and fails writes fast; after the heal it catches up by itself", async () => {
     const server = await startNatsServer();
     const proxy = await startFaultProxy({ target: { port: server.port } });
-    const prefix = `cut${randomBytes(4).toString("hex")}`;
-    const bucket = `LATTICEDATA_${prefix}`;
-    for (const name of ["h1", "h2"])
-      hosts.push(await openJetStreamHost(name, { servers: server.url, prefix }));
-    const cut = await openJetStreamHost("h3", {
-      servers: proxy.url("nats"),
-      prefix,
-      writeDeadlineMs: WRITE_DEADLINE_MS,
+    // h1 and h2 on the server with the default write deadline; h3, the one to cut, behind the proxy.
+    const { bucket, hosts, raw, kv, workload } = await scenario.start({
+      prefixStem: "cut",
+      server,
+      hostOptions: (name) =>
+        name === "h3" ? { servers: proxy.url("nats"), writeDeadlineMs: WRITE_DEADLINE_MS } : {},
     });
-    hosts.push(cut);
-    raw = await rawNats(server.url);
-    const kv = await raw.kv(bucket);
-    const workload = new Workload(hosts);
-    workload.start();
-    await workload.waitForAcks(60);
+    const cut = hosts[2]!;
     const before = workload.stats();
 
     proxy.setMode("blackhole");
@@ -90,7 +76,7 @@ describe("fault: one host partitioned from NATS (blackhole proxy), the others ke
     const converged = await expectConverged({
       hosts,
       workload,
-      readState: () => readJetStreamState(raw!.jsm, bucket, workload.keys()),
+      readState: () => readJetStreamState(raw.jsm, bucket, workload.keys()),
     });
     const stats = workload.stats();
     expect(stats.unexpected).toEqual([]);

@@ -1,43 +1,27 @@
 // Fault: the only nats-server (R1 bucket, file storage) dies with SIGKILL mid-traffic and comes back on the
 // same port and store. Nothing acknowledged may be lost; every replica must converge by itself.
-import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { disposeAll, startNatsServer, waitFor } from "@lattice-cache/test-harness";
+import { waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChaosHost, closeHosts, openJetStreamHost } from "./chaos-host.test-helpers.js";
 import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
 import { expectConverged } from "./convergence.test-helpers.js";
-import { type RawNats, rawNats, writeMarker } from "./raw-nats.test-helpers.js";
+import { writeMarker } from "./raw-nats.test-helpers.js";
+import { SingleServerScenario } from "./single-server-scenario.test-helpers.js";
 import { readJetStreamState } from "./stored-state.test-helpers.js";
-import { Workload } from "./workload.test-helpers.js";
 
 const WRITE_DEADLINE_MS = 3_000;
 const DOWN_MS = envMs("LATTICE_CHAOS_DOWN_MS", 5_000);
 
-const hosts: ChaosHost[] = [];
-let raw: RawNats | undefined;
+const scenario = new SingleServerScenario();
 
-afterAll(async () => {
-  await closeHosts(hosts);
-  await raw?.close();
-  await disposeAll();
-});
+afterAll(() => scenario.close());
 
 describe("fault: nats-server killed with SIGKILL and restarted (R1 bucket, file storage)", () => {
   it("rule 10: reads keep answering while it is down; afterwards every replica converges and no acknowledged write is lost", async () => {
-    const server = await startNatsServer();
-    const prefix = `kill${randomBytes(4).toString("hex")}`;
-    const bucket = `LATTICEDATA_${prefix}`;
-    for (const name of ["h1", "h2", "h3"]) {
-      hosts.push(
-        await openJetStreamHost(name, { servers: server.url, prefix, writeDeadlineMs: WRITE_DEADLINE_MS }),
-      );
-    }
-    raw = await rawNats(server.url);
-    const kv = await raw.kv(bucket);
-    const workload = new Workload(hosts);
-    workload.start();
-    await workload.waitForAcks(60);
+    const { server, bucket, hosts, raw, kv, workload } = await scenario.start({
+      prefixStem: "kill",
+      hostOptions: () => ({ writeDeadlineMs: WRITE_DEADLINE_MS }),
+    });
 
     const killedAt = Date.now();
     await server.kill("SIGKILL");
@@ -70,7 +54,7 @@ describe("fault: nats-server killed with SIGKILL and restarted (R1 bucket, file 
     const converged = await expectConverged({
       hosts,
       workload,
-      readState: () => readJetStreamState(raw!.jsm, bucket, workload.keys()),
+      readState: () => readJetStreamState(raw.jsm, bucket, workload.keys()),
     });
     const stats = workload.stats();
     expect(stats.unexpected).toEqual([]);

@@ -1,45 +1,29 @@
 // Fault: the nats-server freezes (SIGSTOP) for 20 s with every connection left open — nothing is refused,
 // nothing is answered — then continues (SIGCONT) and works off its backlog.
-import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { disposeAll, startNatsServer, waitFor } from "@lattice-cache/test-harness";
+import { waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChaosHost, closeHosts, openJetStreamHost } from "./chaos-host.test-helpers.js";
 import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
 import { expectConverged } from "./convergence.test-helpers.js";
-import { type RawNats, rawNats, writeMarker } from "./raw-nats.test-helpers.js";
+import { writeMarker } from "./raw-nats.test-helpers.js";
+import { SingleServerScenario } from "./single-server-scenario.test-helpers.js";
 import { readJetStreamState } from "./stored-state.test-helpers.js";
-import { Workload } from "./workload.test-helpers.js";
 
 const WRITE_DEADLINE_MS = 3_000;
 const PAUSE_MS = envMs("LATTICE_CHAOS_PAUSE_MS", 20_000);
 /** A busy 2-core machine may delay a timer by a few seconds; the bound is about hangs, not precision. */
 const SLACK_MS = 4_000;
 
-const hosts: ChaosHost[] = [];
-let raw: RawNats | undefined;
+const scenario = new SingleServerScenario();
 
-afterAll(async () => {
-  await closeHosts(hosts);
-  await raw?.close();
-  await disposeAll();
-});
+afterAll(() => scenario.close());
 
 describe("fault: nats-server frozen with SIGSTOP, then SIGCONT", () => {
   it("rule 10: reads answer and state goes stale; writes fail within writeDeadlineMs or succeed; all converge after", async () => {
-    const server = await startNatsServer();
-    const prefix = `pause${randomBytes(4).toString("hex")}`;
-    const bucket = `LATTICEDATA_${prefix}`;
-    for (const name of ["h1", "h2", "h3"]) {
-      hosts.push(
-        await openJetStreamHost(name, { servers: server.url, prefix, writeDeadlineMs: WRITE_DEADLINE_MS }),
-      );
-    }
-    raw = await rawNats(server.url);
-    const kv = await raw.kv(bucket);
-    const workload = new Workload(hosts);
-    workload.start();
-    await workload.waitForAcks(60);
+    const { server, bucket, hosts, raw, kv, workload } = await scenario.start({
+      prefixStem: "pause",
+      hostOptions: () => ({ writeDeadlineMs: WRITE_DEADLINE_MS }),
+    });
     const before = workload.stats();
 
     server.pause();
@@ -80,7 +64,7 @@ describe("fault: nats-server frozen with SIGSTOP, then SIGCONT", () => {
     const converged = await expectConverged({
       hosts,
       workload,
-      readState: () => readJetStreamState(raw!.jsm, bucket, workload.keys()),
+      readState: () => readJetStreamState(raw.jsm, bucket, workload.keys()),
     });
     const stats = workload.stats();
     expect(stats.unexpected).toEqual([]);
