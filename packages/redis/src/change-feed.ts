@@ -3,7 +3,7 @@
 // or the lattice's history changed, and `connection(false/true)` while its connection is down/back.
 import type { BackendHead, FeedSink, FeedSubscription, Logger } from "@lattice-cache/core";
 import { decodeChangeLogEntry } from "./change-log-entry.js";
-import { type DeliveredChange, rewriteOf } from "./delivered-change.js";
+import { type DeliveredChanges, rewriteOf } from "./delivered-change.js";
 import { decodeEntryRecord } from "./entry-record.js";
 import type { LatticeHead, LatticeScripts, RedisClient } from "./lua-scripts.js";
 import { reconnectBackoff } from "./redis-client-factory.js";
@@ -28,8 +28,8 @@ export interface ChangeFeedContext {
   readonly onSnapshotSynced: (epoch: string) => void;
   /** Called once the feed has stopped for good (closed, or after a gap). */
   readonly onStopped: () => void;
-  /** The newest change the backend's feeds delivered, checked against the change log on every resume. */
-  readonly delivered: DeliveredChange;
+  /** The last changes the backend's feeds delivered, checked against the change log on every resume. */
+  readonly delivered: DeliveredChanges;
 }
 
 /** The feed cannot continue without losing changes; the replica must resync. */
@@ -182,21 +182,28 @@ export class ChangeFeed implements FeedSubscription {
     await this.checkDelivered(this.position);
   }
 
-  /** Throws a gap when the change log now holds another change at the newest delivered revision. */
+  /** Throws a gap when the change log now holds another change at a revision this backend delivered. */
   private async checkDelivered(position: number): Promise<void> {
     const delivered = this.ctx.delivered.upTo(position);
-    if (delivered === undefined) return;
-    const id = `${delivered.revision}-0`;
-    const [item] = await this.ctx.client.xrangeBuffer(this.ctx.keys.changes, id, id);
-    if (item === undefined) return; // trimmed from the log: nothing to compare
-    let logged: ReturnType<typeof decodeChangeLogEntry>;
-    try {
-      logged = decodeChangeLogEntry(item[0], item[1]);
-    } catch (error) {
-      throw new FeedGap(`unreadable change-log entry at revision ${delivered.revision}: ${errorText(error)}`);
+    if (delivered.length === 0) return;
+    const pipeline = this.ctx.client.pipeline();
+    for (const entry of delivered)
+      pipeline.xrangeBuffer(this.ctx.keys.changes, `${entry.revision}-0`, `${entry.revision}-0`);
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [i, entry] of delivered.entries()) {
+      const [error, items] = replies[i] ?? [null, []];
+      if (error) throw error;
+      const item = (items as [Buffer, Buffer[]][])[0];
+      if (item === undefined) continue; // trimmed from the log: nothing to compare
+      let logged: ReturnType<typeof decodeChangeLogEntry>;
+      try {
+        logged = decodeChangeLogEntry(item[0], item[1]);
+      } catch (error) {
+        throw new FeedGap(`unreadable change-log entry at revision ${entry.revision}: ${errorText(error)}`);
+      }
+      const rewrite = rewriteOf(entry, logged);
+      if (rewrite !== undefined) throw new FeedGap(rewrite);
     }
-    const rewrite = rewriteOf(delivered, logged);
-    if (rewrite !== undefined) throw new FeedGap(rewrite);
   }
 
   private checkContinuity(head: LatticeHead, position: number): void {

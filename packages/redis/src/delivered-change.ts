@@ -3,29 +3,45 @@
 // and new writes then reuse the revisions after the backup. A feed that resumes after its position cannot
 // tell, and the replica silently differs from the server.
 //
-// So the backend remembers the newest change its feeds delivered, and a feed that resumes (or reconnects)
-// reads that revision back from the change log: another change there means the history was rewritten and
-// the replica must resync. One XRANGE of one entry; a trimmed entry proves nothing.
+// So the backend remembers the last 16 changes its feeds delivered, and a feed that resumes (or reconnects)
+// reads those revisions back from the change log (one pipelined round trip): another change at any of them
+// means the history was rewritten and the replica must resync. A trimmed entry proves nothing.
 import type { BackendEntry } from "@lattice-cache/core";
 import type { ChangeLogEntry } from "./change-log-entry.js";
 
-/** The newest change a backend's feeds delivered (shared, so a feed the replica restarts knows it too). */
-export class DeliveredChange {
-  private last: BackendEntry | undefined;
+/** How many delivered changes are remembered (and read back on a resume). */
+export const REMEMBERED_CHANGES = 16;
 
-  /** Remembers `entry` if it is the newest so far. */
+/**
+ * The last {@link REMEMBERED_CHANGES} changes a backend's feeds delivered, in a ring (shared by the backend's
+ * feeds, so a feed the replica restarts knows them too).
+ */
+export class DeliveredChanges {
+  private readonly ring: (BackendEntry | undefined)[] = new Array(REMEMBERED_CHANGES);
+  private next = 0;
+
+  /** Remembers a delivered change. */
   note(entry: BackendEntry): void {
-    if (this.last === undefined || entry.revision >= this.last.revision) this.last = entry;
+    this.ring[this.next] = entry;
+    this.next = (this.next + 1) % REMEMBERED_CHANGES;
   }
 
-  /** Forgets it (a feed starting from an empty replica). */
+  /** Forgets them (a feed starting from an empty replica). */
   clear(): void {
-    this.last = undefined;
+    this.ring.fill(undefined);
+    this.next = 0;
   }
 
-  /** The remembered change, if it is at or below `position`. */
-  upTo(position: number): BackendEntry | undefined {
-    return this.last !== undefined && this.last.revision <= position ? this.last : undefined;
+  /** The remembered changes at or below `position`, newest revision first, one per revision. */
+  upTo(position: number): BackendEntry[] {
+    const byRevision = new Map<number, BackendEntry>();
+    for (let i = 1; i <= REMEMBERED_CHANGES; i++) {
+      const entry = this.ring[(this.next - i + REMEMBERED_CHANGES) % REMEMBERED_CHANGES];
+      if (entry !== undefined && entry.revision <= position && !byRevision.has(entry.revision)) {
+        byRevision.set(entry.revision, entry);
+      }
+    }
+    return [...byRevision.values()].sort((a, b) => b.revision - a.revision);
   }
 }
 

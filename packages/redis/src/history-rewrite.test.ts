@@ -1,7 +1,7 @@
 // A history rewritten under the same epoch (rules 7 and 9): the lattice's keys are restored from a backup
 // taken before revisions a replica already applied, and another host's writes reuse those revisions — the
 // epoch key came back with the backup and the revision counter passes the replica's position again, so
-// neither reveals it. A resuming feed reads its newest delivered revision back from the change log, finds
+// neither reveals it. A resuming feed reads its last delivered revisions back from the change log, finds
 // another change there, and the replica resyncs.
 import { LatticeCache } from "@lattice-cache/core";
 import {

@@ -18,7 +18,7 @@ import {
   type WriteResult,
 } from "@lattice-cache/core";
 import { ChangeFeed } from "./change-feed.js";
-import { DeliveredChange } from "./delivered-change.js";
+import { DeliveredChanges } from "./delivered-change.js";
 import { LatticeScripts, type RedisClient } from "./lua-scripts.js";
 import {
   describeClusterNode,
@@ -66,7 +66,7 @@ export class RedisBackend implements LatticeBackend {
   private opening: Promise<void> | undefined;
   private closed = false;
   private readonly feeds = new Set<ChangeFeed>();
-  private readonly delivered = new DeliveredChange();
+  private readonly delivered = new DeliveredChanges();
   private snapshotEpoch: string | undefined;
 
   /** @throws ConfigurationError for invalid options (the field is named). */
