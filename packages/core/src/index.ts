@@ -11,6 +11,7 @@ export {
   type WriteRequest,
   type WriteResult,
 } from "./backend.js";
+export { sameBytes } from "./bytes.js";
 export type { ChangeEvent, CollectionValues, LatticeChange } from "./change-event.js";
 export { type Claims, type ClaimsInput, claimsCodec, splitClaimList } from "./claims.js";
 export type { CollectionCodec } from "./collection-codec.js";
@@ -74,6 +75,7 @@ export {
 } from "./linkdefs.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { MemoryBackend, type MemoryBackendOptions, MemoryStore } from "./memory-backend.js";
+export { DEFAULT_REMEMBERED_DELIVERIES, RecentDeliveries } from "./recent-deliveries.js";
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
 export {
   DEFAULT_REPLICA_TIMING,

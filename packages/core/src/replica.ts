@@ -1,6 +1,7 @@
 // The replica: a backend feed → the local materialized view. Implements semantics.md rules 1, 7, 8, 9, 10, 11
 // once for every backend (the informer/reflector idea: list+watch, relist on gaps, a sync barrier).
 import type { BackendEntry, BackendHead, FeedSink, FeedSubscription, LatticeBackend } from "./backend.js";
+import { sameBytes } from "./bytes.js";
 import type { LatticeChange } from "./change-event.js";
 import { ClosedError, LatticeCacheError, NotReadyError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -480,11 +481,6 @@ export class Replica {
 }
 
 function noop(): void {}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {

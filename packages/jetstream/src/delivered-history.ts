@@ -10,12 +10,14 @@
 // the remembered ones. Any difference means the history was rewritten and the replica must resync. The
 // proof costs no extra request and no extra permission: a handful of messages on a consumer that is created
 // anyway.
+import { RecentDeliveries, sameBytes } from "@lattice-cache/core";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { HEADERS } from "./kv-message.js";
 
-/** One delivered message: what identifies it — subject, KV operation, write id, bytes. */
+/** One delivered message: what identifies it — subject, KV operation, write id, bytes — at its revision. */
 interface DeliveredMessage {
-  readonly sequence: number;
+  /** The stream sequence. */
+  readonly revision: number;
   readonly subject: string;
   /** `KV-Operation` (`DEL`, `PURGE`), or `undefined` for a put. */
   readonly operation: string | undefined;
@@ -29,31 +31,37 @@ export const REMEMBERED_DELIVERIES = 16;
 /** A resuming feed replays no further back than this many sequences below its cursor. */
 const MAX_REPLAY_SPAN = 1_000;
 
+function deliveredMessage(
+  revision: number,
+  subject: string,
+  headers: MsgHdrs | undefined,
+  data: Uint8Array,
+): DeliveredMessage {
+  return {
+    revision,
+    subject,
+    operation: headers?.get(HEADERS.operation) || undefined,
+    writeId: headers?.get(HEADERS.messageId) || undefined,
+    data,
+  };
+}
+
 /**
- * The last {@link REMEMBERED_DELIVERIES} messages a backend's feeds delivered, in a ring (recording is O(1)
- * and keeps a reference to the payload, no copy). Shared by the backend's feeds, so a feed the replica
+ * The last {@link REMEMBERED_DELIVERIES} messages a backend's feeds delivered (core's `RecentDeliveries`: O(1)
+ * per message, a reference to the payload, no copy). Shared by the backend's feeds, so a feed the replica
  * restarts after a stall still knows what came before its cursor.
  */
 export class DeliveredHistory {
-  private readonly ring: (DeliveredMessage | undefined)[] = new Array(REMEMBERED_DELIVERIES);
-  private next = 0;
+  private readonly recent = new RecentDeliveries<DeliveredMessage>(REMEMBERED_DELIVERIES);
 
   /** Remembers a delivered message. */
   record(sequence: number, subject: string, headers: MsgHdrs | undefined, data: Uint8Array): void {
-    this.ring[this.next] = {
-      sequence,
-      subject,
-      operation: headers?.get(HEADERS.operation) || undefined,
-      writeId: headers?.get(HEADERS.messageId) || undefined,
-      data,
-    };
-    this.next = (this.next + 1) % REMEMBERED_DELIVERIES;
+    this.recent.note(deliveredMessage(sequence, subject, headers, data));
   }
 
   /** Forgets everything (a feed starting from an empty replica). */
   clear(): void {
-    this.ring.fill(undefined);
-    this.next = 0;
+    this.recent.clear();
   }
 
   /**
@@ -63,10 +71,8 @@ export class DeliveredHistory {
    */
   replayStart(cursor: number): number {
     let start = cursor + 1;
-    for (const message of this.ring) {
-      if (message === undefined || message.sequence > cursor) continue;
-      if (cursor - message.sequence >= MAX_REPLAY_SPAN) continue;
-      start = Math.min(start, message.sequence);
+    for (const message of this.recent.upTo(cursor)) {
+      if (cursor - message.revision < MAX_REPLAY_SPAN) start = message.revision;
     }
     return start;
   }
@@ -82,15 +88,9 @@ export class DeliveredHistory {
     headers: MsgHdrs | undefined,
     data: Uint8Array,
   ): string | undefined {
-    const delivered = this.find(sequence);
-    if (delivered === undefined) return undefined;
-    const now: DeliveredMessage = {
-      sequence,
-      subject,
-      operation: headers?.get(HEADERS.operation) || undefined,
-      writeId: headers?.get(HEADERS.messageId) || undefined,
-      data,
-    };
+    const [delivered] = this.recent.upTo(sequence);
+    if (delivered?.revision !== sequence) return undefined;
+    const now = deliveredMessage(sequence, subject, headers, data);
     let what: string | undefined;
     if (delivered.subject !== now.subject) what = "another key";
     else if (delivered.operation !== now.operation) what = "another operation";
@@ -102,24 +102,9 @@ export class DeliveredHistory {
       `the stream now holds ${describe(now)} there (${what})`
     );
   }
-
-  private find(sequence: number): DeliveredMessage | undefined {
-    // The newest record wins (a sequence is recorded twice only if a feed delivered it twice).
-    for (let i = 1; i <= REMEMBERED_DELIVERIES; i++) {
-      const message = this.ring[(this.next - i + REMEMBERED_DELIVERIES) % REMEMBERED_DELIVERIES];
-      if (message?.sequence === sequence) return message;
-    }
-    return undefined;
-  }
 }
 
 function describe(message: DeliveredMessage): string {
   const what = message.operation === undefined ? `${message.data.length} bytes` : message.operation;
   return `${message.subject} (${what}${message.writeId === undefined ? "" : `, write ${message.writeId}`})`;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -49,10 +49,11 @@ export interface FeedEnvironment {
 const MAX_RETRY_DELAY_MS = 2_000;
 /** How often a feed that prefers the stream leader deletes a consumer placed elsewhere and tries again. */
 const MAX_PLACEMENT_ATTEMPTS = 4;
-/** How long an initial sync may chase a stream end that keeps moving before its consumer is replaced. */
-const CHASE_LIMIT_MS = 5_000;
-/** How long an initial sync may run on a consumer off the stream leader before it is moved there. */
-const SYNC_OFF_LEADER_LIMIT_MS = 5_000;
+/**
+ * How long an initial sync may chase a stream end that keeps moving, or run on a consumer off the stream
+ * leader, before its consumer is replaced (at least two heartbeats).
+ */
+const SYNC_PATIENCE_MS = 5_000;
 
 /** One running feed. Created by `JetStreamBackend.subscribe`; never throws, retries by itself. */
 export class KvFeed implements FeedSubscription {
@@ -78,6 +79,8 @@ export class KvFeed implements FeedSubscription {
   /** Where the current consumer lives (cluster only) and since when. */
   private consumerNode: string | undefined;
   private consumerCreatedAt = 0;
+  /** {@link SYNC_PATIENCE_MS}, or two heartbeats when that is longer. */
+  private readonly syncPatienceMs: number;
   private subscription: Subscription | undefined;
   private inbox = "";
   private lastActivity = Date.now();
@@ -98,6 +101,7 @@ export class KvFeed implements FeedSubscription {
     private readonly sink: FeedSink,
   ) {
     this.cursor = afterRevision;
+    this.syncPatienceMs = Math.max(SYNC_PATIENCE_MS, env.heartbeatMs * 2);
     if (afterRevision === 0) env.delivered.clear();
     this.unlisten = env.connection.onChange((up, detail) => {
       if (this.stopped) return;
@@ -241,7 +245,7 @@ export class KvFeed implements FeedSubscription {
   }
 
   /**
-   * An initial sync (or resync) that has not finished after {@link SYNC_OFF_LEADER_LIMIT_MS} on a consumer
+   * An initial sync (or resync) that has not finished after {@link SYNC_PATIENCE_MS} on a consumer
    * that is not on the stream leader (or whose leader is unknown) is moved: a follower that lags or stopped
    * following can trickle messages for as long as others write, and a snapshot there never catches up.
    */
@@ -250,7 +254,7 @@ export class KvFeed implements FeedSubscription {
     const leader = this.env.streamLeader();
     if (leader === this.consumerNode) return;
     const running = Date.now() - this.consumerCreatedAt;
-    if (running <= Math.max(SYNC_OFF_LEADER_LIMIT_MS, this.env.heartbeatMs * 2)) return;
+    if (running <= this.syncPatienceMs) return;
     this.establish(
       `the initial sync on ${this.consumerNode} has not finished after ${running} ms; the stream leader is ${leader ?? "unknown"}`,
     );
@@ -261,8 +265,7 @@ export class KvFeed implements FeedSubscription {
    * follower can stop following (seen after the double node loss: consumers there deliver nothing, while the
    * stream info still calls the node current), so a consumer that replaces a stalled or failed one — in this
    * feed or in the one before — asks for the stream leader: placed elsewhere, it is deleted and created
-   * again, up to
-   * {@link MAX_PLACEMENT_ATTEMPTS} times. True when the consumer was dropped to be placed again.
+   * again, up to {@link MAX_PLACEMENT_ATTEMPTS} times. True when the consumer was dropped to be placed again.
    */
   private misplaced(name: string, info: StreamInfo, created: ConsumerInfo): boolean {
     const node = created.cluster?.leader;
@@ -498,7 +501,7 @@ export class KvFeed implements FeedSubscription {
     if (position >= this.target) {
       const now = Date.now();
       this.chasingSince ??= now;
-      if (now - this.chasingSince > Math.max(CHASE_LIMIT_MS, this.env.heartbeatMs * 2)) {
+      if (now - this.chasingSince > this.syncPatienceMs) {
         this.establish(
           `the initial sync chased the stream's end for ${now - this.chasingSince} ms (at ${position}, end ${end}): the consumer lags`,
         );

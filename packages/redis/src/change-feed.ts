@@ -1,9 +1,16 @@
 // The feed of one subscription: an atomic snapshot (or a resume point), then the change-log stream read
 // with XREAD on a dedicated connection. Reports `gap` when the stream no longer holds what the feed needs
 // or the lattice's history changed, and `connection(false/true)` while its connection is down/back.
-import type { BackendHead, FeedSink, FeedSubscription, Logger } from "@lattice-cache/core";
+import type {
+  BackendEntry,
+  BackendHead,
+  FeedSink,
+  FeedSubscription,
+  Logger,
+  RecentDeliveries,
+} from "@lattice-cache/core";
 import { decodeChangeLogEntry } from "./change-log-entry.js";
-import { type DeliveredChanges, rewriteOf } from "./delivered-change.js";
+import { rewriteOf } from "./delivered-change.js";
 import { decodeEntryRecord } from "./entry-record.js";
 import type { LatticeHead, LatticeScripts, RedisClient } from "./lua-scripts.js";
 import { reconnectBackoff } from "./redis-client-factory.js";
@@ -29,7 +36,7 @@ export interface ChangeFeedContext {
   /** Called once the feed has stopped for good (closed, or after a gap). */
   readonly onStopped: () => void;
   /** The last changes the backend's feeds delivered, checked against the change log on every resume. */
-  readonly delivered: DeliveredChanges;
+  readonly delivered: RecentDeliveries<BackendEntry>;
 }
 
 /** The feed cannot continue without losing changes; the replica must resync. */

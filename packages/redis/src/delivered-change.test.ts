@@ -1,33 +1,10 @@
-// What a resuming feed remembers and how it judges the change log's entries at those revisions (the server side:
+// How a resuming feed judges the change log's entries at the revisions it delivered (the server side:
 // history-rewrite.test.ts).
 import { describe, expect, it } from "vitest";
-import { DeliveredChanges, REMEMBERED_CHANGES, rewriteOf } from "./delivered-change.js";
+import { rewriteOf } from "./delivered-change.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const put = { key: "CLAIMS_MA", value: bytes('{"sub":"MA"}'), revision: 6, origin: "h1" };
-
-describe("the last delivered changes", () => {
-  it("are remembered at or below the position, newest first, and forgotten on clear", () => {
-    const delivered = new DeliveredChanges();
-    expect(delivered.upTo(10)).toEqual([]);
-    delivered.note({ ...put, revision: 4 });
-    delivered.note(put);
-    delivered.note({ ...put, revision: 5 });
-    expect(delivered.upTo(6).map((e) => e.revision)).toEqual([6, 5, 4]);
-    expect(delivered.upTo(5).map((e) => e.revision)).toEqual([5, 4]);
-    delivered.clear();
-    expect(delivered.upTo(6)).toEqual([]);
-  });
-
-  it(`keeps only the last ${REMEMBERED_CHANGES}`, () => {
-    const delivered = new DeliveredChanges();
-    for (let revision = 1; revision <= 40; revision++) delivered.note({ ...put, revision });
-    const kept = delivered.upTo(40).map((e) => e.revision);
-    expect(kept).toHaveLength(REMEMBERED_CHANGES);
-    expect(kept[0]).toBe(40);
-    expect(kept.at(-1)).toBe(40 - REMEMBERED_CHANGES + 1);
-  });
-});
 
 describe("judging the change log's entry at a delivered revision", () => {
   it("the same change is no rewrite", () => {

@@ -3,6 +3,7 @@
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
+  type BackendEntry,
   type BackendHead,
   BackendUnavailableError,
   ClosedError,
@@ -13,12 +14,12 @@ import {
   type LatticeBackend,
   type Logger,
   PermissionDeniedError,
+  RecentDeliveries,
   silentLogger,
   type WriteRequest,
   type WriteResult,
 } from "@lattice-cache/core";
 import { ChangeFeed } from "./change-feed.js";
-import { DeliveredChanges } from "./delivered-change.js";
 import { LatticeScripts, type RedisClient } from "./lua-scripts.js";
 import {
   describeClusterNode,
@@ -66,7 +67,7 @@ export class RedisBackend implements LatticeBackend {
   private opening: Promise<void> | undefined;
   private closed = false;
   private readonly feeds = new Set<ChangeFeed>();
-  private readonly delivered = new DeliveredChanges();
+  private readonly delivered = new RecentDeliveries<BackendEntry>();
   private snapshotEpoch: string | undefined;
 
   /** @throws ConfigurationError for invalid options (the field is named). */
