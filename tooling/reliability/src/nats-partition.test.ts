@@ -4,10 +4,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startFaultProxy, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
-import { expectConverged } from "./convergence.test-helpers.js";
 import { writeMarker } from "./raw-nats.test-helpers.js";
 import { SingleServerScenario } from "./single-server-scenario.test-helpers.js";
-import { readJetStreamState } from "./stored-state.test-helpers.js";
 
 /** The cut host's write deadline: small, so "fail fast" is visible. */
 const WRITE_DEADLINE_MS = 3_000;
@@ -23,7 +21,7 @@ describe("fault: one host partitioned from NATS (blackhole proxy), the others ke
     const server = await startNatsServer();
     const proxy = await startFaultProxy({ target: { port: server.port } });
     // h1 and h2 on the server with the default write deadline; h3, the one to cut, behind the proxy.
-    const { bucket, hosts, raw, kv, workload } = await scenario.start({
+    const { hosts, kv, workload } = await scenario.start({
       prefixStem: "cut",
       server,
       hostOptions: (name) =>
@@ -71,13 +69,8 @@ describe("fault: one host partitioned from NATS (blackhole proxy), the others ke
       what: "the cut host writing again",
     });
     const writingAgainMs = since(healedAt);
-    await workload.stop();
 
-    const converged = await expectConverged({
-      hosts,
-      workload,
-      readState: () => readJetStreamState(raw.jsm, bucket, workload.keys()),
-    });
+    const converged = await scenario.converge();
     const stats = workload.stats();
     expect(stats.unexpected).toEqual([]);
     // Fail fast: no write of the cut host took longer than its deadline (plus a busy machine's slack).

@@ -4,10 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
-import { expectConverged } from "./convergence.test-helpers.js";
-import { writeMarker } from "./raw-nats.test-helpers.js";
 import { SingleServerScenario } from "./single-server-scenario.test-helpers.js";
-import { readJetStreamState } from "./stored-state.test-helpers.js";
 
 const WRITE_DEADLINE_MS = 3_000;
 const DOWN_MS = envMs("LATTICE_CHAOS_DOWN_MS", 5_000);
@@ -18,7 +15,7 @@ afterAll(() => scenario.close());
 
 describe("fault: nats-server killed with SIGKILL and restarted (R1 bucket, file storage)", () => {
   it("rule 10: reads keep answering while it is down; afterwards every replica converges and no acknowledged write is lost", async () => {
-    const { server, bucket, hosts, raw, kv, workload } = await scenario.start({
+    const { server, hosts, workload } = await scenario.start({
       prefixStem: "kill",
       hostOptions: () => ({ writeDeadlineMs: WRITE_DEADLINE_MS }),
     });
@@ -39,23 +36,9 @@ describe("fault: nats-server killed with SIGKILL and restarted (R1 bucket, file 
 
     await server.restart();
     const restartedAt = Date.now();
-    const marker = await writeMarker(kv, workload);
-    await waitFor(
-      () =>
-        hosts.every(
-          (host) => host.cache.status().state === "live" && host.cache.status().revision >= marker.revision,
-        ),
-      { timeoutMs: 60_000, what: "every replica live with the first write after the restart" },
-    );
-    const recoveredMs = since(restartedAt);
+    const recoveredMs = await scenario.everyReplicaLiveAfter(restartedAt, "the restart");
     await workload.waitForAcks(30);
-    await workload.stop();
-
-    const converged = await expectConverged({
-      hosts,
-      workload,
-      readState: () => readJetStreamState(raw.jsm, bucket, workload.keys()),
-    });
+    const converged = await scenario.converge();
     const stats = workload.stats();
     expect(stats.unexpected).toEqual([]);
     expect(stats.maxFailureMs).toBeLessThan(WRITE_DEADLINE_MS + 5_000);

@@ -4,10 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
-import { expectConverged } from "./convergence.test-helpers.js";
-import { writeMarker } from "./raw-nats.test-helpers.js";
 import { SingleServerScenario } from "./single-server-scenario.test-helpers.js";
-import { readJetStreamState } from "./stored-state.test-helpers.js";
 
 const WRITE_DEADLINE_MS = 3_000;
 const PAUSE_MS = envMs("LATTICE_CHAOS_PAUSE_MS", 20_000);
@@ -20,7 +17,7 @@ afterAll(() => scenario.close());
 
 describe("fault: nats-server frozen with SIGSTOP, then SIGCONT", () => {
   it("rule 10: reads answer and state goes stale; writes fail within writeDeadlineMs or succeed; all converge after", async () => {
-    const { server, bucket, hosts, raw, kv, workload } = await scenario.start({
+    const { server, hosts, workload } = await scenario.start({
       prefixStem: "pause",
       hostOptions: () => ({ writeDeadlineMs: WRITE_DEADLINE_MS }),
     });
@@ -49,23 +46,9 @@ describe("fault: nats-server frozen with SIGSTOP, then SIGCONT", () => {
 
     server.resume();
     const resumedAt = Date.now();
-    const marker = await writeMarker(kv, workload);
-    await waitFor(
-      () =>
-        hosts.every(
-          (host) => host.cache.status().state === "live" && host.cache.status().revision >= marker.revision,
-        ),
-      { timeoutMs: 60_000, what: "every replica live with the first write after SIGCONT" },
-    );
-    const recoveredMs = since(resumedAt);
+    const recoveredMs = await scenario.everyReplicaLiveAfter(resumedAt, "SIGCONT");
     await workload.waitForAcks(30);
-    await workload.stop();
-
-    const converged = await expectConverged({
-      hosts,
-      workload,
-      readState: () => readJetStreamState(raw.jsm, bucket, workload.keys()),
-    });
+    const converged = await scenario.converge();
     const stats = workload.stats();
     expect(stats.unexpected).toEqual([]);
     // Never a hang: a write either resolves or fails by its deadline (plus read-your-writes for successes).

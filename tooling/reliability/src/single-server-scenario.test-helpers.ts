@@ -3,10 +3,12 @@
 // writing — and the teardown that undoes it, however far the start got.
 import { randomBytes } from "node:crypto";
 import type { JetStreamBackendOptions } from "@lattice-cache/jetstream";
-import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
+import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import type { KV } from "@nats-io/kv";
 import { type ChaosHost, closeHosts, openJetStreamHost } from "./chaos-host.test-helpers.js";
-import { type RawNats, rawNats } from "./raw-nats.test-helpers.js";
+import { type Converged, expectConverged } from "./convergence.test-helpers.js";
+import { type RawNats, rawNats, writeMarker } from "./raw-nats.test-helpers.js";
+import { readJetStreamState } from "./stored-state.test-helpers.js";
 import { Workload } from "./workload.test-helpers.js";
 
 /** Backend options of one host beyond its prefix (which the scenario sets). */
@@ -47,7 +49,7 @@ export interface StartedSingleServerScenario {
 export class SingleServerScenario {
   private readonly hosts: ChaosHost[] = [];
   private raw: RawNats | undefined;
-  private started = false;
+  private scenario: StartedSingleServerScenario | undefined;
 
   /**
    * Starts (or takes) the server, opens h1, h2 and h3 one after the other on a fresh prefix, connects the
@@ -55,8 +57,8 @@ export class SingleServerScenario {
    * acknowledged writes. A scenario starts once.
    */
   async start(options: SingleServerScenarioOptions): Promise<StartedSingleServerScenario> {
-    if (this.started) throw new Error("a SingleServerScenario starts once");
-    this.started = true;
+    if (this.scenario !== undefined || this.hosts.length > 0)
+      throw new Error("a SingleServerScenario starts once");
     const server = options.server ?? (await startNatsServer());
     const prefix = `${options.prefixStem}${randomBytes(4).toString("hex")}`;
     const bucket = `LATTICEDATA_${prefix}`;
@@ -70,7 +72,41 @@ export class SingleServerScenario {
     const workload = new Workload(this.hosts);
     workload.start();
     await workload.waitForAcks(60);
-    return { server, bucket, hosts: this.hosts, raw, kv, workload };
+    this.scenario = { server, bucket, hosts: this.hosts, raw, kv, workload };
+    return this.scenario;
+  }
+
+  /**
+   * Writes a marker through the observer (retrying until the server takes it) and waits until every host is
+   * live with it: the end of a fault. Resolves with the milliseconds since `since`.
+   */
+  async everyReplicaLiveAfter(since: number, what: string): Promise<number> {
+    const { hosts, kv, workload } = this.started();
+    const marker = await writeMarker(kv, workload);
+    await waitFor(
+      () =>
+        hosts.every(
+          (host) => host.cache.status().state === "live" && host.cache.status().revision >= marker.revision,
+        ),
+      { timeoutMs: 60_000, what: `every replica live with the first write after ${what}` },
+    );
+    return Date.now() - since;
+  }
+
+  /** Stops the workload and checks the end state against what the server stores ({@link expectConverged}). */
+  async converge(): Promise<Converged> {
+    const { hosts, raw, bucket, workload } = this.started();
+    await workload.stop();
+    return expectConverged({
+      hosts,
+      workload,
+      readState: () => readJetStreamState(raw.jsm, bucket, workload.keys()),
+    });
+  }
+
+  private started(): StartedSingleServerScenario {
+    if (this.scenario === undefined) throw new Error("the SingleServerScenario has not started");
+    return this.scenario;
   }
 
   /** Closes the hosts and the observer, then disposes of every server and proxy the harness started. */
