@@ -1,6 +1,5 @@
 // One-shot migration from old hosts into a real JetStream-backed cache.
-import { LatticeCache } from "@lattice-cache/core";
-import { JetStreamBackend } from "@lattice-cache/jetstream";
+import type { LatticeCache } from "@lattice-cache/core";
 import {
   disposeAll,
   type FaultProxyHandle,
@@ -12,7 +11,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { migrateFromLegacy } from "./migrate-from-legacy.js";
 import type { MigrationProgress } from "./migration-result.js";
-import { uniquePrefix } from "./nats-fixtures.test-helpers.js";
+import { openJetStreamCache, uniquePrefix } from "./nats-fixtures.test-helpers.js";
 import { SimulatedLegacyHost } from "./simulated-legacy-host.js";
 
 let nats: NatsServerHandle;
@@ -30,14 +29,8 @@ afterAll(async () => {
   await disposeAll();
 });
 
-async function durable(prefix: string): Promise<LatticeCache> {
-  const cache = await LatticeCache.open({
-    backend: new JetStreamBackend({ servers: nats.url, prefix, hostId: "new-host" }),
-    hostId: "new-host",
-  });
-  cleanups.push(() => cache.close());
-  await cache.ready(20_000);
-  return cache;
+function durable(prefix: string): Promise<LatticeCache> {
+  return openJetStreamCache(nats.url, prefix, "new-host", cleanups);
 }
 
 async function oldHost(prefix: string, name: string, servers = nats.url): Promise<SimulatedLegacyHost> {

@@ -1,13 +1,12 @@
 // One-shot migration from a real generation-2 `LATTICECACHE_{prefix}` stream into a JetStream-backed cache.
-import { LatticeCache, linkdefKey, refmapKey } from "@lattice-cache/core";
-import { JetStreamBackend } from "@lattice-cache/jetstream";
+import { type LatticeCache, linkdefKey, refmapKey } from "@lattice-cache/core";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { migrateFromStream } from "./migrate-from-stream.js";
 import type { MigrationProgress } from "./migration-result.js";
-import { plainConnection, uniquePrefix } from "./nats-fixtures.test-helpers.js";
+import { openJetStreamCache, plainConnection, uniquePrefix } from "./nats-fixtures.test-helpers.js";
 
 let nats: NatsServerHandle;
 let nc: NatsConnection;
@@ -27,14 +26,8 @@ afterAll(async () => {
   await disposeAll();
 });
 
-async function durable(prefix: string): Promise<LatticeCache> {
-  const cache = await LatticeCache.open({
-    backend: new JetStreamBackend({ servers: nats.url, prefix, hostId: "new-host" }),
-    hostId: "new-host",
-  });
-  cleanups.push(() => cache.close());
-  await cache.ready(20_000);
-  return cache;
+function durable(prefix: string): Promise<LatticeCache> {
+  return openJetStreamCache(nats.url, prefix, "new-host", cleanups);
 }
 
 const b64 = (s: string) => Buffer.from(s).toString("base64url");

@@ -2,11 +2,10 @@
 import {
   type CollectionName,
   claimsCodec,
-  LatticeCache,
+  type LatticeCache,
   linkdefsCodec,
   refmapsCodec,
 } from "@lattice-cache/core";
-import { JetStreamBackend } from "@lattice-cache/jetstream";
 import {
   disposeAll,
   type FaultProxyHandle,
@@ -17,7 +16,7 @@ import {
 } from "@lattice-cache/test-harness";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LegacyBridge } from "./legacy-bridge.js";
-import { uniquePrefix } from "./nats-fixtures.test-helpers.js";
+import { openJetStreamCache, uniquePrefix } from "./nats-fixtures.test-helpers.js";
 import { SimulatedLegacyHost } from "./simulated-legacy-host.js";
 
 let nats: NatsServerHandle;
@@ -76,14 +75,8 @@ function newView(cache: LatticeCache): View {
   };
 }
 
-async function newHost(prefix: string, hostId: string): Promise<LatticeCache> {
-  const cache = await LatticeCache.open({
-    backend: new JetStreamBackend({ servers: nats.url, prefix, hostId }),
-    hostId,
-  });
-  cleanups.push(() => cache.close());
-  await cache.ready(20_000);
-  return cache;
+function newHost(prefix: string, hostId: string): Promise<LatticeCache> {
+  return openJetStreamCache(nats.url, prefix, hostId, cleanups);
 }
 
 async function oldHost(prefix: string, name: string, servers = nats.url): Promise<SimulatedLegacyHost> {

@@ -1,5 +1,7 @@
 // Shared test fixtures: unique lattice prefixes, a raw observer of the generation-1 subjects, small helpers.
 import { randomBytes } from "node:crypto";
+import { LatticeCache } from "@lattice-cache/core";
+import { JetStreamBackend } from "@lattice-cache/jetstream";
 import { decode } from "@msgpack/msgpack";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -7,6 +9,25 @@ import { connect } from "@nats-io/transport-node";
 /** A lattice prefix no other test uses. */
 export function uniquePrefix(label = "t"): string {
   return `${label}${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Opens a new host's cache on a JetStream backend and waits for its initial sync; its `close` goes into
+ * `cleanups`.
+ */
+export async function openJetStreamCache(
+  servers: string,
+  prefix: string,
+  hostId: string,
+  cleanups: Array<() => Promise<void>>,
+): Promise<LatticeCache> {
+  const cache = await LatticeCache.open({
+    backend: new JetStreamBackend({ servers, prefix, hostId }),
+    hostId,
+  });
+  cleanups.push(() => cache.close());
+  await cache.ready(20_000);
+  return cache;
 }
 
 /** One message seen on the wire. */
