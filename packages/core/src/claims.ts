@@ -1,12 +1,5 @@
 // Claims: tolerant parsing (comma strings or arrays, numeric or string rev) and canonical string output.
-import {
-  asRecord,
-  type CollectionCodec,
-  FieldChecker,
-  jsonBytes,
-  parseJsonBytes,
-  typeOf,
-} from "./collection-codec.js";
+import { asRecord, type CollectionCodec, FieldChecker, jsonCodec, typeOf } from "./collection-codec.js";
 import { InvalidEntryError } from "./errors.js";
 import { assertKeySafe, claimsKey } from "./keys.js";
 
@@ -67,7 +60,7 @@ export function splitClaimList(list: string): string[] {
 }
 
 /** The codec of the `claims` collection. */
-export const claimsCodec: CollectionCodec<Claims, string> = {
+export const claimsCodec: CollectionCodec<Claims, string> = jsonCodec({
   name: "claims",
   keyOfValue: (v) => claimsKey(v.sub),
   keyOfRef: (sub) => claimsKey(sub),
@@ -95,11 +88,6 @@ export const claimsCodec: CollectionCodec<Claims, string> = {
     }
     return value;
   },
-  decode(bytes, key) {
-    const parsed = parseJsonBytes(bytes);
-    if (!parsed.ok) throw new InvalidEntryError([parsed.issue], key);
-    return claimsCodec.parse(parsed.value, key);
-  },
   toWire: (v) => ({
     call_alias: v.call_alias,
     iss: v.iss,
@@ -110,8 +98,7 @@ export const claimsCodec: CollectionCodec<Claims, string> = {
     version: v.version,
     sub: v.sub,
   }),
-  encode: (v) => jsonBytes(claimsCodec.toWire(v)),
   indexes: {
     callAlias: (v) => (v.call_alias === "" ? undefined : v.call_alias),
   },
-};
+});

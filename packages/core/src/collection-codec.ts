@@ -1,4 +1,5 @@
 // The contract each typed collection fulfils: how its values are keyed, validated, encoded and indexed.
+import { InvalidEntryError } from "./errors.js";
 import type { CollectionName } from "./keys.js";
 
 /**
@@ -45,6 +46,24 @@ export function parseJsonBytes(
   } catch (error) {
     return { ok: false, issue: `value is not JSON (${(error as Error).message})` };
   }
+}
+
+/**
+ * A codec whose stored bytes are the JSON of its wire shape: `decode` is JSON then `parse` (a JSON or UTF-8
+ * failure is an `InvalidEntryError` too), `encode` is `toWire` as JSON.
+ */
+export function jsonCodec<V, R>(
+  spec: Omit<CollectionCodec<V, R>, "decode" | "encode">,
+): CollectionCodec<V, R> {
+  return {
+    ...spec,
+    decode(bytes, key) {
+      const parsed = parseJsonBytes(bytes);
+      if (!parsed.ok) throw new InvalidEntryError([parsed.issue], key);
+      return spec.parse(parsed.value, key);
+    },
+    encode: (value) => jsonBytes(spec.toWire(value)),
+  };
 }
 
 /** JSON-encodes to UTF-8 bytes. */

@@ -1,12 +1,5 @@
 // Link definitions: schema, key codec and indexes. Readers compute a missing `id` as real hosts do.
-import {
-  asRecord,
-  type CollectionCodec,
-  FieldChecker,
-  jsonBytes,
-  parseJsonBytes,
-  typeOf,
-} from "./collection-codec.js";
+import { asRecord, type CollectionCodec, FieldChecker, jsonCodec, typeOf } from "./collection-codec.js";
 import { InvalidEntryError } from "./errors.js";
 import { KEY_PREFIXES, linkdefId } from "./keys.js";
 
@@ -55,7 +48,7 @@ function parseValues(raw: unknown, issues: string[]): Record<string, string> {
 }
 
 /** The codec of the `linkdefs` collection. */
-export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> = {
+export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> = jsonCodec({
   name: "linkdefs",
   keyOfValue: (v) => KEY_PREFIXES.linkdefs + v.id,
   keyOfRef: refKey,
@@ -80,11 +73,6 @@ export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> =
     }
     return { id, actor_id, provider_id, link_name, contract_id, values };
   },
-  decode(bytes, key) {
-    const parsed = parseJsonBytes(bytes);
-    if (!parsed.ok) throw new InvalidEntryError([parsed.issue], key);
-    return linkdefsCodec.parse(parsed.value, key);
-  },
   toWire: (v) => ({
     id: v.id,
     actor_id: v.actor_id,
@@ -93,12 +81,11 @@ export const linkdefsCodec: CollectionCodec<LinkDefinition, LinkDefinitionRef> =
     contract_id: v.contract_id,
     values: v.values,
   }),
-  encode: (v) => jsonBytes(linkdefsCodec.toWire(v)),
   indexes: {
     actor: (v) => v.actor_id,
     provider: (v) => v.provider_id,
   },
-};
+});
 
 // Reads look link definitions up by natural key, which must be hashed; a bounded memo keyed by the ref's own
 // strings (no concatenation, no allocation) keeps `get` close to a plain Map lookup.

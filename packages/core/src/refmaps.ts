@@ -1,11 +1,5 @@
 // OCI reference maps: an OCI URL → the public key of the module it holds.
-import {
-  asRecord,
-  type CollectionCodec,
-  FieldChecker,
-  jsonBytes,
-  parseJsonBytes,
-} from "./collection-codec.js";
+import { asRecord, type CollectionCodec, FieldChecker, jsonCodec } from "./collection-codec.js";
 import { InvalidEntryError } from "./errors.js";
 import { refmapKey } from "./keys.js";
 
@@ -16,7 +10,7 @@ export interface OciReferenceMap {
 }
 
 /** The codec of the `refmaps` collection. */
-export const refmapsCodec: CollectionCodec<OciReferenceMap, string> = {
+export const refmapsCodec: CollectionCodec<OciReferenceMap, string> = jsonCodec({
   name: "refmaps",
   keyOfValue: (v) => refmapKey(v.oci_url),
   keyOfRef: (ociUrl) => refmapKey(ociUrl),
@@ -33,14 +27,8 @@ export const refmapsCodec: CollectionCodec<OciReferenceMap, string> = {
     }
     return { oci_url, public_key };
   },
-  decode(bytes, key) {
-    const parsed = parseJsonBytes(bytes);
-    if (!parsed.ok) throw new InvalidEntryError([parsed.issue], key);
-    return refmapsCodec.parse(parsed.value, key);
-  },
   toWire: (v) => ({ oci_url: v.oci_url, public_key: v.public_key }),
-  encode: (v) => jsonBytes(refmapsCodec.toWire(v)),
   indexes: {
     publicKey: (v) => v.public_key,
   },
-};
+});
