@@ -23,6 +23,7 @@ import {
 import type { Msg, Subscription } from "@nats-io/nats-core";
 import { InvalidMessageLog } from "./invalid-message-log.js";
 import { publishLegacy } from "./legacy-broadcast.js";
+import { subscribeToLegacyChanges } from "./legacy-change-subscriptions.js";
 import {
   type LegacyConnection,
   type LegacyConnectionOptions,
@@ -247,24 +248,14 @@ export class LegacyBackend implements LatticeBackend {
     connection.onConnection((up, detail) => {
       for (const feed of this.feeds) if (feed.live && !feed.closed) feed.sink.connection(up, detail);
     });
-    for (const collection of COLLECTION_NAMES) {
-      this.listen(connection, collection, "put");
-    }
-    this.listen(connection, "linkdefs", "del");
+    this.subscriptions.push(
+      ...subscribeToLegacyChanges(connection.nc, this.subjects, (collection, operation, msg) =>
+        this.onBroadcast(collection, operation, msg),
+      ),
+    );
     await connection.nc.flush();
     this.seeded = this.seed(connection);
     this.seeded.catch(() => {});
-  }
-
-  private listen(connection: LegacyConnection, collection: CollectionName, operation: "put" | "del"): void {
-    const subject = this.subjects.of(collection, operation);
-    this.subscriptions.push(
-      connection.nc.subscribe(subject, {
-        callback: (error, msg) => {
-          if (!error) this.onBroadcast(collection, operation, msg);
-        },
-      }),
-    );
   }
 
   private onBroadcast(collection: CollectionName, operation: "put" | "del", msg: Msg): void {

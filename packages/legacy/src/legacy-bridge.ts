@@ -4,7 +4,6 @@
 import { randomBytes } from "node:crypto";
 import {
   bridgeExpectedRevision,
-  COLLECTION_NAMES,
   type CollectionName,
   ConfigurationError,
   ConflictError,
@@ -19,6 +18,7 @@ import {
 import type { Msg, Subscription } from "@nats-io/nats-core";
 import { InvalidMessageLog } from "./invalid-message-log.js";
 import { type LegacyBroadcast, publishLegacy } from "./legacy-broadcast.js";
+import { subscribeToLegacyChanges } from "./legacy-change-subscriptions.js";
 import {
   errorText,
   type LegacyConnection,
@@ -232,8 +232,11 @@ export class LegacyBridge {
       });
       this.connection = connection;
       this.stopListening = this.durable.onChange((change) => this.onDurableChange(change));
-      for (const collection of COLLECTION_NAMES) this.listen(connection, collection, "put");
-      this.listen(connection, "linkdefs", "del");
+      this.subscriptions.push(
+        ...subscribeToLegacyChanges(connection.nc, this.subjects, (collection, operation, msg) =>
+          this.onLegacyMessage(collection, operation, msg),
+        ),
+      );
       await connection.nc.flush();
       if (this.options.importOnStart ?? true) await this.importSnapshot(connection);
       if (this.options.answerGets ?? true) {
@@ -305,17 +308,6 @@ export class LegacyBridge {
     await this.connection?.close();
     this.connection = undefined;
     this.state = "stopped";
-  }
-
-  private listen(connection: LegacyConnection, collection: CollectionName, operation: "put" | "del"): void {
-    const subject = this.subjects.of(collection, operation);
-    this.subscriptions.push(
-      connection.nc.subscribe(subject, {
-        callback: (error, msg) => {
-          if (!error) this.onLegacyMessage(collection, operation, msg);
-        },
-      }),
-    );
   }
 
   private onLegacyMessage(collection: CollectionName, operation: "put" | "del", msg: Msg): void {
