@@ -27,3 +27,4 @@ export {
   type JetStreamTlsFiles,
   type ProvisionMode,
 } from "./options.js";
+export { compareServerVersions } from "./server-version.js";

@@ -16,6 +16,7 @@ import {
   jetStreamCode,
 } from "./nats-errors.js";
 import { type JetStreamBackendOptions, type ResolvedBucketSettings, resolveOptions } from "./options.js";
+import { compareServerVersions } from "./server-version.js";
 
 /** How bad a finding is. */
 export type FindingSeverity = "error" | "warning" | "info";
@@ -127,7 +128,7 @@ export async function inspectJetStream(options: JetStreamBackendOptions): Promis
     const info = nc.info;
     const serverVersion = info?.version;
     const cluster = info?.cluster;
-    if (serverVersion && compareVersions(serverVersion, "2.9.0") < 0) {
+    if (serverVersion && compareServerVersions(serverVersion, "2.9.0") < 0) {
       findings.push({
         code: "SERVER_TOO_OLD",
         severity: "error",
@@ -352,14 +353,4 @@ function bucketFacts(
     recommended,
     differences,
   };
-}
-
-function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).map((n) => Number.parseInt(n, 10) || 0);
-  const pb = b.split(/[.-]/).map((n) => Number.parseInt(n, 10) || 0);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }

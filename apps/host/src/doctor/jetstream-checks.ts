@@ -1,6 +1,7 @@
 // `lattice doctor` for the jetstream backend: turns inspectJetStream's facts and findings into checks, and
 // adds the host's advice on replicas and on server versions before 2.10.
 import {
+  compareServerVersions,
   inspectJetStream,
   type JetStreamBackendOptions,
   type JetStreamFinding,
@@ -130,7 +131,7 @@ export function checksFromInspection(
 function versionCheck(version: string | undefined): DoctorCheck {
   if (version === undefined)
     return { name: "server version", outcome: "warn", detail: "the server did not report a version" };
-  if (compareVersions(version, FEATURE_VERSION) >= 0) {
+  if (compareServerVersions(version, FEATURE_VERSION) >= 0) {
     return { name: "server version", outcome: "pass", detail: `nats-server ${version}` };
   }
   return {
@@ -150,14 +151,4 @@ function fromFinding(name: string, f: JetStreamFinding): DoctorCheck {
 
 function rest(byCheck: Map<string, JetStreamFinding[]>): DoctorCheck[] {
   return [...byCheck].flatMap(([name, findings]) => findings.map((f) => fromFinding(name, f)));
-}
-
-function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).map((n) => Number.parseInt(n, 10) || 0);
-  const pb = b.split(/[.-]/).map((n) => Number.parseInt(n, 10) || 0);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
