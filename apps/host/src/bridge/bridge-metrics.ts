@@ -1,7 +1,8 @@
 // Prometheus metrics of `lattice bridge`: the bridge's counters and queues, read from its status() at scrape
 // time and registered beside the host's metrics (one /metrics for both).
 import type { LegacyBridgeCounters, LegacyBridgeStatus } from "@lattice-cache/legacy";
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
+import { mirroredCounter, scrapedGauge } from "../observability/scraped-metrics.js";
 
 /** Counter metric per bridge counter (typed by the counters, so a new one cannot be forgotten here). */
 export const BRIDGE_COUNTER_METRICS: Readonly<
@@ -64,17 +65,9 @@ export const BRIDGE_GAUGE_METRICS = {
  */
 export function registerBridgeMetrics(registry: Registry, read: () => LegacyBridgeStatus | undefined): void {
   const registers = [registry];
+  // The bridge keeps the monotonic totals; a scrape mirrors them.
   for (const [counter, { name, help }] of Object.entries(BRIDGE_COUNTER_METRICS)) {
-    new Counter({
-      name,
-      help,
-      registers,
-      // The bridge keeps the monotonic totals; a scrape mirrors them.
-      collect() {
-        this.reset();
-        this.inc(read()?.counters[counter as keyof LegacyBridgeCounters] ?? 0);
-      },
-    });
+    mirroredCounter(registry, name, help, () => read()?.counters[counter as keyof LegacyBridgeCounters] ?? 0);
   }
   new Gauge({
     name: BRIDGE_GAUGE_METRICS.info,
@@ -88,14 +81,9 @@ export function registerBridgeMetrics(registry: Registry, read: () => LegacyBrid
     },
   });
   const gauge = (name: string, help: string, value: (s: LegacyBridgeStatus) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        const s = read();
-        this.set(s ? value(s) : 0);
-      },
+    scrapedGauge(registry, name, help, () => {
+      const s = read();
+      return s ? value(s) : 0;
     });
   gauge(BRIDGE_GAUGE_METRICS.running, "1 while the bridge runs (both directions and .get answers)", (s) =>
     s.state === "running" ? 1 : 0,

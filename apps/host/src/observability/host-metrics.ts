@@ -6,6 +6,7 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { inject, injectable } from "tsyringe";
 import { CONFIG } from "../composition/tokens.js";
 import type { HostConfig } from "../config/host-config.js";
+import { mirroredCounter, scrapedGauge } from "./scraped-metrics.js";
 
 /** Every value `lattice_cache_state{state}` takes: the replica's states plus `connecting` before the backend opens. */
 export const HOST_STATES = ["connecting", "syncing", "live", "stale", "resyncing"] as const;
@@ -44,6 +45,11 @@ export class HostMetrics {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
     const status = () => this.currentStatus();
+    const gauge = (name: string, help: string, read: () => number) =>
+      scrapedGauge(this.registry, name, help, read);
+    // The cache keeps the monotonic totals; a scrape mirrors them into prom-client counters.
+    const counter = (name: string, help: string, read: () => number) =>
+      mirroredCounter(this.registry, name, help, read);
 
     new Gauge({
       name: METRIC_NAMES.info,
@@ -127,29 +133,6 @@ export class HostMetrics {
         for (const [code, n] of Object.entries(status()?.counters.writeErrors ?? {})) this.inc({ code }, n);
       },
     });
-
-    function gauge(name: string, help: string, read: () => number): void {
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      });
-    }
-    // The cache keeps the monotonic totals; a scrape mirrors them into prom-client counters.
-    function counter(name: string, help: string, read: () => number): void {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
-    }
   }
 
   /** Starts reporting `cache` (before this, state is `connecting` and the values are 0). */
