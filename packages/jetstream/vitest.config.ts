@@ -1,13 +1,4 @@
 import { defineConfig } from "vitest/config";
+import { sharedTestOptions } from "../../tooling/vitest/shared-test-options.js";
 
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    pool: "forks",
-    maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    reporters: ["default", "json"],
-    outputFile: { json: ".test-results/vitest.json" },
-  },
-});
+export default defineConfig({ test: sharedTestOptions });
