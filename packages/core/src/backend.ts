@@ -15,6 +15,11 @@ export interface BackendCapabilities {
   readonly history: boolean;
   /** Entries can expire by themselves. */
   readonly ttl: boolean;
+  /**
+   * The feed is pushed: a live change reaches every other replica as soon as the backend has it, not on the
+   * next poll. The conformance suite holds a backend that declares it to a latency bound.
+   */
+  readonly pushed: boolean;
 }
 
 /** One change as the backend stores it: `value === null` is a tombstone (rule 6). */
@@ -38,6 +43,20 @@ export interface BackendHead {
    * restarted, Redis restarted without persistence), telling the replica to resync (rule 9).
    */
   readonly epoch: string;
+}
+
+/**
+ * Where a feed starts: after the replica's last applied revision, in the history that revision belongs to.
+ * The replica owns this position; a backend keeps no copy of it.
+ */
+export interface FeedPosition {
+  /** The last revision the replica applied; `0` asks for a snapshot of every current entry. */
+  readonly revision: number;
+  /**
+   * The history (`BackendHead.epoch`) `revision` belongs to, as the replica's last `synced` reported it;
+   * undefined for a snapshot. A backend whose history is another one must report a `gap` (rule 9).
+   */
+  readonly epoch?: string;
 }
 
 /** Where a feed delivers. Calls after the subscription is closed are ignored by the replica. */
@@ -100,14 +119,19 @@ export interface LatticeBackend {
   /** Connects and provisions. Throws a typed error for configuration or permission problems. */
   open(): Promise<void>;
   /**
-   * Starts a feed. `afterRevision === 0`: snapshot of every current entry (tombstones included where
-   * the backend keeps them), then `synced`, then live changes. `afterRevision > 0`: every change with a
-   * higher revision, then `synced`, then live — or `gap` when that cannot be done without loss.
+   * Starts a feed. `from.revision === 0`: snapshot of every current entry (tombstones included where
+   * the backend keeps them), then `synced`, then live changes. `from.revision > 0`: every change with a
+   * higher revision, then `synced`, then live — or `gap` when that cannot be done without loss, or when the
+   * backend's history is not `from.epoch`. Durable backends build their feed on core's `FeedProtocol`
+   * (push transports) or `followLog` (log transports), which hold those rules once.
    */
-  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription;
+  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription;
   /** Writes one entry and resolves with its revision. */
   write(request: WriteRequest): Promise<WriteResult>;
-  /** The backend's current head. Cheap: called every few seconds for stall detection (rule 9). */
+  /**
+   * The backend's current head. Cheap, and free of side effects: it reads, never re-creates a store or
+   * restarts a feed (called every few seconds for stall detection, and after own writes, rule 9).
+   */
   head(): Promise<BackendHead>;
   /** Closes connections. */
   close(): Promise<void>;

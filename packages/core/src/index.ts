@@ -5,12 +5,14 @@ export {
   type BackendCapabilities,
   type BackendEntry,
   type BackendHead,
+  type FeedPosition,
   type FeedSink,
   type FeedSubscription,
   type LatticeBackend,
   type WriteRequest,
   type WriteResult,
 } from "./backend.js";
+export { Backoff, type BackoffPolicy, backoffDelay } from "./backoff.js";
 export { sameBytes } from "./bytes.js";
 export type { ChangeEvent, CollectionValues, LatticeChange } from "./change-event.js";
 export { type Claims, type ClaimsInput, claimsCodec, splitClaimList } from "./claims.js";
@@ -37,6 +39,7 @@ export {
   updateBackoffMs,
 } from "./conflict-rules.js";
 export { type EntryHash, entryHash, SetDigest } from "./digest.js";
+export { errorText } from "./error-text.js";
 export {
   BackendUnavailableError,
   ClosedError,
@@ -52,6 +55,13 @@ export {
   ValueTooLargeError,
   WatchOverflowError,
 } from "./errors.js";
+export {
+  type DeliveredChange,
+  FeedProtocol,
+  type FeedProtocolOptions,
+  MAX_PROOF_SPAN,
+  rewriteOf,
+} from "./feed-protocol.js";
 export {
   assertKeySafe,
   COLLECTION_NAMES,
@@ -73,12 +83,22 @@ export {
   type LinkDefinitionRef,
   linkdefsCodec,
 } from "./linkdefs.js";
+export {
+  DEFAULT_LOG_RETRY,
+  followLog,
+  type LogFeedOptions,
+  type LoggedChange,
+  type LogHead,
+  type LogSignals,
+  type LogTransport,
+} from "./log-feed.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { MemoryBackend, type MemoryBackendOptions, MemoryStore } from "./memory-backend.js";
 export { DEFAULT_REMEMBERED_DELIVERIES, RecentDeliveries } from "./recent-deliveries.js";
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
 export {
   DEFAULT_REPLICA_TIMING,
+  FEED_RESTART_BACKOFF,
   type ReplicaCounters,
   type ReplicaState,
   type ReplicaTiming,

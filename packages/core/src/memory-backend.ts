@@ -1,11 +1,13 @@
 // The in-memory reference backend: ordered, CAS-capable, shareable by several replicas in one process,
-// with fault switches (disconnect, lose history) for tests.
+// with fault switches (partition, one cut connection, lost or rewritten history, foreign bytes, a stalled
+// watch) for tests. Its feed is core's log feed over the store's change log, like any log-keeping backend.
 import { randomUUID } from "node:crypto";
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
   type BackendEntry,
   type BackendHead,
+  type FeedPosition,
   type FeedSink,
   type FeedSubscription,
   type LatticeBackend,
@@ -14,9 +16,14 @@ import {
 } from "./backend.js";
 import { casAccepts, comparableRevision } from "./conflict-rules.js";
 import { BackendUnavailableError, ClosedError, ConflictError } from "./errors.js";
+import type { DeliveredChange } from "./feed-protocol.js";
+import { followLog, type LogHead, type LogSignals, type LogTransport } from "./log-feed.js";
+import { silentLogger } from "./logger.js";
+import { RecentDeliveries } from "./recent-deliveries.js";
 
 type Listener = {
-  entry(entry: BackendEntry): void;
+  /** Something was written. */
+  changed(): void;
   connection(connected: boolean): void;
 };
 
@@ -26,14 +33,15 @@ type Listener = {
  */
 export class MemoryStore {
   private entries = new Map<string, BackendEntry>();
-  private revisionCounter = 0;
+  /** Every change of the current history; `log[i]` has revision `i + 1`. */
+  private log: BackendEntry[] = [];
   private epochId = randomUUID();
   private readonly listeners = new Set<Listener>();
   private up = true;
 
   /** The latest revision. */
   get revision(): number {
-    return this.revisionCounter;
+    return this.log.length;
   }
 
   /** The id of the current history. */
@@ -51,11 +59,21 @@ export class MemoryStore {
     return this.entries.get(key);
   }
 
-  /** Every stored entry (tombstones included) in revision order. */
+  /** Every stored entry (tombstones included), the latest per key, in revision order. */
   snapshot(afterRevision = 0): BackendEntry[] {
     return [...this.entries.values()]
       .filter((e) => e.revision > afterRevision)
       .sort((a, b) => a.revision - b.revision);
+  }
+
+  /** Up to `limit` logged changes after `afterRevision`, in order. */
+  changesAfter(afterRevision: number, limit = Number.POSITIVE_INFINITY): BackendEntry[] {
+    return this.log.slice(afterRevision, afterRevision + limit);
+  }
+
+  /** The logged change at `revision`, if the current history has one. */
+  changeAt(revision: number): BackendEntry | undefined {
+    return revision >= 1 ? this.log[revision - 1] : undefined;
   }
 
   /** Applies one write atomically (rule 4 check, revision bump, store, notify). */
@@ -70,16 +88,15 @@ export class MemoryStore {
         currentRevision: comparableRevision(state),
       });
     }
-    this.revisionCounter += 1;
-    const entry: BackendEntry = {
-      key: request.key,
-      value: request.value === null ? null : request.value.slice(),
-      revision: this.revisionCounter,
-      origin: request.origin,
-    };
-    this.entries.set(request.key, entry);
-    for (const l of this.listeners) l.entry(entry);
-    return entry;
+    return this.append(request.key, request.value, request.origin);
+  }
+
+  /**
+   * Stores bytes as a foreign writer would (an old host, an operator's tool): no origin, no condition, no
+   * validation. Returns the revision. Works during a partition (the writer is elsewhere).
+   */
+  storeRaw(key: string, value: Uint8Array | null): number {
+    return this.append(key, value, undefined).revision;
   }
 
   /** Simulates a partition: writes and head checks fail, feeds report disconnection and deliver nothing. */
@@ -89,7 +106,7 @@ export class MemoryStore {
     for (const l of this.listeners) l.connection(false);
   }
 
-  /** Ends the partition; feeds report reconnection (and must be caught up by the replica's head check). */
+  /** Ends the partition; feeds report reconnection and resume. */
   reconnect(): void {
     if (this.up) return;
     this.up = true;
@@ -99,8 +116,23 @@ export class MemoryStore {
   /** Simulates a restart without persistence: everything is gone, revisions restart at 0, a new epoch. */
   loseHistory(): void {
     this.entries = new Map();
-    this.revisionCounter = 0;
+    this.log = [];
     this.epochId = randomUUID();
+  }
+
+  /**
+   * A backup of the store as it is now. The returned function restores it under the same epoch, as
+   * restoring an older backup does: the revisions written since are reused by the next writes.
+   */
+  checkpoint(): () => void {
+    const entries = new Map(this.entries);
+    const length = this.log.length;
+    const epoch = this.epochId;
+    return () => {
+      this.entries = new Map(entries);
+      this.log = this.log.slice(0, length);
+      this.epochId = epoch;
+    };
   }
 
   /** @internal */
@@ -108,17 +140,32 @@ export class MemoryStore {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  private append(key: string, value: Uint8Array | null, origin: string | undefined): BackendEntry {
+    const entry: BackendEntry = {
+      key,
+      value: value === null ? null : value.slice(),
+      revision: this.log.length + 1,
+      ...(origin === undefined ? {} : { origin }),
+    };
+    this.log.push(entry);
+    this.entries.set(key, entry);
+    for (const l of this.listeners) l.changed();
+    return entry;
+  }
 }
 
 /** Options of `MemoryBackend`. */
 export interface MemoryBackendOptions {
-  /** Drop live feed deliveries (not writes) while true: simulates a silently stalled watch. Default false. */
+  /** Live feed reads hang while true: simulates a silently stalled watch. Default false. */
   readonly stallFeed?: boolean;
+  /** How long a live read waits before its feed checks the head (a lost history). Default 1000 ms. */
+  readonly feedWaitMs?: number;
 }
 
 /**
- * One connection to a `MemoryStore`. Ordered, compare-and-swap, history; not durable (it is memory).
- * Feed deliveries are asynchronous (a microtask later), like a network.
+ * One connection to a `MemoryStore`. Ordered, compare-and-swap, history, pushed; not durable (it is memory).
+ * Feed deliveries are asynchronous, like a network.
  */
 export class MemoryBackend implements LatticeBackend {
   readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
@@ -129,11 +176,16 @@ export class MemoryBackend implements LatticeBackend {
     compareAndSwap: true,
     history: true,
     ttl: false,
+    pushed: true,
   };
-  /** While true, live feed entries are silently dropped (a stalled watch, for tests). */
+  /** While true, live feed reads hang without a word (a stalled watch, for tests). */
   stallFeed: boolean;
   private closed = false;
-  private readonly subscriptions = new Set<() => void>();
+  private cut = false;
+  private readonly feedWaitMs: number;
+  private readonly subscriptions = new Set<FeedSubscription>();
+  private readonly recent = new RecentDeliveries<DeliveredChange>();
+  private readonly cutListeners = new Set<(cut: boolean) => void>();
 
   /** @param store - the shared state; a fresh one when omitted. */
   constructor(
@@ -141,65 +193,177 @@ export class MemoryBackend implements LatticeBackend {
     options: MemoryBackendOptions = {},
   ) {
     this.stallFeed = options.stallFeed ?? false;
+    this.feedWaitMs = options.feedWaitMs ?? 1000;
+  }
+
+  /** True while this connection can reach the store. */
+  get reachable(): boolean {
+    return this.store.reachable && !this.cut && !this.closed;
+  }
+
+  /** Cuts (`true`) or restores (`false`) this one connection, as a dropped TCP connection does. */
+  interrupt(cut: boolean): void {
+    if (this.cut === cut) return;
+    this.cut = cut;
+    for (const listener of this.cutListeners) listener(cut);
   }
 
   async open(): Promise<void> {
     if (this.closed) throw new ClosedError("the memory backend");
   }
 
-  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
-    let active = true;
-    let replaying = true;
-    const pending: BackendEntry[] = [];
-    const remove = this.store.addListener({
-      entry: (e) => {
-        if (!active || !this.store.reachable) return;
-        if (replaying) pending.push(e);
-        else if (!this.stallFeed) queueMicrotask(() => active && sink.entry(e));
-      },
-      connection: (up) => queueMicrotask(() => active && sink.connection(up)),
+  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+    const subscription: FeedSubscription = followLog({
+      from,
+      sink,
+      recent: this.recent,
+      store: "the memory store",
+      logger: silentLogger,
+      waitMs: this.feedWaitMs,
+      retry: { baseMs: 20, maxMs: 500, jitter: 0.5 },
+      transport: (signals) => new MemoryLog(this, signals),
+      onStop: () => this.subscriptions.delete(subscription),
     });
-    queueMicrotask(() => {
-      if (!active) return;
-      const head: BackendHead = { revision: this.store.revision, epoch: this.store.epoch };
-      for (const e of this.store.snapshot(afterRevision)) sink.entry(e);
-      sink.synced(head);
-      replaying = false;
-      for (const e of pending) if (e.revision > head.revision) sink.entry(e);
-      pending.length = 0;
-    });
-    const stop = () => {
-      active = false;
-      remove();
-    };
-    this.subscriptions.add(stop);
-    return {
-      close: async () => {
-        stop();
-        this.subscriptions.delete(stop);
-      },
-    };
+    this.subscriptions.add(subscription);
+    return subscription;
   }
 
   async write(request: WriteRequest): Promise<WriteResult> {
-    if (this.closed) throw new ClosedError("the memory backend");
+    this.check();
     const entry = this.store.write(request);
     return { revision: entry.revision };
   }
 
   async head(): Promise<BackendHead> {
-    if (!this.store.reachable)
-      throw new BackendUnavailableError("memory", "the memory store is disconnected");
+    this.check();
     return { revision: this.store.revision, epoch: this.store.epoch };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const stop of this.subscriptions) stop();
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
     this.subscriptions.clear();
   }
 
   describe(): Readonly<Record<string, unknown>> {
     return { store: "memory", revision: this.store.revision };
   }
+
+  /** @internal Throws when this connection cannot reach the store. */
+  check(): void {
+    if (this.closed) throw new ClosedError("the memory backend");
+    if (!this.reachable) throw new BackendUnavailableError("memory", "the memory store is not reachable");
+  }
+
+  /** @internal Follows this connection being cut and restored. */
+  onCut(listener: (cut: boolean) => void): () => void {
+    this.cutListeners.add(listener);
+    return () => this.cutListeners.delete(listener);
+  }
+}
+
+/** The memory store's log as a feed transport. */
+class MemoryLog implements LogTransport {
+  private closed = false;
+  private readonly wakers = new Set<() => void>();
+  private readonly unlisten: () => void;
+  private readonly unlistenCut: () => void;
+
+  constructor(
+    private readonly backend: MemoryBackend,
+    signals: LogSignals,
+  ) {
+    const store = backend.store;
+    this.unlisten = store.addListener({
+      changed: () => this.wakeAll(),
+      connection: (up) => {
+        signals.connection(
+          up,
+          up ? "the memory store is reachable again" : "the memory store is disconnected",
+        );
+        this.wakeAll();
+      },
+    });
+    this.unlistenCut = backend.onCut((cut) => {
+      signals.connection(!cut, cut ? "the connection was cut" : "the connection is back");
+      this.wakeAll();
+    });
+  }
+
+  async connect(): Promise<void> {
+    this.backend.check();
+  }
+
+  async head(): Promise<LogHead> {
+    await tick();
+    this.backend.check();
+    return { revision: this.backend.store.revision, epoch: this.backend.store.epoch };
+  }
+
+  async snapshot(deliver: (change: DeliveredChange) => void): Promise<BackendHead> {
+    await tick();
+    const store = this.backend.store;
+    this.backend.check();
+    const head = { revision: store.revision, epoch: store.epoch };
+    for (const entry of store.snapshot()) {
+      // A connection cut mid-snapshot ends the snapshot there, as a dropped socket would.
+      this.backend.check();
+      deliver(entry);
+    }
+    return head;
+  }
+
+  async read(after: number, limit: number, waitMs: number): Promise<readonly BackendEntry[]> {
+    await tick();
+    this.backend.check();
+    let changes = this.backend.store.changesAfter(after, limit);
+    if (changes.length === 0 && waitMs > 0) {
+      await this.until(() => this.backend.store.revision > after || !this.backend.reachable, waitMs);
+      this.backend.check();
+      changes = this.backend.store.changesAfter(after, limit);
+    }
+    // A stalled live read never answers (a silent watch); only closing the feed ends it.
+    if (this.backend.stallFeed && waitMs > 0) await this.until(() => false, Number.POSITIVE_INFINITY);
+    return changes;
+  }
+
+  async readAt(revisions: readonly number[]): Promise<readonly (DeliveredChange | undefined)[]> {
+    await tick();
+    this.backend.check();
+    return revisions.map((revision) => this.backend.store.changeAt(revision));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unlisten();
+    this.unlistenCut();
+    this.wakeAll();
+  }
+
+  /** Waits until `done()`, `ms` passed, or the transport closed. */
+  private until(done: () => boolean, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const finish = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.wakers.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (this.closed || done()) finish();
+      };
+      const timer = Number.isFinite(ms) ? setTimeout(finish, ms) : undefined;
+      this.wakers.add(check);
+      check();
+    });
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+}
+
+/** A network's worth of asynchrony: the caller's current task finishes first. */
+function tick(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,5 +1,6 @@
 // The replica's maps: live entries, tombstones, secondary indexes, per-collection counts and the digest.
 import type { BackendEntry } from "./backend.js";
+import { sameBytes } from "./bytes.js";
 import type { CollectionValues, LatticeChange } from "./change-event.js";
 import { claimsCodec } from "./claims.js";
 import type { CollectionCodec } from "./collection-codec.js";
@@ -31,7 +32,8 @@ export type ApplyOutcome =
   | { readonly kind: "changed"; readonly event: LatticeChange }
   | { readonly kind: "ignored" }
   | { readonly kind: "foreign" }
-  | { readonly kind: "invalid"; readonly error: unknown };
+  /** A value that failed validation; `event` is the delete of the value it replaced, if any (rule 11). */
+  | { readonly kind: "invalid"; readonly error: unknown; readonly event?: LatticeChange };
 
 /** One secondary index: index value → keys. */
 interface SecondaryIndex {
@@ -82,8 +84,9 @@ export class ReplicaStore {
   }
 
   /**
-   * Applies one entry under rule 1 (ignore ≤ current), rule 6 (tombstones) and rule 11 (validate; a bad
-   * value is reported and skipped, never stored).
+   * Applies one entry under rule 1 (ignore ≤ current), rule 6 (tombstones) and rule 11 (validate: a bad
+   * value is never stored, but it is the key's newest change — the value it replaces is gone, and the key
+   * reads as absent until a valid value arrives).
    */
   apply(entry: BackendEntry, decoded?: unknown): ApplyOutcome {
     const collection = collectionOfKey(entry.key);
@@ -105,8 +108,16 @@ export class ReplicaStore {
       // An own write arrives already validated and normalized; everything from the wire is decoded (rule 11).
       if (value === undefined) value = CODECS[collection].decode(entry.value, entry.key);
     } catch (error) {
+      if (entry.revision > this.maxRevision) this.maxRevision = entry.revision;
       this.invalidRevisions.set(entry.key, entry.revision);
-      return { kind: "invalid", error };
+      this.tombstones.delete(entry.key);
+      if (!previous) return { kind: "invalid", error };
+      this.remove(entry.key, previous);
+      return {
+        kind: "invalid",
+        error,
+        event: this.event(collection, entry, "delete", undefined, previous.value),
+      };
     }
     if (entry.revision > this.maxRevision) this.maxRevision = entry.revision;
     this.invalidRevisions.delete(entry.key);
@@ -165,6 +176,11 @@ export class ReplicaStore {
     return { ...this.counts };
   }
 
+  /** Keys whose newest value failed validation (they read as absent). */
+  get invalidKeys(): number {
+    return this.invalidRevisions.size;
+  }
+
   /** Number of live entries. */
   get size(): number {
     return this.live.size;
@@ -190,13 +206,15 @@ export class ReplicaStore {
 
   /**
    * The changes that turn `this` into `next`, as events (for a resync, rule 9): puts for new or
-   * changed entries, deletes for entries `next` no longer holds.
+   * changed entries — a value at the same revision counts as changed when it is another value (a history
+   * lost and written again reuses revisions) — and deletes for entries `next` no longer holds.
    */
   diffTo(next: ReplicaStore): LatticeChange[] {
     const events: LatticeChange[] = [];
     for (const [key, after] of next.live) {
       const before = this.live.get(key);
-      if (before && before.revision === after.revision) continue;
+      if (before && before.revision === after.revision && sameValue(after.collection, before, after))
+        continue;
       events.push(
         makeEvent(after.collection, key, "put", after.value, before?.value, after.revision, after.origin),
       );
@@ -293,6 +311,14 @@ export class ReplicaStore {
   ): LatticeChange {
     return makeEvent(collection, entry.key, operation, value, previous, entry.revision, entry.origin);
   }
+}
+
+/** True when two stored entries of one collection hold the same value (compared by canonical encoding). */
+function sameValue(collection: CollectionName, a: StoredEntry, b: StoredEntry): boolean {
+  if (a.value === b.value) return true;
+  if (a.collection !== b.collection) return false;
+  const codec = CODECS[collection] as CollectionCodec<unknown, unknown>;
+  return sameBytes(codec.encode(a.value), codec.encode(b.value));
 }
 
 function makeEvent(

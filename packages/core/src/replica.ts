@@ -1,9 +1,18 @@
 // The replica: a backend feed → the local materialized view. Implements semantics.md rules 1, 7, 8, 9, 10, 11
 // once for every backend (the informer/reflector idea: list+watch, relist on gaps, a sync barrier).
-import type { BackendEntry, BackendHead, FeedSink, FeedSubscription, LatticeBackend } from "./backend.js";
+import type {
+  BackendEntry,
+  BackendHead,
+  FeedPosition,
+  FeedSink,
+  FeedSubscription,
+  LatticeBackend,
+} from "./backend.js";
+import { type BackoffPolicy, backoffDelay } from "./backoff.js";
 import { sameBytes } from "./bytes.js";
 import type { LatticeChange } from "./change-event.js";
-import { ClosedError, LatticeCacheError, NotReadyError } from "./errors.js";
+import { errorText } from "./error-text.js";
+import { ClosedError, NotReadyError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { type ApplyOutcome, ReplicaStore } from "./replica-store.js";
 import { WatchHub } from "./watch-hub.js";
@@ -15,7 +24,11 @@ export type ReplicaState = "syncing" | "live" | "stale" | "resyncing";
 export interface ReplicaTiming {
   /** How often the backend head is compared with the applied revision. Default 1000 ms. */
   readonly stallCheckIntervalMs: number;
-  /** How long the backend may be ahead with no progress before the feed is restarted. Default 4000 ms. */
+  /**
+   * How long the backend may be ahead while the replica applies nothing before the feed is restarted.
+   * A feed that applies anything between two checks is lagging, not stalled, and is left alone.
+   * Default 4000 ms.
+   */
   readonly stallTimeoutMs: number;
   /** Deadline of one head request. Default 2000 ms. */
   readonly headTimeoutMs: number;
@@ -30,6 +43,12 @@ export const DEFAULT_REPLICA_TIMING: ReplicaTiming = {
   headTimeoutMs: 2000,
   readYourWritesTimeoutMs: 5000,
 };
+
+/**
+ * How long a feed restarted n times in a row must again make no progress before the next restart: the
+ * stall timeout first, then 2 s, 4 s … 30 s — a feed that is slow, not dead, gets time to show it.
+ */
+export const FEED_RESTART_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 30_000 };
 
 /** Counters a replica keeps for status and metrics. */
 export interface ReplicaCounters {
@@ -65,7 +84,16 @@ export class Replica {
   private disconnectedSince: number | undefined;
   private headFailingSince: number | undefined;
   private stalledSince: number | undefined;
-  private pendingStall: { target: number; since: number } | undefined;
+  /** Since when the backend has been ahead while the replica applied nothing (a stall candidate). */
+  private noProgressSince: number | undefined;
+  /** The applied revision at the last head check: more now means the feed made progress. */
+  private appliedAtLastCheck = 0;
+  /** Head revisions seen ahead of the replica, oldest first, with when: how long the replica lags. */
+  private lagMarks: { revision: number; at: number }[] = [];
+  /** Feed restarts since the feed last kept up for a whole backoff period. */
+  private restartsInRow = 0;
+  private lastRestartAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   private lastBackendRevision: number | undefined;
   private lastErrorText: string | undefined;
   private generation = 0;
@@ -73,7 +101,8 @@ export class Replica {
   private feedActivityAt = 0;
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private checking = false;
+  private checkInFlight: Promise<void> | undefined;
+  private checkQueued: Promise<void> | undefined;
   private closed = false;
   private readonly loggedInvalid = new Set<string>();
   /** This host's writes in flight: when the feed echoes one before its acknowledgement, reuse its decoded value. */
@@ -133,6 +162,15 @@ export class Replica {
     return this.staleSince === undefined ? "live" : "stale";
   }
 
+  /**
+   * How long (ms) the oldest change the replica has not applied yet has been known to exist: 0 when caught
+   * up with the last head seen. A lagging replica is live; it is stale only when it makes no progress.
+   */
+  get lagMs(): number {
+    const oldest = this.lagMarks[0];
+    return oldest === undefined ? 0 : Date.now() - oldest.at;
+  }
+
   /** Since when (ms epoch) the replica may be serving old data, or undefined while live. */
   get staleSince(): number | undefined {
     const marks = [this.disconnectedSince, this.headFailingSince, this.stalledSince].filter(
@@ -143,9 +181,11 @@ export class Replica {
 
   /** Starts the initial sync and the stall detector. */
   start(): void {
-    this.startFeed(0);
+    this.startFeed({ revision: 0 });
     if (this.backend.capabilities.ordered) {
-      this.timer = setInterval(() => void this.checkHead(), this.timing.stallCheckIntervalMs);
+      this.timer = setInterval(() => {
+        if (this.checkInFlight === undefined) void this.checkHead();
+      }, this.timing.stallCheckIntervalMs);
       this.timer.unref();
     }
   }
@@ -192,7 +232,8 @@ export class Replica {
           return;
         }
         // A newer write superseded ours — or the backend lost its history and revisions restarted below
-        // ours. Only the backend can tell: a changed epoch starts a resync, which we then wait for.
+        // ours. Only the backend can tell, from a head read after our acknowledgement (a check already in
+        // flight may have read it before): a changed epoch starts a resync, which we then wait for.
         await this.checkHead();
         if (this.staging) await this.waitForRevision(entry.revision, this.timing.readYourWritesTimeoutMs);
         return;
@@ -247,6 +288,7 @@ export class Replica {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.rejectReady(new ClosedError());
     for (const w of this.waiters) w.resolve(true);
     this.waiters = [];
@@ -265,21 +307,43 @@ export class Replica {
     this.lastErrorText = reason;
     this.logger.warn({ reason, applied: this.highWater }, "resyncing the replica from the backend");
     if (this.initialSynced) this.resyncing = true;
-    this.startFeed(0);
+    this.lagMarks = [];
+    this.startFeed({ revision: 0 });
   }
 
   /** Restarts the feed after the last applied revision (a stalled watch, rule 9). */
   restartFeed(reason: string): void {
     if (this.closed) return;
     this.counters.feedRestarts += 1;
+    this.restartsInRow += 1;
+    this.lastRestartAt = Date.now();
     this.logger.warn({ reason, applied: this.highWater }, "restarting the backend feed");
-    this.startFeed(this.staging || !this.initialSynced ? 0 : this.highWater);
+    this.startFeed(
+      this.staging || !this.initialSynced ? { revision: 0 } : { revision: this.highWater, epoch: this.epoch },
+    );
   }
 
-  /** One stall/lost-history check against the backend head (rules 9 and 10). Normally run by the timer. */
-  async checkHead(): Promise<void> {
-    if (this.checking || this.closed) return;
-    this.checking = true;
+  /**
+   * One stall/lost-history check against the backend head (rules 9 and 10), normally run by the timer.
+   * Resolves after a check that read the head after this call: when one is already in flight (it may have
+   * read the head before the caller's write was acknowledged), one more runs after it.
+   */
+  checkHead(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.checkInFlight === undefined) {
+      this.checkInFlight = this.runHeadCheck().finally(() => {
+        this.checkInFlight = undefined;
+      });
+      return this.checkInFlight;
+    }
+    this.checkQueued ??= this.checkInFlight.then(() => {
+      this.checkQueued = undefined;
+      return this.checkHead();
+    });
+    return this.checkQueued;
+  }
+
+  private async runHeadCheck(): Promise<void> {
     const appliedBefore = this.highWater;
     try {
       const head = await withTimeout(this.backend.head(), this.timing.headTimeoutMs);
@@ -292,17 +356,16 @@ export class Replica {
       this.headFailingSince ??= Date.now();
       this.lastErrorText = `head check failed: ${errorText(error)}`;
       this.logger.debug({ err: error }, "backend head check failed");
-    } finally {
-      this.checking = false;
     }
   }
 
   private evaluateHead(head: BackendHead, appliedBefore: number): void {
     const now = Date.now();
     if (this.staging) {
-      // A snapshot that makes no progress for long is restarted.
-      if (now - this.feedActivityAt > this.timing.stallTimeoutMs * 2)
+      // A snapshot that delivers nothing for long is restarted (backing off like a stalled feed).
+      if (now - this.feedActivityAt > this.restartPatience(this.timing.stallTimeoutMs * 2)) {
         this.restartFeed("snapshot made no progress");
+      }
       return;
     }
     if (!this.initialSynced) return;
@@ -316,40 +379,75 @@ export class Replica {
       );
       return;
     }
+    const progressed = this.highWater > this.appliedAtLastCheck;
+    this.appliedAtLastCheck = this.highWater;
     if (head.revision <= this.highWater) {
-      this.pendingStall = undefined;
+      this.caughtUp();
+      if (now - this.lastRestartAt >= FEED_RESTART_BACKOFF.maxMs) this.restartsInRow = 0;
+      return;
+    }
+    const lastMark = this.lagMarks.at(-1);
+    if (lastMark === undefined || head.revision > lastMark.revision) {
+      this.lagMarks.push({ revision: head.revision, at: now });
+    }
+    if (progressed) {
+      // Lagging, not stalled: the feed delivers, only later than the head moves. Leave it alone.
+      this.noProgressSince = now;
       this.stalledSince = undefined;
       return;
     }
-    if (!this.pendingStall || this.highWater >= this.pendingStall.target) {
-      this.pendingStall = { target: head.revision, since: now };
-      return;
-    }
-    if (now - this.pendingStall.since >= this.timing.stallTimeoutMs) {
-      this.stalledSince ??= this.pendingStall.since;
-      this.pendingStall = { target: head.revision, since: now };
-      this.restartFeed(`feed stalled at revision ${this.highWater} while the backend is at ${head.revision}`);
-    }
+    this.noProgressSince ??= now;
+    if (now - this.noProgressSince < this.timing.stallTimeoutMs) return;
+    this.stalledSince ??= this.noProgressSince;
+    if (now - this.noProgressSince < this.restartPatience(this.timing.stallTimeoutMs)) return;
+    this.noProgressSince = now;
+    this.restartFeed(`feed stalled at revision ${this.highWater} while the backend is at ${head.revision}`);
   }
 
-  private startFeed(afterRevision: number): void {
+  /** How long a feed must make no progress before it is restarted, given the restarts in a row so far. */
+  private restartPatience(first: number): number {
+    if (this.restartsInRow === 0) return first;
+    return Math.max(first, backoffDelay(this.restartsInRow + 1, FEED_RESTART_BACKOFF));
+  }
+
+  /** Nothing known to be missing: no stall, no lag. */
+  private caughtUp(): void {
+    this.noProgressSince = undefined;
+    this.stalledSince = undefined;
+    this.lagMarks = [];
+  }
+
+  /** Drops the lag marks the replica has now passed. */
+  private passLagMarks(): void {
+    let n = 0;
+    while (n < this.lagMarks.length && (this.lagMarks[n] as { revision: number }).revision <= this.highWater)
+      n++;
+    if (n > 0) this.lagMarks.splice(0, n);
+  }
+
+  private startFeed(from: FeedPosition): void {
+    if (this.closed) return;
     const previous = this.feed;
+    this.feed = undefined;
     this.generation += 1;
     const generation = this.generation;
-    this.staging = afterRevision === 0 ? new ReplicaStore() : undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.staging = from.revision === 0 ? new ReplicaStore() : undefined;
     this.feedActivityAt = Date.now();
     previous
       ?.close()
       .catch((error: unknown) => this.logger.debug({ err: error }, "closing the old feed failed"));
     try {
-      this.feed = this.backend.subscribe(afterRevision, this.sinkFor(generation));
+      this.feed = this.backend.subscribe(from, this.sinkFor(generation));
     } catch (error) {
       this.lastErrorText = `subscribe failed: ${errorText(error)}`;
       this.logger.error({ err: error }, "subscribing to the backend feed failed; retrying");
-      const retry = setTimeout(() => {
-        if (generation === this.generation) this.startFeed(afterRevision);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (generation === this.generation && !this.closed) this.startFeed(from);
       }, 1000);
-      retry.unref();
+      this.retryTimer.unref();
     }
   }
 
@@ -405,8 +503,10 @@ export class Replica {
     this.epoch = head.epoch;
     this.readable = this.storeRef;
     this.lastBackendRevision = Math.max(head.revision, this.lastBackendRevision ?? 0);
-    this.pendingStall = undefined;
+    this.appliedAtLastCheck = this.highWater;
+    this.noProgressSince = undefined;
     this.stalledSince = undefined;
+    this.passLagMarks();
     this.resyncing = false;
     const first = !this.initialSynced;
     this.initialSynced = true;
@@ -425,19 +525,16 @@ export class Replica {
       this.lastBackendRevision = this.highWater;
     }
     this.applyOutcome(entry, this.storeRef.apply(entry, decoded));
-    if (this.pendingStall && this.highWater >= this.pendingStall.target) {
-      this.pendingStall = undefined;
-      this.stalledSince = undefined;
-    }
+    if (this.lagMarks.length > 0) this.passLagMarks();
     this.resolveWaiters();
   }
 
   private applyOutcome(entry: BackendEntry, outcome: ApplyOutcome): void {
-    if (outcome.kind === "changed") {
+    if (outcome.kind === "invalid") this.reportInvalid(entry, outcome.error);
+    // An invalid value over a valid one is a change too: the key no longer reads as the old value (rule 11).
+    if ((outcome.kind === "changed" || outcome.kind === "invalid") && outcome.event !== undefined) {
       this.counters.appliedChanges += 1;
       this.hub.emit(outcome.event);
-    } else if (outcome.kind === "invalid") {
-      this.reportInvalid(entry, outcome.error);
     }
   }
 
@@ -497,9 +594,4 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
-}
-
-function errorText(error: unknown): string {
-  if (LatticeCacheError.isInstance(error)) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -19,10 +19,17 @@ export interface CacheStatus {
   readonly backendRevision: number | undefined;
   /** `backendRevision - revision` (0 when unknown or caught up). */
   readonly lag: number;
+  /**
+   * How long (ms) the oldest change this replica has not applied has been known to exist (0 when caught
+   * up). A replica whose feed delivers late but makes progress stays `live` and shows it here.
+   */
+  readonly lagMs: number;
   /** Rule 2: the digest of the live set; equal revision + different digest = split brain. */
   readonly digest: string;
   /** Live entries per collection. */
   readonly counts: Readonly<Record<CollectionName, number>>;
+  /** Keys whose newest value failed validation: they read as absent until a valid value is written (rule 11). */
+  readonly invalidKeys: number;
   /** ISO time since when the replica may serve old data (undefined while live). */
   readonly staleSince: string | undefined;
   /** Milliseconds the replica has been stale (0 while live). */

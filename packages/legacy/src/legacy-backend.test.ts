@@ -65,6 +65,7 @@ describe("the legacy backend declares what generation 1 can do", () => {
       compareAndSwap: false,
       history: false,
       ttl: false,
+      pushed: true,
     });
   });
 

@@ -10,6 +10,7 @@ import {
   COLLECTION_NAMES,
   type CollectionName,
   collectionOfKey,
+  type FeedPosition,
   type FeedSink,
   type FeedSubscription,
   InvalidKeyError,
@@ -100,6 +101,7 @@ export class LegacyBackend implements LatticeBackend {
     compareAndSwap: false,
     history: false,
     ttl: false,
+    pushed: true,
   };
   /** The generation-1 subjects in use. */
   readonly subjects: LegacySubjects;
@@ -149,12 +151,12 @@ export class LegacyBackend implements LatticeBackend {
     return this.opening;
   }
 
-  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     const feed: FeedState = { sink, live: false, closed: false };
     this.feeds.add(feed);
     const start = this.seeded ?? Promise.reject(new ClosedError("the legacy backend (not opened)"));
     start.then(
-      () => this.startFeed(feed, afterRevision),
+      () => this.startFeed(feed, from.revision),
       (error: unknown) => {
         if (!feed.closed) feed.sink.gap(`the legacy backend cannot start a feed: ${String(error)}`);
       },

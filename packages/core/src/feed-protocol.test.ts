@@ -1,0 +1,129 @@
+// The feed protocol's rules, one spec each (docs/semantics.md, rules 1, 8, 9, 10), on a recording sink.
+import { describe, expect, it } from "vitest";
+import type { BackendEntry, BackendHead, FeedPosition, FeedSink } from "./backend.js";
+import { Backoff, backoffDelay } from "./backoff.js";
+import { type DeliveredChange, FeedProtocol, rewriteOf } from "./feed-protocol.js";
+import { silentLogger } from "./logger.js";
+import { RecentDeliveries } from "./recent-deliveries.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const change = (
+  revision: number,
+  key = `CLAIMS_M${revision}`,
+  value: string | null = `v${revision}`,
+): DeliveredChange => ({
+  key,
+  value: value === null ? null : bytes(value),
+  revision,
+});
+
+function recorder() {
+  const calls: string[] = [];
+  const sink: FeedSink = {
+    entry: (e: BackendEntry) => calls.push(`entry ${e.revision}`),
+    synced: (h: BackendHead) => calls.push(`synced ${h.revision} ${h.epoch}`),
+    gap: (reason) => calls.push(`gap ${reason}`),
+    connection: (up, detail) => calls.push(`connection ${up} ${detail ?? ""}`.trim()),
+  };
+  return { calls, sink };
+}
+
+function protocol(from: FeedPosition, recent = new RecentDeliveries<DeliveredChange>()) {
+  const { calls, sink } = recorder();
+  const feed = new FeedProtocol({ from, sink, recent, store: "the store", logger: silentLogger });
+  return { feed, calls, recent };
+}
+
+describe("FeedProtocol", () => {
+  it("rule 9: a resume in another history than the replica's is a gap, before anything is delivered", () => {
+    const { feed, calls } = protocol({ revision: 5, epoch: "A" });
+    expect(feed.acceptHead({ revision: 9, epoch: "B" })).toBe(false);
+    expect(calls).toEqual(["gap the store's history changed (epoch A → B)"]);
+    feed.liveEntry(change(6));
+    feed.markSynced(9);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("rule 9: a history that changes during a snapshot is a gap, never a snapshot restarted in place", () => {
+    const { feed, calls } = protocol({ revision: 0 });
+    expect(feed.acceptHead({ revision: 300, epoch: "old" })).toBe(true);
+    feed.snapshotEntry(change(1));
+    expect(feed.acceptHead({ revision: 60, epoch: "new" })).toBe(false);
+    expect(calls.at(-1)).toBe("gap the store's history changed (epoch old → new)");
+    expect(feed.stopped).toBe(true);
+  });
+
+  it("rule 9: a store behind the feed's position lost history", () => {
+    const { feed, calls } = protocol({ revision: 10, epoch: "A" });
+    expect(feed.acceptHead({ revision: 4, epoch: "A" })).toBe(false);
+    expect(calls[0]).toMatch(/at revision 4, behind this feed's revision 10: history lost/);
+  });
+
+  it("rule 9: another change at a delivered revision proves a rewritten history; the same change proves nothing wrong", () => {
+    const recent = new RecentDeliveries<DeliveredChange>();
+    const first = protocol({ revision: 0 }, recent);
+    first.feed.acceptHead({ revision: 0, epoch: "A" });
+    first.feed.markSynced(0);
+    for (let r = 1; r <= 3; r++) first.feed.liveEntry(change(r));
+    const resumed = protocol({ revision: 3, epoch: "A" }, recent);
+    expect(resumed.feed.proofRevisions()).toEqual([3, 2, 1]);
+    expect(resumed.feed.proofStart()).toBe(1);
+    expect(resumed.feed.checkStored(2, change(2))).toBe(true);
+    expect(resumed.feed.checkStored(1, undefined)).toBe(true);
+    expect(resumed.feed.checkStored(3, change(3, "CLAIMS_M3", "other"))).toBe(false);
+    expect(resumed.calls).toEqual([
+      "gap the history was rewritten: revision 3 was delivered as CLAIMS_M3 (2 bytes); the store now holds CLAIMS_M3 (5 bytes) there (another value)",
+    ]);
+  });
+
+  it("rule 1: replays at or below the position are ignored; a jump in a contiguous log is a gap", () => {
+    const { feed, calls } = protocol({ revision: 2, epoch: "A" });
+    expect(feed.liveEntry(change(2))).toBe(false);
+    expect(feed.liveEntry(change(3), undefined, true)).toBe(true);
+    expect(feed.liveEntry(change(5), undefined, true)).toBe(false);
+    expect(calls).toEqual(["entry 3", "gap the store jumps from revision 3 to 5: changes in between are gone"]);
+  });
+
+  it("rule 8: synced is reported once, with the feed's epoch and at least its position", () => {
+    const { feed, calls } = protocol({ revision: 0 });
+    feed.acceptHead({ revision: 2, epoch: "E" });
+    feed.snapshotEntry(change(2));
+    feed.markSynced(2);
+    feed.markSynced(7);
+    expect(calls).toEqual(["entry 2", "synced 2 E"]);
+  });
+
+  it("rule 10: connection states are reported once per change; a delivery after 'down' reports 'up'", () => {
+    const { feed, calls } = protocol({ revision: 0 });
+    feed.report(false, "refused");
+    feed.report(false, "refused again");
+    feed.snapshotEntry(change(1));
+    feed.report(true, "connected");
+    expect(calls).toEqual(["connection false refused", "connection true the feed delivers again", "entry 1"]);
+  });
+
+  it("rewriteOf names what differs: key, operation, writer, write id, value", () => {
+    const base: DeliveredChange = { key: "K", value: bytes("a"), revision: 1, origin: "h1", writeId: "w1" };
+    expect(rewriteOf(base, { ...base })).toBeUndefined();
+    expect(rewriteOf(base, { ...base, key: "L" })).toMatch(/another key/);
+    expect(rewriteOf(base, { ...base, value: null })).toMatch(/another operation/);
+    expect(rewriteOf(base, { ...base, origin: "h2" })).toMatch(/another writer/);
+    expect(rewriteOf(base, { ...base, writeId: "w2" })).toMatch(/another write/);
+    expect(rewriteOf(base, { ...base, value: bytes("b") })).toMatch(/another value/);
+  });
+});
+
+describe("backoff", () => {
+  it("doubles from the base to the cap, with jitter taking at most its share", () => {
+    const policy = { baseMs: 1000, maxMs: 30_000 };
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(n, policy))).toEqual([
+      1000, 2000, 4000, 8000, 16_000, 30_000, 30_000,
+    ]);
+    expect(backoffDelay(3, { ...policy, jitter: 0.5 }, () => 1)).toBe(2000);
+    expect(backoffDelay(3, { ...policy, jitter: 0.5 }, () => 0)).toBe(4000);
+    const retry = new Backoff({ baseMs: 10, maxMs: 40 });
+    expect([retry.next(), retry.next(), retry.next(), retry.next()]).toEqual([10, 20, 40, 40]);
+    retry.reset();
+    expect(retry.next()).toBe(10);
+  });
+});

@@ -1,0 +1,121 @@
+// followLog over the memory store's log: the loop every log-keeping backend shares (docs/semantics.md,
+// rules 8, 9 and 10), driven through MemoryBackend, the reference transport.
+import { describe, expect, it } from "vitest";
+import type { BackendEntry, BackendHead, FeedSink } from "./backend.js";
+import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+function recorder() {
+  const calls: string[] = [];
+  let synced: BackendHead | undefined;
+  const sink: FeedSink = {
+    entry: (e: BackendEntry) => calls.push(`entry ${e.key}@${e.revision}`),
+    synced: (h) => {
+      synced = h;
+      calls.push(`synced ${h.revision}`);
+    },
+    gap: (reason) => calls.push(`gap ${reason}`),
+    connection: (up) => calls.push(`connection ${up}`),
+  };
+  return { calls, sink, synced: () => synced };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const put = (store: MemoryStore, key: string, value = key) =>
+  store.write({ key, value: bytes(value), origin: "test" });
+
+describe("followLog (through the memory backend)", () => {
+  it("rule 8: a snapshot, then synced at the head, then live changes in order", async () => {
+    const store = new MemoryStore();
+    put(store, "A");
+    put(store, "B");
+    const backend = new MemoryBackend(store);
+    const r = recorder();
+    const feed = backend.subscribe({ revision: 0 }, r.sink);
+    await until(() => r.synced() !== undefined, "synced");
+    put(store, "C");
+    await until(() => r.calls.includes("entry C@3"), "the live change");
+    expect(r.calls.filter((c) => !c.startsWith("connection"))).toEqual([
+      "entry A@1",
+      "entry B@2",
+      "synced 2",
+      "entry C@3",
+    ]);
+    await feed.close();
+  });
+
+  it("rule 9: a resume after a history rewritten under the same epoch is a gap (the proof replays what was delivered)", async () => {
+    const store = new MemoryStore();
+    const backend = new MemoryBackend(store);
+    const restore = store.checkpoint();
+    const first = recorder();
+    const feed = backend.subscribe({ revision: 0 }, first.sink);
+    await until(() => first.synced() !== undefined, "synced");
+    put(store, "A", "original");
+    await until(() => first.calls.includes("entry A@1"), "A");
+    await feed.close();
+    restore();
+    put(store, "A", "rewritten");
+    put(store, "B");
+    const second = recorder();
+    const resumed = backend.subscribe({ revision: 1, epoch: first.synced()?.epoch }, second.sink);
+    await until(() => second.calls.some((c) => c.startsWith("gap")), "the gap");
+    expect(second.calls.find((c) => c.startsWith("gap"))).toMatch(
+      /revision 1 was delivered as A .*another value/,
+    );
+    expect(second.calls.some((c) => c.startsWith("entry"))).toBe(false);
+    await resumed.close();
+  });
+
+  it("rule 9: a connection cut mid-snapshot while the store is recreated ends in a gap, not a snapshot restarted in place", async () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 20; i++) put(store, `OLD${i}`);
+    const backend = new MemoryBackend(store);
+    const r = recorder();
+    let cut = false;
+    const feed = backend.subscribe(
+      { revision: 0 },
+      {
+        ...r.sink,
+        entry: (e) => {
+          r.sink.entry(e);
+          if (!cut) {
+            cut = true;
+            backend.interrupt(true);
+            store.loseHistory();
+            put(store, "NEW");
+            setTimeout(() => backend.interrupt(false), 20);
+          }
+        },
+      },
+    );
+    await until(() => r.calls.some((c) => c.startsWith("gap")), "the gap");
+    expect(r.calls.filter((c) => c.startsWith("entry"))).toEqual(["entry OLD0@1"]);
+    expect(r.synced()).toBeUndefined();
+    await feed.close();
+  });
+
+  it("rule 10: a partition is reported, and the feed resumes after it without losing a change", async () => {
+    const store = new MemoryStore();
+    const backend = new MemoryBackend(store);
+    const r = recorder();
+    const feed = backend.subscribe({ revision: 0 }, r.sink);
+    await until(() => r.synced() !== undefined, "synced");
+    store.disconnect();
+    await until(() => r.calls.includes("connection false"), "the disconnection");
+    store.storeRaw("WHILEAWAY", bytes("x"));
+    store.reconnect();
+    await until(() => r.calls.includes("entry WHILEAWAY@1"), "the change made during the partition");
+    const reports = r.calls.filter((c) => c.startsWith("connection"));
+    expect(reports.at(-1), r.calls.join(", ")).toBe("connection true");
+    await feed.close();
+  });
+});

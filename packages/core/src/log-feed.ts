@@ -1,0 +1,239 @@
+// A feed for any store that keeps a log of its changes (Redis streams, a database table, memory): the loop
+// is here once — snapshot or checked resume, catch up to the head, then follow the log, retrying with
+// backoff and proving the history on every resume — and a backend supplies only its transport (connect,
+// snapshot, head, read after a revision, read at revisions). The rules themselves are FeedProtocol's.
+import type { BackendEntry, BackendHead, FeedSubscription } from "./backend.js";
+import { Backoff, type BackoffPolicy } from "./backoff.js";
+import { errorText } from "./error-text.js";
+import { type DeliveredChange, FeedProtocol, type FeedProtocolOptions } from "./feed-protocol.js";
+
+/** The head of a log: the store's head and how far back its log reaches. */
+export interface LogHead extends BackendHead {
+  /**
+   * The oldest revision the log still holds (`0` when it holds none). Undefined when the log is never
+   * trimmed below anything a feed can need.
+   */
+  readonly oldest?: number;
+}
+
+/** One logged change, with the history it was written in when the log records that. */
+export interface LoggedChange extends DeliveredChange {
+  /** The epoch the change belongs to, when the log stores it with each change. */
+  readonly epoch?: string;
+}
+
+/** What a transport can tell its feed between calls. */
+export interface LogSignals {
+  /** The transport's connection went down (with why) or came back. */
+  connection(up: boolean, detail: string): void;
+  /** Cuts a backoff pause short (the connection is back). */
+  wake(): void;
+}
+
+/**
+ * A store's log, as `followLog` reads it. Every method may throw: the feed reports the connection down,
+ * backs off and resumes. `close()` must make a pending `read` settle.
+ */
+export interface LogTransport {
+  /** Resolves once the transport can read (connecting if needed); throws when it cannot yet. */
+  connect(): Promise<void>;
+  /** The store's head (and how far back the log reaches). */
+  head(): Promise<LogHead>;
+  /**
+   * Every current entry (tombstones included), through `deliver`, in any order; returns the position the
+   * log must be replayed from to make the snapshot consistent, with the epoch the snapshot saw.
+   */
+  snapshot(deliver: (change: DeliveredChange) => void): Promise<BackendHead>;
+  /**
+   * Up to `limit` changes after revision `after`, in revision order. When there is none, waits up to `waitMs`
+   * for one (0: do not wait) and returns what came, possibly nothing.
+   */
+  read(after: number, limit: number, waitMs: number): Promise<readonly LoggedChange[]>;
+  /** The changes the log holds at `revisions` (undefined where it holds none any more). */
+  readAt(revisions: readonly number[]): Promise<readonly (DeliveredChange | undefined)[]>;
+  /** Releases the transport. */
+  close(): Promise<void>;
+}
+
+/** Options of `followLog`. */
+export interface LogFeedOptions extends Omit<FeedProtocolOptions, "onStop"> {
+  /** Makes the transport, given the signals it may raise. */
+  readonly transport: (signals: LogSignals) => LogTransport;
+  /** Changes per read. Default 1000. */
+  readonly batchSize?: number;
+  /** How long one read waits for a change before the feed checks the head (a silent history loss). */
+  readonly waitMs: number;
+  /** Pauses between failed attempts. Default 100 ms doubling to 5 s, half jittered. */
+  readonly retry?: BackoffPolicy;
+  /** Turns a failure into the detail the replica sees (default: `errorText`). */
+  readonly describeError?: (error: unknown) => string;
+  /** Called once when the feed stopped for good. */
+  readonly onStop?: () => void;
+}
+
+/** The default pauses of a log feed between failed attempts. */
+export const DEFAULT_LOG_RETRY: BackoffPolicy = { baseMs: 100, maxMs: 5_000, jitter: 0.5 };
+
+/** Starts following a log (see the file comment). Never throws; problems reach the sink. */
+export function followLog(options: LogFeedOptions): FeedSubscription {
+  return new LogFeed(options);
+}
+
+class LogFeed implements FeedSubscription {
+  private readonly protocol: FeedProtocol;
+  private readonly transport: LogTransport;
+  private readonly backoff: Backoff;
+  private readonly finished: Promise<void>;
+  /** The revision `synced` is due at (the head when the feed started or resumed). */
+  private target = 0;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(private readonly options: LogFeedOptions) {
+    this.protocol = new FeedProtocol({ ...options, onStop: () => this.wakeUp?.() });
+    this.backoff = new Backoff(options.retry ?? DEFAULT_LOG_RETRY);
+    this.transport = options.transport({
+      connection: (up, detail) => {
+        if (up) this.wakeUp?.();
+        this.protocol.report(up, detail);
+      },
+      wake: () => this.wakeUp?.(),
+    });
+    this.finished = this.run().finally(() => options.onStop?.());
+  }
+
+  async close(): Promise<void> {
+    this.protocol.stop();
+    await this.transport.close().catch(() => {});
+    await this.finished;
+  }
+
+  private get stopped(): boolean {
+    return this.protocol.stopped;
+  }
+
+  private async run(): Promise<void> {
+    let started = false;
+    try {
+      while (!this.stopped) {
+        try {
+          await this.transport.connect();
+          if (this.stopped) return;
+          if (!started && this.protocol.snapshot) await this.snapshot();
+          else await this.resume();
+          started = true;
+          this.backoff.reset();
+          this.protocol.report(true, "connected");
+          await this.follow();
+        } catch (error) {
+          if (this.stopped) return;
+          const detail = (this.options.describeError ?? errorText)(error);
+          this.protocol.report(false, detail);
+          this.options.logger.debug({ err: error, position: this.protocol.position }, "log feed interrupted");
+          await this.pause(this.backoff.next());
+        }
+      }
+    } finally {
+      await this.transport.close().catch(() => {});
+    }
+  }
+
+  /**
+   * A snapshot. The history is pinned by a head read first, so a snapshot retried after a failure (a cut
+   * connection) on a store recreated meanwhile is a gap, never a snapshot restarted into the same staging.
+   */
+  private async snapshot(): Promise<void> {
+    if (!this.protocol.acceptHead(await this.transport.head())) return;
+    const seen = await this.transport.snapshot((change) =>
+      this.protocol.snapshotEntry(change, entryOf(change)),
+    );
+    if (!this.protocol.acceptHead(seen)) return;
+    this.protocol.position = Math.max(this.protocol.position, seen.revision);
+    await this.resume();
+  }
+
+  /** A checked start after the position: the same history, the log still reaching back, the proof holding. */
+  private async resume(): Promise<void> {
+    const head = await this.transport.head();
+    if (!this.protocol.acceptHead(head) || !this.reaches(head)) return;
+    const revisions = this.protocol.proofRevisions();
+    if (revisions.length > 0) {
+      const stored = await this.transport.readAt(revisions);
+      for (const [i, revision] of revisions.entries()) {
+        if (!this.protocol.checkStored(revision, stored[i])) return;
+      }
+    }
+    if (!this.protocol.synced) this.target = Math.max(this.target, head.revision);
+  }
+
+  /** False (after a gap) when the log was trimmed past the position while the store moved on. */
+  private reaches(head: LogHead): boolean {
+    const position = this.protocol.position;
+    if (head.oldest === undefined || head.revision <= position) return true;
+    if (head.oldest !== 0 && head.oldest <= position + 1) return true;
+    return this.protocol.gap(
+      `the log starts at revision ${head.oldest || "(empty)"} but this feed needs ${position + 1}: it was trimmed`,
+    );
+  }
+
+  private async follow(): Promise<void> {
+    const batch = this.options.batchSize ?? 1000;
+    while (!this.stopped) {
+      if (!this.protocol.synced && this.protocol.position >= this.target)
+        this.protocol.markSynced(this.target);
+      const catchingUp = !this.protocol.synced;
+      const changes = await this.transport.read(
+        this.protocol.position,
+        batch,
+        catchingUp ? 0 : this.options.waitMs,
+      );
+      if (this.stopped) return;
+      if (changes.length === 0) {
+        await this.idle(catchingUp);
+        continue;
+      }
+      for (const change of changes) {
+        if (change.epoch !== undefined && change.epoch !== this.protocol.epoch) {
+          this.protocol.gap(
+            `the history changed (epoch ${this.protocol.epoch} → ${change.epoch}) at revision ${change.revision}`,
+          );
+          return;
+        }
+        this.protocol.liveEntry(change, entryOf(change), true);
+        if (this.stopped) return;
+      }
+    }
+  }
+
+  /** Nothing new: is the history under the feed still the same one? (A lost history makes no noise.) */
+  private async idle(catchingUp: boolean): Promise<void> {
+    const head = await this.transport.head();
+    if (this.stopped || !this.protocol.acceptHead(head) || !this.reaches(head)) return;
+    if (catchingUp && head.revision > this.protocol.position) {
+      this.protocol.gap(
+        `the log holds nothing after revision ${this.protocol.position} though the store reached ${head.revision}`,
+      );
+    }
+    // Caught up with a head that moved back to the position (a log that keeps nothing after it): synced.
+    if (catchingUp && !this.stopped) this.target = Math.min(this.target, this.protocol.position);
+  }
+
+  /** Sleeps `ms`, or less when the transport says the connection is back or the feed stops. */
+  private pause(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wakeUp === done) this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+}
+
+/** What the sink gets for a logged change: the entry, without the proof's and the log's extras. */
+function entryOf(change: LoggedChange): BackendEntry {
+  const { writeId: _writeId, epoch: _epoch, ...entry } = change;
+  return entry;
+}
