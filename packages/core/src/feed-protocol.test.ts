@@ -1,4 +1,4 @@
-// The feed protocol's rules, one spec each (docs/semantics.md, rules 1, 8, 9, 10), on a recording sink.
+// The feed protocol's rules, one spec each (rules 1, 8, 9, 10), on a recording sink.
 import { describe, expect, it } from "vitest";
 import type { BackendEntry, BackendHead, FeedPosition, FeedSink } from "./backend.js";
 import { Backoff, backoffDelay } from "./backoff.js";

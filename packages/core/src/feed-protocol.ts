@@ -3,7 +3,7 @@
 // out-of-order change), the proof that the store still holds what earlier feeds delivered, connection
 // reports without repeats, and one `synced` per feed. A backend's feed keeps only its transport: reading a
 // snapshot, reading after a revision, learning the head. Push transports (a JetStream consumer) drive this
-// class directly; log transports use `followLog`, which drives it for them. See docs/semantics.md, rule 9.
+// class directly; log transports use `followLog`, which drives it for them. Rule 9.
 import type { BackendEntry, BackendHead, FeedPosition, FeedSink } from "./backend.js";
 import { sameBytes } from "./bytes.js";
 import type { Logger } from "./logger.js";

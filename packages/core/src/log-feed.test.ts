@@ -1,5 +1,5 @@
-// followLog over the memory store's log: the loop every log-keeping backend shares (docs/semantics.md,
-// rules 8, 9 and 10), driven through MemoryBackend, the reference transport.
+// followLog over the memory store's log: the loop every log-keeping backend shares
+// (rules 8, 9 and 10), driven through MemoryBackend, the reference transport.
 import { describe, expect, it } from "vitest";
 import type { BackendEntry, BackendHead, FeedSink } from "./backend.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";

@@ -1,4 +1,4 @@
-// The replica under history faults, over the memory backend: each spec names the rule of docs/semantics.md
+// The replica under history faults, over the memory backend: each spec names the numbered rule
 // it checks, and each failed on the replica before the feed protocol moved into core.
 import { describe, expect, it } from "vitest";
 import type { BackendHead, FeedPosition, FeedSink, LatticeBackend } from "./backend.js";

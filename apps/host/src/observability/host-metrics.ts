@@ -21,6 +21,8 @@ export const METRIC_NAMES = {
   revision: "lattice_cache_revision",
   backendRevision: "lattice_cache_backend_revision",
   lag: "lattice_cache_lag",
+  lagSeconds: "lattice_cache_lag_seconds",
+  invalidKeys: "lattice_cache_invalid_keys",
   state: "lattice_cache_state",
   ready: "lattice_cache_ready",
   staleSeconds: "lattice_cache_stale_seconds",
@@ -86,6 +88,16 @@ export class HostMetrics {
       () => status()?.backendRevision ?? 0,
     );
     gauge(METRIC_NAMES.lag, "Backend revision minus applied revision", () => status()?.lag ?? 0);
+    gauge(
+      METRIC_NAMES.lagSeconds,
+      "Seconds the oldest change not applied yet has been known (0 when caught up); a lagging replica stays live",
+      () => (status()?.lagMs ?? 0) / 1000,
+    );
+    gauge(
+      METRIC_NAMES.invalidKeys,
+      "Keys whose newest value failed validation (they read as absent)",
+      () => status()?.invalidKeys ?? 0,
+    );
     gauge(METRIC_NAMES.ready, "1 once the initial sync completed", () => (this.cache?.isReady ? 1 : 0));
     gauge(
       METRIC_NAMES.staleSeconds,
