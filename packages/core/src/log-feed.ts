@@ -155,14 +155,16 @@ class LogFeed implements FeedSubscription {
   private async resume(): Promise<void> {
     const head = await this.transport.head();
     if (!this.protocol.acceptHead(head) || !this.reaches(head)) return;
-    const revisions = this.protocol.proofRevisions();
-    if (revisions.length > 0) {
-      const stored = await this.transport.readAt(revisions);
-      for (const [i, revision] of revisions.entries()) {
-        if (!this.protocol.checkStored(revision, stored[i])) return;
-      }
-    }
+    if (!(await this.proofHolds())) return;
     if (!this.protocol.synced) this.target = Math.max(this.target, head.revision);
+  }
+
+  /** False (after a gap) when the log holds other changes than were delivered at the proof's revisions. */
+  private async proofHolds(): Promise<boolean> {
+    const revisions = this.protocol.proofRevisions();
+    if (revisions.length === 0) return true;
+    const stored = await this.transport.readAt(revisions);
+    return revisions.every((revision, i) => this.protocol.checkStored(revision, stored[i]));
   }
 
   /** False (after a gap) when the log was trimmed past the position while the store moved on. */
@@ -204,10 +206,15 @@ class LogFeed implements FeedSubscription {
     }
   }
 
-  /** Nothing new: is the history under the feed still the same one? (A lost history makes no noise.) */
+  /**
+   * Nothing new: is the history under the feed still the same one? A lost history makes no noise, and one
+   * rewritten under the same epoch while the feed was connected (a backup restored, then written past the
+   * position) not even a jump: the log then holds other changes at revisions already delivered.
+   */
   private async idle(catchingUp: boolean): Promise<void> {
     const head = await this.transport.head();
     if (this.stopped || !this.protocol.acceptHead(head) || !this.reaches(head)) return;
+    if (!(await this.proofHolds()) || this.stopped) return;
     if (catchingUp && head.revision > this.protocol.position) {
       this.protocol.gap(
         `the log holds nothing after revision ${this.protocol.position} though the store reached ${head.revision}`,

@@ -1,5 +1,10 @@
 // Rule 10 with a real redis-server behind a TCP fault proxy: fail fast, report the outage, catch up after.
-import { BackendUnavailableError, LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import {
+  type BackendEntry,
+  BackendUnavailableError,
+  LatticeCache,
+  LatticeCacheError,
+} from "@lattice-cache/core";
 import {
   disposeAll,
   type FaultProxyHandle,
@@ -11,7 +16,14 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisBackend } from "./redis-backend.js";
 import type { RedisBackendOptions } from "./redis-backend-options.js";
-import { claimsValue, FeedLog, jsonBytes, uniquePrefix, until } from "./redis-test-support.test-helpers.js";
+import {
+  claimsValue,
+  FeedLog,
+  jsonBytes,
+  RawLattice,
+  uniquePrefix,
+  until,
+} from "./redis-test-support.test-helpers.js";
 
 let server: RedisServerHandle;
 let proxy: FaultProxyHandle;
@@ -43,7 +55,7 @@ async function backendsBehindProxy(options: RedisBackendOptions = {}) {
   const direct = make(server.url);
   await partitioned.open();
   await direct.open();
-  return { partitioned, direct };
+  return { partitioned, direct, prefix };
 }
 
 async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
@@ -62,7 +74,7 @@ describe("rule 10: availability while Redis is unreachable", () => {
   it("connections dropped: writes fail at once with BackendUnavailableError; the feed reports down, then up, and catches up", async () => {
     const { partitioned, direct } = await backendsBehindProxy();
     const log = new FeedLog();
-    partitioned.subscribe(0, log);
+    partitioned.subscribe({ revision: 0 }, log);
     await until("synced", () => log.heads.length === 1);
 
     proxy.setMode("drop");
@@ -85,17 +97,32 @@ describe("rule 10: availability while Redis is unreachable", () => {
     expect(log.gaps).toEqual([]);
   });
 
-  it("silent partition (blackhole): writes fail within commandTimeoutMs; the feed notices and recovers", async () => {
-    const { partitioned, direct } = await backendsBehindProxy({ commandTimeoutMs: 1000, feedBlockMs: 500 });
+  it("silent partition (blackhole): writes, head() and the feed fail within commandTimeoutMs; all recover", async () => {
+    const commandTimeoutMs = 1000;
+    const feedBlockMs = 500;
+    const { partitioned, direct } = await backendsBehindProxy({ commandTimeoutMs, feedBlockMs });
     const log = new FeedLog();
-    partitioned.subscribe(0, log);
+    partitioned.subscribe({ revision: 0 }, log);
     await until("synced", () => log.heads.length === 1);
 
     proxy.setMode("blackhole");
-    const { error, ms } = await failure(write(partitioned, "CLAIMS_A", { v: 1 }));
-    expect(error).toBeInstanceOf(BackendUnavailableError);
-    expect(ms).toBeLessThan(8000);
+    const cutAt = Date.now();
+    const [written, head] = await Promise.all([
+      failure(write(partitioned, "CLAIMS_A", { v: 1 })),
+      failure(partitioned.head()),
+    ]);
+    for (const { error, ms } of [written, head]) {
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect(ms).toBeGreaterThanOrEqual(commandTimeoutMs - 50); // nothing answered: the timeout decided
+      expect(ms).toBeLessThan(commandTimeoutMs + 3000);
+    }
+    // The feed's blocking read may legitimately wait feedBlockMs; then the same timeout applies.
     await until("feed reports the outage", () => log.connections.some((c) => !c.connected));
+    expect(Date.now() - cutAt).toBeLessThan(feedBlockMs + commandTimeoutMs + 3000);
+    // Still blackholed: the next attempts fail too, and no later than the timeout.
+    const again = await failure(partitioned.head());
+    expect(again.error).toBeInstanceOf(BackendUnavailableError);
+    expect(again.ms).toBeLessThan(commandTimeoutMs + 3000);
     const during = await write(direct, "CLAIMS_B", { v: 1 });
 
     proxy.setMode("pass");
@@ -133,6 +160,40 @@ describe("rule 10: availability while Redis is unreachable", () => {
   });
 });
 
+describe("rule 9: a snapshot interrupted while the lattice is recreated", () => {
+  it("a chunked (HSCAN) snapshot cut mid-way, retried in a new history: a gap, never a mix of two histories", async () => {
+    const { partitioned, direct, prefix } = await backendsBehindProxy({ snapshotInlineLimit: 10 });
+    const raw = RawLattice.connect({ url: server.url }, prefix);
+    closers.push(async () => raw.close());
+    // More than one HSCAN chunk (COUNT 1000), so the cut lands between chunks.
+    for (let batch = 0; batch < 5; batch++) {
+      await Promise.all(
+        Array.from({ length: 500 }, (_, i) => write(direct, `CLAIMS_OLD${batch * 500 + i}`, { i })),
+      );
+    }
+    let fault: Promise<void> | undefined;
+    const log = new (class extends FeedLog {
+      override entry(entry: BackendEntry): void {
+        super.entry(entry);
+        if (fault !== undefined) return;
+        proxy.setMode("drop"); // now, in the middle of the snapshot
+        fault = (async () => {
+          await raw.loseHistory();
+          await write(direct, "CLAIMS_NEW", { v: 1 });
+          proxy.setMode("pass");
+        })();
+      }
+    })();
+    partitioned.subscribe({ revision: 0 }, log);
+    await until("gap", () => log.gaps.length === 1);
+    await fault;
+    expect(log.gaps[0]).toMatch(/history changed/);
+    expect(log.heads).toEqual([]);
+    expect(log.entries.length).toBeLessThan(2500);
+    expect(log.entries.some((e) => e.key === "CLAIMS_NEW")).toBe(false);
+  });
+});
+
 describe("opening and subscribing without a server", () => {
   it("open() fails with BackendUnavailableError after connectTimeoutMs when nothing listens", async () => {
     const port = await freePort();
@@ -154,7 +215,7 @@ describe("opening and subscribing without a server", () => {
     });
     closers.push(() => backend.close());
     const log = new FeedLog();
-    backend.subscribe(0, log);
+    backend.subscribe({ revision: 0 }, log);
     await until("down reported", () => log.connections.some((c) => !c.connected));
     proxy.setMode("pass");
     await until("synced", () => log.heads.length === 1);

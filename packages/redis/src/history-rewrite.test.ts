@@ -52,7 +52,7 @@ describe("a lattice history rewritten under the same epoch (keys restored from a
     closers.push(() => raw.close());
     const cache = await openCache(proxy.url("redis"), prefix, "host");
     for (let i = 1; i <= 5; i++) await cache.claims.put(claimsValue(`MKEPT${i}`));
-    const backup = await raw.backup();
+    const restore = await raw.checkpoint();
     for (let i = 1; i <= 3; i++) await cache.claims.put(claimsValue(`MGONE${i}`));
     await until("the host applied revision 8", () => cache.status().revision === 8);
     const epoch = await raw.admin.get(raw.keys.epoch);
@@ -61,7 +61,7 @@ describe("a lattice history rewritten under the same epoch (keys restored from a
     // Cut off, the host misses the restore and another host's writes of revisions 6–9.
     proxy.setMode("drop");
     await until("the host noticed the outage", () => cache.status().state !== "live");
-    await raw.restore(backup);
+    await restore();
     const other = await openCache(server.url, prefix, "other");
     for (let i = 1; i <= 4; i++) await other.claims.put(claimsValue(`MNEW${i}`));
     expect(await raw.admin.get(raw.keys.epoch)).toBe(epoch);

@@ -109,10 +109,12 @@ return {revision, epoch, size, records}
 /**
  * The head: revision counter, epoch, and the first revision the change log still holds (0 when empty).
  *
- * KEYS: revision, epoch, changes. ARGV: epoch candidate.
+ * KEYS: revision, epoch, changes. ARGV: epoch candidate, or '' to only read (the epoch then reads as ''
+ * while there is none).
  */
 const HEAD_SCRIPT = `${ENSURE_EPOCH}${LEADING_NUMBER}
-local epoch = ensure_epoch(KEYS[2], ARGV[1])
+local epoch = ''
+if ARGV[1] == '' then epoch = redis.call('GET', KEYS[2]) or '' else epoch = ensure_epoch(KEYS[2], ARGV[1]) end
 local revision = tonumber(redis.call('GET', KEYS[1]) or '0')
 local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
 local oldest = 0
@@ -213,14 +215,17 @@ export class LatticeScripts {
     return { revision, epoch: epoch.toString("utf8"), size, records };
   }
 
-  /** Reads counter, epoch and the oldest logged revision atomically. */
-  async head(): Promise<LatticeHead> {
+  /**
+   * Reads counter, epoch and the oldest logged revision atomically. Only with `provision` does it create
+   * the epoch when there is none (a new history begins); otherwise it writes nothing.
+   */
+  async head(provision = false): Promise<LatticeHead> {
     const k = this.keys;
     const [revision, epoch, oldestLogged] = await this.commands.latticeHead(
       k.revision,
       k.epoch,
       k.changes,
-      randomUUID(),
+      provision ? randomUUID() : "",
     );
     return { revision, epoch, oldestLogged };
   }

@@ -53,7 +53,9 @@ export interface RedisBackendOptions {
   readonly connectTimeoutMs?: number;
   /**
    * How long a command may wait with no byte from the server before the connection is declared dead, closed
-   * and reconnected (catches silent partitions). Default 5 000 ms.
+   * and reconnected (ioredis `socketTimeout`): on a silent partition writes and `head()` fail with
+   * `BackendUnavailableError` after this long, and a feed reports its connection down. A feed's blocking
+   * `XREAD` gets `feedBlockMs` on top, so waiting for changes is never cut short. Default 5 000 ms.
    */
   readonly commandTimeoutMs?: number;
   /** How long one `XREAD BLOCK` of the feed waits before an idle check of the epoch. Default 2 000 ms. */

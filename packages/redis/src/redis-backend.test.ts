@@ -1,5 +1,6 @@
 // The backend seam of RedisBackend against a real redis-server: layout, conditional writes, the feed, gaps.
 import {
+  type BackendHead,
   ConfigurationError,
   ConflictError,
   type LatticeBackend,
@@ -223,7 +224,7 @@ describe("the feed: snapshot, then synced, then live (rule 8)", () => {
   it("an empty lattice syncs at revision 0 and then delivers live writes", async () => {
     const { backend } = await lattice();
     const log = new FeedLog();
-    const sub = backend.subscribe(0, log);
+    const sub = backend.subscribe({ revision: 0 }, log);
     await until("synced", () => log.heads.length === 1);
     expect(log.heads[0]?.revision).toBe(0);
     expect(log.entries).toEqual([]);
@@ -241,7 +242,7 @@ describe("the feed: snapshot, then synced, then live (rule 8)", () => {
     await put(backend, "CLAIMS_A", { v: 2 });
     await del(backend, "CLAIMS_B");
     const log = new FeedLog();
-    const sub = backend.subscribe(0, log);
+    const sub = backend.subscribe({ revision: 0 }, log);
     await until("synced", () => log.heads.length === 1);
     expect(log.heads[0]?.revision).toBe(4);
     const snap = log.materialize();
@@ -263,7 +264,7 @@ describe("the feed: snapshot, then synced, then live (rule 8)", () => {
     })();
     await until("some writes", () => n > 30);
     const log = new FeedLog();
-    const sub = backend.subscribe(0, log);
+    const sub = backend.subscribe({ revision: 0 }, log);
     await until("synced", () => log.heads.length === 1);
     await until("more writes", () => n > 80);
     writing = false;
@@ -288,7 +289,7 @@ describe("the feed: snapshot, then synced, then live (rule 8)", () => {
       while (writing) await put(backend, `CLAIMS_K${(n++ * 7) % 300}`, { n });
     })();
     const log = new FeedLog();
-    const sub = backend.subscribe(0, log);
+    const sub = backend.subscribe({ revision: 0 }, log);
     await until("synced", () => log.heads.length === 1);
     writing = false;
     await writer;
@@ -304,12 +305,20 @@ describe("the feed: snapshot, then synced, then live (rule 8)", () => {
 
   it("resumes after a revision from the change log, then syncs at the head", async () => {
     const { backend } = await lattice();
-    for (let i = 0; i < 5; i++) await put(backend, `CLAIMS_K${i}`, { i });
+    for (let i = 0; i < 2; i++) await put(backend, `CLAIMS_K${i}`, { i });
+    const first = new FeedLog();
+    const snapshot = backend.subscribe({ revision: 0 }, first);
+    await until("the snapshot synced", () => first.heads.length === 1);
+    await snapshot.close();
+    const synced = first.heads[0] as BackendHead;
+    expect(synced.revision).toBe(2);
+    for (let i = 2; i < 5; i++) await put(backend, `CLAIMS_K${i}`, { i });
     const log = new FeedLog();
-    const sub = backend.subscribe(2, log);
+    const sub = backend.subscribe(synced, log);
     await until("synced", () => log.heads.length === 1);
     expect(log.entries.map((e) => e.revision)).toEqual([3, 4, 5]);
-    expect(log.heads[0]?.revision).toBe(5);
+    expect(log.heads[0]).toEqual({ revision: 5, epoch: synced.epoch });
+    expect(log.gaps).toEqual([]);
     await sub.close();
   });
 });
@@ -319,7 +328,7 @@ describe("rule 9: gaps are reported, never skipped", () => {
     const { backend } = await lattice({ changeLogLength: 1 });
     await Promise.all(Array.from({ length: 400 }, (_, i) => put(backend, `CLAIMS_K${i % 10}`, { i })));
     const log = new FeedLog();
-    backend.subscribe(1, log);
+    backend.subscribe({ revision: 1, epoch: (await backend.head()).epoch }, log);
     await until("gap", () => log.gaps.length === 1);
     expect(log.gaps[0]).toMatch(/trimmed/);
     expect(log.heads).toEqual([]);
@@ -329,9 +338,49 @@ describe("rule 9: gaps are reported, never skipped", () => {
     const { backend } = await lattice();
     await put(backend, "CLAIMS_A", { v: 1 });
     const log = new FeedLog();
-    backend.subscribe(50, log);
+    backend.subscribe({ revision: 50, epoch: (await backend.head()).epoch }, log);
     await until("gap", () => log.gaps.length === 1);
     expect(log.gaps[0]).toMatch(/history lost/);
+  });
+
+  it("a resume in another history than the lattice's (the replica's epoch) is a gap", async () => {
+    const { backend } = await lattice();
+    for (let i = 0; i < 3; i++) await put(backend, `CLAIMS_K${i}`, { i });
+    const log = new FeedLog();
+    backend.subscribe({ revision: 1, epoch: "another-history" }, log);
+    await until("gap", () => log.gaps.length === 1);
+    expect(log.gaps[0]).toMatch(/history changed/);
+    expect(log.entries).toEqual([]);
+  });
+
+  it("a resume whose last delivered revisions now hold other changes (same epoch) is a gap", async () => {
+    const { backend, raw } = await lattice();
+    await put(backend, "CLAIMS_A", { v: 1 });
+    const restore = await raw.checkpoint();
+    await put(backend, "CLAIMS_B", { v: 1 });
+    const first = new FeedLog();
+    const sub = backend.subscribe({ revision: 0 }, first);
+    await until("synced at 2", () => first.heads.length === 1);
+    await sub.close();
+    // Restored from the backup, then written again: revision 2 is another change, in the same epoch.
+    await restore();
+    await put(backend, "CLAIMS_C", { v: 1 });
+    const log = new FeedLog();
+    backend.subscribe(first.heads[0] as BackendHead, log);
+    await until("gap", () => log.gaps.length === 1);
+    expect(log.gaps[0]).toMatch(/rewritten.*revision 2.*CLAIMS_B.*CLAIMS_C/);
+    expect(log.heads).toEqual([]);
+  });
+
+  it("an entry in the change log the write script did not make is a gap, not a skipped change", async () => {
+    const { backend, raw } = await lattice({ feedBlockMs: 200 });
+    await put(backend, "CLAIMS_A", { v: 1 });
+    const log = new FeedLog();
+    backend.subscribe({ revision: 0 }, log);
+    await until("synced", () => log.heads.length === 1);
+    await raw.admin.xadd(backend.keys.changes, "2-0", "something", "else");
+    await until("gap", () => log.gaps.length === 1);
+    expect(log.gaps[0]).toMatch(/not a lattice change/);
   });
 
   it("losing the keys under a live feed changes the epoch and the feed reports a gap", async () => {
@@ -339,7 +388,7 @@ describe("rule 9: gaps are reported, never skipped", () => {
     await put(backend, "CLAIMS_A", { v: 1 });
     const before = await backend.head();
     const log = new FeedLog();
-    backend.subscribe(0, log);
+    backend.subscribe({ revision: 0 }, log);
     await until("synced", () => log.heads.length === 1);
     await raw.loseHistory();
     const { revision } = await put(backend, "CLAIMS_B", { v: 1 });

@@ -3,14 +3,16 @@
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
-  type BackendEntry,
   type BackendHead,
   BackendUnavailableError,
   ClosedError,
   ConfigurationError,
   ConflictError,
+  type DeliveredChange,
+  type FeedPosition,
   type FeedSink,
   type FeedSubscription,
+  followLog,
   type LatticeBackend,
   type Logger,
   PermissionDeniedError,
@@ -19,7 +21,7 @@ import {
   type WriteRequest,
   type WriteResult,
 } from "@lattice-cache/core";
-import { ChangeFeed } from "./change-feed.js";
+import { RedisChangeLog } from "./change-feed.js";
 import { LatticeScripts, type RedisClient } from "./lua-scripts.js";
 import {
   describeClusterNode,
@@ -28,13 +30,13 @@ import {
   redactUrl,
   resolveRedisBackendOptions,
 } from "./redis-backend-options.js";
-import { createRedisClient } from "./redis-client-factory.js";
+import { createRedisClient, reconnectPolicy } from "./redis-client-factory.js";
 import {
   BACKEND_NAME,
-  errorText,
   isCertificateError,
   isPermissionError,
   redactSecrets,
+  redisErrorText,
   toLatticeError,
 } from "./redis-errors.js";
 import { type RedisKeyLayout, redisKeys } from "./redis-keys.js";
@@ -48,14 +50,15 @@ import { type RedisKeyLayout, redisKeys } from "./redis-keys.js";
  * ```
  *
  * Ordered (a revision counter bumped in the same script as the write), compare-and-swap, history (a
- * change-log stream of `changeLogLength` entries); durable only when declared with `durable: true`.
+ * change-log stream of `changeLogLength` entries), pushed (`XREAD BLOCK`); durable only when declared
+ * with `durable: true`.
  */
 export class RedisBackend implements LatticeBackend {
   /** The backend contract version this adapter implements. */
   readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
   /** `redis`. */
   readonly name = BACKEND_NAME;
-  /** Ordered, compare-and-swap, history; `durable` as declared in the options; no TTL. */
+  /** Ordered, compare-and-swap, history, pushed; `durable` as declared in the options; no TTL. */
   readonly capabilities: BackendCapabilities;
   /** The Redis keys of this lattice. */
   readonly keys: RedisKeyLayout;
@@ -66,9 +69,9 @@ export class RedisBackend implements LatticeBackend {
   private scripts: LatticeScripts | undefined;
   private opening: Promise<void> | undefined;
   private closed = false;
-  private readonly feeds = new Set<ChangeFeed>();
-  private readonly delivered = new RecentDeliveries<BackendEntry>();
-  private snapshotEpoch: string | undefined;
+  private readonly feeds = new Set<FeedSubscription>();
+  /** What the feeds delivered last: a resuming feed proves the change log still holds it. */
+  private readonly recent = new RecentDeliveries<DeliveredChange>();
 
   /** @throws ConfigurationError for invalid options (the field is named). */
   constructor(options: RedisBackendOptions = {}) {
@@ -81,6 +84,7 @@ export class RedisBackend implements LatticeBackend {
       compareAndSwap: true,
       history: true,
       ttl: false,
+      pushed: true,
     };
   }
 
@@ -99,36 +103,50 @@ export class RedisBackend implements LatticeBackend {
   }
 
   /**
-   * Starts a feed on a dedicated connection: `afterRevision === 0` = atomic snapshot (tombstones included),
-   * then `synced`, then the change log live; `> 0` = the change log after that revision, or `gap` when it
-   * was trimmed or the history changed. Never throws for connection problems: it retries and reports them
-   * through `sink.connection`.
+   * Starts a feed on a dedicated connection (core's `followLog` over the change log): `from.revision === 0`
+   * = atomic snapshot (tombstones included), then `synced`, then the change log live; `> 0` = the change log
+   * after that revision, or `gap` when it was trimmed, the history is not `from.epoch`, or the change log
+   * holds other changes than this backend's feeds delivered. Never throws for connection problems: it
+   * retries and reports them through `sink.connection`.
    */
-  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     if (this.closed) throw new ClosedError("the redis backend");
-    const client = createRedisClient(this.options, "feed");
-    const feed: ChangeFeed = new ChangeFeed(
-      {
-        client,
-        scripts: new LatticeScripts(client, this.keys, this.options.changeLogLength),
-        keys: this.keys,
-        feedBlockMs: this.options.feedBlockMs,
-        feedBatchSize: this.options.feedBatchSize,
-        snapshotInlineLimit: this.options.snapshotInlineLimit,
-        maxReconnectDelayMs: this.options.maxReconnectDelayMs,
-        logger: this.logger,
-        knownEpoch: () => this.snapshotEpoch,
-        onSnapshotSynced: (epoch) => {
-          this.snapshotEpoch = epoch;
-        },
-        onStopped: () => this.feeds.delete(feed),
-        delivered: this.delivered,
-      },
-      afterRevision,
+    const o = this.options;
+    let refusalLogged = false;
+    const subscription = followLog({
+      from,
       sink,
-    );
-    this.feeds.add(feed);
-    return feed;
+      recent: this.recent,
+      store: `lattice ${this.keys.tag}`,
+      logger: this.logger,
+      waitMs: o.feedBlockMs,
+      batchSize: o.feedBatchSize,
+      retry: reconnectPolicy(o.maxReconnectDelayMs),
+      describeError: (error) => {
+        const text = redisErrorText(error);
+        // Not transient, but the operator may fix the ACL: the feed keeps trying; say why, once.
+        if (isPermissionError(error) && !refusalLogged) {
+          refusalLogged = true;
+          this.logger.error({ err: error }, "redis feed: permission denied; retrying");
+        }
+        return text;
+      },
+      transport: (signals) =>
+        new RedisChangeLog(
+          {
+            client: createRedisClient(o, "feed"),
+            keys: this.keys,
+            changeLogLength: o.changeLogLength,
+            snapshotInlineLimit: o.snapshotInlineLimit,
+            readyWaitMs: o.maxReconnectDelayMs * 2,
+            logger: this.logger,
+          },
+          signals,
+        ),
+      onStop: () => this.feeds.delete(subscription),
+    });
+    this.feeds.add(subscription);
+    return subscription;
   }
 
   /**
@@ -155,7 +173,7 @@ export class RedisBackend implements LatticeBackend {
     return { revision: outcome.revision };
   }
 
-  /** The revision counter and epoch, read atomically (one round trip). */
+  /** The revision counter and epoch, read atomically (one round trip, writing nothing). */
   async head(): Promise<BackendHead> {
     const scripts = await this.ready();
     try {
@@ -221,7 +239,7 @@ export class RedisBackend implements LatticeBackend {
     });
     try {
       await this.firstConnection(client, () => lastError);
-      await scripts.head(); // provisions the epoch and proves the ACL lets us run scripts on our keys
+      await scripts.head(true); // provisions the epoch and proves the ACL lets us run scripts on our keys
     } catch (error) {
       client.disconnect();
       throw toLatticeError(error, `use ${this.keys.tag} at ${this.target()}`);
@@ -244,14 +262,19 @@ export class RedisBackend implements LatticeBackend {
         redactSecrets(error);
         if (isPermissionError(error)) {
           finish(
-            new PermissionDeniedError(`redis refused the credentials: ${errorText(error)}`, { cause: error }),
+            new PermissionDeniedError(`redis refused the credentials: ${redisErrorText(error)}`, {
+              cause: error,
+            }),
           );
         } else if (isCertificateError(error)) {
           finish(
-            new ConfigurationError(`redis TLS: the server certificate was refused: ${errorText(error)}`, {
-              field: "redis.tls",
-              cause: error,
-            }),
+            new ConfigurationError(
+              `redis TLS: the server certificate was refused: ${redisErrorText(error)}`,
+              {
+                field: "redis.tls",
+                cause: error,
+              },
+            ),
           );
         }
       };
@@ -261,7 +284,7 @@ export class RedisBackend implements LatticeBackend {
         finish(
           new BackendUnavailableError(
             BACKEND_NAME,
-            `no connection to ${this.target()} within ${timeoutMs} ms${last === undefined ? "" : `: ${errorText(last)}`}`,
+            `no connection to ${this.target()} within ${timeoutMs} ms${last === undefined ? "" : `: ${redisErrorText(last)}`}`,
             { cause: last },
           ),
         );

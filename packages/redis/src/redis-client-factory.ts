@@ -1,5 +1,6 @@
 // Builds ioredis clients (one server, Sentinel, or Cluster) with the settings the lattice semantics need:
 // reconnect forever with backoff, and fail fast instead of queueing while disconnected (rule 10).
+import { type BackoffPolicy, backoffDelay } from "@lattice-cache/core";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { RedisClient } from "./lua-scripts.js";
 import type { ResolvedRedisBackendOptions } from "./redis-backend-options.js";
@@ -9,7 +10,8 @@ export type ClientRole = "commands" | "feed";
 
 /** Creates a lazy (not yet connected) client for `role`. */
 export function createRedisClient(options: ResolvedRedisBackendOptions, role: ClientRole): RedisClient {
-  const backoff = reconnectBackoff(options.maxReconnectDelayMs);
+  const policy = reconnectPolicy(options.maxReconnectDelayMs);
+  const backoff = (attempt: number) => backoffDelay(attempt, policy);
   const connection: RedisOptions = {
     ...options.redisOptions,
     ...(options.username === undefined ? {} : { username: options.username }),
@@ -62,13 +64,7 @@ export function createRedisClient(options: ResolvedRedisBackendOptions, role: Cl
   return new Redis(options.url, { retryStrategy: backoff, ...connection });
 }
 
-/** Exponential backoff with jitter, capped, forever (a host outlives any Redis outage). */
-export function reconnectBackoff(
-  maxDelayMs: number,
-  random: () => number = Math.random,
-): (attempt: number) => number {
-  return (attempt) => {
-    const ceiling = Math.min(maxDelayMs, 50 * 2 ** Math.min(attempt, 16));
-    return Math.max(10, Math.floor(ceiling * (0.5 + random() / 2)));
-  };
+/** Reconnections and feed retries: 100 ms doubling to `maxDelayMs`, half jittered, forever (a host outlives any Redis outage). */
+export function reconnectPolicy(maxDelayMs: number): BackoffPolicy {
+  return { baseMs: Math.min(100, maxDelayMs), maxMs: maxDelayMs, jitter: 0.5 };
 }

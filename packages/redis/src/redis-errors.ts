@@ -1,5 +1,10 @@
 // Translates ioredis / Redis errors into the typed errors of @lattice-cache/core.
-import { BackendUnavailableError, LatticeCacheError, PermissionDeniedError } from "@lattice-cache/core";
+import {
+  BackendUnavailableError,
+  errorText,
+  LatticeCacheError,
+  PermissionDeniedError,
+} from "@lattice-cache/core";
 
 // NOPERM/NOAUTH/WRONGPASS from commands; inside a Lua script Redis 7 reports an ACL refusal as
 // "ERR The user executing the script can't run this command or subcommand".
@@ -14,7 +19,7 @@ export const BACKEND_NAME = "redis";
 
 /** True when Redis refused for lack of authentication or permission (ACL). */
 export function isPermissionError(error: unknown): boolean {
-  return PERMISSION_CODES.test(errorText(error));
+  return PERMISSION_CODES.test(redisErrorText(error));
 }
 
 /** True for a TLS certificate the client refuses (a configuration problem, not an outage). */
@@ -46,8 +51,7 @@ export function redactSecrets<E>(error: E): E {
  */
 export function toLatticeError(error: unknown, action: string): LatticeCacheError {
   if (LatticeCacheError.isInstance(error)) return error;
-  redactSecrets(error);
-  const text = errorText(error);
+  const text = redisErrorText(error);
   if (PERMISSION_CODES.test(text)) {
     return new PermissionDeniedError(`redis refused to ${action}: ${text}`, { cause: error });
   }
@@ -55,11 +59,12 @@ export function toLatticeError(error: unknown, action: string): LatticeCacheErro
 }
 
 /**
- * The message of an error, or its string form. A cluster's "all nodes failed" error carries the real
- * reason (e.g. WRONGPASS) in `lastNodeError`; it is appended.
+ * Core's `errorText` of a Redis failure, with the credentials ioredis leaves on it removed (see
+ * {@link redactSecrets}). A cluster's "all nodes failed" error carries the real reason (e.g. WRONGPASS) in
+ * `lastNodeError`; it is appended.
  */
-export function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const last = (error as { lastNodeError?: unknown }).lastNodeError;
-  return last instanceof Error ? `${error.message} (${last.message})` : error.message;
+export function redisErrorText(error: unknown): string {
+  const text = errorText(redactSecrets(error));
+  const last = (error as { lastNodeError?: unknown } | null)?.lastNodeError;
+  return last instanceof Error ? `${text} (${errorText(redactSecrets(last))})` : text;
 }

@@ -1,8 +1,10 @@
 // Shared test support: unique prefixes, a feed recorder, raw access to a lattice's keys, polling.
 import { randomBytes } from "node:crypto";
 import type { BackendEntry, BackendHead, Claims, FeedSink } from "@lattice-cache/core";
-import { Cluster, Redis } from "ioredis";
+import { type ChainableCommander, Cluster, Redis } from "ioredis";
 import { decodeEntryRecord } from "./entry-record.js";
+import { LatticeScripts } from "./lua-scripts.js";
+import { REDIS_BACKEND_DEFAULTS } from "./redis-backend-options.js";
 import { type RedisKeyLayout, redisKeys } from "./redis-keys.js";
 
 /** A prefix no other test uses. */
@@ -77,6 +79,7 @@ export async function until(
 /** A direct admin connection (bypassing any fault proxy) to read and damage a lattice's raw keys. */
 export class RawLattice {
   readonly keys: RedisKeyLayout;
+  private scripts: LatticeScripts | undefined;
 
   constructor(
     readonly admin: Redis | Cluster,
@@ -128,29 +131,57 @@ export class RawLattice {
 
   /** What a restart without persistence does to one lattice: every key gone. */
   async loseHistory(): Promise<void> {
-    await this.admin.del(this.keys.entries, this.keys.revision, this.keys.epoch, this.keys.changes);
+    await this.admin.del(...this.allKeys());
   }
 
-  /** A backup of the lattice's keys (DUMP), as an operator's backup of the server would hold them. */
-  async backup(): Promise<Map<string, Buffer | null>> {
-    const { entries, revision, epoch, changes } = this.keys;
-    const out = new Map<string, Buffer | null>();
-    for (const key of [entries, revision, epoch, changes]) out.set(key, await this.admin.dumpBuffer(key));
-    return out;
+  /**
+   * Stores `value` as a foreign writer would (an old host, an operator's tool): through the lattice's own
+   * write script, so the revision counter and the change log stay consistent, but with no origin, no
+   * condition and no validation. Returns the revision. Bypasses any fault proxy.
+   */
+  async storeRaw(key: string, value: Uint8Array | null): Promise<number> {
+    this.scripts ??= new LatticeScripts(this.admin, this.keys, REDIS_BACKEND_DEFAULTS.changeLogLength);
+    const outcome = await this.scripts.write({ key, value, origin: "" });
+    if (!outcome.written) throw new Error(`an unconditional write of ${key} was refused`);
+    return outcome.revision;
   }
 
-  /** Restores a {@link backup} over the current keys (RESTORE … REPLACE): the server goes back in time. */
-  async restore(backup: ReadonlyMap<string, Buffer | null>): Promise<void> {
-    for (const [key, dump] of backup) {
-      if (dump === null) await this.admin.del(key);
-      else await this.admin.restore(key, 0, dump, "REPLACE");
-    }
+  /**
+   * A backup of the lattice's keys as an operator's backup of the server holds them (DUMP, in one
+   * transaction). The returned function restores it over the current keys (RESTORE … REPLACE, in one
+   * transaction): the server goes back in time, under the backup's epoch — the conformance `checkpoint`.
+   */
+  async checkpoint(): Promise<() => Promise<void>> {
+    const keys = this.allKeys();
+    const dumps = await exec(keys.reduce((t, key) => t.dumpBuffer(key), this.admin.multi()));
+    return async () => {
+      await exec(
+        keys.reduce((t, key, i) => {
+          const dump = dumps[i] as Buffer | null;
+          return dump === null ? t.del(key) : t.restore(key, 0, dump, "REPLACE");
+        }, this.admin.multi()),
+      );
+    };
   }
 
   /** Closes the admin connection. */
   close(): void {
     this.admin.disconnect();
   }
+
+  private allKeys(): string[] {
+    const { entries, revision, epoch, changes } = this.keys;
+    return [entries, revision, epoch, changes];
+  }
+}
+
+/** Runs a transaction; its replies, or the first error. */
+async function exec(transaction: ChainableCommander): Promise<unknown[]> {
+  const replies = (await transaction.exec()) ?? [];
+  return replies.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
 }
 
 /** The bytes of a JSON value, as core would encode it. */
