@@ -7,6 +7,7 @@ import {
   type CollectionName,
   claimsCodec,
   collectionOfKey,
+  type FeedPosition,
   type FeedSink,
   type FeedSubscription,
   InvalidKeyError,
@@ -50,6 +51,8 @@ export class BroadcastLikeBackend implements LatticeBackend {
     compareAndSwap: false,
     history: false,
     ttl: false,
+    // Core NATS publishes each message to every subscriber as it is sent, as the memory store underneath does.
+    pushed: true,
   };
 
   constructor(
@@ -61,8 +64,8 @@ export class BroadcastLikeBackend implements LatticeBackend {
     return this.inner.open();
   }
 
-  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
-    return this.inner.subscribe(afterRevision, sink);
+  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+    return this.inner.subscribe(from, sink);
   }
 
   async write(request: WriteRequest): Promise<WriteResult> {

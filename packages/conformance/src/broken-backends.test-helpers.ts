@@ -1,14 +1,16 @@
 // Deliberately broken backends (memory underneath): the suite must fail loudly on each of them.
 import type {
+  BackendCapabilities,
   BackendEntry,
   BackendHead,
+  FeedPosition,
   FeedSink,
   FeedSubscription,
   LatticeBackend,
   WriteRequest,
   WriteResult,
 } from "@lattice-cache/core";
-import { MemoryBackend } from "@lattice-cache/core";
+import { MemoryBackend, type MemoryStore } from "@lattice-cache/core";
 import type { ConformanceTarget } from "./conformance-target.js";
 import { memoryStore } from "./memory-target.test-helpers.js";
 
@@ -26,8 +28,8 @@ class BrokenBackend implements LatticeBackend {
   open(): Promise<void> {
     return this.inner.open();
   }
-  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
-    return this.inner.subscribe(afterRevision, sink);
+  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+    return this.inner.subscribe(from, sink);
   }
   write(request: WriteRequest): Promise<WriteResult> {
     return this.inner.write(request);
@@ -49,10 +51,10 @@ class IgnoresExpectedRevision extends BrokenBackend {
 
 /** (b) Silently drops the second live change of every feed. */
 class DropsOneLiveChange extends BrokenBackend {
-  override subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+  override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     let synced = false;
     let live = 0;
-    return this.inner.subscribe(afterRevision, {
+    return this.inner.subscribe(from, {
       ...bound(sink),
       synced: (head) => {
         synced = true;
@@ -85,8 +87,8 @@ class StoresGarbage extends BrokenBackend {
     return result;
   }
 
-  override subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
-    return this.inner.subscribe(afterRevision, {
+  override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+    return this.inner.subscribe(from, {
       ...bound(sink),
       entry: (entry: BackendEntry) =>
         sink.entry(
@@ -100,9 +102,9 @@ class StoresGarbage extends BrokenBackend {
 
 /** (d) Never reports synced when the snapshot is empty: ready() never resolves on an empty store. */
 class NeverSyncsEmpty extends BrokenBackend {
-  override subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+  override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     let delivered = 0;
-    return this.inner.subscribe(afterRevision, {
+    return this.inner.subscribe(from, {
       ...bound(sink),
       entry: (entry) => {
         delivered += 1;
@@ -115,6 +117,135 @@ class NeverSyncsEmpty extends BrokenBackend {
   }
 }
 
+/**
+ * (f) Swaps the values of the first two live changes to a key on its feeds (the store is untouched): each
+ * revision arrives with the other write's value. Everything after the held change waits with it, so the
+ * feed stays in revision order. Deterministic, so the rule-1 test must catch it on every run.
+ */
+class SwapsLiveValues extends BrokenBackend {
+  override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+    let synced = false;
+    const swapped = new Set<string>();
+    // The first live change of a key (and what came after it), until the key's next change arrives.
+    let held: BackendEntry[] | undefined;
+    return this.inner.subscribe(from, {
+      ...bound(sink),
+      synced: (head) => {
+        synced = true;
+        sink.synced(head);
+      },
+      entry: (entry) => {
+        if (!synced) {
+          sink.entry(entry);
+          return;
+        }
+        const first = held?.[0];
+        if (held === undefined || first === undefined) {
+          if (entry.value !== null && !swapped.has(entry.key)) held = [entry];
+          else sink.entry(entry);
+          return;
+        }
+        if (entry.key !== first.key || entry.value === null) {
+          held.push(entry);
+          return;
+        }
+        const between = held.slice(1);
+        held = undefined;
+        swapped.add(entry.key);
+        sink.entry({ ...first, value: entry.value });
+        for (const e of between) sink.entry(e);
+        sink.entry({ ...entry, value: first.value });
+      },
+    });
+  }
+}
+
+/**
+ * (g) Declares a pushed feed, but its feeds only poll: live changes are held and released once a second.
+ * Correct in every other respect, so only the latency bound of a pushed feed catches it.
+ */
+class PollsOnceASecond extends BrokenBackend {
+  override readonly capabilities: BackendCapabilities = { ...this.inner.capabilities, pushed: true };
+
+  override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+    let synced = false;
+    const held: BackendEntry[] = [];
+    const poll = setInterval(() => {
+      for (const entry of held.splice(0)) sink.entry(entry);
+    }, 1000);
+    poll.unref();
+    const subscription = this.inner.subscribe(from, {
+      ...bound(sink),
+      synced: (head) => {
+        synced = true;
+        sink.synced(head);
+      },
+      entry: (entry) => {
+        if (synced) held.push(entry);
+        else sink.entry(entry);
+      },
+    });
+    return {
+      close: async () => {
+        clearInterval(poll);
+        await subscription.close();
+      },
+    };
+  }
+}
+
+/**
+ * (h) Delivers a snapshot with a cursor (SCAN-like) and, when its connection was cut mid-snapshot, resumes
+ * it in place after the reconnect — even when the store meanwhile lost its history: the replica gets the
+ * old history's first entries and the new history's rest, then `synced`, and no gap.
+ */
+class ResumesSnapshotInPlace extends BrokenBackend {
+  private cut = false;
+  private readonly resumes = new Set<() => void>();
+
+  constructor(
+    inner: MemoryBackend,
+    private readonly store: MemoryStore,
+  ) {
+    super(inner);
+  }
+
+  /** The backdoor's `interruptFeed` for this backend: cut, or restore and resume every paused snapshot. */
+  interrupt(cut: boolean): void {
+    this.cut = cut;
+    this.inner.interrupt(cut);
+    if (!cut) for (const resume of [...this.resumes]) resume();
+  }
+
+  override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+    if (from.revision !== 0) return this.inner.subscribe(from, sink);
+    let cursor = 0;
+    let closed = false;
+    let live: FeedSubscription | undefined;
+    const pump = () => {
+      if (closed || this.cut) return;
+      const entries = this.store.snapshot();
+      while (cursor < entries.length) {
+        if (closed || this.cut) return;
+        sink.entry(entries[cursor++] as BackendEntry);
+      }
+      this.resumes.delete(pump);
+      const head: BackendHead = { revision: this.store.revision, epoch: this.store.epoch };
+      sink.synced(head);
+      live = this.inner.subscribe(head, { ...bound(sink), synced: () => {} });
+    };
+    this.resumes.add(pump);
+    queueMicrotask(pump);
+    return {
+      close: async () => {
+        closed = true;
+        this.resumes.delete(pump);
+        await live?.close();
+      },
+    };
+  }
+}
+
 function bound(sink: FeedSink): FeedSink {
   return {
     entry: (e) => sink.entry(e),
@@ -124,12 +255,15 @@ function bound(sink: FeedSink): FeedSink {
   };
 }
 
-/** The four broken behaviours. */
+/** The broken behaviours. */
 export type Breakage =
   | "ignores-expected-revision"
   | "drops-one-live-change"
   | "stores-garbage"
-  | "never-syncs-empty";
+  | "never-syncs-empty"
+  | "swaps-live-values"
+  | "polls-once-a-second"
+  | "resumes-snapshot-in-place";
 
 /** A target whose backends are memory backends broken in one way. */
 export function brokenTarget(breakage: Breakage): ConformanceTarget {
@@ -148,15 +282,26 @@ export function brokenTarget(breakage: Breakage): ConformanceTarget {
             return new StoresGarbage(inner, echoes);
           case "never-syncs-empty":
             return new NeverSyncsEmpty(inner);
+          case "swaps-live-values":
+            return new SwapsLiveValues(inner);
+          case "polls-once-a-second":
+            return new PollsOnceASecond(inner);
+          case "resumes-snapshot-in-place":
+            return new ResumesSnapshotInPlace(inner, store.memory);
         }
       };
+      const unwrapped = (backend: LatticeBackend) =>
+        backend instanceof BrokenBackend ? backend.inner : backend;
       return {
         ...store,
         connect: () => make(new MemoryBackend(store.memory)),
         backdoor: {
           ...store.backdoor,
-          stallFeed: (backend, stalled) =>
-            store.backdoor.stallFeed!(backend instanceof BrokenBackend ? backend.inner : backend, stalled),
+          interruptFeed: async (backend, cut) => {
+            if (backend instanceof ResumesSnapshotInPlace) backend.interrupt(cut);
+            else await store.backdoor.interruptFeed!(unwrapped(backend), cut);
+          },
+          stallFeed: (backend, stalled) => store.backdoor.stallFeed!(unwrapped(backend), stalled),
         },
       };
     },

@@ -8,12 +8,36 @@ import type { BackendCapabilities, LatticeBackend, ReplicaTiming } from "@lattic
 export interface ConformanceBackdoor {
   /** The raw stored entry: bytes (null = tombstone/delete marker) and revision as the backend stores it; undefined if never written (or purged away). */
   readRaw(key: string): Promise<{ value: Uint8Array | null; revision: number } | undefined>;
-  /** Optional: make the store lose its history (bucket deleted+recreated, memory reset, FLUSHALL) — enables the rule-9 lost-history tests. */
+  /** Optional: make the store lose its history (bucket deleted+recreated, memory reset, FLUSHALL): a new epoch, revisions restart — enables the rule-9 lost-history tests, and with `interruptFeed` the store recreated during a snapshot. */
   loseHistory?(): Promise<void>;
+  /**
+   * Optional: take a backup of the store now; the returned function restores it under the SAME epoch (as
+   * restoring an RDB file or a stream backup does), so later writes reuse revisions with other values —
+   * enables the rule-9 rewritten-history tests.
+   */
+  checkpoint?(): Promise<() => Promise<void>>;
+  /**
+   * Optional: store `value` under `key` as another writer would (an old host, an operator's tool), bypassing
+   * this project's backends: no origin, no validation — enables the rule-11 invalid-over-valid tests.
+   * Resolves with the revision the store assigned.
+   */
+  storeRaw?(key: string, value: Uint8Array | null): Promise<number>;
+  /**
+   * Optional: cut (`true`) or restore (`false`) the connections of ONE backend made by connect(), as a dropped
+   * connection does; the store and every other backend are untouched. The cut takes effect before the
+   * returned promise's first await, so a feed sink can call it mid-delivery — enables the snapshot tests.
+   */
+  interruptFeed?(backend: LatticeBackend, cut: boolean): Promise<void>;
   /** Optional: cut every connection made by connect() off from the store (partition) / heal it — enables rule-10 tests. */
   disconnect?(): Promise<void>;
   /** Optional: heal the partition made by `disconnect()`. Required whenever `disconnect` is given. */
   reconnect?(): Promise<void>;
+  /**
+   * Optional: a silent partition: every connection made by connect() stays open but nothing crosses it in
+   * either direction (a blackhole, as a dead route or a paused server looks) until `reconnect()` — enables
+   * the rule-10 client-timeout tests. Requires `reconnect`.
+   */
+  blackhole?(): Promise<void>;
   /** Optional: make the next live feed deliveries silently vanish for the given backend (a stalled watch) — enables the stall test. */
   stallFeed?(backend: LatticeBackend, stalled: boolean): Promise<void>;
 }
@@ -58,8 +82,16 @@ export interface TargetFeatures {
   readonly backdoor: {
     /** `loseHistory` is present: the rule-9 lost-history test runs. */
     readonly loseHistory: boolean;
+    /** `checkpoint` is present: the rule-9 rewritten-history tests run. */
+    readonly checkpoint: boolean;
+    /** `storeRaw` is present: the rule-11 foreign-writer tests run. */
+    readonly storeRaw: boolean;
+    /** `interruptFeed` is present: the snapshot-interruption tests run (with `loseHistory`, the recreated store). */
+    readonly interruptFeed: boolean;
     /** `disconnect` and `reconnect` are present: the rule-10 tests run. */
     readonly disconnect: boolean;
+    /** `blackhole` and `reconnect` are present: the rule-10 silent-partition tests run. */
+    readonly blackhole: boolean;
     /** `stallFeed` is present: the rule-9 stall test runs. */
     readonly stallFeed: boolean;
   };

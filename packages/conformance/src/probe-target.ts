@@ -21,7 +21,11 @@ export async function probeTarget(target: ConformanceTarget): Promise<TargetFeat
       capabilities,
       backdoor: {
         loseHistory: typeof door.loseHistory === "function",
+        checkpoint: typeof door.checkpoint === "function",
+        storeRaw: typeof door.storeRaw === "function",
+        interruptFeed: typeof door.interruptFeed === "function",
         disconnect: typeof door.disconnect === "function" && typeof door.reconnect === "function",
+        blackhole: typeof door.blackhole === "function" && typeof door.reconnect === "function",
         stallFeed: typeof door.stallFeed === "function",
       },
     };

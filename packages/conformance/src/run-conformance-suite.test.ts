@@ -24,7 +24,14 @@ const unorderedTarget: ConformanceTarget = {
       connect: () => {
         const backend = new MemoryBackend(store.memory);
         Object.defineProperty(backend, "capabilities", {
-          value: { ordered: false, durable: false, compareAndSwap: false, history: false, ttl: false },
+          value: {
+            ordered: false,
+            durable: false,
+            compareAndSwap: false,
+            history: false,
+            ttl: false,
+            pushed: false,
+          },
         });
         return backend;
       },
@@ -59,7 +66,7 @@ describe("runConformanceSuite registration", () => {
     expect(paths.some((p) => p.includes("rule 12"))).toBe(false);
     // An ordered backend must delete every collection, so nothing checks for refused deletes.
     expect(paths.some((p) => p.includes("never only locally"))).toBe(false);
-    expect(paths).toHaveLength(46);
+    expect(paths).toHaveLength(55);
   });
 
   it("leaves out what an unordered backend without compare-and-swap or fault switches cannot promise", async () => {

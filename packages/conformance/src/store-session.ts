@@ -130,6 +130,18 @@ export class StoreSession {
     return head;
   }
 
+  /** Retries `write` until it succeeds, while the backend recovers from a fault (a bucket being recreated). */
+  async writeWhenPossible(what: string, write: () => Promise<unknown>): Promise<void> {
+    await eventually(
+      `${what} succeeds`,
+      async () => {
+        await write();
+        return true;
+      },
+      this.poll(),
+    );
+  }
+
   /** Closes every cache and backend, then disposes the store. Reports the first failure. */
   async close(): Promise<void> {
     const failures: string[] = [];

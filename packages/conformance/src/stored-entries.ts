@@ -2,6 +2,7 @@
 import { AssertionError, deepStrictEqual } from "node:assert/strict";
 import { type CacheEntry, collectionOfKey, type LatticeCache } from "@lattice-cache/core";
 import type { ConformanceBackdoor } from "./conformance-target.js";
+import type { ReplicaItem } from "./replica-contents.js";
 
 /** A stored entry with its bytes parsed as JSON (`json === null` for a tombstone). */
 export interface StoredJson {
@@ -100,28 +101,54 @@ export async function expectReplicaMatchesStore(
   cache: LatticeCache,
   backdoor: ConformanceBackdoor,
   keys: Iterable<string>,
-  { revisions = true }: StoreMatchOptions = {},
+  options: StoreMatchOptions = {},
+): Promise<void> {
+  await expectServedMatchesStore(cache.hostId, (key) => cacheEntryByKey(cache, key), backdoor, keys, options);
+}
+
+/**
+ * Asserts that `held` — what a replica held at one moment, taken with `replicaContents` — is exactly what the
+ * store holds now under each of `keys`: for a view that must be checked as it was, not as the replica may
+ * have healed it since.
+ */
+export async function expectHeldMatchesStore(
+  who: string,
+  held: readonly ReplicaItem[],
+  backdoor: ConformanceBackdoor,
+  keys: Iterable<string>,
+  options: StoreMatchOptions = {},
+): Promise<void> {
+  const byKey = new Map(held.map((item) => [item.key, item]));
+  await expectServedMatchesStore(who, (key) => byKey.get(key), backdoor, keys, options);
+}
+
+async function expectServedMatchesStore(
+  who: string,
+  servedOf: (key: string) => { readonly revision: number; readonly value: unknown } | undefined,
+  backdoor: ConformanceBackdoor,
+  keys: Iterable<string>,
+  { revisions = true }: StoreMatchOptions,
 ): Promise<void> {
   for (const key of keys) {
     const stored = await readStoredJson(backdoor, key);
-    const served = cacheEntryByKey(cache, key);
+    const served = servedOf(key);
     if (stored === undefined || stored.deleted) {
       if (served !== undefined) {
         throw new AssertionError({
-          message: `${cache.hostId} serves ${key} at revision ${served.revision}, but the store holds ${stored ? "a tombstone" : "nothing"}`,
+          message: `${who} serves ${key} at revision ${served.revision}, but the store holds ${stored ? "a tombstone" : "nothing"}`,
         });
       }
       continue;
     }
     if (served === undefined) {
       throw new AssertionError({
-        message: `${cache.hostId} does not serve ${key}, but the store holds it at revision ${stored.revision}`,
+        message: `${who} does not serve ${key}, but the store holds it at revision ${stored.revision}`,
       });
     }
     deepStrictEqual(
       revisions ? { revision: served.revision, value: served.value } : { value: served.value },
       revisions ? { revision: stored.revision, value: stored.json } : { value: stored.json },
-      `${cache.hostId} serves ${key} differently from what the store holds`,
+      `${who} serves ${key} differently from what the store holds`,
     );
   }
 }

@@ -6,6 +6,12 @@ import { type Breakage, brokenTarget } from "./broken-backends.test-helpers.js";
 import { type CapturedResult, CaptureTestApi } from "./capture-test-api.test-helpers.js";
 import { type ConformanceOptions, type ConformanceTarget, runConformanceSuite } from "./index.js";
 
+/** The tests the breakages (f) to (h) must fail, by name. */
+const SEQUENTIAL_WRITES_TEST =
+  "rule 1: total order > one host's sequential writes to one key reach every other replica";
+const PUSHED_TEST = "a pushed feed delivers a live change to another replica well under a poll interval";
+const RECREATED_STORE_TEST = "a store recreated while a snapshot is being delivered";
+
 /** Short waits: every failure below is immediate or bounded by these. */
 const FAST: ConformanceOptions = { readyTimeoutMs: 500, waitTimeoutMs: 3000 };
 
@@ -49,7 +55,7 @@ describe("the suite fails loudly on broken backends", () => {
     const message = failureOf(results, "converge");
     expect(message).toMatch(/seed 1234, path "[\d:]+"/);
     expect(message).toContain("LATTICE_CONFORMANCE_SEED=1234");
-    expect(message).toMatch(/What failed: .*(holds different entries|digest|serves)/);
+    expect(message).toMatch(/What failed: .*(holds different entries|digest|serves|does not serve)/);
     // Replaying the reported seed and path reproduces the failure straight away.
     const path = /path "([\d:]+)"/.exec(message)?.[1];
     const replay = await runAgainst("drops-one-live-change", ["rule 2:"], { seed: 1234, path });
@@ -78,5 +84,27 @@ describe("the suite fails loudly on broken backends", () => {
   it("(e) an unordered backend that acknowledges a claims delete it never sends fails rule 6", async () => {
     const results = await runAgainst(broadcastLikeTarget({ fakesUndeletableDeletes: true }), ["rule 6:"]);
     expect(failureOf(results, "never only locally")).toMatch(/applies the delete of CLAIMS_/);
+  });
+
+  // Nothing random decides whether the swap shows: the rule-1 test must catch it on every run.
+  it("(f) a backend that swaps the values of two live changes to one key fails rule 1, every run", async () => {
+    for (let run = 0; run < 3; run++) {
+      const results = await runAgainst("swaps-live-values", [SEQUENTIAL_WRITES_TEST]);
+      expect(failureOf(results, SEQUENTIAL_WRITES_TEST), `run ${run + 1}`).toMatch(
+        /b: the change at revision 1 must carry the value written at that revision/,
+      );
+    }
+  });
+
+  it("(g) a backend that declares a pushed feed but polls once a second fails the pushed-latency bound", async () => {
+    const results = await runAgainst("polls-once-a-second", [PUSHED_TEST]);
+    expect(failureOf(results, PUSHED_TEST)).toMatch(
+      /must deliver a live change to another replica in well under a poll interval: the median .* is over 200 ms/,
+    );
+  });
+
+  it("(h) a backend that resumes a snapshot in place on a recreated store fails rule 8", async () => {
+    const results = await runAgainst("resumes-snapshot-in-place", [RECREATED_STORE_TEST]);
+    expect(failureOf(results, RECREATED_STORE_TEST)).toMatch(/at ready\(\) (does not serve|serves) /);
   });
 });

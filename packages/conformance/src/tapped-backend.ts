@@ -3,6 +3,7 @@
 import type {
   BackendEntry,
   BackendHead,
+  FeedPosition,
   FeedSink,
   FeedSubscription,
   LatticeBackend,
@@ -18,12 +19,18 @@ export interface FeedTap {
   readonly replayPrevious?: boolean;
   /** Hold `synced` (and everything after it) until `release()`. */
   readonly holdSynced?: boolean;
+  /**
+   * Called once, synchronously, right after the first entry of the first subscription was passed on — the
+   * moment a snapshot is being delivered, for faults that must strike mid-snapshot.
+   */
+  readonly afterFirstEntry?: (entry: BackendEntry) => void;
 }
 
 /** Delegates everything to `inner`, except that feeds pass through the tap. */
 export class TappedBackend implements LatticeBackend {
   private readonly sinks = new Set<FeedSink>();
   private held: Array<() => void> | undefined;
+  private subscriptions = 0;
 
   constructor(
     readonly inner: LatticeBackend,
@@ -64,9 +71,10 @@ export class TappedBackend implements LatticeBackend {
     return this.inner.describe?.() ?? {};
   }
 
-  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     let previous: BackendEntry | undefined;
     let syncedSeen = false;
+    let firstEntryHook = ++this.subscriptions === 1 ? this.tap.afterFirstEntry : undefined;
     // Once `synced` is held, everything after it waits too, so the order the backend chose is kept.
     const deliver = (fn: () => void) => {
       if (this.held && syncedSeen) this.held.push(fn);
@@ -79,6 +87,9 @@ export class TappedBackend implements LatticeBackend {
           if (this.tap.duplicate) sink.entry(entry);
           if (this.tap.replayPrevious && previous) sink.entry(previous);
           previous = entry;
+          const hook = firstEntryHook;
+          firstEntryHook = undefined;
+          hook?.(entry);
         }),
       synced: (head) => {
         syncedSeen = true;
@@ -88,7 +99,7 @@ export class TappedBackend implements LatticeBackend {
       connection: (connected, detail) => sink.connection(connected, detail),
     };
     this.sinks.add(sink);
-    const subscription = this.inner.subscribe(afterRevision, tapped);
+    const subscription = this.inner.subscribe(from, tapped);
     return {
       close: async () => {
         this.sinks.delete(sink);

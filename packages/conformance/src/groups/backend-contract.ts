@@ -3,6 +3,7 @@ import { AssertionError, deepStrictEqual, equal, ok } from "node:assert/strict";
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendEntry,
+  type FeedPosition,
   type FeedSubscription,
   type LatticeBackend,
 } from "@lattice-cache/core";
@@ -16,7 +17,7 @@ import type { StoreSession } from "../store-session.js";
 import { plainBytes, readRawPlain } from "../stored-entries.js";
 import { wireClaimsKey, wireLinkdefId, wireLinkdefKey } from "../wire-keys.js";
 
-const CAPABILITY_NAMES = ["ordered", "durable", "compareAndSwap", "history", "ttl"] as const;
+const CAPABILITY_NAMES = ["ordered", "durable", "compareAndSwap", "history", "ttl", "pushed"] as const;
 const encoder = new TextEncoder();
 
 /** Valid claims bytes for `sub`, in the canonical wire encoding. */
@@ -78,14 +79,19 @@ async function writeClaims(backend: LatticeBackend, names: readonly string[]): P
   return out;
 }
 
-/** Subscribes a recorder and waits for `synced` or `gap`. The backend closes the subscription at the end. */
+/**
+ * Subscribes a recorder after revision `after` (a snapshot for 0; otherwise a resume in the backend's current
+ * history) and waits for `synced` or `gap`. The backend closes the subscription at the end.
+ */
 async function subscribed(
   session: StoreSession,
   backend: LatticeBackend,
   after: number,
 ): Promise<{ feed: FeedRecorder; subscription: FeedSubscription }> {
   const feed = new FeedRecorder();
-  const subscription = backend.subscribe(after, feed);
+  const from: FeedPosition =
+    after === 0 ? { revision: 0 } : { revision: after, epoch: (await backend.head()).epoch };
+  const subscription = backend.subscribe(from, feed);
   await eventually(
     `subscribe(${after}) reports synced or a gap`,
     () => feed.syncedHeads.length > 0 || feed.gaps.length > 0,
@@ -101,7 +107,7 @@ export const backendContract: TestGroup = {
     const { ordered, history, compareAndSwap } = features.capabilities;
     const claimsDeletable = demandedDeletes(features.capabilities).includes("claims");
 
-    test("declares the specification version, a name and five boolean capabilities", async (session) => {
+    test("declares the specification version, a name and six boolean capabilities", async (session) => {
       const backend = await session.rawBackend();
       equal(backend.specificationVersion, BACKEND_SPECIFICATION_VERSION, "specificationVersion");
       ok(typeof backend.name === "string" && backend.name.length > 0, "name must be a non-empty string");

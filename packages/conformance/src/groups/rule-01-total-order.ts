@@ -83,6 +83,33 @@ export const rule1TotalOrder: TestGroup = {
       );
     });
 
+    test("one host's sequential writes to one key reach every other replica with the value written at each revision", async (session) => {
+      const [a, b] = await session.cacheGroup(2);
+      const sub = "MSEQUENTIAL";
+      const seen: Array<{ revision: number; name: string | undefined }> = [];
+      b.claims.onChange((e) => {
+        if (e.key === wireClaimsKey(sub)) seen.push({ revision: e.revision, name: e.value?.name });
+      });
+      const written = new Map<number, string>();
+      let last = { revision: 0, name: "" };
+      for (let i = 0; i < 10; i++) {
+        const name = `v${i}`;
+        const outcome = await a.claims.put(sampleClaims(sub, name));
+        written.set(outcome.revision, name);
+        last = { revision: outcome.revision, name };
+      }
+      await session.settle([a, b]);
+      ok(seen.length > 0, `b saw no change to ${sub}`);
+      for (const event of seen) {
+        equal(
+          event.name,
+          written.get(event.revision),
+          `b: the change at revision ${event.revision} must carry the value written at that revision (b saw ${seen.map((e) => `${e.name}@${e.revision}`).join(", ")})`,
+        );
+      }
+      deepStrictEqual(seen.at(-1), last, `b's last change to ${sub} is the last write`);
+    });
+
     // A KV store that keeps one revision per key (wasmCloud's history 1) may compact a value away before a
     // feed delivers it, so a replica need not see every intermediate write — but what it sees must be in
     // revision order, each change once, match what was written at that revision, and end with the last write.

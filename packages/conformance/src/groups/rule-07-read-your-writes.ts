@@ -2,10 +2,15 @@
 import { AssertionError, deepStrictEqual, equal } from "node:assert/strict";
 import type { TestGroup } from "../conformance-test.js";
 import { demandedDeletes } from "../demanded-deletes.js";
+import { LaggingBackend } from "../lagging-backend.js";
 import { sampleClaims, sampleLinkdef, sampleLinkdefRef, sampleRefmap } from "../sample-values.js";
 
 const SEQUENTIAL_WRITES = 200;
 const IN_FLIGHT = 256;
+/** How late head() answers in the history-loss test: long enough for a write to resolve meanwhile. */
+const SLOW_HEAD_MS = 300;
+/** Rounds of writes, history loss and writes again in the history-loss test. */
+const LOSS_ROUNDS = 3;
 
 /** The rule-7 group. */
 export const rule7ReadYourWrites: TestGroup = {
@@ -76,5 +81,46 @@ export const rule7ReadYourWrites: TestGroup = {
       }
       deepStrictEqual(cache.status().counts.claims, IN_FLIGHT);
     });
+
+    if (ordered && features.backdoor.loseHistory) {
+      // After the loss the store reuses revisions below the replica's, so an acknowledged write looks
+      // "already superseded". Only a head check that began after the acknowledgement can tell the replica
+      // otherwise: one already in flight answers for the store as it was before.
+      test("read-your-writes after history loss even when a head check is already in flight", async (session) => {
+        let lagging: LaggingBackend | undefined;
+        const cache = await session.cache({
+          wrap: (backend) => {
+            lagging = new LaggingBackend(backend, { headDelayMs: SLOW_HEAD_MS });
+            return lagging;
+          },
+        });
+        const sub = "MRYWAFTERLOSS";
+        const misses: string[] = [];
+        const write = (name: string, when: string) =>
+          session.writeWhenPossible(`the write of ${name} ${when}`, async () => {
+            const outcome = await cache.claims.put(sampleClaims(sub, name));
+            // Checked the moment the write resolves; recorded, not thrown, so the write is not retried.
+            const entry = cache.claims.getEntry(sub);
+            if (entry?.value.name !== name || entry.revision !== outcome.revision) {
+              misses.push(
+                `${when}: ${name} resolved at revision ${outcome.revision}, the replica served ${JSON.stringify(entry?.value.name)}@${entry?.revision}`,
+              );
+            }
+          });
+        for (let round = 0; round < LOSS_ROUNDS; round++) {
+          for (let i = 0; i < 5; i++) await write(`r${round}-before${i}`, `round ${round}, before the loss`);
+          // A stall check has just asked for the head; its answer is on its way while the store loses its
+          // history and the next write is acknowledged.
+          await lagging!.nextHeadCall(session.options.waitTimeoutMs);
+          await session.backdoor.loseHistory!();
+          for (let i = 0; i < 3; i++) await write(`r${round}-after${i}`, `round ${round}, after the loss`);
+        }
+        if (misses.length) {
+          throw new AssertionError({
+            message: `${misses.length} writes resolved before their replica served them: ${misses.slice(0, 5).join("; ")}`,
+          });
+        }
+      });
+    }
   },
 };

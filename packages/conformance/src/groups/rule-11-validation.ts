@@ -2,11 +2,13 @@
 // replica. Bad input through the API is refused before anything is sent.
 import { AssertionError, deepStrictEqual, equal, ok } from "node:assert/strict";
 import {
+  type Claims,
   type LatticeBackend,
   type LatticeCache,
   LatticeCacheError,
   type LatticeErrorCode,
   type OciReferenceMap,
+  type UpdateOutcome,
 } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";
 import { describeError, eventually } from "../eventually.js";
@@ -75,6 +77,50 @@ const BAD_KEYS = ["a.b", "a*b", "a>b", "a b", "tab\there", ""];
 
 async function headRevision(session: StoreSession, ordered: boolean): Promise<number | undefined> {
   return ordered ? (await session.head()).revision : undefined;
+}
+
+/** Attempts `update()` gets in the invalid-over-valid tests. */
+const UPDATE_ATTEMPTS = 5;
+
+function describeKey(caches: readonly LatticeCache[], sub: string): string {
+  return caches
+    .map((c) => {
+      const s = c.status();
+      return `${c.hostId}: serves ${JSON.stringify(c.claims.get(sub)?.name)}, invalid entries ${s.counters.invalidEntries}, revision ${s.revision}`;
+    })
+    .join("; ");
+}
+
+/**
+ * `update()` over the invalid value stored at `garbageRevision` must write within a few attempts, with a
+ * conditional write on that revision, and the store must hold the revision it returned.
+ */
+async function updateBuildsOnStored(
+  session: StoreSession,
+  cache: LatticeCache,
+  sub: string,
+  garbageRevision: number,
+): Promise<UpdateOutcome<Claims>> {
+  let outcome: UpdateOutcome<Claims>;
+  try {
+    outcome = await cache.claims.update(sub, () => sampleClaims(sub, "repaired"));
+  } catch (error) {
+    throw new AssertionError({
+      message: `update() over the invalid value stored at revision ${garbageRevision} must build on that revision, but failed: ${describeError(error)}`,
+    });
+  }
+  ok(outcome.written, "update() wrote");
+  ok(
+    outcome.attempts <= 3,
+    `update() needed ${outcome.attempts} attempts; the replica knows the stored revision`,
+  );
+  ok(outcome.revision > garbageRevision, `update() wrote at ${outcome.revision}, after the invalid value`);
+  equal(
+    (await session.backdoor.readRaw(wireClaimsKey(sub)))?.revision,
+    outcome.revision,
+    "the store holds the revision update() returned",
+  );
+  return outcome;
 }
 
 /** The rule-11 group. */
@@ -220,5 +266,62 @@ export const rule11Validation: TestGroup = {
       equal(await headRevision(session, ordered), before, "an oversized value must not reach the backend");
       await cache.linkdefs.put(sampleLinkdef("MJUSTFITS", { blob: "x".repeat(limit / 4) }));
     });
+
+    if (ordered && features.capabilities.compareAndSwap && features.backdoor.storeRaw) {
+      test("an invalid value stored over a valid one is a change: the key reads as absent everywhere, digests agree, update() builds on the stored revision", async (session) => {
+        // Few attempts: an update that cannot build on the stored revision fails fast instead of after 100.
+        const a = await session.cache({ updateRetry: { maxAttempts: UPDATE_ATTEMPTS } });
+        const b = await session.cache();
+        const sub = "MINVALIDOVERVALID";
+        const key = wireClaimsKey(sub);
+        await a.claims.put(sampleClaims(sub, "valid"));
+        await session.settle([a, b]);
+        const invalidBefore = [a, b].map((c) => c.status().counters.invalidEntries);
+        const garbageRevision = await session.backdoor.storeRaw!(key, encoder.encode("{not json"));
+        await eventually(
+          `both replicas read ${key} as absent and counted the invalid value`,
+          () =>
+            [a, b].every(
+              (c, i) =>
+                c.claims.get(sub) === undefined &&
+                c.status().counters.invalidEntries > (invalidBefore[i] ?? 0),
+            ),
+          session.poll(() => describeKey([a, b], sub)),
+        );
+        const fresh = await session.cache();
+        await session.settle([a, b, fresh]);
+        equal(fresh.claims.get(sub), undefined, "a replica syncing from scratch reads it as absent too");
+        const digests = [a, b, fresh].map((c) => c.status().digest);
+        ok(
+          digests.every((d) => d === digests[0]),
+          `replicas at the same revision must report the same digest: ${[a, b, fresh].map((c, i) => `${c.hostId} ${digests[i]}`).join(", ")}`,
+        );
+        const outcome = await updateBuildsOnStored(session, a, sub, garbageRevision);
+        equal(a.claims.get(sub)?.name, "repaired", "the writer serves the repaired value");
+        await eventually(
+          "b serves the repaired value",
+          () => b.claims.get(sub)?.name === "repaired",
+          session.poll(),
+        );
+        equal(b.claims.getEntry(sub)?.revision, outcome.revision);
+      });
+
+      test("an invalid value stored over a deleted key: update() builds on the stored revision instead of failing with CONFLICT", async (session) => {
+        const a = await session.cache({ updateRetry: { maxAttempts: UPDATE_ATTEMPTS } });
+        const sub = "MINVALIDOVERDELETED";
+        const key = wireClaimsKey(sub);
+        await a.claims.put(sampleClaims(sub, "valid"));
+        await a.claims.delete(sub);
+        const invalidBefore = a.status().counters.invalidEntries;
+        const garbageRevision = await session.backdoor.storeRaw!(key, json({ sub: 5, caps: {} }));
+        await eventually(
+          "the replica applied the invalid value's revision",
+          () => a.status().revision >= garbageRevision && a.status().counters.invalidEntries > invalidBefore,
+          session.poll(() => describeKey([a], sub)),
+        );
+        equal(a.claims.get(sub), undefined, `${key} reads as absent`);
+        await updateBuildsOnStored(session, a, sub, garbageRevision);
+      });
+    }
   },
 };
