@@ -39,7 +39,7 @@ describe("FeedProtocol", () => {
     const { feed, calls } = protocol({ revision: 5, epoch: "A" });
     expect(feed.acceptHead({ revision: 9, epoch: "B" })).toBe(false);
     expect(calls).toEqual(["gap the store's history changed (epoch A → B)"]);
-    feed.liveEntry(change(6));
+    feed.liveEntry(change(6), change(6));
     feed.markSynced(9);
     expect(calls).toHaveLength(1);
   });
@@ -47,7 +47,7 @@ describe("FeedProtocol", () => {
   it("rule 9: a history that changes during a snapshot is a gap, never a snapshot restarted in place", () => {
     const { feed, calls } = protocol({ revision: 0 });
     expect(feed.acceptHead({ revision: 300, epoch: "old" })).toBe(true);
-    feed.snapshotEntry(change(1));
+    feed.snapshotEntry(change(1), change(1));
     expect(feed.acceptHead({ revision: 60, epoch: "new" })).toBe(false);
     expect(calls.at(-1)).toBe("gap the store's history changed (epoch old → new)");
     expect(feed.stopped).toBe(true);
@@ -64,7 +64,7 @@ describe("FeedProtocol", () => {
     const first = protocol({ revision: 0 }, recent);
     first.feed.acceptHead({ revision: 0, epoch: "A" });
     first.feed.markSynced(0);
-    for (let r = 1; r <= 3; r++) first.feed.liveEntry(change(r));
+    for (let r = 1; r <= 3; r++) first.feed.liveEntry(change(r), change(r));
     const resumed = protocol({ revision: 3, epoch: "A" }, recent);
     expect(resumed.feed.proofRevisions()).toEqual([3, 2, 1]);
     expect(resumed.feed.proofStart()).toBe(1);
@@ -78,16 +78,19 @@ describe("FeedProtocol", () => {
 
   it("rule 1: replays at or below the position are ignored; a jump in a contiguous log is a gap", () => {
     const { feed, calls } = protocol({ revision: 2, epoch: "A" });
-    expect(feed.liveEntry(change(2))).toBe(false);
-    expect(feed.liveEntry(change(3), undefined, true)).toBe(true);
-    expect(feed.liveEntry(change(5), undefined, true)).toBe(false);
-    expect(calls).toEqual(["entry 3", "gap the store jumps from revision 3 to 5: changes in between are gone"]);
+    expect(feed.liveEntry(change(2), change(2))).toBe(false);
+    expect(feed.liveEntry(change(3), change(3), true)).toBe(true);
+    expect(feed.liveEntry(change(5), change(5), true)).toBe(false);
+    expect(calls).toEqual([
+      "entry 3",
+      "gap the store jumps from revision 3 to 5: changes in between are gone",
+    ]);
   });
 
   it("rule 8: synced is reported once, with the feed's epoch and at least its position", () => {
     const { feed, calls } = protocol({ revision: 0 });
     feed.acceptHead({ revision: 2, epoch: "E" });
-    feed.snapshotEntry(change(2));
+    feed.snapshotEntry(change(2), change(2));
     feed.markSynced(2);
     feed.markSynced(7);
     expect(calls).toEqual(["entry 2", "synced 2 E"]);
@@ -97,7 +100,7 @@ describe("FeedProtocol", () => {
     const { feed, calls } = protocol({ revision: 0 });
     feed.report(false, "refused");
     feed.report(false, "refused again");
-    feed.snapshotEntry(change(1));
+    feed.snapshotEntry(change(1), change(1));
     feed.report(true, "connected");
     expect(calls).toEqual(["connection false refused", "connection true the feed delivers again", "entry 1"]);
   });

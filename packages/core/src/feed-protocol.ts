@@ -140,9 +140,9 @@ export class FeedProtocol {
 
   /**
    * One change of a snapshot (any order; the replica sorts them out by revision). Remembered for the
-   * history proof; `entry` is what the sink gets (undefined when the change is not one of the lattice's keys).
+   * history proof; `entry` is what the sink gets (undefined: nothing, the change is not one of the lattice's).
    */
-  snapshotEntry(change: DeliveredChange, entry: BackendEntry | undefined = change): void {
+  snapshotEntry(change: DeliveredChange, entry: BackendEntry | undefined): void {
     if (this.isStopped) return;
     this.options.recent.note(change);
     this.delivering();
@@ -153,7 +153,7 @@ export class FeedProtocol {
    * One change after the position, in revision order. A change at or below the position is a replay and is
    * ignored (false). With `contiguous`, a revision other than position + 1 means changes were lost: a gap.
    */
-  liveEntry(change: DeliveredChange, entry: BackendEntry | undefined = change, contiguous = false): boolean {
+  liveEntry(change: DeliveredChange, entry: BackendEntry | undefined, contiguous = false): boolean {
     if (this.isStopped || change.revision <= this.position) return false;
     if (contiguous && change.revision !== this.position + 1) {
       this.gap(

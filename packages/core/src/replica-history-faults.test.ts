@@ -137,6 +137,21 @@ describe("rule 7: read-your-writes after a history loss, with a head check alrea
   });
 });
 
+describe("rule 7: read-your-writes when a restored backup reuses the write's revision", () => {
+  it("a write acknowledged at a revision the replica holds with another value resolves only after a resync", async () => {
+    const store = new MemoryStore();
+    const a = await open(store);
+    const restore = store.checkpoint();
+    const old = await a.claims.put({ sub: "MREUSE", name: "old" });
+    restore();
+    const reused = await a.claims.put({ sub: "MREUSE", name: "new" });
+    expect(reused.revision).toBe(old.revision);
+    expect(a.claims.get("MREUSE")?.name).toBe("new");
+    expect(a.status().counters.resyncs).toBe(1);
+    await a.close();
+  });
+});
+
 describe("rule 9: a slow feed is lagging, not stalled", () => {
   it("a feed that delivers everything 600 ms late (3× the stall timeout) is restarted at most once, reports its lag, and ends at the head", async () => {
     const store = new MemoryStore();

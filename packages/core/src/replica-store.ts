@@ -147,6 +147,16 @@ export class ReplicaStore {
     return best;
   }
 
+  /** True when the key's newest change is `entry`: its revision, and its value (or its deletion). */
+  holds(entry: BackendEntry): boolean {
+    if (entry.value === null)
+      return this.isDeleted(entry.key) && this.tombstones.get(entry.key) === entry.revision;
+    const stored = this.live.get(entry.key);
+    if (stored === undefined || stored.revision !== entry.revision) return false;
+    const codec = CODECS[stored.collection] as CollectionCodec<unknown, unknown>;
+    return sameBytes(codec.encode(stored.value), entry.value);
+  }
+
   /** True if the key's newest revision is a tombstone. */
   isDeleted(key: string): boolean {
     return this.tombstones.has(key) && !this.live.has(key);

@@ -226,7 +226,20 @@ export class Replica {
       if (this.highWater >= entry.revision) {
         const current = this.storeRef.revisionOf(entry.key) ?? 0;
         // The common case: the feed brought this very revision before the acknowledgement arrived.
-        if (current === entry.revision) return;
+        if (current === entry.revision) {
+          if (this.storeRef.holds(entry)) return;
+          // This replica holds another value at our acknowledged revision: the history under it was lost (a
+          // new epoch, which a head read tells) or rewritten under the same epoch (a restored backup, which
+          // only this tells). Either way the replica must resync before the write resolves (rule 7).
+          await this.checkHead();
+          if (!this.staging && !this.closed) {
+            this.resync(
+              `own write ${entry.key}@${entry.revision} was acknowledged, but the replica holds another value at that revision: the backend's history was rewritten`,
+            );
+          }
+          await this.waitForRevision(entry.revision, this.timing.readYourWritesTimeoutMs);
+          return;
+        }
         if (current < entry.revision) {
           this.applyOutcome(entry, this.storeRef.apply(entry, decoded));
           return;

@@ -3,6 +3,7 @@
 import {
   BackendUnavailableError,
   ConfigurationError,
+  errorText,
   LatticeCacheError,
   PermissionDeniedError,
 } from "@lattice-cache/core";
@@ -21,7 +22,6 @@ import { natsConnectOptions, redactServerUrl } from "./connection-options.js";
 import { ConnectionState } from "./connection-state.js";
 import { JetStreamNotEnabledError } from "./jetstream-not-enabled-error.js";
 import {
-  errorText,
   isNoResponders,
   isPermissionError,
   isTimeout,

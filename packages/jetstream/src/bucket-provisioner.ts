@@ -1,9 +1,9 @@
 // Finds or creates the bucket's stream: idempotent under races between hosts, accepting a compatible
 // pre-provisioned bucket (and saying what differs), never recreating one that exists.
-import { ConfigurationError, type Logger, PermissionDeniedError } from "@lattice-cache/core";
+import { ConfigurationError, errorText, type Logger, PermissionDeniedError } from "@lattice-cache/core";
 import type { JetStreamManager, StreamConfig, StreamInfo } from "@nats-io/jetstream";
 import type { BucketLayout } from "./bucket-layout.js";
-import { errorText, isPermissionError, isStreamNotFound, JS_CODES, jetStreamCode } from "./nats-errors.js";
+import { isPermissionError, isStreamNotFound, JS_CODES, jetStreamCode } from "./nats-errors.js";
 import type { ProvisionMode, ResolvedBucketSettings } from "./options.js";
 
 const NANOS_PER_MS = 1_000_000;

@@ -1,16 +1,25 @@
 // The jetstream target of the conformance suite: one bucket (fresh prefix) per store on a shared server,
-// a fault proxy in front of the server for partitions, and a backdoor that reads raw KV messages.
+// a fault proxy of its own in front of the server for every backend the store connects (so one backend's
+// connection can be cut while the others stay up), and a backdoor of raw nats.js calls on an admin
+// connection that bypasses the proxies.
+//
+// No `checkpoint`: restoring a stream under the same epoch (creation time) takes a server restart on a
+// swapped store directory, which a shared server cannot do per test. history-rewrite.test.ts covers that
+// rewrite (rule 9) on a server of its own.
 import type { LatticeBackend } from "@lattice-cache/core";
 import {
+  type FaultMode,
   type FaultProxyHandle,
   type NatsServerHandle,
   startFaultProxy,
   waitFor,
 } from "@lattice-cache/test-harness";
+import { jetstream } from "@nats-io/jetstream";
+import { headers } from "@nats-io/nats-core";
 import { BucketLayout } from "./bucket-layout.js";
 import { desiredStreamConfig } from "./bucket-provisioner.js";
 import { JetStreamBackend } from "./jetstream-backend.js";
-import { isTombstone } from "./kv-message.js";
+import { HEADERS, isTombstone } from "./kv-message.js";
 import { rawClient, uniquePrefix } from "./nats-fixtures.test-helpers.js";
 import { type BucketSettings, JETSTREAM_DEFAULTS } from "./options.js";
 
@@ -22,19 +31,22 @@ export interface RawEntry {
 
 /** The store interface of `@lattice-cache/conformance` (kept structurally identical). */
 export interface JetStreamConformanceStore {
-  connect(): LatticeBackend;
+  connect(): Promise<LatticeBackend>;
   readonly backdoor: {
     readRaw(key: string): Promise<RawEntry | undefined>;
     loseHistory(): Promise<void>;
+    storeRaw(key: string, value: Uint8Array | null): Promise<number>;
+    interruptFeed(backend: LatticeBackend, cut: boolean): Promise<void>;
     disconnect(): Promise<void>;
     reconnect(): Promise<void>;
+    blackhole(): Promise<void>;
     stallFeed(backend: LatticeBackend, stalled: boolean): Promise<void>;
   };
   dispose(): Promise<void>;
   /** The store's bucket prefix. */
   readonly prefix: string;
-  /** The proxy every backend of this store connects through. */
-  readonly proxy: FaultProxyHandle;
+  /** The fault proxy a backend made by `connect()` reaches the server through (each has its own). */
+  proxyOf(backend: LatticeBackend): FaultProxyHandle;
 }
 
 /** Tuning for the backends a store makes. */
@@ -45,34 +57,64 @@ export interface StoreBackendTuning {
   readonly bucket?: BucketSettings;
 }
 
-/** A fresh store: a new prefix on `server`, reached through its own fault proxy. */
+/** How long a backend may take to notice a cut connection, and to connect again after it is restored. */
+const NOTICE_CUT_MS = 15_000;
+const RECONNECT_MS = 20_000;
+
+/** A fresh store: a new prefix on `server`; every backend it connects gets a fault proxy of its own. */
 export async function newJetStreamStore(
   server: NatsServerHandle,
   tuning: StoreBackendTuning = {},
 ): Promise<JetStreamConformanceStore> {
   const prefix = uniquePrefix("conf");
   const layout = new BucketLayout(prefix);
-  const proxy = await startFaultProxy({ target: { port: server.port } });
   const admin = await rawClient(server.url);
-  const backends: JetStreamBackend[] = [];
-  let hosts = 0;
+  const proxies = new Map<JetStreamBackend, FaultProxyHandle>();
+  /** Backends whose connection `interruptFeed` cut: they stay cut whatever the store-wide mode. */
+  const cut = new Set<JetStreamBackend>();
+  /** The store-wide mode (`disconnect`, `blackhole`, `reconnect`), applied to backends connected later too. */
+  let storeMode: FaultMode = "pass";
   let partitioned: JetStreamBackend[] = [];
+  let hosts = 0;
+
+  const ours = (backend: LatticeBackend, what: string): JetStreamBackend => {
+    if (!(backend instanceof JetStreamBackend) || !proxies.has(backend)) {
+      throw new Error(`${what} needs a JetStreamBackend made by this store's connect()`);
+    }
+    return backend;
+  };
+  const proxyOf = (backend: LatticeBackend): FaultProxyHandle =>
+    proxies.get(ours(backend, "proxyOf")) as FaultProxyHandle;
+  /** Switches every proxy (but those of cut backends) to `mode`, synchronously. */
+  const setStoreMode = (mode: FaultMode) => {
+    storeMode = mode;
+    for (const [backend, proxy] of proxies) if (!cut.has(backend)) proxy.setMode(mode);
+  };
+  const reconnected = (backends: readonly JetStreamBackend[]) =>
+    waitFor(() => backends.every((b) => b.connected || !b.isOpen || cut.has(b)), {
+      timeoutMs: RECONNECT_MS,
+      what: "every backend to reconnect",
+    });
 
   return {
     prefix,
-    proxy,
-    connect() {
+    proxyOf,
+    async connect() {
       hosts += 1;
+      const proxy = await startFaultProxy({ target: { port: server.port } });
+      if (storeMode !== "pass") proxy.setMode(storeMode);
       const backend = new JetStreamBackend({
         servers: proxy.url("nats"),
         prefix,
         hostId: `${prefix}-host${hosts}`,
+        // Bounded under a blackhole too: writes by their deadline, head() and the feeds' requests by their
+        // request timeouts, the connection by three missed pings.
         writeDeadlineMs: tuning.writeDeadlineMs ?? 5_000,
         heartbeatMs: tuning.heartbeatMs ?? 1_000,
         pingIntervalMs: 2_000,
         ...(tuning.bucket ? { bucket: tuning.bucket } : {}),
       });
-      backends.push(backend);
+      proxies.set(backend, proxy);
       return backend;
     },
     backdoor: {
@@ -90,31 +132,60 @@ export async function newJetStreamStore(
           desiredStreamConfig(layout, { ...JETSTREAM_DEFAULTS.bucket, ...tuning.bucket }),
         );
       },
+      async storeRaw(key, value) {
+        // A foreign writer: plain nats.js KV calls, no Lattice-Origin, no write id, no validation.
+        if (value !== null) {
+          const kv = await admin.kv(layout.bucket);
+          return kv.put(key, value);
+        }
+        // `kv.delete` publishes this very marker but does not say its revision.
+        const marker = headers();
+        marker.set(HEADERS.operation, "DEL");
+        const ack = await jetstream(admin.nc).publish(layout.keySubject(key), new Uint8Array(), {
+          headers: marker,
+        });
+        return ack.seq;
+      },
+      async interruptFeed(backend, cutNow) {
+        const ourBackend = ours(backend, "interruptFeed");
+        // Before the first await, so synchronous for the caller: a feed sink calls this mid-delivery.
+        cut[cutNow ? "add" : "delete"](ourBackend);
+        proxyOf(ourBackend).setMode(cutNow ? "drop" : storeMode);
+        if (cutNow) {
+          await waitFor(() => !ourBackend.connected || !ourBackend.isOpen, {
+            timeoutMs: NOTICE_CUT_MS,
+            what: "the backend to notice its cut connection",
+          });
+        } else if (storeMode === "pass") {
+          await reconnected([ourBackend]);
+        }
+      },
       async disconnect() {
-        partitioned = backends.filter((b) => b.isOpen);
-        proxy.setMode("drop");
-        await waitFor(() => partitioned.every((b) => !b.connected), {
-          timeoutMs: 15_000,
+        partitioned = [...proxies.keys()].filter((b) => b.isOpen);
+        setStoreMode("drop");
+        await waitFor(() => partitioned.every((b) => !b.connected || cut.has(b)), {
+          timeoutMs: NOTICE_CUT_MS,
           what: "every backend to notice the partition",
         });
       },
+      async blackhole() {
+        // Nothing to wait for: a blackhole makes no noise; the backends' own deadlines must notice it.
+        partitioned = [...proxies.keys()].filter((b) => b.isOpen);
+        setStoreMode("blackhole");
+      },
       async reconnect() {
-        proxy.setMode("pass");
-        await waitFor(() => partitioned.every((b) => b.connected || !b.isOpen), {
-          timeoutMs: 20_000,
-          what: "every backend to reconnect",
-        });
+        setStoreMode("pass");
+        await reconnected(partitioned);
       },
       async stallFeed(backend, stalled) {
-        if (!(backend instanceof JetStreamBackend)) throw new Error("stallFeed needs a JetStreamBackend");
-        backend.stallFeedsForTesting(stalled);
+        ours(backend, "stallFeed").stallFeedsForTesting(stalled);
       },
     },
     async dispose() {
-      await Promise.allSettled(backends.map((b) => b.close()));
+      await Promise.allSettled([...proxies.keys()].map((b) => b.close()));
       await admin.jsm.streams.delete(layout.stream).catch(() => {});
       await admin.close();
-      await proxy.close();
+      await Promise.allSettled([...proxies.values()].map((p) => p.close()));
     },
   };
 }

@@ -1,11 +1,13 @@
 // Where the feed's consumer lives in a cluster. nats-server 2.9 puts an R1 consumer on a random peer of the
 // stream; after a cluster incident a follower can stop following and consumers there deliver nothing. A
 // feed's first consumer stays where the server put it (spreading load); every replacement asks for the
-// stream leader: placed elsewhere, it is deleted and created again (up to 4 times).
+// stream leader: placed elsewhere, it is deleted and created again (up to 4 times). And when the stream leader
+// moves, each feed audits its delivered history once (history-audit.ts), at most once per 10 s.
 import type { LatticeCache } from "@lattice-cache/core";
 import { disposeAll, type NatsClusterHandle, startNatsCluster, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";
+import { AUDIT_INTERVAL_MS } from "./history-audit.js";
 import {
   type LogLine,
   openCache,
@@ -80,5 +82,64 @@ describe("the feed consumer's placement in an R3 cluster", () => {
 
     const { revision } = await cache.claims.put({ sub: "MPLACED", name: "placed" });
     await waitFor(() => cache.status().revision >= revision, { what: "the write through the new consumer" });
+  }, 120_000);
+});
+
+/** Asks the stream's leader to step down; resolves with the old and the new leader. */
+async function stepDown(stream: string): Promise<{ from: string; to: string }> {
+  const leaderNow = async () =>
+    (await admin.jsm.streams.info(stream).catch(() => undefined))?.cluster?.leader;
+  const from = await waitFor(leaderNow, { what: "the stream leader", timeoutMs: 20_000 });
+  await admin.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5_000 });
+  const to = await waitFor(
+    async () => {
+      const leader = await leaderNow();
+      return leader !== undefined && leader !== from ? leader : undefined;
+    },
+    { what: "a new stream leader", timeoutMs: 20_000 },
+  );
+  return { from, to };
+}
+
+describe("history audits when the stream leader moves", () => {
+  it("the feed replays its proof once per leader change, at most once per interval; a change within it is audited once it passed", async () => {
+    const prefix = uniquePrefix("audit");
+    const layout = new BucketLayout(prefix);
+    const logger = recordingLogger();
+    const { cache } = await openCache(
+      { servers: cluster.urls, prefix, hostId: "auditor", bucket: { replicas: 3 }, heartbeatMs: 500, logger },
+      { hostId: "auditor" },
+    );
+    caches.push(cache);
+    // Something delivered: a history to prove.
+    const { revision } = await cache.claims.put({ sub: "MAUDIT", name: "before" });
+    const audits = () =>
+      logger.lines.filter(
+        (line) =>
+          line.msg === "recreating the feed consumer" &&
+          /checking the delivered history/.test(String((line.obj as { reason?: unknown }).reason)),
+      );
+
+    await stepDown(layout.stream);
+    await waitFor(() => audits().length === 1, { what: "the first audit", timeoutMs: 20_000 });
+    const firstAudit = audits()[0] as LogLine;
+    expect((firstAudit.obj as { reason: string }).reason).toMatch(/^stream leader changed \(\S+ → \S+\)/);
+    expect((firstAudit.obj as { position: number }).position).toBeGreaterThanOrEqual(revision);
+    await waitFor(() => cache.status().state === "live", { what: "live after the audit", timeoutMs: 20_000 });
+
+    // The leader moves again at once: due, but held back until the interval since the first audit passed.
+    await stepDown(layout.stream);
+    await waitFor(() => audits().length === 2, {
+      what: "the second audit, after the interval",
+      timeoutMs: AUDIT_INTERVAL_MS + 20_000,
+    });
+    const secondAudit = audits()[1] as LogLine;
+    expect(secondAudit.at - firstAudit.at).toBeGreaterThanOrEqual(AUDIT_INTERVAL_MS - 50);
+
+    // Audits prove the same history: no resync, and the feed goes on.
+    expect(cache.status().counters.resyncs).toBe(0);
+    const after = await cache.claims.put({ sub: "MAUDIT", name: "after" });
+    await waitFor(() => cache.status().revision >= after.revision, { what: "a write after the audits" });
+    expect(audits()).toHaveLength(2);
   }, 120_000);
 });

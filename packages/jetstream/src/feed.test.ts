@@ -1,6 +1,12 @@
 // The feed against a real server: snapshot + barrier (rule 8), resume and gaps (rule 9), and a feed that
 // survives lost consumers, vanished buckets and dropped connections (rules 9 and 10).
-import type { BackendEntry, BackendHead, FeedSink, FeedSubscription } from "@lattice-cache/core";
+import type {
+  BackendEntry,
+  BackendHead,
+  FeedPosition,
+  FeedSink,
+  FeedSubscription,
+} from "@lattice-cache/core";
 import {
   disposeAll,
   type NatsServerHandle,
@@ -60,9 +66,12 @@ async function openBackend(
   return backend;
 }
 
-function follow(backend: JetStreamBackend, after: number): { sink: RecordingSink; sub: FeedSubscription } {
-  const sink = recordingSink();
-  const sub = backend.subscribe(after, sink);
+function follow(
+  backend: JetStreamBackend,
+  from: number | FeedPosition,
+  sink = recordingSink(),
+): { sink: RecordingSink; sub: FeedSubscription } {
+  const sub = backend.subscribe(typeof from === "number" ? { revision: from } : from, sink);
   cleanup.push(() => sub.close());
   return { sink, sub };
 }
@@ -232,10 +241,50 @@ describe("rule 9: resuming and gaps", () => {
     await admin.jsm.streams.delete(layout.stream);
     await admin.jsm.streams.add(desiredStreamConfig(layout, JETSTREAM_DEFAULTS.bucket));
     for (let i = 1; i <= 5; i++) await rawPut(layout, `REFMAP_n${i}`, `n${i}`);
-    const resumed = follow(backend, 3);
+    const resumed = follow(backend, { revision: 3, epoch: first.sink.heads[0]?.epoch });
     await waitFor(() => resumed.sink.gaps.length === 1, { what: "gap" });
-    expect(resumed.sink.gaps[0]).toMatch(/recreated/);
+    expect(resumed.sink.gaps[0]).toMatch(/history changed/);
     expect(resumed.sink.entries).toEqual([]);
+  });
+
+  it("a bucket recreated while the snapshot still streams is a gap, never a snapshot of two histories", async () => {
+    const prefix = uniquePrefix();
+    const layout = new BucketLayout(prefix);
+    // The feed's host reaches NATS through a proxy of its own, so its connection can be cut mid-snapshot.
+    const proxy = await startFaultProxy({ target: { port: server.port } });
+    cleanup.push(() => proxy.close());
+    const backend = await openBackend(prefix, { servers: proxy.url("nats") });
+    const filler = "x".repeat(2_000);
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) => rawPut(layout, `CLAIMS_K${i}`, `old${i} ${filler}`)),
+    );
+    // The 50th snapshot entry cuts the connection (synchronously, inside the delivery).
+    const sink = recordingSink();
+    const record = sink.entry;
+    let cutAt: number | undefined;
+    sink.entry = (entry) => {
+      record(entry);
+      if (cutAt === undefined && sink.entries.length === 50) {
+        cutAt = sink.entries.length;
+        proxy.setMode("drop");
+      }
+    };
+    follow(backend, 0, sink);
+    await waitFor(() => cutAt !== undefined, { what: "the 50th snapshot entry" });
+    await waitFor(() => !backend.connected, { what: "the backend to notice the cut" });
+    // Meanwhile an operator deletes the bucket and a host creates it again and writes 60 keys.
+    await admin.jsm.streams.delete(layout.stream);
+    await admin.jsm.streams.add(desiredStreamConfig(layout, JETSTREAM_DEFAULTS.bucket));
+    for (let i = 0; i < 60; i++) await rawPut(layout, `CLAIMS_K${i}`, `new${i}`);
+    proxy.setMode("pass");
+    await waitFor(() => sink.gaps.length + sink.heads.length > 0, {
+      what: "the feed to end the snapshot (a gap) or to say synced",
+      timeoutMs: 20_000,
+    });
+    // A synced snapshot here would mix 240+ old keys with the new ones: a state that never existed.
+    expect(sink.heads).toEqual([]);
+    expect(sink.gaps).toHaveLength(1);
+    expect(sink.gaps[0]).toMatch(/history changed/);
   });
 
   it("resuming after a revision the bucket never reached is a gap", async () => {

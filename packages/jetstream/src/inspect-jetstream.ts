@@ -1,6 +1,7 @@
 // Facts for `lattice doctor`: can we reach NATS, does JetStream answer (in which domain), does the bucket
 // exist and how does it compare with what we recommend — each problem with a concrete fix. Never throws
 // for a broken setup; it reports it.
+import { errorText } from "@lattice-cache/core";
 import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -8,7 +9,6 @@ import { apiPrefixFor, BucketLayout } from "./bucket-layout.js";
 import { assessBucket, type BucketDifference } from "./bucket-provisioner.js";
 import { natsConnectOptions, redactServerUrl } from "./connection-options.js";
 import {
-  errorText,
   isNoResponders,
   isPermissionError,
   isStreamNotFound,

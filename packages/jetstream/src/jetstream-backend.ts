@@ -5,23 +5,26 @@ import {
   type BackendHead,
   BackendUnavailableError,
   ClosedError,
+  type DeliveredChange,
+  errorText,
+  type FeedPosition,
   type FeedSink,
   type FeedSubscription,
   type LatticeBackend,
   LatticeCacheError,
   PermissionDeniedError,
+  RecentDeliveries,
   type WriteRequest,
   type WriteResult,
 } from "@lattice-cache/core";
-import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import type { StreamInfo } from "@nats-io/jetstream";
 import { type BackendSession, closeSession, openSession, provisionWithin } from "./backend-session.js";
 import { apiPrefixFor, BucketLayout } from "./bucket-layout.js";
 import { ensureBucket } from "./bucket-provisioner.js";
 import { redactServerUrl } from "./connection-options.js";
-import { DeliveredHistory } from "./delivered-history.js";
 import { KvFeed } from "./kv-feed.js";
 import { KvWriter } from "./kv-writer.js";
-import { errorText, isPermissionError, isStreamNotFound } from "./nats-errors.js";
+import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
 import { type JetStreamBackendOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 
 const BACKEND = "jetstream";
@@ -57,13 +60,15 @@ export class JetStreamBackend implements LatticeBackend {
   private opening: Promise<void> | undefined;
   private closed = false;
   private stream: StreamInfo | undefined;
-  private syncedEpoch: string | undefined;
   private feedsStalled = false;
   private readonly feeds = new Set<KvFeed>();
-  private readonly delivered = new DeliveredHistory();
-  /** The stream leader last known, and whether the last stream info request failed (see `auditFeeds`). */
+  /** What the feeds delivered last: the history proof of a feed that replaces another (core's FeedProtocol). */
+  private readonly recent = new RecentDeliveries<DeliveredChange>();
+  /**
+   * The stream leader last observed by any stream info (head or feed). Only recorded here: each feed's
+   * watchdog compares it with the leader its consumer was created under (history-audit.ts).
+   */
   private leader: string | undefined;
-  private infoFailed = false;
   /** Feeds started so far: every one after the first replaces a stalled or failed feed (or resyncs). */
   private feedsStarted = 0;
 
@@ -77,6 +82,7 @@ export class JetStreamBackend implements LatticeBackend {
       compareAndSwap: true,
       history: true,
       ttl: false,
+      pushed: true,
     };
   }
 
@@ -110,15 +116,18 @@ export class JetStreamBackend implements LatticeBackend {
     return this.opening;
   }
 
-  /** Starts a feed (see `LatticeBackend.subscribe`). Never throws; problems are reported to the sink. */
-  subscribe(afterRevision: number, sink: FeedSink): FeedSubscription {
+  /**
+   * Starts a feed (see `LatticeBackend.subscribe`): from `from.revision` in the history `from.epoch`, or a
+   * snapshot for revision 0. Never throws; problems are reported to the sink.
+   */
+  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     const session = this.session;
     if (!session || this.closed) {
       const reason = this.closed ? "the jetstream backend is closed" : "the jetstream backend is not open";
       queueMicrotask(() => sink.connection(false, reason));
       return { close: async () => {} };
     }
-    const feed = new KvFeed(
+    const feed: KvFeed = new KvFeed(
       {
         nc: session.nc,
         jsm: session.feedJsm,
@@ -126,26 +135,18 @@ export class JetStreamBackend implements LatticeBackend {
         connection: session.connection,
         heartbeatMs: this.options.heartbeatMs,
         logger: this.options.logger,
-        streamInfo: () => this.refreshStreamInfo(session, true, session.feedJsm),
-        knownEpoch: () => this.syncedEpoch,
-        onSynced: (head) => {
-          this.syncedEpoch = head.epoch;
-        },
+        streamInfo: () => this.feedStreamInfo(session),
         stalled: () => this.feedsStalled,
-        delivered: this.delivered,
+        recent: this.recent,
         preferStreamLeader: this.feedsStarted++ > 0,
         streamLeader: () => this.leader,
+        onStop: () => this.feeds.delete(feed),
       },
-      afterRevision,
+      from,
       sink,
     );
     this.feeds.add(feed);
-    return {
-      close: async () => {
-        this.feeds.delete(feed);
-        await feed.close();
-      },
-    };
+    return feed;
   }
 
   /** Writes one entry (see `LatticeBackend.write`). */
@@ -156,7 +157,10 @@ export class JetStreamBackend implements LatticeBackend {
     return session.writer.write(request);
   }
 
-  /** The stream's last sequence and creation time (one STREAM.INFO request). */
+  /**
+   * The stream's last sequence and creation time: one STREAM.INFO request and nothing else — no feed is
+   * restarted or audited, no bucket created (the stream leader it names is recorded for the feeds' audits).
+   */
   async head(): Promise<BackendHead> {
     if (this.closed) throw new ClosedError("the jetstream backend");
     const session = this.session;
@@ -165,7 +169,7 @@ export class JetStreamBackend implements LatticeBackend {
       throw new BackendUnavailableError(BACKEND, `not connected to NATS (${session.connection.detail})`);
     }
     try {
-      const info = await this.refreshStreamInfo(session, false);
+      const info = this.observe(await session.jsm.streams.info(this.layout.stream));
       return { revision: info.state.last_seq, epoch: info.created };
     } catch (error) {
       if (LatticeCacheError.isInstance(error)) throw error;
@@ -270,45 +274,30 @@ export class JetStreamBackend implements LatticeBackend {
     }
   }
 
-  /** Stream info; when `reprovision`, a vanished bucket is created again if provisioning allows it. */
-  private async refreshStreamInfo(
-    session: Session,
-    reprovision: boolean,
-    jsm: JetStreamManager = session.jsm,
-  ): Promise<StreamInfo> {
+  /** A feed's stream info: a bucket that vanished is created again when provisioning allows it. */
+  private async feedStreamInfo(session: Session): Promise<StreamInfo> {
     try {
-      this.stream = await jsm.streams.info(this.layout.stream);
-      this.auditFeeds(this.stream);
+      return this.observe(await session.feedJsm.streams.info(this.layout.stream));
     } catch (error) {
-      this.infoFailed = true;
-      if (!(reprovision && isStreamNotFound(error) && this.options.provision === "create")) throw error;
+      if (!(isStreamNotFound(error) && this.options.provision === "create")) throw error;
       this.options.logger.warn({ bucket: this.layout.bucket }, "the bucket vanished; creating it again");
-      this.stream = await ensureBucket({
+      const created = await ensureBucket({
         jsm: session.jsm,
         layout: this.layout,
         settings: this.options.bucket,
         mode: this.options.provision,
         logger: this.options.logger,
       });
+      return this.observe(created);
     }
-    return this.stream;
   }
 
-  /**
-   * The stream's history can be rewritten under the same epoch when its leadership changes (nats-server 2.9
-   * after losing two R3 nodes): then, and when the stream answers again after failing, every feed replays
-   * its last deliveries to check the sequences still hold the same messages (see delivered-history.ts).
-   */
-  private auditFeeds(info: StreamInfo): void {
-    const leader = info.cluster?.leader;
-    const previous = this.leader;
-    const recovered = this.infoFailed;
+  /** Records what a stream info says (settings for writes and `describe()`, the last known leader). */
+  private observe(info: StreamInfo): StreamInfo {
+    this.stream = info;
     // The last known leader: a leaderless moment in between must not hide a change from n1 to n2.
+    const leader = info.cluster?.leader;
     if (leader !== undefined) this.leader = leader;
-    this.infoFailed = false;
-    const changed = previous !== undefined && leader !== undefined && leader !== previous;
-    if (!changed && !recovered) return;
-    const reason = changed ? `stream leader changed (${previous} → ${leader})` : "stream info answered again";
-    for (const feed of this.feeds) feed.audit(reason);
+    return info;
   }
 }

@@ -1,11 +1,24 @@
-// The backend feed: a snapshot of the bucket (last message per key, tombstones included), a barrier, then
-// live changes — from one push consumer on the KV stream that this module recreates whenever deliveries
-// are lost, heartbeats stop, the connection comes back or the consumer vanishes.
+// The backend feed's transport: a snapshot of the bucket (last message per key, tombstones included), a
+// barrier, then live changes — from one push consumer on the KV stream that this module recreates whenever
+// deliveries are lost, heartbeats stop, the connection comes back, the consumer vanishes or the stream's
+// leader moved (a history audit, see history-audit.ts). Where the feed is, which history it belongs to, the
+// history proof, gaps, connection reports and `synced` are core's FeedProtocol.
 //
 // Why not `kv.watch()`: its `isUpdate` is off by one, it yields nothing (and no barrier) for an empty
 // bucket, and after a node loss it can stay silent for 60–90 s with a 30 s heartbeat. Here the barrier is
 // the stream's last sequence read before the consumer exists, and the heartbeat is short and ours to act on.
-import type { BackendHead, FeedSink, FeedSubscription, Logger } from "@lattice-cache/core";
+import {
+  Backoff,
+  type BackoffPolicy,
+  type DeliveredChange,
+  errorText,
+  type FeedPosition,
+  FeedProtocol,
+  type FeedSink,
+  type FeedSubscription,
+  type Logger,
+  type RecentDeliveries,
+} from "@lattice-cache/core";
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import {
   createInbox,
@@ -17,10 +30,10 @@ import {
 } from "@nats-io/nats-core";
 import type { BucketLayout } from "./bucket-layout.js";
 import type { ConnectionState } from "./connection-state.js";
-import type { DeliveredHistory } from "./delivered-history.js";
 import { parseDeliveryInfo } from "./delivery-info.js";
-import { toBackendEntry } from "./kv-message.js";
-import { errorText, isPermissionError, isStreamNotFound } from "./nats-errors.js";
+import { HistoryAudit } from "./history-audit.js";
+import { deliveredChange, toBackendEntry } from "./kv-message.js";
+import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
 
 /** What a feed needs from its backend. */
 export interface FeedEnvironment {
@@ -32,21 +45,20 @@ export interface FeedEnvironment {
   readonly logger: Logger;
   /** The bucket's stream info; creates the bucket again when it vanished and provisioning allows it. */
   readonly streamInfo: () => Promise<StreamInfo>;
-  /** The epoch (stream creation time) of the history the backend's replica last synced with. */
-  readonly knownEpoch: () => string | undefined;
-  /** Tells the backend which history a feed synced with. */
-  readonly onSynced: (head: BackendHead) => void;
   /** Test hook: while true, live entries are dropped (a silently stalled watch). */
   readonly stalled: () => boolean;
-  /** The last messages the backend's feeds delivered, shared so a restarted feed can prove its history. */
-  readonly delivered: DeliveredHistory;
+  /** What the backend's feeds delivered last, shared so a feed that replaces another can prove its history. */
+  readonly recent: RecentDeliveries<DeliveredChange>;
   /** Place the consumer on the stream leader (a feed that replaces a stalled or failed one; see `misplaced`). */
   readonly preferStreamLeader: boolean;
-  /** The stream leader the backend saw last (stream info), if any. */
+  /** The stream leader the backend observed last (any stream info), if any. */
   readonly streamLeader: () => string | undefined;
+  /** Called once when the feed stops for good (closed, or after a gap). */
+  readonly onStop?: () => void;
 }
 
-const MAX_RETRY_DELAY_MS = 2_000;
+/** Pauses between failed consumer creations: 250 ms doubling to 2 s, half jittered. */
+const ESTABLISH_RETRY: BackoffPolicy = { baseMs: 250, maxMs: 2_000, jitter: 0.5 };
 /** How often a feed that prefers the stream leader deletes a consumer placed elsewhere and tries again. */
 const MAX_PLACEMENT_ATTEMPTS = 4;
 /**
@@ -57,11 +69,9 @@ const SYNC_PATIENCE_MS = 5_000;
 
 /** One running feed. Created by `JetStreamBackend.subscribe`; never throws, retries by itself. */
 export class KvFeed implements FeedSubscription {
-  /** The last stream sequence delivered to the sink (or the one the feed resumes after). */
-  private cursor: number;
-  private synced = false;
-  private head: BackendHead | undefined;
-  private epoch: string | undefined;
+  private readonly protocol: FeedProtocol;
+  private readonly retry = new Backoff(ESTABLISH_RETRY);
+  private readonly audit = new HistoryAudit();
   private generation = 0;
   private consumerSequence = 0;
   private syncAtConsumerSequence: number | undefined;
@@ -86,10 +96,6 @@ export class KvFeed implements FeedSubscription {
   private lastActivity = Date.now();
   private establishing = false;
   private establishAgain: string | undefined;
-  private attempts = 0;
-  /** What the sink was last told; undefined until this feed said anything (a new feed always reports). */
-  private reportedUp: boolean | undefined;
-  private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly watchdog: NodeJS.Timeout;
   private readonly unlisten: () => void;
@@ -97,56 +103,75 @@ export class KvFeed implements FeedSubscription {
 
   constructor(
     private readonly env: FeedEnvironment,
-    private readonly afterRevision: number,
-    private readonly sink: FeedSink,
+    from: FeedPosition,
+    sink: FeedSink,
   ) {
-    this.cursor = afterRevision;
+    this.protocol = new FeedProtocol({
+      from,
+      sink,
+      recent: env.recent,
+      store: `bucket ${env.layout.bucket}`,
+      logger: env.logger,
+      onStop: () => this.release(),
+    });
     this.syncPatienceMs = Math.max(SYNC_PATIENCE_MS, env.heartbeatMs * 2);
-    if (afterRevision === 0) env.delivered.clear();
     this.unlisten = env.connection.onChange((up, detail) => {
       if (this.stopped) return;
       if (up) this.establish(`connection restored (${detail})`);
-      else this.report(false, detail);
+      else this.protocol.report(false, detail);
     });
     // Flow control replies go to `$JS.FC.…`: a host without the right to publish there stalls on the first
     // flow-control request, silently. The server says why on the connection; say it on the feed.
     this.unlistenErrors = env.connection.onError((error) => {
       if (this.stopped || !/permission/i.test(error.message) || !/\$JS\.FC\./.test(error.message)) return;
-      this.report(false, `permission denied: ${error.message} (the feed needs to publish to $JS.FC.>)`);
+      this.protocol.report(
+        false,
+        `permission denied: ${error.message} (the feed needs to publish to $JS.FC.>)`,
+      );
     });
     // Two missed heartbeats (plus slack for a busy machine) mean the consumer is gone or stuck.
     const silenceMs = env.heartbeatMs * 2 + 1000;
-    this.watchdog = setInterval(
-      () => {
-        if (this.stopped || this.establishing || !env.connection.connected) return;
-        if (this.subscription && Date.now() - this.lastActivity > silenceMs) {
-          this.establish(`no heartbeat from the consumer for ${Date.now() - this.lastActivity} ms`);
-          return;
-        }
-        this.checkSyncPlacement();
-      },
-      Math.min(env.heartbeatMs, 1000),
-    );
+    this.watchdog = setInterval(() => this.tick(silenceMs), Math.min(env.heartbeatMs, 1000));
     this.watchdog.unref();
     queueMicrotask(() => this.establish("start"));
   }
 
   /** Stops delivery, removes the consumer (best effort) and the listeners. */
   async close(): Promise<void> {
-    if (this.stopped) return;
-    this.stop();
+    this.protocol.stop();
   }
 
-  private stop(): void {
-    this.stopped = true;
+  private get stopped(): boolean {
+    return this.protocol.stopped;
+  }
+
+  /** Once, when the protocol stops (closed, or a gap): releases everything. */
+  private release(): void {
     clearInterval(this.watchdog);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.unlisten();
     this.unlistenErrors();
     this.dropConsumer();
+    this.env.onStop?.();
   }
 
-  /** (Re)creates the consumer after the cursor. Coalesces overlapping requests. */
+  /** The watchdog: a silent consumer, a slow sync off the leader, a due history audit — in that order. */
+  private tick(silenceMs: number): void {
+    if (this.stopped || this.establishing || !this.subscription || !this.env.connection.connected) return;
+    const silent = Date.now() - this.lastActivity;
+    if (silent > silenceMs) {
+      this.establish(`no heartbeat from the consumer for ${silent} ms`);
+      return;
+    }
+    if (this.checkSyncPlacement()) return;
+    const audit = this.audit.check(this.env.streamLeader());
+    // Nothing delivered yet: nothing the stream could have rewritten.
+    if (audit !== undefined && this.protocol.position > 0) {
+      this.establish(`${audit}: checking the delivered history`);
+    }
+  }
+
+  /** (Re)creates the consumer after the position. Coalesces overlapping requests. */
   private establish(reason: string): void {
     if (this.stopped) return;
     if (this.establishing) {
@@ -159,7 +184,7 @@ export class KvFeed implements FeedSubscription {
     }
     this.establishing = true;
     if (reason !== "start")
-      this.env.logger.debug({ reason, cursor: this.cursor }, "recreating the feed consumer");
+      this.env.logger.debug({ reason, position: this.protocol.position }, "recreating the feed consumer");
     void this.createConsumer()
       .catch((error: unknown) => this.onEstablishFailed(error))
       .finally(() => {
@@ -175,17 +200,16 @@ export class KvFeed implements FeedSubscription {
     const generation = ++this.generation;
     if (!this.env.connection.connected) {
       // The connection listener establishes again on reconnect.
-      this.report(false, this.env.connection.detail || "not connected");
+      this.protocol.report(false, this.env.connection.detail || "not connected");
       return;
     }
     const info = await this.env.streamInfo();
     if (this.stopped || generation !== this.generation) return;
-    if (!this.checkHistory(info)) return;
-    if (!this.synced && this.head === undefined) {
-      this.head = { revision: info.state.last_seq, epoch: info.created };
-    }
-    if (!this.synced) this.target = Math.max(this.target, info.state.last_seq);
-    this.serverPosition = this.cursor;
+    // Rule 9: another history (a recreated bucket: always a gap, in a snapshot too) or one behind the feed.
+    if (!this.protocol.acceptHead({ revision: info.state.last_seq, epoch: info.created })) return;
+    if (!this.protocol.synced) this.target = Math.max(this.target, info.state.last_seq);
+    const position = this.protocol.position;
+    this.serverPosition = position;
 
     this.inbox = createInbox();
     this.chasingSince = undefined;
@@ -205,7 +229,6 @@ export class KvFeed implements FeedSubscription {
     });
     const name = `lattice_${nuid.next()}`;
     this.consumerName = name;
-    const snapshot = this.cursor === 0;
     const config: Partial<ConsumerConfig> = {
       name,
       deliver_subject: this.inbox,
@@ -217,12 +240,12 @@ export class KvFeed implements FeedSubscription {
       mem_storage: true,
       num_replicas: 1,
       inactive_threshold: nanos(Math.max(30_000, this.env.heartbeatMs * 4)),
-      ...(snapshot
+      ...(position === 0
         ? { deliver_policy: "last_per_subject" as const }
         : {
-            // From the oldest remembered delivery: the replay up to the cursor proves the history (onMessage).
+            // From the oldest remembered delivery: the replay up to the position is the history proof.
             deliver_policy: "by_start_sequence" as const,
-            opt_start_seq: this.env.delivered.replayStart(this.cursor),
+            opt_start_seq: this.protocol.proofStart(),
           }),
     };
     this.lastActivity = Date.now();
@@ -231,13 +254,14 @@ export class KvFeed implements FeedSubscription {
       this.env.jsm.consumers.delete(this.env.layout.stream, name).catch(() => {});
       return;
     }
-    this.attempts = 0;
+    this.retry.reset();
     this.lastActivity = Date.now();
     if (info.cluster !== undefined && this.misplaced(name, info, created)) return;
     this.consumerNode = created.cluster?.leader;
     this.consumerCreatedAt = Date.now();
-    this.report(true, "feed consumer ready");
-    if (!this.synced && created.num_pending === 0) {
+    this.audit.consumerCreated(info.cluster?.leader ?? this.env.streamLeader());
+    this.protocol.report(true, "feed consumer ready");
+    if (!this.protocol.synced && created.num_pending === 0) {
       // Nothing was pending when the consumer was made: once what it already sent is in, ask.
       this.syncAtConsumerSequence = created.delivered.consumer_seq;
       this.maybeCaughtUp(false);
@@ -248,16 +272,18 @@ export class KvFeed implements FeedSubscription {
    * An initial sync (or resync) that has not finished after {@link SYNC_PATIENCE_MS} on a consumer
    * that is not on the stream leader (or whose leader is unknown) is moved: a follower that lags or stopped
    * following can trickle messages for as long as others write, and a snapshot there never catches up.
+   * True when the consumer is being replaced.
    */
-  private checkSyncPlacement(): void {
-    if (this.synced || !this.subscription || this.consumerNode === undefined) return;
+  private checkSyncPlacement(): boolean {
+    if (this.protocol.synced || this.consumerNode === undefined) return false;
     const leader = this.env.streamLeader();
-    if (leader === this.consumerNode) return;
+    if (leader === this.consumerNode) return false;
     const running = Date.now() - this.consumerCreatedAt;
-    if (running <= this.syncPatienceMs) return;
+    if (running <= this.syncPatienceMs) return false;
     this.establish(
       `the initial sync on ${this.consumerNode} has not finished after ${running} ms; the stream leader is ${leader ?? "unknown"}`,
     );
+    return true;
   }
 
   /**
@@ -299,73 +325,18 @@ export class KvFeed implements FeedSubscription {
     return true;
   }
 
-  /** False (and the feed ends with a gap) when the stream is not the history the cursor belongs to. */
-  private checkHistory(info: StreamInfo): boolean {
-    const epoch = info.created;
-    const last = info.state.last_seq;
-    if (this.epoch === undefined) {
-      if (this.afterRevision > 0) {
-        const known = this.env.knownEpoch();
-        if (known !== undefined && known !== epoch) {
-          return this.gap(`bucket ${this.env.layout.bucket} was recreated (history ${known} → ${epoch})`);
-        }
-        if (this.afterRevision > last) {
-          return this.gap(
-            `resuming after revision ${this.afterRevision}, but the bucket's last revision is ${last}`,
-          );
-        }
-      }
-      this.epoch = epoch;
-      return true;
-    }
-    if (epoch !== this.epoch) {
-      if (this.afterRevision === 0 && !this.synced) {
-        // Still in the initial snapshot: start it over on the new history.
-        this.epoch = epoch;
-        this.cursor = 0;
-        this.head = undefined;
-        return true;
-      }
-      return this.gap(
-        `bucket ${this.env.layout.bucket} was recreated while the feed ran (${this.epoch} → ${epoch})`,
-      );
-    }
-    if (this.cursor > last) {
-      return this.gap(`the feed is at revision ${this.cursor}, but the bucket's last revision is ${last}`);
-    }
-    return true;
-  }
-
-  /**
-   * Recreates the consumer so that it replays the last delivered messages and proves the stream still holds
-   * them — called by the backend when the stream's leadership changed or its info answers again after
-   * failing, the moments a history can be rewritten under the same epoch (see delivered-history.ts).
-   */
-  audit(reason: string): void {
-    if (this.stopped || this.establishing || this.cursor === 0) return;
-    this.establish(`${reason}: checking the delivered history`);
-  }
-
-  private gap(reason: string): false {
-    this.env.logger.warn({ reason }, "feed cannot continue without losing changes");
-    this.stop();
-    this.sink.gap(reason);
-    return false;
-  }
-
   private onEstablishFailed(error: unknown): void {
     if (this.stopped) return;
     this.dropConsumer();
-    this.attempts += 1;
+    const delay = this.retry.next();
     let detail: string;
     if (isStreamNotFound(error)) detail = `bucket ${this.env.layout.bucket} not found`;
     else if (isPermissionError(error)) detail = `permission denied: ${errorText(error)}`;
     else detail = `feed consumer could not be created: ${errorText(error)}`;
-    this.report(false, detail);
-    const log = this.attempts === 1 || this.attempts % 20 === 0;
-    if (log) this.env.logger.warn({ err: error, attempts: this.attempts }, `${detail}; retrying`);
-    const base = Math.min(MAX_RETRY_DELAY_MS, 250 * 2 ** Math.min(this.attempts - 1, 8));
-    const delay = Math.round(base * (0.5 + Math.random() / 2));
+    this.protocol.report(false, detail);
+    const failures = this.retry.failures;
+    if (failures === 1 || failures % 20 === 0)
+      this.env.logger.warn({ err: error, attempts: failures }, `${detail}; retrying`);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.establish("retry");
@@ -392,33 +363,21 @@ export class KvFeed implements FeedSubscription {
       return;
     }
     this.consumerSequence = delivery.consumerSequence;
-    if (delivery.streamSequence <= this.cursor) {
-      const rewritten = this.env.delivered.differenceAt(
-        delivery.streamSequence,
-        msg.subject,
-        msg.headers,
-        msg.data,
-      );
-      if (rewritten !== undefined) {
-        this.gap(rewritten);
-        return;
-      }
-    } else {
-      const entry = toBackendEntry(
-        this.env.layout,
-        msg.subject,
-        delivery.streamSequence,
-        msg.headers,
-        msg.data,
-      );
-      const dropped = this.synced && this.env.stalled();
-      if (!dropped) {
-        this.cursor = delivery.streamSequence;
-        this.env.delivered.record(delivery.streamSequence, msg.subject, msg.headers, msg.data);
-      }
-      if (entry && !dropped) this.sink.entry(entry);
+    this.deliver(delivery.streamSequence, msg);
+    if (!this.protocol.synced) this.maybeCaughtUp(delivery.pending === 0);
+  }
+
+  /** One stored message, in stream order: a replay up to the position is the history proof; later ones are new. */
+  private deliver(revision: number, msg: Msg): void {
+    const entry = toBackendEntry(this.env.layout, msg.subject, revision, msg.headers, msg.data);
+    if (entry === undefined) return;
+    const change = deliveredChange(entry, msg.headers);
+    if (revision <= this.protocol.position) {
+      this.protocol.checkStored(revision, change);
+      return;
     }
-    if (!this.synced) this.maybeCaughtUp(delivery.pending === 0);
+    if (this.protocol.synced && this.env.stalled()) return;
+    this.protocol.liveEntry(change, entry);
   }
 
   private onStatus(msg: Msg): void {
@@ -441,7 +400,7 @@ export class KvFeed implements FeedSubscription {
       // (a snapshot whose tail was purged never gets a delivery that reaches the target).
       const passed = Number(msg.headers?.get("Nats-Last-Stream") ?? "0");
       if (Number.isSafeInteger(passed)) this.serverPosition = Math.max(this.serverPosition, passed);
-      if (!this.synced && !stalled) this.maybeCaughtUp(true);
+      if (!this.protocol.synced && !stalled) this.maybeCaughtUp(true);
       return;
     }
     if (code >= 400) this.establish(`consumer status ${code} ${description}`);
@@ -456,8 +415,8 @@ export class KvFeed implements FeedSubscription {
    * becomes the next target.
    */
   private maybeCaughtUp(hint: boolean): void {
-    if (this.synced || this.stopped) return;
-    const position = Math.max(this.cursor, this.serverPosition);
+    if (this.protocol.synced || this.stopped) return;
+    const position = Math.max(this.protocol.position, this.serverPosition);
     const creationBarrier =
       this.syncAtConsumerSequence !== undefined && this.consumerSequence >= this.syncAtConsumerSequence;
     if (!hint && !creationBarrier && position < this.target) return;
@@ -468,7 +427,7 @@ export class KvFeed implements FeedSubscription {
     this.confirming = true;
     void this.confirmCaughtUp().finally(() => {
       this.confirming = false;
-      if (this.confirmAgain && !this.synced) {
+      if (this.confirmAgain && !this.protocol.synced) {
         this.confirmAgain = false;
         this.maybeCaughtUp(true);
       }
@@ -484,15 +443,14 @@ export class KvFeed implements FeedSubscription {
       this.env.logger.debug({ err: error }, "could not read the stream's end during the initial sync");
       return;
     }
-    if (this.synced || this.stopped) return;
-    if (info.created !== this.epoch) {
-      this.establish("the bucket changed during the initial sync");
-      return;
-    }
-    const position = Math.max(this.cursor, this.serverPosition);
+    if (this.protocol.synced || this.stopped) return;
     const end = info.state.last_seq;
+    // The bucket recreated during the initial sync: a gap, never a snapshot of two histories.
+    if (!this.protocol.acceptHead({ revision: end, epoch: info.created })) return;
+    const position = Math.max(this.protocol.position, this.serverPosition);
     if (end <= position) {
-      this.markSynced(position);
+      // Caught up with the stream's end: everything up to our position is held.
+      this.protocol.markSynced(position);
       return;
     }
     // Past the last target and the end moved on again: chasing it. A consumer that lags the stream (a
@@ -509,23 +467,6 @@ export class KvFeed implements FeedSubscription {
       }
     }
     this.target = Math.max(this.target, end);
-  }
-
-  private markSynced(position: number): void {
-    this.synced = true;
-    // Caught up with the stream's end: everything up to our position is held, which may be past the head.
-    const head = {
-      revision: Math.max(this.head?.revision ?? 0, position),
-      epoch: this.head?.epoch ?? this.epoch ?? "",
-    };
-    this.env.onSynced(head);
-    this.sink.synced(head);
-  }
-
-  private report(up: boolean, detail: string): void {
-    if (this.reportedUp === up || this.stopped) return;
-    this.reportedUp = up;
-    this.sink.connection(up, detail);
   }
 
   private dropConsumer(): void {

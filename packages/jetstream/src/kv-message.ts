@@ -1,6 +1,7 @@
 // How one stored KV message becomes a BackendEntry: delete and purge markers are tombstones, the origin
-// comes from our own header (absent on entries written by wasmCloud hosts).
-import type { BackendEntry } from "@lattice-cache/core";
+// comes from our own header (absent on entries written by wasmCloud hosts). For the history proof the write
+// id (`Nats-Msg-Id`) goes with it.
+import type { BackendEntry, DeliveredChange } from "@lattice-cache/core";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import type { BucketLayout } from "./bucket-layout.js";
 
@@ -43,4 +44,14 @@ export function toBackendEntry(
     revision,
     ...(origin !== undefined ? { origin } : {}),
   };
+}
+
+/**
+ * What core's history proof remembers of a delivered message: its entry and write id (`Nats-Msg-Id`, absent
+ * on writes of other KV clients). A stream that later holds another key, operation, writer, write id or
+ * bytes at that sequence was rewritten (core's `rewriteOf`).
+ */
+export function deliveredChange(entry: BackendEntry, headers: MsgHdrs | undefined): DeliveredChange {
+  const writeId = headers?.get(HEADERS.messageId) || undefined;
+  return writeId === undefined ? entry : { ...entry, writeId };
 }

@@ -12,6 +12,7 @@ import {
   ConflictError,
   casAccepts,
   comparableRevision,
+  errorText,
   type KeyState,
   type Logger,
   PermissionDeniedError,
@@ -26,7 +27,6 @@ import type { ConnectionState } from "./connection-state.js";
 import { HEADERS, isTombstone } from "./kv-message.js";
 import {
   casMismatch,
-  errorText,
   isConnectionClosed,
   isMessageTooLarge,
   isPermissionError,

@@ -1,5 +1,7 @@
 // Classifies errors of the NATS client: transient (retry), permission, compare-and-swap mismatch, missing stream.
-// Checked by `name` and API code, not `instanceof`, so duplicated installs of the client still match.
+// Checked by `name` and API code, not `instanceof`, so duplicated installs of the client still match. The text
+// of an error is core's `errorText`.
+import { errorText } from "@lattice-cache/core";
 
 /** JetStream API error codes this backend acts on. */
 export const JS_CODES = {
@@ -62,12 +64,6 @@ export function jetStreamCode(error: unknown): number | undefined {
     }
   }
   return undefined;
-}
-
-/** The text of an error, for logs and typed-error messages. */
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }
 
 /**
