@@ -59,6 +59,15 @@ describe("FeedProtocol", () => {
     expect(calls[0]).toMatch(/at revision 4, behind this feed's revision 10: history lost/);
   });
 
+  it("rule 9: a head read before later deliveries is compared with the position it was asked at", () => {
+    const { feed, calls } = protocol({ revision: 5, epoch: "A" });
+    const asOf = feed.position;
+    feed.liveEntry(change(6), change(6));
+    expect(feed.acceptHead({ revision: 5, epoch: "A" }, asOf)).toBe(true);
+    expect(feed.acceptHead({ revision: 5, epoch: "A" })).toBe(false);
+    expect(calls.at(-1)).toMatch(/behind this feed's revision 6/);
+  });
+
   it("rule 9: another change at a delivered revision proves a rewritten history; the same change proves nothing wrong", () => {
     const recent = new RecentDeliveries<DeliveredChange>();
     const first = protocol({ revision: 0 }, recent);

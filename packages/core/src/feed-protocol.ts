@@ -94,15 +94,17 @@ export class FeedProtocol {
    * Rule 9: the store's head as the transport read it. Returns false, after reporting a gap, when the store
    * holds another history than the one this feed delivered (or was asked to resume in), or when its
    * revision is behind what was delivered. Otherwise adopts the head's epoch and returns true.
+   * @param asOf - the feed's position when the head was requested: a push transport keeps delivering while
+   *   it waits for the answer, and a head read before those deliveries is not behind them.
    */
-  acceptHead(head: BackendHead): boolean {
+  acceptHead(head: BackendHead, asOf = this.position): boolean {
     if (this.isStopped) return false;
     if (this.epoch !== undefined && head.epoch !== this.epoch) {
       return this.gap(`${this.options.store}'s history changed (epoch ${this.epoch} → ${head.epoch})`);
     }
-    if (head.revision < this.position) {
+    if (head.revision < asOf) {
       return this.gap(
-        `${this.options.store} is at revision ${head.revision}, behind this feed's revision ${this.position}: history lost`,
+        `${this.options.store} is at revision ${head.revision}, behind this feed's revision ${asOf}: history lost`,
       );
     }
     this.epoch = head.epoch;

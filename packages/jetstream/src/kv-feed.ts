@@ -203,10 +203,11 @@ export class KvFeed implements FeedSubscription {
       this.protocol.report(false, this.env.connection.detail || "not connected");
       return;
     }
+    const asOf = this.protocol.position;
     const info = await this.env.streamInfo();
     if (this.stopped || generation !== this.generation) return;
     // Rule 9: another history (a recreated bucket: always a gap, in a snapshot too) or one behind the feed.
-    if (!this.protocol.acceptHead({ revision: info.state.last_seq, epoch: info.created })) return;
+    if (!this.protocol.acceptHead({ revision: info.state.last_seq, epoch: info.created }, asOf)) return;
     if (!this.protocol.synced) this.target = Math.max(this.target, info.state.last_seq);
     const position = this.protocol.position;
     this.serverPosition = position;
@@ -436,6 +437,8 @@ export class KvFeed implements FeedSubscription {
 
   private async confirmCaughtUp(): Promise<void> {
     let info: StreamInfo;
+    // Deliveries go on while the info is on its way: it is compared with the position it was asked at.
+    const asOf = this.protocol.position;
     try {
       info = await this.env.streamInfo();
     } catch (error) {
@@ -446,7 +449,7 @@ export class KvFeed implements FeedSubscription {
     if (this.protocol.synced || this.stopped) return;
     const end = info.state.last_seq;
     // The bucket recreated during the initial sync: a gap, never a snapshot of two histories.
-    if (!this.protocol.acceptHead({ revision: end, epoch: info.created })) return;
+    if (!this.protocol.acceptHead({ revision: end, epoch: info.created }, asOf)) return;
     const position = Math.max(this.protocol.position, this.serverPosition);
     if (end <= position) {
       // Caught up with the stream's end: everything up to our position is held.
