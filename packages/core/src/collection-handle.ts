@@ -1,9 +1,15 @@
-// One typed collection of a LatticeCache: reads from the replica, writes through the backend.
+// One typed collection of a LatticeCache: reads from the replica, writes through the write path.
 import type { ChangeEvent, CollectionValues } from "./change-event.js";
 import type { CollectionCodec } from "./collection-codec.js";
+import { NotReadyError } from "./errors.js";
 import type { CollectionName } from "./keys.js";
+import type { Replica } from "./replica.js";
+import type { ReplicaStore } from "./replica-store.js";
 import type { ChangeListener, WatchOptions } from "./watch-hub.js";
 import type { WriteCoordinator } from "./write-coordinator.js";
+import type { UpdateOutcome, WriteOutcome } from "./write-outcome.js";
+
+export type { UpdateOutcome, WriteOutcome } from "./write-outcome.js";
 
 /** Options of a write. */
 export interface WriteOptions {
@@ -12,14 +18,6 @@ export interface WriteOptions {
    * On mismatch the write fails with `ConflictError` and nothing is written.
    */
   readonly expectedRevision?: number;
-}
-
-/** What a successful write returns. */
-export interface WriteOutcome {
-  /** The storage key written. */
-  readonly key: string;
-  /** The revision the backend assigned; the local replica has applied it (rule 7). */
-  readonly revision: number;
 }
 
 /** A value with its storage key and revision (for conditional writes). */
@@ -37,18 +35,6 @@ export interface CacheEntry<V> {
  */
 export type UpdateResult<I> = I | null | undefined;
 
-/** The result of `update`: the value now stored (undefined if deleted or absent) and its revision. */
-export interface UpdateOutcome<V> {
-  readonly key: string;
-  readonly value: V | undefined;
-  /** The revision written, or the unchanged current revision when the function returned `undefined`. */
-  readonly revision: number;
-  /** Attempts made (1 when there was no conflict). */
-  readonly attempts: number;
-  /** False when the function returned `undefined` and nothing was written. */
-  readonly written: boolean;
-}
-
 /**
  * A typed collection. Reads (`get`, `list`, finders) are served from the local replica only — no network —
  * and throw `NotReadyError` before the initial sync. Writes go to the backend and resolve once the local
@@ -59,19 +45,24 @@ export interface UpdateOutcome<V> {
  * @typeParam I - what `put` accepts (normalized into the stored shape)
  */
 export class CollectionHandle<C extends CollectionName, R, I> {
+  /** The replica every read is served from; writes go through `writer`. */
+  private readonly replica: Replica;
+
   /** @internal */
   constructor(
     /** The collection's name. */
     readonly name: C,
     protected readonly codec: CollectionCodec<CollectionValues[C], R>,
     protected readonly writer: WriteCoordinator,
-  ) {}
+  ) {
+    this.replica = writer.replica;
+  }
 
   /** The value under a natural key, or undefined. Served from memory; allocation-free on the hot path. */
   get(ref: R): CollectionValues[C] | undefined {
     // The hot path of every host: no allocation, no extra calls. A key from `keyOfRef` carries this
     // collection's prefix, so the entry found is necessarily of this collection.
-    const store = this.writer.replica.readable ?? this.writer.readableStore();
+    const store = this.replica.readable ?? notReady();
     return store.get(this.codec.keyOfRef(ref))?.value as CollectionValues[C] | undefined;
   }
 
@@ -82,7 +73,7 @@ export class CollectionHandle<C extends CollectionName, R, I> {
 
   /** The entry under a storage key (e.g. `CLAIMS_M…`), or undefined. */
   entryByKey(key: string): CacheEntry<CollectionValues[C]> | undefined {
-    const stored = this.writer.readableStore().get(key);
+    const stored = this.readableStore().get(key);
     if (!stored || stored.collection !== this.name) return undefined;
     return {
       key,
@@ -100,7 +91,7 @@ export class CollectionHandle<C extends CollectionName, R, I> {
   /** Every entry in the collection, with keys and revisions. */
   entries(): CacheEntry<CollectionValues[C]>[] {
     const out: CacheEntry<CollectionValues[C]>[] = [];
-    for (const [key, stored] of this.writer.readableStore().entriesOf(this.name)) {
+    for (const [key, stored] of this.readableStore().entriesOf(this.name)) {
       out.push({
         key,
         value: stored.value as CollectionValues[C],
@@ -113,7 +104,7 @@ export class CollectionHandle<C extends CollectionName, R, I> {
 
   /** Number of entries. */
   get size(): number {
-    return this.writer.readableStore().countsByCollection()[this.name];
+    return this.readableStore().countsByCollection()[this.name];
   }
 
   /** The storage key of a natural key. */
@@ -163,19 +154,24 @@ export class CollectionHandle<C extends CollectionName, R, I> {
 
   /** An async iterator of this collection's changes from now on (each with the previous value). */
   watch(options: Omit<WatchOptions, "collections"> = {}): AsyncIterableIterator<ChangeEvent<C>> {
-    return this.writer.hub().iterate({ ...options, collections: [this.name] }) as AsyncIterableIterator<
+    return this.replica.hub.iterate({ ...options, collections: [this.name] }) as AsyncIterableIterator<
       ChangeEvent<C>
     >;
   }
 
   /** Calls `listener` for each change to this collection; returns the function that stops it. */
   onChange(listener: (event: ChangeEvent<C>) => void): () => void {
-    return this.writer.hub().listen(listener as ChangeListener, [this.name]);
+    return this.replica.hub.listen(listener as ChangeListener, [this.name]);
+  }
+
+  /** The replica's store, once the initial sync is done (rule 8); reads never touch the network. */
+  private readableStore(): ReplicaStore {
+    return this.replica.readable ?? notReady();
   }
 
   /** Values of the entries whose index `index` equals `value`. */
   protected findBy(index: string, value: string): CollectionValues[C][] {
-    const store = this.writer.readableStore();
+    const store = this.readableStore();
     const out: CollectionValues[C][] = [];
     for (const key of store.find(this.name, index, value)) {
       const stored = store.get(key);
@@ -183,4 +179,8 @@ export class CollectionHandle<C extends CollectionName, R, I> {
     }
     return out;
   }
+}
+
+function notReady(): never {
+  throw new NotReadyError();
 }

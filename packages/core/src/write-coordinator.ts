@@ -2,7 +2,6 @@
 // (rule 7) and the optimistic update loop (rule 5).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LatticeBackend } from "./backend.js";
-import type { UpdateOutcome, WriteOutcome } from "./collection-handle.js";
 import { DEFAULT_UPDATE_RETRY, type UpdateRetryPolicy, updateBackoffMs } from "./conflict-rules.js";
 import {
   BackendUnavailableError,
@@ -17,7 +16,7 @@ import {
 import { assertKeySafe } from "./keys.js";
 import type { Replica } from "./replica.js";
 import type { ReplicaStore } from "./replica-store.js";
-import type { WatchHub } from "./watch-hub.js";
+import type { UpdateOutcome, WriteOutcome } from "./write-outcome.js";
 
 /** What an update step asks to write: bytes (or `null` to delete) and the decoded value. */
 export interface UpdateStep<V> {
@@ -40,21 +39,16 @@ export class WriteCoordinator {
 
   constructor(
     private readonly backend: LatticeBackend,
-    /** The replica behind this cache (reads go straight to `replica.readable`). */
+    /** The replica behind this cache (the collection handles read from it directly). */
     readonly replica: Replica,
     private readonly hostId: string,
     private readonly maxValueBytes: number,
     private readonly retry: UpdateRetryPolicy = DEFAULT_UPDATE_RETRY,
   ) {}
 
-  /** The replica's store, once the initial sync is done (reads never touch the network). */
-  readableStore(): ReplicaStore {
+  /** The replica's store, once the initial sync is done (an update reads it, never the network). */
+  private readableStore(): ReplicaStore {
     return this.replica.readable ?? notReady();
-  }
-
-  /** The change fan-out. */
-  hub(): WatchHub {
-    return this.replica.hub;
   }
 
   /** Marks the path closed: later writes fail with `ClosedError`. */
