@@ -1,6 +1,7 @@
 // Polling and deadlines. The suite runs on busy shared machines: it waits for conditions, never for fixed times.
 import { AssertionError } from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
+import { errorText } from "@lattice-cache/core";
 
 /** How to poll. */
 export interface PollOptions {
@@ -32,7 +33,7 @@ export async function eventually(
     }
     if (Date.now() >= deadline) {
       const detail = safeDetail(options.detail);
-      const cause = lastError === undefined ? "" : `; last check threw: ${describeError(lastError)}`;
+      const cause = lastError === undefined ? "" : `; last check threw: ${errorText(lastError)}`;
       throw new AssertionError({
         message: `timed out after ${options.timeoutMs} ms waiting until ${what}${detail}${cause}`,
       });
@@ -57,20 +58,11 @@ export async function withinDeadline<T>(promise: Promise<T>, timeoutMs: number, 
   }
 }
 
-/** A short, single-line description of any thrown value. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return `${error.name}${typeof code === "string" ? ` [${code}]` : ""}: ${error.message}`;
-  }
-  return String(error);
-}
-
 function safeDetail(detail: (() => string) | undefined): string {
   if (!detail) return "";
   try {
     return ` (${detail()})`;
   } catch (error) {
-    return ` (detail unavailable: ${describeError(error)})`;
+    return ` (detail unavailable: ${errorText(error)})`;
   }
 }

@@ -1,7 +1,7 @@
 // Assertions on the typed errors of @lattice-cache/core, by stable code (robust across duplicated installs).
 import { AssertionError } from "node:assert/strict";
-import { LatticeCacheError, type LatticeErrorCode } from "@lattice-cache/core";
-import { describeError, withinDeadline } from "./eventually.js";
+import { errorText, LatticeCacheError, type LatticeErrorCode } from "@lattice-cache/core";
+import { withinDeadline } from "./eventually.js";
 
 /**
  * Calls `action` (which may throw synchronously or return a promise) and returns the lattice-cache error
@@ -31,7 +31,7 @@ export async function expectErrorCode(
   if (error instanceof AssertionError) throw error;
   if (!LatticeCacheError.isInstance(error) || !wanted.includes(error.code)) {
     throw new AssertionError({
-      message: `${what}: expected ${wanted.join(" or ")}, got ${describeError(error)}`,
+      message: `${what}: expected ${wanted.join(" or ")}, got ${errorText(error)}`,
     });
   }
   return error;

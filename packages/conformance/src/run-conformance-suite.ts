@@ -1,8 +1,8 @@
 // Registers the suite with an injected test runner: one describe per target, one per rule, one it per test.
+import { errorText } from "@lattice-cache/core";
 import { type ConformanceOptions, resolveOptions } from "./conformance-options.js";
 import type { ConformanceTarget, TestApi } from "./conformance-target.js";
 import { conformanceTests } from "./conformance-tests.js";
-import { describeError } from "./eventually.js";
 import { probeTarget } from "./probe-target.js";
 
 /**
@@ -31,7 +31,7 @@ export function runConformanceSuite(
       features = await probeTarget(target);
     } catch (error) {
       test.it("probe: create a store, connect a backend and read its capabilities", () => {
-        throw new Error(`the conformance suite could not probe ${target.name}: ${describeError(error)}`, {
+        throw new Error(`the conformance suite could not probe ${target.name}: ${errorText(error)}`, {
           cause: error,
         });
       });

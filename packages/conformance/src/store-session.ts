@@ -2,13 +2,14 @@
 import { AssertionError } from "node:assert/strict";
 import {
   type BackendHead,
+  errorText,
   type LatticeBackend,
   LatticeCache,
   type UpdateRetryPolicy,
 } from "@lattice-cache/core";
 import type { ResolvedOptions } from "./conformance-options.js";
 import type { ConformanceBackdoor, ConformanceStore, ConformanceTarget } from "./conformance-target.js";
-import { describeError, eventually, type PollOptions, withinDeadline } from "./eventually.js";
+import { eventually, type PollOptions, withinDeadline } from "./eventually.js";
 
 /** How `StoreSession.cache` opens a cache. */
 export interface SessionCacheOptions {
@@ -149,7 +150,7 @@ export class StoreSession {
       try {
         await withinDeadline(action(), RELEASE_DEADLINE_MS, what);
       } catch (error) {
-        failures.push(`${what}: ${describeError(error)}`);
+        failures.push(`${what}: ${errorText(error)}`);
       }
     };
     await Promise.all([

@@ -1,4 +1,5 @@
 // The conflict rules of semantics.md, numbered, in one place. The replica, the backends and the bridge call these.
+import { backoffDelay } from "./backoff.js";
 
 /** What a store holds for one key, as far as the rules care. */
 export interface KeyState {
@@ -54,8 +55,9 @@ export function updateBackoffMs(
   policy: UpdateRetryPolicy,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 20));
-  return Math.floor(random() * ceiling);
+  // Core's backoff, one step further along (after attempt n the ceiling is baseDelayMs · 2^n), all of it random.
+  const backoff = { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, jitter: 1 };
+  return backoffDelay(attempt + 1, backoff, random);
 }
 
 /** Rule 12: how the migration bridge treats a legacy put. */

@@ -1,4 +1,4 @@
-// @lattice-cache/core — the only public door of the package.
+// @lattice-cache/core — the public door of the package. Helpers for tests: `@lattice-cache/core/testing`.
 
 export {
   BACKEND_SPECIFICATION_VERSION,
@@ -34,9 +34,7 @@ export {
   type KeyState,
   LEGACY_POLICIES,
   type LegacyPolicy,
-  shouldApply,
   type UpdateRetryPolicy,
-  updateBackoffMs,
 } from "./conflict-rules.js";
 export { type EntryHash, entryHash, SetDigest } from "./digest.js";
 export { errorText } from "./error-text.js";
@@ -98,7 +96,6 @@ export { DEFAULT_REMEMBERED_DELIVERIES, RecentDeliveries } from "./recent-delive
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
 export {
   DEFAULT_REPLICA_TIMING,
-  FEED_RESTART_BACKOFF,
   type ReplicaCounters,
   type ReplicaState,
   type ReplicaTiming,

@@ -163,14 +163,6 @@ export class LatticeCache {
     return this.replica.checkHead();
   }
 
-  /**
-   * Test-only: replaces a value in this replica without a write, to simulate a corrupted replica
-   * (split-brain detection tests). Returns false if the key is not live.
-   */
-  corruptReplicaForTesting(key: string, value: unknown): boolean {
-    return this.replica.store.corruptForTesting(key, value);
-  }
-
   /** Stops the feed, ends watchers and closes the backend. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {

@@ -237,18 +237,6 @@ export class ReplicaStore {
     return events.sort((x, y) => x.revision - y.revision);
   }
 
-  /** Test-only: replaces a live value without touching its revision, to simulate a corrupted replica. */
-  corruptForTesting(key: string, value: unknown): boolean {
-    const entry = this.live.get(key);
-    if (!entry) return false;
-    this.digest();
-    if (entry.hash) this.digestSet.toggle(entry.hash);
-    const hash = entryHash(key, entry.revision, new TextEncoder().encode(JSON.stringify(value)));
-    this.digestSet.toggle(hash);
-    this.live.set(key, { ...entry, value, hash });
-    return true;
-  }
-
   private insert(key: string, stored: StoredEntry): void {
     this.live.set(key, stored);
     this.counts[stored.collection] += 1;

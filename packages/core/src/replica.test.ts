@@ -64,9 +64,13 @@ describe("conflict rules (conflict-rules.ts)", () => {
     for (let attempt = 1; attempt < 40; attempt++) {
       const d = updateBackoffMs(attempt, DEFAULT_UPDATE_RETRY);
       expect(d).toBeGreaterThanOrEqual(0);
-      expect(d).toBeLessThan(DEFAULT_UPDATE_RETRY.maxDelayMs);
+      expect(d).toBeLessThanOrEqual(DEFAULT_UPDATE_RETRY.maxDelayMs);
     }
-    expect(updateBackoffMs(30, DEFAULT_UPDATE_RETRY, () => 0.999)).toBe(DEFAULT_UPDATE_RETRY.maxDelayMs - 1);
+    // After attempt n the pause is at most baseDelayMs · 2^n, capped at maxDelayMs; all of it is random.
+    const policy = { maxAttempts: 10, baseDelayMs: 10, maxDelayMs: 1000 };
+    expect([1, 2, 3, 7].map((n) => updateBackoffMs(n, policy, () => 0))).toEqual([20, 40, 80, 1000]);
+    expect(updateBackoffMs(30, DEFAULT_UPDATE_RETRY, () => 0)).toBe(DEFAULT_UPDATE_RETRY.maxDelayMs);
+    expect(updateBackoffMs(3, policy, () => 0.5)).toBe(40);
   });
 });
 

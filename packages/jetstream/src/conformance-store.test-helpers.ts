@@ -18,10 +18,10 @@ import { jetstream } from "@nats-io/jetstream";
 import { headers } from "@nats-io/nats-core";
 import { BucketLayout } from "./bucket-layout.js";
 import { desiredStreamConfig } from "./bucket-provisioner.js";
-import { JetStreamBackend } from "./jetstream-backend.js";
 import { HEADERS, isTombstone } from "./kv-message.js";
 import { rawClient, uniquePrefix } from "./nats-fixtures.test-helpers.js";
 import { type BucketSettings, JETSTREAM_DEFAULTS } from "./options.js";
+import { StallableJetStreamBackend } from "./stallable-backend.test-helpers.js";
 
 /** Raw stored entry, as the suite's backdoor returns it. */
 export interface RawEntry {
@@ -69,16 +69,16 @@ export async function newJetStreamStore(
   const prefix = uniquePrefix("conf");
   const layout = new BucketLayout(prefix);
   const admin = await rawClient(server.url);
-  const proxies = new Map<JetStreamBackend, FaultProxyHandle>();
+  const proxies = new Map<StallableJetStreamBackend, FaultProxyHandle>();
   /** Backends whose connection `interruptFeed` cut: they stay cut whatever the store-wide mode. */
-  const cut = new Set<JetStreamBackend>();
+  const cut = new Set<StallableJetStreamBackend>();
   /** The store-wide mode (`disconnect`, `blackhole`, `reconnect`), applied to backends connected later too. */
   let storeMode: FaultMode = "pass";
-  let partitioned: JetStreamBackend[] = [];
+  let partitioned: StallableJetStreamBackend[] = [];
   let hosts = 0;
 
-  const ours = (backend: LatticeBackend, what: string): JetStreamBackend => {
-    if (!(backend instanceof JetStreamBackend) || !proxies.has(backend)) {
+  const ours = (backend: LatticeBackend, what: string): StallableJetStreamBackend => {
+    if (!(backend instanceof StallableJetStreamBackend) || !proxies.has(backend)) {
       throw new Error(`${what} needs a JetStreamBackend made by this store's connect()`);
     }
     return backend;
@@ -90,7 +90,7 @@ export async function newJetStreamStore(
     storeMode = mode;
     for (const [backend, proxy] of proxies) if (!cut.has(backend)) proxy.setMode(mode);
   };
-  const reconnected = (backends: readonly JetStreamBackend[]) =>
+  const reconnected = (backends: readonly StallableJetStreamBackend[]) =>
     waitFor(() => backends.every((b) => b.connected || !b.isOpen || cut.has(b)), {
       timeoutMs: RECONNECT_MS,
       what: "every backend to reconnect",
@@ -103,7 +103,7 @@ export async function newJetStreamStore(
       hosts += 1;
       const proxy = await startFaultProxy({ target: { port: server.port } });
       if (storeMode !== "pass") proxy.setMode(storeMode);
-      const backend = new JetStreamBackend({
+      const backend = new StallableJetStreamBackend({
         servers: proxy.url("nats"),
         prefix,
         hostId: `${prefix}-host${hosts}`,
@@ -178,7 +178,8 @@ export async function newJetStreamStore(
         await reconnected(partitioned);
       },
       async stallFeed(backend, stalled) {
-        ours(backend, "stallFeed").stallFeedsForTesting(stalled);
+        // The feed keeps running (heartbeats flow); only its live entries stop reaching the replica.
+        ours(backend, "stallFeed").stallFeeds(stalled);
       },
     },
     async dispose() {

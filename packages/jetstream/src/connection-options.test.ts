@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigurationError } from "@lattice-cache/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { connectionName, natsConnectOptions, redactServerUrl } from "./connection-options.js";
+import {
+  connectionName,
+  natsClientOptions,
+  natsConnectOptions,
+  redactServerUrl,
+} from "./connection-options.js";
 import { resolveOptions } from "./options.js";
 
 const dirs: string[] = [];
@@ -74,6 +79,52 @@ describe("connection options", () => {
       certFile: join(dir, "c.pem"),
       keyFile: join(dir, "k.pem"),
     });
+  });
+
+  it("natsClientOptions serves any connection: its name, its reconnect policy, the client's pings unless told", () => {
+    const seed = "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4";
+    const o = natsClientOptions({
+      servers: ["nats://127.0.0.1:1", "nats://127.0.0.1:2"],
+      name: "status:h",
+      auth: { nkeySeed: seed },
+      timeoutMs: 1500,
+      maxReconnectAttempts: 0,
+    });
+    expect(o).toMatchObject({
+      servers: ["nats://127.0.0.1:1", "nats://127.0.0.1:2"],
+      name: "status:h",
+      timeout: 1500,
+      maxReconnectAttempts: 0,
+      noAsyncTraces: true,
+    });
+    expect(o.authenticator).toBeTypeOf("function");
+    expect(o.pingInterval).toBeUndefined();
+    expect(o.maxPingOut).toBeUndefined();
+    const pinged = natsClientOptions({
+      servers: [],
+      name: "n",
+      timeoutMs: 1,
+      maxReconnectAttempts: -1,
+      pingIntervalMs: 500,
+    });
+    expect([pinged.pingInterval, pinged.maxPingOut]).toEqual([500, 3]);
+  });
+
+  it("natsClientOptions names the caller's configuration section for an unreadable file", () => {
+    try {
+      natsClientOptions({
+        servers: ["nats://127.0.0.1:1"],
+        name: "n",
+        tls: { certFile: "/nonexistent/c.pem", keyFile: "/nonexistent/k.pem" },
+        timeoutMs: 1,
+        maxReconnectAttempts: 0,
+        configSection: "nats",
+      });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).field).toBe("nats.tls.certFile");
+    }
   });
 
   it("never shows credentials embedded in server URLs", () => {

@@ -1,11 +1,12 @@
 // The feed against a real server: snapshot + barrier (rule 8), resume and gaps (rule 9), and a feed that
 // survives lost consumers, vanished buckets and dropped connections (rules 9 and 10).
-import type {
-  BackendEntry,
-  BackendHead,
-  FeedPosition,
-  FeedSink,
-  FeedSubscription,
+import {
+  type BackendEntry,
+  type BackendHead,
+  type FeedPosition,
+  type FeedSink,
+  type FeedSubscription,
+  LatticeCache,
 } from "@lattice-cache/core";
 import {
   disposeAll,
@@ -28,6 +29,7 @@ import {
   uniquePrefix,
 } from "./nats-fixtures.test-helpers.js";
 import { JETSTREAM_DEFAULTS } from "./options.js";
+import { StallableJetStreamBackend } from "./stallable-backend.test-helpers.js";
 
 let server: NatsServerHandle;
 let admin: RawClient;
@@ -425,22 +427,20 @@ describe("the feed recovers by itself", () => {
     await waitFor(() => far.status().state === "live", { what: "live after healing", timeoutMs: 30_000 });
   });
 
-  it("rule 9: a silently stalled feed (test hook) is restarted by the replica's stall detection", async () => {
+  it("rule 9: a silently stalled feed (its live entries dropped, heartbeats flowing) is restarted by the replica's stall detection", async () => {
     const prefix = uniquePrefix();
     const timing = { stallCheckIntervalMs: 200, stallTimeoutMs: 1000 };
-    const { cache: stalled, backend } = await openCache(
-      { servers: server.url, prefix, hostId: "s" },
-      { timing },
-    );
+    const backend = new StallableJetStreamBackend({ servers: server.url, prefix, hostId: "s" });
+    const stalled = await LatticeCache.open({ backend, timing });
+    cleanup.push(() => stalled.close());
+    await stalled.ready(30_000);
     const { cache: writer } = await openCache({ servers: server.url, prefix, hostId: "w" }, { timing });
-    cleanup.push(
-      () => stalled.close(),
-      () => writer.close(),
-    );
-    backend.stallFeedsForTesting(true);
+    cleanup.push(() => writer.close());
+    backend.stallFeeds(true);
     const { revision } = await writer.refmaps.put({ oci_url: "stall:1", public_key: "MS" });
+    // Every feed restarted while stalled drops its live entries too: the change arrives with a restart's resume.
     await caughtUp(stalled, revision, 15_000);
     expect(stalled.status().counters.feedRestarts).toBeGreaterThan(0);
-    backend.stallFeedsForTesting(false);
+    backend.stallFeeds(false);
   });
 });

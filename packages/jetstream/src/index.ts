@@ -1,13 +1,8 @@
 // @lattice-cache/jetstream — the only public door of the package.
 
-export { BucketLayout, bucketName, streamName } from "./bucket-layout.js";
-export {
-  type BucketAssessment,
-  type BucketDifference,
-  DUPLICATE_WINDOW_MS,
-  desiredStreamConfig,
-} from "./bucket-provisioner.js";
-export { connectionName } from "./connection-options.js";
+export { bucketName, streamName } from "./bucket-layout.js";
+export type { BucketDifference } from "./bucket-provisioner.js";
+export { type NatsClientSettings, natsClientOptions } from "./connection-options.js";
 export {
   type BucketFacts,
   type FindingSeverity,
@@ -17,7 +12,6 @@ export {
 } from "./inspect-jetstream.js";
 export { JetStreamBackend } from "./jetstream-backend.js";
 export { JetStreamNotEnabledError } from "./jetstream-not-enabled-error.js";
-export { HEADERS as KV_HEADERS } from "./kv-message.js";
 export {
   type BucketSettings,
   type BucketStorage,

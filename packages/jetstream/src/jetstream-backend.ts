@@ -60,7 +60,6 @@ export class JetStreamBackend implements LatticeBackend {
   private opening: Promise<void> | undefined;
   private closed = false;
   private stream: StreamInfo | undefined;
-  private feedsStalled = false;
   private readonly feeds = new Set<KvFeed>();
   /** What the feeds delivered last: the history proof of a feed that replaces another (core's FeedProtocol). */
   private readonly recent = new RecentDeliveries<DeliveredChange>();
@@ -136,7 +135,6 @@ export class JetStreamBackend implements LatticeBackend {
         heartbeatMs: this.options.heartbeatMs,
         logger: this.options.logger,
         streamInfo: () => this.feedStreamInfo(session),
-        stalled: () => this.feedsStalled,
         recent: this.recent,
         preferStreamLeader: this.feedsStarted++ > 0,
         streamLeader: () => this.leader,
@@ -222,14 +220,6 @@ export class JetStreamBackend implements LatticeBackend {
       history: config?.max_msgs_per_subject,
       unlimitedReconnects: this.options.maxReconnectAttempts === -1,
     };
-  }
-
-  /**
-   * Test hook: while `true`, every feed silently drops live entries (heartbeats keep flowing) — the
-   * "silent watch" failure. The replica's stall detection must notice and restart the feed.
-   */
-  stallFeedsForTesting(stalled: boolean): void {
-    this.feedsStalled = stalled;
   }
 
   private async doOpen(): Promise<void> {

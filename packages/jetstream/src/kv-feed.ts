@@ -45,8 +45,6 @@ export interface FeedEnvironment {
   readonly logger: Logger;
   /** The bucket's stream info; creates the bucket again when it vanished and provisioning allows it. */
   readonly streamInfo: () => Promise<StreamInfo>;
-  /** Test hook: while true, live entries are dropped (a silently stalled watch). */
-  readonly stalled: () => boolean;
   /** What the backend's feeds delivered last, shared so a feed that replaces another can prove its history. */
   readonly recent: RecentDeliveries<DeliveredChange>;
   /** Place the consumer on the stream leader (a feed that replaces a stalled or failed one; see `misplaced`). */
@@ -377,7 +375,6 @@ export class KvFeed implements FeedSubscription {
       this.protocol.checkStored(revision, change);
       return;
     }
-    if (this.protocol.synced && this.env.stalled()) return;
     this.protocol.liveEntry(change, entry);
   }
 

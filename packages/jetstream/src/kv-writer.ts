@@ -9,6 +9,8 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   BackendUnavailableError,
+  type BackoffPolicy,
+  backoffDelay,
   ConflictError,
   casAccepts,
   comparableRevision,
@@ -56,6 +58,8 @@ interface LastMessage {
 
 const BACKEND = "jetstream";
 const ATTEMPT_TIMEOUT_MS = 5_000;
+/** Pauses between retries of a transient failure: 100 ms doubling to 1 s, half of each random. */
+const RETRY: BackoffPolicy = { baseMs: 100, maxMs: 1_000, jitter: 0.5 };
 /** Bound on compare-and-swap hops over tombstones when others keep racing on the same key. */
 const MAX_TOMBSTONE_HOPS = 5;
 
@@ -137,7 +141,7 @@ export class KvWriter {
             );
           }
         } else {
-          await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
+          await sleep(Math.min(backoffDelay(attempt, RETRY), Math.max(0, deadline - Date.now())));
         }
       }
     }
@@ -220,7 +224,7 @@ export class KvWriter {
             { cause: error },
           );
         }
-        await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
+        await sleep(Math.min(backoffDelay(attempt, RETRY), Math.max(0, deadline - Date.now())));
       }
     }
   }
@@ -245,9 +249,4 @@ class ConnectionDroppedError extends Error {
     super(`connection dropped while awaiting the acknowledgement (${detail})`);
     this.name = "ConnectionDroppedError";
   }
-}
-
-function backoffMs(attempt: number): number {
-  const ceiling = Math.min(1000, 50 * 2 ** Math.min(attempt, 10));
-  return Math.round(ceiling * (0.5 + Math.random() / 2));
 }

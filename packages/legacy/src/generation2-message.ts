@@ -1,6 +1,6 @@
 // Generation-2 records (wire-formats.md): JSON bodies on `lc.{prefix}.{claims,linkdefs,refmap,ocimap}.{token}`
 // in the `LATTICECACHE_{prefix}` stream, turned into generation-3 records (link-definition ids recomputed).
-import { linkdefKey } from "@lattice-cache/core";
+import { errorText, linkdefKey } from "@lattice-cache/core";
 import { type LegacyRecord, recordOf } from "./legacy-wire-codec.js";
 
 /** The stream old (generation-2) hosts kept their cache in. */
@@ -37,7 +37,7 @@ export function parseGeneration2Message(
   } catch (error) {
     return {
       kind: "invalid",
-      reason: `body is not JSON (${error instanceof Error ? error.message : String(error)})`,
+      reason: `body is not JSON (${errorText(error)})`,
     };
   }
   switch (kind) {

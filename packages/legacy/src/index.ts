@@ -1,5 +1,5 @@
-// @lattice-cache/legacy — the only public door of the package: the generation-1 broadcast backend, the
-// migration bridge, the one-shot migrations, and a simulated old host for tests.
+// @lattice-cache/legacy — the public door of the package: the generation-1 broadcast backend, the migration
+// bridge and the one-shot migrations. A simulated old host for tests: `@lattice-cache/legacy/testing`.
 
 export {
   DEFAULT_LEGACY_GET_TIMEOUT_MS,
@@ -16,7 +16,6 @@ export {
   type LegacyBridgeStatus,
 } from "./legacy-bridge.js";
 export type { LegacyConnectionOptions } from "./legacy-connection.js";
-export { BRIDGE_HEADER } from "./legacy-headers.js";
 export { DEFAULT_GATHER_REQUESTS, DEFAULT_GATHER_WINDOW_MS } from "./legacy-state-collector.js";
 export { DEFAULT_LATTICE_PREFIX, type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
 export { type MigrateFromLegacyOptions, migrateFromLegacy } from "./migrate-from-legacy.js";
@@ -40,11 +39,3 @@ export {
   type MigrationResult,
   type MigrationSource,
 } from "./migration-result.js";
-export {
-  SimulatedLegacyHost,
-  type SimulatedLegacyHostCounters,
-  type SimulatedLegacyHostOptions,
-  type WireClaims,
-  type WireLinkDefinition,
-  type WireReferenceMap,
-} from "./simulated-legacy-host.js";

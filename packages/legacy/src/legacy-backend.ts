@@ -10,6 +10,7 @@ import {
   COLLECTION_NAMES,
   type CollectionName,
   collectionOfKey,
+  errorText,
   type FeedPosition,
   type FeedSink,
   type FeedSubscription,
@@ -158,7 +159,7 @@ export class LegacyBackend implements LatticeBackend {
     start.then(
       () => this.startFeed(feed, from.revision),
       (error: unknown) => {
-        if (!feed.closed) feed.sink.gap(`the legacy backend cannot start a feed: ${String(error)}`);
+        if (!feed.closed) feed.sink.gap(`the legacy backend cannot start a feed: ${errorText(error)}`);
       },
     );
     return {

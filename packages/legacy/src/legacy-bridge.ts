@@ -3,10 +3,13 @@
 // durable view. Bridge broadcasts carry a header so no bridge ever imports them: two bridges make no loop.
 import { randomBytes } from "node:crypto";
 import {
+  type BackoffPolicy,
+  backoffDelay,
   bridgeExpectedRevision,
   type CollectionName,
   ConfigurationError,
   ConflictError,
+  errorText,
   type LatticeCache,
   LatticeCacheError,
   type LatticeChange,
@@ -20,7 +23,6 @@ import { InvalidMessageLog } from "./invalid-message-log.js";
 import { type LegacyBroadcast, publishLegacy } from "./legacy-broadcast.js";
 import { subscribeToLegacyChanges } from "./legacy-change-subscriptions.js";
 import {
-  errorText,
   type LegacyConnection,
   type LegacyConnectionOptions,
   openLegacyConnection,
@@ -138,6 +140,9 @@ export function emptyBridgeCounters(): MutableCounters {
 
 /** Default delay before a durable change is broadcast to old hosts. */
 export const DEFAULT_BROADCAST_DELAY_MS = 250;
+
+/** Pauses between attempts of a durable write while the backend is unavailable: 250 ms doubling to 4 s. */
+const IMPORT_RETRY: BackoffPolicy = { baseMs: 250, maxMs: 4_000 };
 
 /** A durable change waiting to be broadcast: its fingerprint, whether it was our import, and its shape. */
 interface PendingBroadcast {
@@ -410,7 +415,7 @@ export class LegacyBridge {
             attempt < attempts &&
             this.state !== "stopping";
           if (!retry) throw error;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(4000, 250 * 2 ** (attempt - 1))));
+          await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, IMPORT_RETRY)));
         }
       }
     } finally {

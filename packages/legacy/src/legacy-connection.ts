@@ -3,6 +3,7 @@
 import {
   BackendUnavailableError,
   ConfigurationError,
+  errorText,
   LatticeCacheError,
   type Logger,
   PermissionDeniedError,
@@ -26,8 +27,10 @@ export interface LegacyConnectionOptions {
    */
   readonly connection?: NatsConnection;
   /**
-   * Extra client options when this package connects (credentials, TLS, name). `servers`, `noEcho` and
-   * unlimited reconnects are set by this package. Default: none.
+   * Ready nats.js client options when this package connects (credentials, TLS, name, reconnect policy):
+   * the caller turns its auth and TLS settings into them — `natsClientOptions` of `@lattice-cache/jetstream`
+   * does, for the same settings as a jetstream backend's. `servers` and `noEcho` are this package's; without
+   * options it reconnects forever. Default: none.
    */
   readonly connectionOptions?: Omit<ConnectionOptions, "servers" | "noEcho">;
 }
@@ -175,9 +178,4 @@ export async function openLegacyConnection(
       },
     );
   }
-}
-
-/** The message of an error, for logs and wrapped errors. */
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,8 +1,7 @@
 // The `.get` side of generation 1, as a responder: a member of each `.get` queue group (the group is named by
 // the subject, as old hosts did), answering with a MessagePack array of every value it holds.
-import { COLLECTION_NAMES, type CollectionName, type Logger } from "@lattice-cache/core";
+import { COLLECTION_NAMES, type CollectionName, errorText, type Logger } from "@lattice-cache/core";
 import type { MsgHdrs, NatsConnection, Subscription } from "@nats-io/nats-core";
-import { errorText } from "./legacy-connection.js";
 import type { LegacySubjects } from "./legacy-subjects.js";
 import { encodeLegacyList, type LegacyRecord } from "./legacy-wire-codec.js";
 

@@ -1,8 +1,7 @@
 // The `.get` side of generation 1, as a requester: one request like a starting old host, or a window of
 // requests gathering every reply (several queue members) for a migration.
-import type { CollectionName } from "@lattice-cache/core";
+import { type CollectionName, errorText } from "@lattice-cache/core";
 import { createInbox, Empty, type NatsConnection } from "@nats-io/nats-core";
-import { errorText } from "./legacy-connection.js";
 import { BRIDGE_HEADER } from "./legacy-headers.js";
 import type { LegacySubjects } from "./legacy-subjects.js";
 import { decodeLegacyList, type LegacyRecord } from "./legacy-wire-codec.js";

@@ -4,6 +4,7 @@ import {
   type CollectionName,
   type CollectionValues,
   claimsCodec,
+  errorText,
   linkdefsCodec,
   refmapsCodec,
 } from "@lattice-cache/core";
@@ -43,7 +44,7 @@ export function recordOf(collection: CollectionName, input: unknown): LegacyDeco
     const value = codec.parse(input);
     return { ok: true, record: { collection, key: codec.keyOfValue(value), value } as LegacyRecord };
   } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+    return { ok: false, reason: errorText(error) };
   }
 }
 
@@ -122,7 +123,7 @@ function decodeMsgpack(payload: Uint8Array): { ok: true; value: unknown } | { ok
   } catch (error) {
     return {
       ok: false,
-      reason: `not MessagePack (${error instanceof Error ? error.message : String(error)})`,
+      reason: `not MessagePack (${errorText(error)})`,
     };
   }
 }

@@ -4,6 +4,7 @@
 import {
   BackendUnavailableError,
   ConfigurationError,
+  errorText,
   type LatticeCache,
   type Logger,
   PermissionDeniedError,
@@ -24,7 +25,7 @@ import {
   generation2Subjects,
   parseGeneration2Message,
 } from "./generation2-message.js";
-import { errorText, type LegacyConnectionOptions, openLegacyConnection } from "./legacy-connection.js";
+import { type LegacyConnectionOptions, openLegacyConnection } from "./legacy-connection.js";
 import { DEFAULT_LATTICE_PREFIX, legacySubjects } from "./legacy-subjects.js";
 import type { LegacyRecord } from "./legacy-wire-codec.js";
 import { checkPolicy } from "./migrate-from-legacy.js";

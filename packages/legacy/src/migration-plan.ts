@@ -4,11 +4,11 @@ import {
   COLLECTION_NAMES,
   type CollectionName,
   ConflictError,
+  errorText,
   type LatticeCache,
   LatticeCacheError,
   type WriteOutcome,
 } from "@lattice-cache/core";
-import { errorText } from "./legacy-connection.js";
 import { type LegacyRecord, storageBytesOf } from "./legacy-wire-codec.js";
 import type {
   AppliedCounts,
@@ -181,7 +181,8 @@ export async function applyPlan(
           collection: entry.collection,
           key: entry.key,
           code: LatticeCacheError.isInstance(error) ? error.code : "UNKNOWN",
-          message: errorText(error),
+          // The code has its own field: a typed error's message alone, anything else as core describes it.
+          message: LatticeCacheError.isInstance(error) ? error.message : errorText(error),
         });
       }
     }

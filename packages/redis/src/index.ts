@@ -1,8 +1,6 @@
-// @lattice-cache/redis — the only public door of the package.
+// @lattice-cache/redis — the public door of the package. Helpers for tests: `@lattice-cache/redis/testing`.
 
-export type { ChangeLogEntry } from "./change-log-entry.js";
-export { decodeChangeLogEntry } from "./change-log-entry.js";
-export { decodeEntryRecord, type EntryRecord, encodeEntryRecord } from "./entry-record.js";
+export type { RedisClient } from "./lua-scripts.js";
 export { RedisBackend } from "./redis-backend.js";
 export {
   REDIS_BACKEND_DEFAULTS,
@@ -11,4 +9,10 @@ export {
   type RedisClusterSettings,
   type RedisSentinelSettings,
 } from "./redis-backend-options.js";
+export {
+  createRedisClient,
+  type RedisClientRole,
+  type RedisConnectionSettings,
+} from "./redis-client-factory.js";
+export { toLatticeError } from "./redis-errors.js";
 export { type RedisKeyLayout, redisKeys } from "./redis-keys.js";

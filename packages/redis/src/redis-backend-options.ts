@@ -38,9 +38,9 @@ export interface RedisBackendOptions {
   readonly password?: string;
   /** TLS options (node `tls.connect` options); a `rediss://` URL enables TLS with defaults. Default: none. */
   readonly tls?: ConnectionOptions;
-  /** Connect to a Redis Cluster instead of one server (`url` is then ignored). Default: none. */
+  /** Connect to a Redis Cluster instead of one server (`url` then only supplies credentials and `rediss://`). Default: none. */
   readonly cluster?: RedisClusterSettings;
-  /** Find the master through Redis Sentinel (`url` then only supplies credentials). Default: none. */
+  /** Find the master through Redis Sentinel (`url` then only supplies credentials and `rediss://`). Default: none. */
   readonly sentinel?: RedisSentinelSettings;
   /** Change-log entries kept (`XADD MAXLEN ~ N`); a replica further behind resyncs from a snapshot. Default 100 000. */
   readonly changeLogLength?: number;

@@ -30,7 +30,7 @@ import {
   redactUrl,
   resolveRedisBackendOptions,
 } from "./redis-backend-options.js";
-import { createRedisClient, reconnectPolicy } from "./redis-client-factory.js";
+import { backendClient, reconnectPolicy } from "./redis-client-factory.js";
 import {
   BACKEND_NAME,
   isCertificateError,
@@ -134,7 +134,7 @@ export class RedisBackend implements LatticeBackend {
       transport: (signals) =>
         new RedisChangeLog(
           {
-            client: createRedisClient(o, "feed"),
+            client: backendClient(o, "feed"),
             keys: this.keys,
             changeLogLength: o.changeLogLength,
             snapshotInlineLimit: o.snapshotInlineLimit,
@@ -221,7 +221,7 @@ export class RedisBackend implements LatticeBackend {
   }
 
   private async connect(): Promise<void> {
-    const client = createRedisClient(this.options, "commands");
+    const client = backendClient(this.options, "commands");
     const scripts = new LatticeScripts(client, this.keys, this.options.changeLogLength);
     let lastError: unknown;
     let up = false;

@@ -1,36 +1,77 @@
-// Builds ioredis clients (one server, Sentinel, or Cluster) with the settings the lattice semantics need:
-// reconnect forever with backoff, and fail fast instead of queueing while disconnected (rule 10).
+// Builds ioredis clients (one server, Sentinel, or Cluster) — the backend's, and any other connection a program
+// makes with the same settings (a host's status channel): credentials, TLS, a reconnect policy, and by default
+// failing fast instead of queueing while disconnected (rule 10).
 import { type BackoffPolicy, backoffDelay } from "@lattice-cache/core";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { RedisClient } from "./lua-scripts.js";
-import type { ResolvedRedisBackendOptions } from "./redis-backend-options.js";
+import {
+  REDIS_BACKEND_DEFAULTS,
+  type RedisBackendOptions,
+  type ResolvedRedisBackendOptions,
+} from "./redis-backend-options.js";
 
-/** What a client is for: commands (writes, head) or one feed (its blocking XREAD needs its own connection). */
-export type ClientRole = "commands" | "feed";
+/**
+ * Where a client connects, as the backend's options of the same names say: `url` (one server; with a
+ * Cluster or Sentinel it only supplies credentials and `rediss://`), `username` and `password` (override
+ * the URL's), `tls`, `cluster`, `sentinel`, and `redisOptions` passed through to ioredis.
+ */
+export type RedisConnectionSettings = Pick<
+  RedisBackendOptions,
+  "url" | "username" | "password" | "tls" | "cluster" | "sentinel" | "redisOptions"
+>;
 
-/** Creates a lazy (not yet connected) client for `role`. */
-export function createRedisClient(options: ResolvedRedisBackendOptions, role: ClientRole): RedisClient {
-  const policy = reconnectPolicy(options.maxReconnectDelayMs);
-  const backoff = (attempt: number) => backoffDelay(attempt, policy);
+/** How one client behaves. */
+export interface RedisClientRole {
+  /** The connection name `CLIENT LIST` shows. Default: none. */
+  readonly name?: string;
+  /** How long one connection attempt may take, in ms. */
+  readonly connectTimeoutMs: number;
+  /**
+   * How long a command may wait with no byte from the server before the connection is declared dead and
+   * reconnected (ioredis `socketTimeout`; a silent partition would otherwise hang commands). Default: none.
+   */
+  readonly socketTimeoutMs?: number;
+  /**
+   * Reconnect forever with these pauses (a long-lived connection outlives any outage), or `false`: never
+   * reconnect, so a one-shot command fails fast on a dead server.
+   */
+  readonly reconnect: BackoffPolicy | false;
+  /**
+   * Queue commands while disconnected until the connection is back (a subscriber's SUBSCRIBE may wait).
+   * Default false (rule 10): a command fails at once, and one in flight when the connection drops is
+   * rejected rather than sent again after reconnecting (a resent write could apply twice).
+   */
+  readonly offlineQueue?: boolean;
+  /** Called with every connection error (ioredis emits them as events, and prints them when nobody listens). */
+  readonly onError?: (error: Error) => void;
+}
+
+/** Creates a lazy (not yet connected: call `connect()`) client of the deployment `settings` describe. */
+export function createRedisClient(settings: RedisConnectionSettings, role: RedisClientRole): RedisClient {
+  const address = parseUrl(settings.url ?? REDIS_BACKEND_DEFAULTS.url);
+  const username = settings.username ?? address.username;
+  const password = settings.password ?? address.password;
+  const tls = settings.tls ?? (address.tls ? {} : undefined);
+  const reconnect = role.reconnect;
+  const retryStrategy =
+    reconnect === false ? () => null : (attempt: number) => backoffDelay(attempt, reconnect);
+  const offlineQueue = role.offlineQueue ?? false;
   const connection: RedisOptions = {
-    ...options.redisOptions,
-    ...(options.username === undefined ? {} : { username: options.username }),
-    ...(options.password === undefined ? {} : { password: options.password }),
-    ...(options.tls === undefined ? {} : { tls: options.tls }),
-    connectTimeout: options.connectTimeoutMs,
-    // A silent partition (no RST, no FIN) would otherwise hang commands forever. The feed's blocking read
-    // legitimately waits feedBlockMs for its reply.
-    socketTimeout:
-      role === "feed" ? options.feedBlockMs + options.commandTimeoutMs : options.commandTimeoutMs,
+    ...settings.redisOptions,
+    ...(role.name === undefined ? {} : { connectionName: role.name }),
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+    ...(tls === undefined ? {} : { tls }),
+    connectTimeout: role.connectTimeoutMs,
+    ...(role.socketTimeoutMs === undefined ? {} : { socketTimeout: role.socketTimeoutMs }),
     lazyConnect: true,
-    // Rule 10: while disconnected, writes fail at once (no silent queueing) …
-    enableOfflineQueue: false,
-    // … and commands in flight when the connection drops are rejected, not resent blindly after reconnecting
-    // (a resent write could apply twice).
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
+    enableOfflineQueue: offlineQueue,
+    // Without a queue, commands in flight when the connection drops are rejected, not resent blindly.
+    maxRetriesPerRequest: offlineQueue ? null : 0,
+    autoResendUnfulfilledCommands: offlineQueue,
   };
-  if (options.cluster !== undefined) {
+  let client: RedisClient;
+  if (settings.cluster !== undefined) {
     const {
       retryStrategy: _r,
       enableOfflineQueue: _e,
@@ -39,32 +80,68 @@ export function createRedisClient(options: ResolvedRedisBackendOptions, role: Cl
       ...nodeOptions
     } = connection;
     const clusterOptions: ClusterOptions = {
-      ...options.cluster.options,
+      ...settings.cluster.options,
       lazyConnect: true,
-      enableOfflineQueue: false,
-      clusterRetryStrategy: backoff,
-      redisOptions: { ...options.cluster.options?.redisOptions, ...nodeOptions },
+      enableOfflineQueue: offlineQueue,
+      clusterRetryStrategy: retryStrategy,
+      redisOptions: { ...settings.cluster.options?.redisOptions, ...nodeOptions },
     };
-    return new Cluster(
-      [...options.cluster.nodes] as ConstructorParameters<typeof Cluster>[0],
+    client = new Cluster(
+      [...settings.cluster.nodes] as ConstructorParameters<typeof Cluster>[0],
       clusterOptions,
     );
-  }
-  if (options.sentinel !== undefined) {
-    const s = options.sentinel;
-    return new Redis({
-      retryStrategy: backoff,
+  } else if (settings.sentinel !== undefined) {
+    const s = settings.sentinel;
+    client = new Redis({
+      retryStrategy,
+      sentinelRetryStrategy: retryStrategy,
       ...connection,
       sentinels: s.sentinels.map((a) => ({ host: a.host, port: a.port })),
       name: s.name,
       ...(s.username === undefined ? {} : { sentinelUsername: s.username }),
       ...(s.password === undefined ? {} : { sentinelPassword: s.password }),
     });
+  } else {
+    // Credentials go as options, not in the URL: ioredis would let the URL's win over them.
+    client = new Redis(address.withoutCredentials, { retryStrategy, ...connection });
   }
-  return new Redis(options.url, { retryStrategy: backoff, ...connection });
+  if (role.onError) client.on("error", role.onError);
+  return client;
+}
+
+/** The backend's clients: one for commands, one per feed (its blocking XREAD needs a connection of its own). */
+export function backendClient(options: ResolvedRedisBackendOptions, role: "commands" | "feed"): RedisClient {
+  return createRedisClient(options, {
+    connectTimeoutMs: options.connectTimeoutMs,
+    // A feed's blocking read legitimately waits feedBlockMs for its reply.
+    socketTimeoutMs:
+      role === "feed" ? options.feedBlockMs + options.commandTimeoutMs : options.commandTimeoutMs,
+    reconnect: reconnectPolicy(options.maxReconnectDelayMs),
+  });
 }
 
 /** Reconnections and feed retries: 100 ms doubling to `maxDelayMs`, half jittered, forever (a host outlives any Redis outage). */
 export function reconnectPolicy(maxDelayMs: number): BackoffPolicy {
   return { baseMs: Math.min(100, maxDelayMs), maxMs: maxDelayMs, jitter: 0.5 };
+}
+
+/** What a server URL says about the connection, and the URL without its credentials. */
+function parseUrl(url: string): {
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly tls: boolean;
+  readonly withoutCredentials: string;
+} {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not a URL (the backend's options refuse one for a single server): ioredis makes of it what it can.
+    return { username: undefined, password: undefined, tls: false, withoutCredentials: url };
+  }
+  const username = parsed.username === "" ? undefined : decodeURIComponent(parsed.username);
+  const password = parsed.password === "" ? undefined : decodeURIComponent(parsed.password);
+  parsed.username = "";
+  parsed.password = "";
+  return { username, password, tls: parsed.protocol === "rediss:", withoutCredentials: parsed.toString() };
 }

@@ -9,7 +9,8 @@ import {
   refmapsCodec,
   SetDigest,
 } from "@lattice-cache/core";
-import { decodeEntryRecord, redisKeys } from "@lattice-cache/redis";
+import { redisKeys } from "@lattice-cache/redis";
+import { decodeEntryRecord } from "@lattice-cache/redis/testing";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Redis } from "ioredis";
 

@@ -3,6 +3,7 @@
 // with their revision, and writes whose outcome is unknown (BACKEND_UNAVAILABLE may or may not have landed).
 import {
   claimsCodec,
+  errorText,
   type LatticeCache,
   LatticeCacheError,
   linkdefsCodec,
@@ -306,8 +307,9 @@ export class Workload {
       const code = LatticeCacheError.isInstance(error) ? error.code : "UNTYPED";
       this.failed[code] = (this.failed[code] ?? 0) + 1;
       if (!EXPECTED_FAILURES.has(code)) {
+        // A typed error's text starts with its code.
         this.unexpected.push(
-          `${host.name} ${key}: ${code} ${error instanceof Error ? error.message : String(error)}`,
+          `${host.name} ${key}: ${code === "UNTYPED" ? "UNTYPED " : ""}${errorText(error)}`,
         );
       }
       // A conflict wrote nothing; anything else may have landed (its acknowledgement may just be lost).

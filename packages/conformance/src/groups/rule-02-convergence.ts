@@ -1,13 +1,12 @@
 // Rule 2: replicas that applied the same revisions hold the same state and digest — checked with random
 // concurrent op sequences from several hosts (fast-check), replayable by seed and path.
 import { AssertionError } from "node:assert/strict";
-import { type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import { errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import fc from "fast-check";
 import type { ResolvedOptions } from "../conformance-options.js";
 import { PATH_ENV, SEED_ENV } from "../conformance-options.js";
 import type { ConformanceTarget } from "../conformance-target.js";
 import type { TestGroup } from "../conformance-test.js";
-import { describeError } from "../eventually.js";
 import { expectSameReplicas } from "../replica-contents.js";
 import { type KeySlot, sampleKeySpace } from "../sample-values.js";
 import { withStore } from "../store-session.js";
@@ -86,7 +85,7 @@ async function convergenceRun(
         const op = batch[i] as Op;
         if (CONDITIONAL.has(op.kind) && LatticeCacheError.hasCode(result.reason, "CONFLICT")) return;
         throw new AssertionError({
-          message: `${op.kind} on ${slots[op.slot]?.key} from replica ${op.replica} failed: ${describeError(result.reason)}`,
+          message: `${op.kind} on ${slots[op.slot]?.key} from replica ${op.replica} failed: ${errorText(result.reason)}`,
         });
       });
     }
@@ -142,7 +141,7 @@ export const rule2Convergence: TestGroup = {
           message:
             `rule 2 convergence failed for ${target.name} (seed ${details.seed}, path "${path}"). ` +
             `Replay with ${SEED_ENV}=${details.seed} ${PATH_ENV}="${path}" or options { seed: ${details.seed}, path: "${path}" }.\n` +
-            `${report}\nWhat failed: ${failure instanceof Error ? failure.message : describeError(failure)}`,
+            `${report}\nWhat failed: ${errorText(failure)}`,
         });
         error.cause = failure;
         throw error;

@@ -1,9 +1,9 @@
 // Rule 6: deletes are tombstones with their own revision; an older put never resurrects a deleted key.
 import { AssertionError, equal, ok } from "node:assert/strict";
-import { COLLECTION_NAMES, LatticeCacheError, type LatticeChange } from "@lattice-cache/core";
+import { COLLECTION_NAMES, errorText, LatticeCacheError, type LatticeChange } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";
 import { demandedDeletes } from "../demanded-deletes.js";
-import { describeError, eventually } from "../eventually.js";
+import { eventually } from "../eventually.js";
 import { type KeySlot, sampleRefmap, slotOf } from "../sample-values.js";
 import { expectStoredDeleted, expectStoredLive } from "../stored-entries.js";
 import { TappedBackend } from "../tapped-backend.js";
@@ -54,7 +54,7 @@ export const rule6Tombstones: TestGroup = {
           } catch (error) {
             if (!LatticeCacheError.hasCode(error, "UNSUPPORTED")) {
               throw new AssertionError({
-                message: `deleting ${slot.key}: expected success or UNSUPPORTED, got ${describeError(error)}`,
+                message: `deleting ${slot.key}: expected success or UNSUPPORTED, got ${errorText(error)}`,
               });
             }
             refused = true;

@@ -3,6 +3,7 @@
 import { AssertionError, deepStrictEqual, equal, ok } from "node:assert/strict";
 import {
   type Claims,
+  errorText,
   type LatticeBackend,
   type LatticeCache,
   LatticeCacheError,
@@ -11,7 +12,7 @@ import {
   type UpdateOutcome,
 } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";
-import { describeError, eventually } from "../eventually.js";
+import { eventually } from "../eventually.js";
 import { expectErrorCode } from "../expect-error.js";
 import { sampleClaims, sampleLinkdef, sampleLinkdefRef } from "../sample-values.js";
 import type { StoreSession } from "../store-session.js";
@@ -60,7 +61,7 @@ async function carriesRaw(
     if (!mayRefuse || !LatticeCacheError.hasCode(error, refusal)) {
       const allowed = mayRefuse ? `success or ${refusal}` : "success (an ordered store carries any bytes)";
       throw new AssertionError({
-        message: `write() of ${write.why} under ${write.key}: expected ${allowed}, got ${describeError(error)}`,
+        message: `write() of ${write.why} under ${write.key}: expected ${allowed}, got ${errorText(error)}`,
       });
     }
     equal(
@@ -106,7 +107,7 @@ async function updateBuildsOnStored(
     outcome = await cache.claims.update(sub, () => sampleClaims(sub, "repaired"));
   } catch (error) {
     throw new AssertionError({
-      message: `update() over the invalid value stored at revision ${garbageRevision} must build on that revision, but failed: ${describeError(error)}`,
+      message: `update() over the invalid value stored at revision ${garbageRevision} must build on that revision, but failed: ${errorText(error)}`,
     });
   }
   ok(outcome.written, "update() wrote");
