@@ -1,7 +1,7 @@
 // What one host answers on the lattice-wide status channel, and how an answer from the wire is checked
 // (answers come from other processes: a malformed one is reported, never trusted).
 import { COLLECTION_NAMES, type CollectionName, type LatticeCache } from "@lattice-cache/core";
-import { HOST_STATES, type HostState } from "../observability/host-metrics.js";
+import { HOST_STATES, type HostState } from "../observability/host-states.js";
 
 /** One host's answer to a status request (JSON on the wire). */
 export interface HostStatusReport {

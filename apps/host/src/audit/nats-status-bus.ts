@@ -1,7 +1,7 @@
 // The status bus of the NATS-based backends (jetstream, legacy): a core NATS subject every host subscribes
 // to (no queue group, so all answer) on a small connection of its own; requesters publish with a reply inbox.
 import { setTimeout as sleep } from "node:timers/promises";
-import { BackendUnavailableError, PermissionDeniedError } from "@lattice-cache/core";
+import { BackendUnavailableError, Backoff, errorText, PermissionDeniedError } from "@lattice-cache/core";
 import {
   AuthorizationError,
   createInbox,
@@ -9,15 +9,19 @@ import {
   PermissionViolationError,
 } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import type { HostConfig } from "../config/host-config.js";
-import { maskUrlCredentials } from "../config/mask-secrets.js";
-import { natsClientOptions } from "../nats/nats-connection-options.js";
+import type { CoreConfig } from "../config/core-settings.js";
+import { maskUrlCredentials } from "../config/url-credentials.js";
+import { natsConnectionOptions } from "../nats/nats-connection-options.js";
+import type { NatsConnectionSettings } from "../nats/nats-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
+import { HOST_RETRY_POLICY } from "../runtime/retry-policy.js";
 import type { HostStatusReport } from "./host-status-report.js";
 import type { StatusBus } from "./status-bus.js";
 
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 10_000;
+/** What the NATS status bus reads of a host's configuration: its identity and the NATS connection settings. */
+export type NatsStatusBusConfig = Pick<CoreConfig, "prefix" | "hostId" | "connectTimeoutMs"> & {
+  readonly nats: NatsConnectionSettings;
+};
 
 /** The subject status requests travel on: `lattice-cache.{prefix}.status`. */
 export function natsStatusSubject(prefix: string): string {
@@ -33,7 +37,7 @@ export class NatsStatusBus implements StatusBus {
   private background: Promise<void> | undefined;
 
   constructor(
-    private readonly config: HostConfig,
+    private readonly config: NatsStatusBusConfig,
     private readonly logger: HostLogger,
   ) {
     this.subject = natsStatusSubject(config.prefix);
@@ -92,8 +96,10 @@ export class NatsStatusBus implements StatusBus {
   }
 
   private async connectOnce(): Promise<NatsConnection> {
+    // An unreadable creds or TLS file is a ConfigurationError: thrown as it is, not as "unavailable".
+    const options = this.connectionOptions(false);
     try {
-      return await connect(natsClientOptions(this.config, this.connectionName(), false));
+      return await connect(options);
     } catch (error) {
       if (error instanceof AuthorizationError) {
         throw new PermissionDeniedError(error.message, { cause: error });
@@ -102,16 +108,20 @@ export class NatsStatusBus implements StatusBus {
     }
   }
 
-  private connectionName(): string {
-    return `lattice-cache-status:${this.config.hostId ?? "anonymous"}`;
+  private connectionOptions(persistent: boolean) {
+    return natsConnectionOptions(this.config.nats, {
+      name: `lattice-cache-status:${this.config.hostId ?? "anonymous"}`,
+      timeoutMs: this.config.connectTimeoutMs,
+      persistent,
+    });
   }
 
   private async connectAndServe(report: () => HostStatusReport, firstAttempt: () => void): Promise<void> {
-    let delay = FIRST_RETRY_MS;
+    const backoff = new Backoff(HOST_RETRY_POLICY);
     while (!this.abort.signal.aborted) {
       try {
         // Once connected, the client reconnects by itself, forever (persistent options).
-        const nc = await connect(natsClientOptions(this.config, this.connectionName(), true));
+        const nc = await connect(this.connectionOptions(true));
         if (this.abort.signal.aborted) {
           await nc.close().catch(() => {});
           break;
@@ -129,6 +139,7 @@ export class NatsStatusBus implements StatusBus {
         this.logger.info({ channel: this.channel }, "answering status requests");
         break;
       } catch (error) {
+        const delay = backoff.next();
         this.logger.warn(
           { retryInMs: delay, channel: this.channel },
           `status channel: cannot reach ${this.target()}: ${errorText(error)}`,
@@ -139,13 +150,8 @@ export class NatsStatusBus implements StatusBus {
         } catch {
           break;
         }
-        delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
     }
     firstAttempt();
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

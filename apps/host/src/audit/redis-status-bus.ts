@@ -3,16 +3,11 @@
 // its status.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { redisKeys } from "@lattice-cache/redis";
-import type { HostConfig } from "../config/host-config.js";
+import { type RedisClient, redisKeys, toLatticeError } from "@lattice-cache/redis";
+import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
-import {
-  closeRedisClient,
-  connectRedisClient,
-  createRedisClient,
-  type RedisClient,
-  typedRedisError,
-} from "../redis/redis-client.js";
+import { connectRedisClient, hostRedisClient } from "../redis/redis-client.js";
+import type { RedisSettings } from "../redis/redis-settings.js";
 import type { HostStatusReport } from "./host-status-report.js";
 import type { StatusBus } from "./status-bus.js";
 
@@ -21,6 +16,11 @@ export function redisStatusChannels(prefix: string): { requests: string; replyPr
   const tag = redisKeys(prefix).tag;
   return { requests: `${tag}:status`, replyPrefix: `${tag}:status-reply:` };
 }
+
+/** What the Redis status bus reads of a host's configuration: its identity and the Redis settings. */
+export type RedisStatusBusConfig = Pick<CoreConfig, "prefix" | "hostId" | "connectTimeoutMs"> & {
+  readonly redis: RedisSettings;
+};
 
 /**
  * A {@link StatusBus} on Redis pub/sub (ioredis), connected with the host's Redis settings. A host's
@@ -33,7 +33,7 @@ export class RedisStatusBus implements StatusBus {
   private closed = false;
 
   constructor(
-    private readonly config: HostConfig,
+    private readonly config: RedisStatusBusConfig,
     private readonly logger: HostLogger,
   ) {
     this.channels = redisStatusChannels(config.prefix);
@@ -98,20 +98,20 @@ export class RedisStatusBus implements StatusBus {
       await sleep(windowMs);
       return answers;
     } catch (error) {
-      throw typedRedisError(error);
+      throw toLatticeError(error, "ask for the hosts' status");
     } finally {
-      closeRedisClient(subscriber);
-      closeRedisClient(publisher);
+      subscriber.disconnect();
+      publisher.disconnect();
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const client of this.clients.splice(0)) closeRedisClient(client);
+    for (const client of this.clients.splice(0)) client.disconnect();
   }
 
   private client(role: string, persistent: boolean, onError: (error: Error) => void): RedisClient {
-    return createRedisClient(this.config.redis, {
+    return hostRedisClient(this.config.redis, {
       name: `lattice-cache-${role}:${this.config.hostId ?? "anonymous"}`,
       connectTimeoutMs: this.config.connectTimeoutMs,
       persistent,

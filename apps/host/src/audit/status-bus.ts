@@ -1,7 +1,5 @@
 // The seam of the cross-host audit: a lattice-wide channel on which every host answers status requests.
 // Each backend registration may provide one (NATS subject, Redis pub/sub, in-process); see backend-registry.ts.
-import type { DependencyContainer } from "tsyringe";
-import type { HostConfig } from "../config/host-config.js";
 import type { HostStatusReport } from "./host-status-report.js";
 
 /** Default time a requester gathers answers, in ms (`lattice status --hosts --window`). */
@@ -27,6 +25,3 @@ export interface StatusBus {
   /** Stops serving and closes connections. Idempotent. */
   close(): Promise<void>;
 }
-
-/** Makes the status bus of a backend from the host's configuration (same servers, credentials and TLS). */
-export type StatusBusFactory = (config: HostConfig, container: DependencyContainer) => StatusBus;

@@ -1,7 +1,8 @@
 // `lattice status --hosts` end to end: real hosts on one lattice answer on the status channel (NATS subject
-// for jetstream, Redis pub/sub for redis, in-process for memory); a replica corrupted through the test-only
-// hook shows up as SPLIT BRAIN naming that host, exit code 4.
-import { type LatticeCache, claimsKey } from "@lattice-cache/core";
+// for jetstream, Redis pub/sub for redis, in-process for memory); a replica corrupted in the test (core's
+// testing door, on a host running in this process) shows up as SPLIT BRAIN naming that host, exit code 4.
+import { claimsKey, type LatticeCache } from "@lattice-cache/core";
+import { corruptReplica } from "@lattice-cache/core/testing";
 import {
   disposeAll,
   type NatsServerHandle,
@@ -61,24 +62,27 @@ async function startRuntime(flags: Record<string, string>, env: Record<string, s
 
 describe("NATS status subject: spawned `lattice host` processes on a jetstream lattice", () => {
   let nats: NatsServerHandle;
-  const hosts: { id: string; process: LatticeProcess; url: string }[] = [];
+  const hosts: { id: string; url: string }[] = [];
   const env = cleanEnv();
   const common = () => ["--nats-url", nats.url, "--prefix", "audit"];
+  /** host-c runs in this process, so the test can corrupt its replica; host-a and host-b are processes. */
+  let hostC: LatticeCache;
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    for (const id of ["host-a", "host-b", "host-c"]) {
-      // Only host-c may be corrupted: the hook exists only with LATTICE_TEST_HOOKS=1.
-      const hostEnv = id === "host-c" ? { ...env, LATTICE_TEST_HOOKS: "1" } : env;
-      const p = LatticeProcess.start(["host", ...common(), "--host-id", id, "--http-port", "0"], {
-        env: hostEnv,
-      });
-      hosts.push({ id, process: p, url: "" });
+    const processes: { id: string; process: LatticeProcess }[] = [];
+    for (const id of ["host-a", "host-b"]) {
+      const p = LatticeProcess.start(["host", ...common(), "--host-id", id, "--http-port", "0"], { env });
+      processes.push({ id, process: p });
     }
-    for (const h of hosts) {
-      h.url = (await h.process.waitForOutput(/listening on (http:\/\/\S+)/))[1] as string;
-      await h.process.waitForOutput(/answering status requests/, { stream: "stderr" });
+    for (const { id, process } of processes) {
+      const url = (await process.waitForOutput(/listening on (http:\/\/\S+)/))[1] as string;
+      await process.waitForOutput(/answering status requests/, { stream: "stderr" });
+      hosts.push({ id, url });
     }
+    const c = await startRuntime({ natsUrl: nats.url, prefix: "audit", hostId: "host-c" });
+    hostC = c.cache;
+    hosts.push({ id: "host-c", url: c.runtime.http.listening?.url as string });
   });
 
   it("lists every host with equal digests and exits 0", async () => {
@@ -123,18 +127,13 @@ describe("NATS status subject: spawned `lattice host` processes on a jetstream l
     expect(table.stdout).toContain("all hosts are live at the same revision with the same digest");
   });
 
-  it("the test hook is absent unless LATTICE_TEST_HOOKS=1", async () => {
+  it("no host serves a way to alter its replica over HTTP", async () => {
     const refused = await post(`${hosts[0]?.url}/test/corrupt`, { key: claimsKey(SUB), value: {} });
     expect(refused.status).toBe(404);
-    expect(JSON.parse(refused.body).endpoints).not.toContain("/test/corrupt");
   });
 
   it("a corrupted replica is reported as SPLIT BRAIN naming that host, exit code 4", async () => {
-    const corrupt = await post(`${hosts[2]?.url}/test/corrupt`, {
-      key: claimsKey(SUB),
-      value: { ...CLAIMS, name: "tampered" },
-    });
-    expect(corrupt.status, corrupt.body).toBe(200);
+    expect(corruptReplica(hostC, claimsKey(SUB), { ...CLAIMS, name: "tampered" })).toBe(true);
 
     const r = await runLattice(["status", "--hosts", "--json", ...common()], { env });
     expect(r.code, r.stderr).toBe(EXIT_CODES.splitBrain);
@@ -199,9 +198,7 @@ describe("Redis pub/sub status channel: in-process hosts on a redis lattice (wit
     ]);
     expect(listed[0]?.digest).toBe(listed[1]?.digest);
 
-    expect(
-      (caches[1] as LatticeCache).corruptReplicaForTesting(claimsKey(SUB), { ...CLAIMS, name: "x" }),
-    ).toBe(true);
+    expect(corruptReplica(caches[1] as LatticeCache, claimsKey(SUB), { ...CLAIMS, name: "x" })).toBe(true);
     const split = await audit();
     expect(split.code, split.stderr).toBe(4);
     expect(split.stderr).toMatch(/SPLIT BRAIN at revision \d+ \(redis\): .*redis-b/);
@@ -266,7 +263,7 @@ describe("in-process status channel: memory hosts, audited by the CLI in the sam
     expect(healthy.stdout).toMatch(/^mem-a\s+memory\s+live\s+\d+\s+0\s/m);
     expect(healthy.stdout).toContain("2 hosts answered on in-process channel audit-memory");
 
-    b.cache.corruptReplicaForTesting(a.cache.refmaps.keyOf("ghcr.io/acme/a:1"), { nope: true });
+    corruptReplica(b.cache, a.cache.refmaps.keyOf("ghcr.io/acme/a:1"), { nope: true });
     const split = await run();
     expect(split.code).toBe(4);
     expect(split.stdout).toMatch(/^mem-b\s.*SPLIT BRAIN$/m);

@@ -1,7 +1,7 @@
 // The migration bridge run by `lattice bridge`: a LegacyBridge on the host's opened cache, started (and, while
 // the old hosts' NATS is out of reach, restarted with backoff) once the cache is open, stopped before it closes.
 import { setTimeout as sleep } from "node:timers/promises";
-import { type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import { Backoff, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import {
   emptyBridgeCounters,
   LegacyBridge,
@@ -9,13 +9,12 @@ import {
   type LegacyBridgeOptions,
   type LegacyBridgeStatus,
 } from "@lattice-cache/legacy";
-import type { HostConfig } from "../config/host-config.js";
+import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
+import { HOST_RETRY_POLICY } from "../runtime/retry-policy.js";
 
 /** Errors worth retrying at start: the old hosts' NATS (or the durable backend) is not reachable yet. */
 const RETRYABLE_CODES = new Set(["BACKEND_UNAVAILABLE", "NOT_READY"]);
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 10_000;
 /** How long stopping may take: queued imports are written first, but a dead backend must not hold exit up. */
 const STOP_DEADLINE_MS = 10_000;
 
@@ -41,7 +40,7 @@ export class HostedBridge {
    * @param legacy where the old hosts are (the configured NATS servers, credentials, TLS and prefix)
    */
   constructor(
-    private readonly config: HostConfig,
+    private readonly config: CoreConfig,
     private readonly legacy: LegacyBridgeOptions["legacy"],
     private readonly logger: HostLogger,
   ) {}
@@ -144,7 +143,7 @@ export class HostedBridge {
     });
     this.bridge = bridge;
     this.phase = "starting";
-    let delay = FIRST_RETRY_MS;
+    const backoff = new Backoff(HOST_RETRY_POLICY);
     for (;;) {
       try {
         await bridge.start();
@@ -155,13 +154,13 @@ export class HostedBridge {
         if (this.abort.signal.aborted) throw error;
         if (!LatticeCacheError.isInstance(error) || !RETRYABLE_CODES.has(error.code)) throw error;
         this.problem = error.message;
+        const delay = backoff.next();
         this.logger.warn({ retryInMs: delay }, `the bridge cannot start yet: ${error.message}`);
         try {
           await sleep(delay, undefined, { signal: this.abort.signal });
         } catch {
           throw error;
         }
-        delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
     }
   }

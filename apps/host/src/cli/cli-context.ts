@@ -63,6 +63,7 @@ export class CliContext {
         flags: this.flags(command),
         env: this.io.env,
         backends: this.registry.names,
+        sections: this.registry.configSections,
         commandDefaults: layers.defaults,
         commandFlags: layers.flags,
       });

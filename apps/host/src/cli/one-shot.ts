@@ -1,5 +1,5 @@
 // The life of a one-shot command: open the cache (bounded), wait for the initial sync (bounded), act, close.
-import { type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import { errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import type { Command } from "commander";
 import { createHostContainer, openLatticeCache } from "../composition/host-container.js";
 import { closeCacheWithin } from "../composition/open-cache.js";
@@ -57,8 +57,4 @@ export function describeOpenFailure(error: unknown, target: string): Error {
   }
   if (LatticeCacheError.isInstance(error)) return error;
   return new OperationalError(`cannot open ${target}: ${errorText(error)}`, { cause: error });
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

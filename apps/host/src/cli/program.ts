@@ -1,9 +1,6 @@
 // The `lattice` command line: global flags, the commands, and the mapping of outcomes to exit codes.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import type { BackendRegistry } from "../composition/backend-registry.js";
-import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
-import { LOG_LEVELS } from "../config/host-config.js";
 import { registerBridgeCommand } from "../commands/bridge-command.js";
 import { registerClaimsCommand } from "../commands/claims-command.js";
 import { registerConfigCommand } from "../commands/config-command.js";
@@ -15,9 +12,12 @@ import { registerRefmapsCommand } from "../commands/refmaps-command.js";
 import { registerStatusCommand } from "../commands/status-command.js";
 import { registerUpCommand } from "../commands/up-command.js";
 import { registerWatchCommand } from "../commands/watch-command.js";
+import type { BackendRegistry } from "../composition/backend-registry.js";
+import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
+import { flagBindings, OTHER_GLOBAL_FLAGS } from "../config/config-flags.js";
+import { LATTICE_VERSION } from "../version.js";
 import { CliContext, type CliIo } from "./cli-context.js";
 import { EXIT_CODES, type ExitCode, exitCodeOf } from "./exit-codes.js";
-import { LATTICE_VERSION } from "../version.js";
 
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
@@ -36,25 +36,18 @@ export function buildProgram(ctx: CliContext): Command {
     .version(LATTICE_VERSION)
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
-    .exitOverride()
-    .addOption(new Option("--backend <name>", "storage backend").choices(ctx.registry.names))
-    .option("--nats-url <urls>", "NATS server URL(s), comma-separated (default nats://127.0.0.1:4222)")
-    .option("--redis-url <url>", "Redis URL (default redis://127.0.0.1:6379)")
-    .option("--prefix <prefix>", 'lattice prefix (default "default")')
-    .option("--js-domain <domain>", "JetStream domain")
-    .option("--config <file>", "YAML or JSON config file")
-    .option("--json", "machine-readable output")
-    .option("--host-id <id>", "this host's id (origin of its writes)")
-    .addOption(new Option("--log-level <level>", "log level (logs are JSON on stderr)").choices(LOG_LEVELS))
-    .option(
-      "--http-port <port>",
-      "HTTP port of host/up (default 7411) and bridge (default 7412); 0 = any free port",
-    )
-    .option("--ready-timeout <ms>", "how long one-shot commands wait for the initial sync (default 15000)")
-    .option(
-      "--max-value-bytes <n>",
-      "largest value a write may carry, checked before sending (default 1048576)",
+    .exitOverride();
+  // The settings' flags come from the configuration schema (the registered backends' sections included).
+  for (const binding of flagBindings(ctx.registry.configSchema())) {
+    const option = new Option(`${binding.option} <${binding.valueName}>`, binding.description);
+    program.addOption(binding.choices ? option.choices(binding.choices) : option);
+  }
+  for (const flag of OTHER_GLOBAL_FLAGS) {
+    program.option(
+      "valueName" in flag ? `${flag.option} <${flag.valueName}>` : flag.option,
+      flag.description,
     );
+  }
   program.addHelpText(
     "after",
     "\nExit codes: 0 success, 1 operational error, 2 bad usage or input, 3 entry not found, " +

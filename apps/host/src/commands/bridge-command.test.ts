@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SimulatedLegacyHost } from "@lattice-cache/legacy";
+import { SimulatedLegacyHost } from "@lattice-cache/legacy/testing";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

@@ -1,10 +1,10 @@
 // `lattice bridge`: the migration bridge as a long-running process — a host on the durable backend (HTTP
 // status, metrics, the cross-host audit) plus a LegacyBridge between its cache and the old hosts' broadcast.
-import { LEGACY_POLICIES, LatticeCacheError } from "@lattice-cache/core";
+import { LatticeCacheError } from "@lattice-cache/core";
 import type { LegacyBridgeStatus } from "@lattice-cache/legacy";
 import type { Command } from "commander";
-import { HostedBridge } from "../bridge/hosted-bridge.js";
 import { registerBridgeMetrics } from "../bridge/bridge-metrics.js";
+import { HostedBridge } from "../bridge/hosted-bridge.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
 import { assertDurableBackend } from "../cli/durable-backend.js";
@@ -12,15 +12,20 @@ import { createHostContainer } from "../composition/host-container.js";
 import { legacyConnectionOptions } from "../composition/legacy-backend-registration.js";
 import { LOGGER, METRICS, resolveToken } from "../composition/tokens.js";
 import { ConfigLayerBuilder } from "../config/config-layer.js";
-import { DEFAULT_BRIDGE_HTTP_PORT } from "../config/host-config.js";
-import { maskUrlCredentials } from "../config/mask-secrets.js";
+import { DEFAULT_BRIDGE_HTTP_PORT } from "../config/core-settings.js";
+import { settingsCatalog } from "../config/settings-catalog.js";
+import { maskUrlCredentials } from "../config/url-credentials.js";
 import { StatusServer } from "../http/status-server.js";
-import { testHooksEnabled } from "../http/test-hooks.js";
 import { withHostId } from "../runtime/host-identity.js";
 import { runHostUntilStopped } from "../runtime/run-host.js";
 
+/** The setting `--policy` sets. */
+const POLICY_PATH = "bridge.policy";
+
 /** Adds `bridge` to `program`. */
 export function registerBridgeCommand(program: Command, ctx: CliContext): void {
+  // `--policy` sets the setting bridge.policy (its env variable and values are the schema's).
+  const policy = settingsCatalog(ctx.registry.configSchema()).setting(POLICY_PATH);
   program
     .command("bridge")
     .description(
@@ -29,8 +34,8 @@ export function registerBridgeCommand(program: Command, ctx: CliContext): void {
     )
     .option(
       "--policy <policy>",
-      `how an old host's put/del is written: ${LEGACY_POLICIES.join(" or ")} (default legacy-wins; ` +
-        "config bridge.policy, env LATTICE_BRIDGE_POLICY)",
+      `${policy?.facts.description} (${policy?.choices?.join(" or ")}; default ${String(policy?.defaultValue)}; ` +
+        `config ${POLICY_PATH}, env ${policy?.facts.env})`,
     )
     .action(async (opts: { policy?: string }, command: Command) => {
       const config = withHostId(
@@ -39,7 +44,7 @@ export function registerBridgeCommand(program: Command, ctx: CliContext): void {
           defaults: new ConfigLayerBuilder()
             .set("http.port", DEFAULT_BRIDGE_HTTP_PORT, "the default of lattice bridge")
             .build(),
-          flags: new ConfigLayerBuilder().set("bridge.policy", opts.policy, "flag --policy").build(),
+          flags: new ConfigLayerBuilder().set(POLICY_PATH, opts.policy, "flag --policy").build(),
         }),
         "bridge",
       );
@@ -49,7 +54,6 @@ export function registerBridgeCommand(program: Command, ctx: CliContext): void {
       const container = createHostContainer(config, {
         registry: ctx.registry,
         defaultLogLevel: "info",
-        testHooks: testHooksEnabled(ctx.io.env),
       });
       const connection = legacyConnectionOptions(config);
       const bridge = new HostedBridge(

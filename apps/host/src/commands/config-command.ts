@@ -11,7 +11,7 @@ export function registerConfigCommand(program: Command, ctx: CliContext): void {
     .command("print")
     .description("print the effective configuration (YAML, or JSON with --json); secrets show as ***")
     .action((_opts: unknown, command: Command) => {
-      const masked = maskSecrets(ctx.config(command));
+      const masked = maskSecrets(ctx.config(command), ctx.registry.configSchema());
       if (ctx.json(command)) ctx.printJson(masked);
       else ctx.print(stringify(masked));
     });

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
 import { createHostContainer } from "../composition/host-container.js";
-import { maskUrlCredentials } from "../config/mask-secrets.js";
+import { maskUrlCredentials } from "../config/url-credentials.js";
 import type { DoctorCheck } from "../doctor/doctor-check.js";
 import { genericChecks } from "../doctor/generic-checks.js";
 import { withHostId } from "../runtime/host-identity.js";

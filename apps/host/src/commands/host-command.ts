@@ -2,9 +2,8 @@
 import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { createHostContainer } from "../composition/host-container.js";
-import { testHooksEnabled } from "../http/test-hooks.js";
-import { runHostUntilStopped } from "../runtime/run-host.js";
 import { withHostId } from "../runtime/host-identity.js";
+import { runHostUntilStopped } from "../runtime/run-host.js";
 
 /** Adds `host` to `program`. */
 export function registerHostCommand(program: Command, ctx: CliContext): void {
@@ -20,7 +19,6 @@ export function registerHostCommand(program: Command, ctx: CliContext): void {
       const container = createHostContainer(config, {
         registry: ctx.registry,
         defaultLogLevel: "info",
-        testHooks: testHooksEnabled(ctx.io.env),
       });
       await runHostUntilStopped(container, {
         onListening(address) {

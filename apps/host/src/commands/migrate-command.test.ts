@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { linkdefKey } from "@lattice-cache/core";
-import { type AppliedMigrationResult, SimulatedLegacyHost } from "@lattice-cache/legacy";
+import type { AppliedMigrationResult } from "@lattice-cache/legacy";
+import { SimulatedLegacyHost } from "@lattice-cache/legacy/testing";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import {
   JetStreamApiError,

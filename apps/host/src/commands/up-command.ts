@@ -1,12 +1,13 @@
 // `lattice up`: the zero-setup path. Reuses the NATS server at --nats-url or starts `nats-server -js` there,
 // runs a jetstream host on it, prints what runs and what to try next; Ctrl-C stops the host, then the server.
 import { join } from "node:path";
+import { errorText } from "@lattice-cache/core";
 import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
 import { createHostContainer } from "../composition/host-container.js";
-import { testHooksEnabled } from "../http/test-hooks.js";
 import type { HostConfig } from "../config/host-config.js";
+import { maskUrlCredentials } from "../config/url-credentials.js";
 import { type LocalNatsServer, latticeDataDir, startLocalNatsServer } from "../nats/local-nats-server.js";
 import { type NatsServerInfo, natsAddress, probeNats } from "../nats/nats-probe.js";
 import { withHostId } from "../runtime/host-identity.js";
@@ -51,7 +52,6 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         const container = createHostContainer(config, {
           registry: ctx.registry,
           defaultLogLevel: "warn",
-          testHooks: testHooksEnabled(ctx.io.env),
         });
         await runHostUntilStopped(container, {
           stopSignal: stop.signal,
@@ -60,8 +60,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
               await runtime.ready(config.readyTimeoutMs);
             } catch (error) {
               throw new OperationalError(
-                `the host could not sync with NATS at ${config.nats.servers[0]} within ${config.readyTimeoutMs} ms: ` +
-                  `${error instanceof Error ? error.message : String(error)}`,
+                `the host could not sync with NATS at ${maskUrlCredentials(config.nats.servers[0] as string)} within ${config.readyTimeoutMs} ms: ` +
+                  errorText(error),
                 { cause: error },
               );
             }

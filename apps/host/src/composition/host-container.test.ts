@@ -15,8 +15,8 @@ import {
 } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load-config.js";
-import { HostMetrics } from "../observability/host-metrics.js";
 import { createHostLogger } from "../observability/host-logger.js";
+import { HostMetrics } from "../observability/host-metrics.js";
 import { HostRuntime } from "../runtime/host-runtime.js";
 import { BackendRegistry } from "./backend-registry.js";
 import { createDefaultBackendRegistry } from "./builtin-backends.js";

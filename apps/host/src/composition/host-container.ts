@@ -1,10 +1,10 @@
 // Composition root: config → tsyringe container with Config, Logger, Metrics, the backend registry and
 // the Backend; the LatticeCache joins it once opened (opening is asynchronous, tsyringe factories are not).
 import type { LatticeCache } from "@lattice-cache/core";
-import { container as rootContainer, type DependencyContainer, instanceCachingFactory } from "tsyringe";
-import type { HostConfig, LogLevel } from "../config/host-config.js";
-import { createHostLogger, type HostLogger } from "../observability/host-logger.js";
+import { type DependencyContainer, instanceCachingFactory, container as rootContainer } from "tsyringe";
+import type { CoreConfig, LogLevel } from "../config/core-settings.js";
 import { StatusServer } from "../http/status-server.js";
+import { createHostLogger, type HostLogger } from "../observability/host-logger.js";
 import { HostMetrics } from "../observability/host-metrics.js";
 import { HostRuntime } from "../runtime/host-runtime.js";
 import type { BackendRegistry } from "./backend-registry.js";
@@ -20,7 +20,6 @@ import {
   METRICS,
   resolveToken,
   STATUS_BUS_FACTORY,
-  TEST_HOOKS,
 } from "./tokens.js";
 
 /** Options of {@link createHostContainer}. */
@@ -33,8 +32,6 @@ export interface HostContainerOptions {
   readonly defaultLogLevel?: LogLevel;
   /** Parent container. Default: tsyringe's root container (each host gets its own child). */
   readonly parent?: DependencyContainer;
-  /** Enables test-only HTTP hooks (`POST /test/corrupt`). Default false; `lattice host` sets it from `LATTICE_TEST_HOOKS=1`. */
-  readonly testHooks?: boolean;
 }
 
 /**
@@ -43,7 +40,7 @@ export interface HostContainerOptions {
  * {@link openLatticeCache}).
  */
 export function createHostContainer(
-  config: HostConfig,
+  config: CoreConfig,
   options: HostContainerOptions = {},
 ): DependencyContainer {
   const c = (options.parent ?? rootContainer).createChildContainer();
@@ -53,7 +50,7 @@ export function createHostContainer(
   c.register(LOGGER, {
     useValue: options.logger ?? createHostLogger(config.logLevel ?? options.defaultLogLevel ?? "info"),
   });
-  c.registerSingleton(METRICS, HostMetrics);
+  c.register(METRICS, { useFactory: instanceCachingFactory(() => new HostMetrics(config)) });
   c.registerSingleton(StatusServer);
   c.registerSingleton(HostRuntime);
   c.register(BACKEND_FACTORY, {
@@ -65,7 +62,6 @@ export function createHostContainer(
   c.register(STATUS_BUS_FACTORY, {
     useFactory: instanceCachingFactory((dc) => () => registry.statusBusOf(config, dc)),
   });
-  c.register(TEST_HOOKS, { useValue: options.testHooks === true });
   return c;
 }
 

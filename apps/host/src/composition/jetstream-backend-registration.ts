@@ -1,16 +1,58 @@
-// `backend: jetstream` — the default: NATS JetStream KV bucket LATTICEDATA_{prefix}.
-import { type JetStreamAuth, JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
+// `backend: jetstream` — the default: NATS JetStream KV bucket LATTICEDATA_{prefix}. Its settings are the
+// `nats` section below: how to reach NATS (shared with the legacy backend), the JetStream domain, the bucket.
+import { JETSTREAM_DEFAULTS, JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
 import type { DependencyContainer } from "tsyringe";
-import type { HostConfig, NatsAuthConfig } from "../config/host-config.js";
-import { maskUrlCredentials } from "../config/mask-secrets.js";
 import { NatsStatusBus } from "../audit/nats-status-bus.js";
+import { configSection } from "../config/config-section.js";
+import { MAX_VALUE_BYTES_CEILING, NAME_TEXT } from "../config/core-settings.js";
+import { setting, settingGroup } from "../config/setting.js";
+import { choice, integer, text } from "../config/setting-types.js";
+import { maskUrlCredentials } from "../config/url-credentials.js";
 import { diagnoseJetStream } from "../doctor/jetstream-checks.js";
-import type { BackendRegistration } from "./backend-registry.js";
+import { natsAuth } from "../nats/nats-connection-options.js";
+import { NATS_CONNECTION_SETTINGS } from "../nats/nats-settings.js";
+import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
 import { LOGGER, resolveToken } from "./tokens.js";
+
+/** The jetstream backend's settings: `nats.*`, each with its default, validation, env variable and flag. */
+export const jetstreamConfigSection = configSection("nats", {
+  ...NATS_CONNECTION_SETTINGS,
+  jsDomain: setting(text(NAME_TEXT).optional(), {
+    description: "JetStream domain (leaf nodes, superclusters)",
+    env: "LATTICE_JS_DOMAIN",
+    envFallbacks: ["WASMCLOUD_JS_DOMAIN"],
+    flag: "--js-domain <domain>",
+  }),
+  provision: setting(choice(["create", "bind"]).default(JETSTREAM_DEFAULTS.provision), {
+    description: "create the bucket when it is missing, or only bind to an existing one",
+    env: "LATTICE_NATS_PROVISION",
+  }),
+  bucket: settingGroup({
+    history: setting(integer(1, 64).default(JETSTREAM_DEFAULTS.bucket.history), {
+      description: "values kept per key of a bucket the host creates",
+      env: "LATTICE_BUCKET_HISTORY",
+    }),
+    replicas: setting(integer(1, 5).default(JETSTREAM_DEFAULTS.bucket.replicas), {
+      description: "stream replicas of a bucket the host creates (3 advised for production)",
+      env: "LATTICE_BUCKET_REPLICAS",
+    }),
+    storage: setting(choice(["file", "memory"]).default(JETSTREAM_DEFAULTS.bucket.storage), {
+      description: "stream storage of a bucket the host creates",
+      env: "LATTICE_BUCKET_STORAGE",
+    }),
+    maxValueSize: setting(integer(1, MAX_VALUE_BYTES_CEILING).optional(), {
+      description: "largest value a bucket the host creates accepts, in bytes",
+      defaultText: `backend default (${JETSTREAM_DEFAULTS.bucket.maxValueSize} bytes)`,
+    }),
+  }),
+});
+
+/** The configuration the jetstream backend reads. */
+export type JetStreamConfig = BackendConfig<typeof jetstreamConfigSection>;
 
 /** The jetstream backend's options from the host's configuration. */
 export function jetstreamOptions(
-  config: HostConfig,
+  config: JetStreamConfig,
   container: DependencyContainer,
 ): JetStreamBackendOptions {
   const nats = config.nats;
@@ -21,25 +63,18 @@ export function jetstreamOptions(
     jsDomain: nats.jsDomain,
     provision: nats.provision,
     bucket: { ...nats.bucket },
-    auth: jetstreamAuth(nats.auth),
+    auth: natsAuth(nats.auth),
     tls: nats.tls,
     openTimeoutMs: config.connectTimeoutMs,
     logger: resolveToken(container, LOGGER),
   };
 }
 
-function jetstreamAuth(auth: NatsAuthConfig): JetStreamAuth | undefined {
-  if (auth.token !== undefined) return { token: auth.token };
-  if (auth.user !== undefined && auth.password !== undefined) return { user: auth.user, pass: auth.password };
-  if (auth.nkeySeed !== undefined) return { nkeySeed: auth.nkeySeed };
-  if (auth.credsFile !== undefined) return { credsFile: auth.credsFile };
-  return undefined;
-}
-
 /** `backend: jetstream`. */
-export const jetstreamBackendRegistration: BackendRegistration = {
+export const jetstreamBackendRegistration: BackendRegistration<JetStreamConfig> = {
   name: "jetstream",
   description: "NATS JetStream KV bucket LATTICEDATA_{prefix} (the default; what wasmCloud hosts use)",
+  config: jetstreamConfigSection,
   create: (config, container) => new JetStreamBackend(jetstreamOptions(config, container)),
   target: (config) => `NATS at ${config.nats.servers.map(maskUrlCredentials).join(",")}`,
   diagnose: (config, container) => diagnoseJetStream(jetstreamOptions(config, container)),

@@ -1,30 +1,34 @@
 // `backend: legacy` — the generation-1 fire-and-forget broadcast of old wasmCloud hosts (unordered; for
-// talking to old hosts and migrating away from them).
-import { readFileSync } from "node:fs";
+// talking to old hosts and migrating away from them). Its settings: how to reach NATS (`nats.servers`,
+// `nats.auth`, `nats.tls` — the same settings the jetstream backend reads).
+import { ConfigurationError } from "@lattice-cache/core";
 import {
   LegacyBackend,
   type LegacyBackendOptions,
   type LegacyConnectionOptions,
 } from "@lattice-cache/legacy";
-import { credsAuthenticator, nkeyAuthenticator } from "@nats-io/nats-core";
 import type { DependencyContainer } from "tsyringe";
 import { NatsStatusBus } from "../audit/nats-status-bus.js";
-import type { HostConfig } from "../config/host-config.js";
-import { maskUrlCredentials } from "../config/mask-secrets.js";
-import type { BackendRegistration } from "./backend-registry.js";
+import { configSection } from "../config/config-section.js";
+import { maskUrlCredentials } from "../config/url-credentials.js";
+import { natsConnectionOptions } from "../nats/nats-connection-options.js";
+import { NATS_CONNECTION_SETTINGS } from "../nats/nats-settings.js";
+import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
 import { LOGGER, resolveToken } from "./tokens.js";
 
-type LegacyClientOptions = NonNullable<LegacyBackendOptions["connectionOptions"]>;
+/** The legacy backend's settings: the NATS connection, under `nats`. */
+export const legacyConfigSection = configSection("nats", NATS_CONNECTION_SETTINGS);
+
+/** The configuration the legacy backend (and the bridge and migrations that reach old hosts) reads. */
+export type LegacyConfig = BackendConfig<typeof legacyConfigSection>;
 
 /** The legacy backend's options from the host's configuration (NATS servers, credentials and TLS). */
-export function legacyOptions(config: HostConfig, container: DependencyContainer): LegacyBackendOptions {
-  const connection = legacyConnectionOptions(config);
+export function legacyOptions(config: LegacyConfig, container: DependencyContainer): LegacyBackendOptions {
   return {
-    servers: connection.servers,
+    ...legacyConnectionOptions(config),
     prefix: config.prefix,
     hostId: config.hostId,
     logger: resolveToken(container, LOGGER),
-    connectionOptions: connection.connectionOptions,
   };
 }
 
@@ -33,28 +37,31 @@ export function legacyOptions(config: HostConfig, container: DependencyContainer
  * files (the bridge and the migrations reach old hosts with these, as the legacy backend does).
  */
 export function legacyConnectionOptions(
-  config: HostConfig,
+  config: LegacyConfig,
 ): LegacyConnectionOptions & { readonly servers: readonly string[] } {
-  const { auth, tls } = config.nats;
-  const client: { -readonly [K in keyof LegacyClientOptions]: LegacyClientOptions[K] } = {};
-  if (auth.token !== undefined) client.token = auth.token;
-  if (auth.user !== undefined) {
-    client.user = auth.user;
-    client.pass = auth.password;
+  if (config.nats === undefined) {
+    throw new ConfigurationError("this build of lattice has no NATS settings (no legacy backend)", {
+      field: "nats",
+    });
   }
-  if (auth.nkeySeed !== undefined)
-    client.authenticator = nkeyAuthenticator(new TextEncoder().encode(auth.nkeySeed));
-  const credsFile = auth.credsFile;
-  // Read on every (re)connect so a rotated creds file is picked up.
-  if (credsFile !== undefined) client.authenticator = credsAuthenticator(() => readFileSync(credsFile));
-  if (tls !== undefined) client.tls = { ...tls };
-  return { servers: config.nats.servers, connectionOptions: client };
+  // The package names its connections itself and owns `servers`; the rest is the host's conversion.
+  const {
+    servers: _servers,
+    name: _name,
+    ...connectionOptions
+  } = natsConnectionOptions(config.nats, {
+    name: "lattice-cache legacy",
+    timeoutMs: config.connectTimeoutMs,
+    persistent: true,
+  });
+  return { servers: config.nats.servers, connectionOptions };
 }
 
 /** `backend: legacy`. */
-export const legacyBackendRegistration: BackendRegistration = {
+export const legacyBackendRegistration: BackendRegistration<LegacyConfig> = {
   name: "legacy",
   description: "the generation-1 NATS broadcast old wasmCloud hosts speak (unordered, not durable)",
+  config: legacyConfigSection,
   create: (config, container) => new LegacyBackend(legacyOptions(config, container)),
   target: (config) => `NATS at ${config.nats.servers.map(maskUrlCredentials).join(",")} (legacy broadcast)`,
   statusBus: (config, container) => new NatsStatusBus(config, resolveToken(container, LOGGER)),

@@ -1,6 +1,6 @@
 // Opening a cache with a deadline: a dead server fails fast instead of hanging a command.
 import { BackendUnavailableError, type LatticeBackend, LatticeCache } from "@lattice-cache/core";
-import type { HostConfig } from "../config/host-config.js";
+import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 
 const DEADLINE_SLACK_MS = 1000;
@@ -12,7 +12,7 @@ const DEADLINE_SLACK_MS = 1000;
  */
 export async function openCacheWithDeadline(
   backend: LatticeBackend,
-  config: HostConfig,
+  config: CoreConfig,
   logger: HostLogger,
 ): Promise<LatticeCache> {
   let timer: NodeJS.Timeout | undefined;

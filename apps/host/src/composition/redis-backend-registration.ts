@@ -1,45 +1,33 @@
 // `backend: redis` — keys and a change-log stream in Redis (single server, Cluster or Sentinel) via ioredis.
+// Its settings are the `redis` section (redis/redis-settings.ts: the host's status channel reads them too).
 import { RedisBackend, type RedisBackendOptions } from "@lattice-cache/redis";
-import { ConfigurationError } from "@lattice-cache/core";
 import type { DependencyContainer } from "tsyringe";
 import { RedisStatusBus } from "../audit/redis-status-bus.js";
-import type { HostConfig } from "../config/host-config.js";
-import { maskUrlCredentials } from "../config/mask-secrets.js";
-import type { BackendRegistration } from "./backend-registry.js";
+import { configSection } from "../config/config-section.js";
+import { maskUrlCredentials } from "../config/url-credentials.js";
+import { redisConnectionSettings } from "../redis/redis-client.js";
+import { REDIS_SETTINGS } from "../redis/redis-settings.js";
+import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
 import { LOGGER, resolveToken } from "./tokens.js";
 
+/** The redis backend's settings: `redis.*`. */
+export const redisConfigSection = configSection("redis", REDIS_SETTINGS);
+
+/** The configuration the redis backend reads. */
+export type RedisConfig = BackendConfig<typeof redisConfigSection>;
+
 /** The redis backend's options from the host's configuration. */
-export function redisOptions(config: HostConfig, container: DependencyContainer): RedisBackendOptions {
-  const redis = config.redis;
+export function redisOptions(config: RedisConfig, container: DependencyContainer): RedisBackendOptions {
   return {
-    url: redis.url,
+    ...redisConnectionSettings(config.redis),
     prefix: config.prefix,
-    username: redis.username,
-    password: redis.password,
-    tls: redis.tls ? {} : undefined,
-    cluster: redis.cluster ? { nodes: redis.cluster } : undefined,
-    sentinel: redis.sentinel
-      ? {
-          name: redis.sentinel.name,
-          sentinels: redis.sentinel.sentinels.map((s) => hostPort(s, "redis.sentinel.sentinels")),
-        }
-      : undefined,
-    changeLogLength: redis.changeLogLength,
+    changeLogLength: config.redis.changeLogLength,
     connectTimeoutMs: config.connectTimeoutMs,
     logger: resolveToken(container, LOGGER),
   };
 }
 
-function hostPort(text: string, field: string): { host: string; port: number } {
-  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text.replace(/^redis:\/\//, ""));
-  if (!match)
-    throw new ConfigurationError(`${field} entries must be host:port (got ${JSON.stringify(text)})`, {
-      field,
-    });
-  return { host: match[1] as string, port: Number(match[2]) };
-}
-
-function redisTarget(config: HostConfig): string {
+function redisTarget(config: RedisConfig): string {
   const redis = config.redis;
   if (redis.cluster) return `Redis Cluster at ${redis.cluster.join(",")}`;
   if (redis.sentinel)
@@ -48,9 +36,10 @@ function redisTarget(config: HostConfig): string {
 }
 
 /** `backend: redis`. */
-export const redisBackendRegistration: BackendRegistration = {
+export const redisBackendRegistration: BackendRegistration<RedisConfig> = {
   name: "redis",
   description: "Redis (single server, Cluster or Sentinel) through ioredis",
+  config: redisConfigSection,
   create: (config, container) => new RedisBackend(redisOptions(config, container)),
   target: redisTarget,
   statusBus: (config, container) => new RedisStatusBus(config, resolveToken(container, LOGGER)),

@@ -1,8 +1,8 @@
 // The injection tokens of the host's tsyringe container. Each is a symbol branded with the type it resolves to.
 import type { LatticeBackend, LatticeCache } from "@lattice-cache/core";
-import type { StatusBus } from "../audit/status-bus.js";
 import type { DependencyContainer } from "tsyringe";
-import type { HostConfig } from "../config/host-config.js";
+import type { StatusBus } from "../audit/status-bus.js";
+import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
 import type { BackendRegistry } from "./backend-registry.js";
@@ -14,8 +14,8 @@ function token<T>(name: string): Token<T> {
   return Symbol.for(`lattice-cache.host.${name}`) as Token<T>;
 }
 
-/** The validated `HostConfig`. */
-export const CONFIG: Token<HostConfig> = token("Config");
+/** The validated configuration (the core settings, and the sections of the registry's backends). */
+export const CONFIG: Token<CoreConfig> = token("Config");
 /** The pino logger (JSON on stderr). */
 export const LOGGER: Token<HostLogger> = token("Logger");
 /** `HostMetrics`: the prom-client registry with the cache's gauges and counters. */
@@ -28,8 +28,6 @@ export const BACKEND_FACTORY: Token<() => LatticeBackend> = token("BackendFactor
 export const BACKEND: Token<LatticeBackend> = token("Backend");
 /** Makes the configured backend's status channel (undefined when the backend has none). */
 export const STATUS_BUS_FACTORY: Token<() => StatusBus | undefined> = token("StatusBusFactory");
-/** True when test-only hooks (`POST /test/corrupt`) are enabled: only with `LATTICE_TEST_HOOKS=1`. */
-export const TEST_HOOKS: Token<boolean> = token("TestHooks");
 /** The opened `LatticeCache`; registered by `openLatticeCache` once the backend is open. */
 export const LATTICE_CACHE: Token<LatticeCache> = token("LatticeCache");
 

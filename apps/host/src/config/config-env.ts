@@ -1,5 +1,9 @@
-// The environment as a config layer: LATTICE_* variables, with wasmCloud's names as fallbacks.
+// The environment as a config layer: the variables the schema's settings name (LATTICE_*), with their
+// fallbacks (wasmCloud's names) read when they are unset.
 import { type ConfigLayer, ConfigLayerBuilder } from "./config-layer.js";
+import { HOST_CONFIG_SCHEMA } from "./host-config.js";
+import type { HostConfigSchema } from "./host-config-schema.js";
+import { settingsCatalog } from "./settings-catalog.js";
 
 /** One environment variable and the config path it sets; `fallbacks` are read when it is unset. */
 export interface EnvBinding {
@@ -10,45 +14,42 @@ export interface EnvBinding {
   readonly secret?: boolean;
 }
 
-/** Every environment variable the host reads (the README's table is generated from the same facts). */
-export const ENV_BINDINGS: readonly EnvBinding[] = [
-  { variable: "LATTICE_BACKEND", path: "backend" },
-  { variable: "LATTICE_PREFIX", path: "prefix", fallbacks: ["WASMCLOUD_LATTICE_PREFIX"] },
-  { variable: "LATTICE_HOST_ID", path: "hostId" },
-  { variable: "LATTICE_LOG_LEVEL", path: "logLevel" },
-  { variable: "LATTICE_HTTP_PORT", path: "http.port" },
-  { variable: "LATTICE_HTTP_HOST", path: "http.host" },
-  { variable: "LATTICE_CONNECT_TIMEOUT_MS", path: "connectTimeoutMs" },
-  { variable: "LATTICE_READY_TIMEOUT_MS", path: "readyTimeoutMs" },
-  { variable: "LATTICE_MAX_VALUE_BYTES", path: "maxValueBytes" },
-  { variable: "LATTICE_NATS_URL", path: "nats.servers" },
-  { variable: "LATTICE_JS_DOMAIN", path: "nats.jsDomain", fallbacks: ["WASMCLOUD_JS_DOMAIN"] },
-  { variable: "LATTICE_NATS_TOKEN", path: "nats.auth.token", secret: true },
-  { variable: "LATTICE_NATS_USER", path: "nats.auth.user" },
-  { variable: "LATTICE_NATS_PASSWORD", path: "nats.auth.password", secret: true },
-  { variable: "LATTICE_NATS_NKEY_SEED", path: "nats.auth.nkeySeed", secret: true },
-  { variable: "LATTICE_NATS_CREDS", path: "nats.auth.credsFile" },
-  { variable: "LATTICE_NATS_TLS_CA", path: "nats.tls.caFile" },
-  { variable: "LATTICE_NATS_TLS_CERT", path: "nats.tls.certFile" },
-  { variable: "LATTICE_NATS_TLS_KEY", path: "nats.tls.keyFile" },
-  { variable: "LATTICE_NATS_PROVISION", path: "nats.provision" },
-  { variable: "LATTICE_BUCKET_REPLICAS", path: "nats.bucket.replicas" },
-  { variable: "LATTICE_BUCKET_STORAGE", path: "nats.bucket.storage" },
-  { variable: "LATTICE_BUCKET_HISTORY", path: "nats.bucket.history" },
-  { variable: "LATTICE_REDIS_URL", path: "redis.url" },
-  { variable: "LATTICE_REDIS_USERNAME", path: "redis.username" },
-  { variable: "LATTICE_REDIS_PASSWORD", path: "redis.password", secret: true },
-  { variable: "LATTICE_REDIS_TLS", path: "redis.tls" },
-  { variable: "LATTICE_BRIDGE_POLICY", path: "bridge.policy" },
-];
-
 /** The variable naming the config file when `--config` is not given. */
 export const CONFIG_FILE_VARIABLE = "LATTICE_CONFIG";
 
-/** Reads the bound variables from `env`; empty values count as unset. */
-export function envLayer(env: Readonly<Record<string, string | undefined>>): ConfigLayer {
+const bindings = new WeakMap<HostConfigSchema, readonly EnvBinding[]>();
+
+/** Every environment variable `schema`'s settings name, in schema order. */
+export function envBindings(schema: HostConfigSchema): readonly EnvBinding[] {
+  let list = bindings.get(schema);
+  if (!list) {
+    list = settingsCatalog(schema).settings.flatMap(({ path, facts }) =>
+      facts.env === undefined
+        ? []
+        : [
+            {
+              variable: facts.env,
+              path,
+              ...(facts.envFallbacks && { fallbacks: facts.envFallbacks }),
+              ...(facts.secret === true && { secret: true }),
+            },
+          ],
+    );
+    bindings.set(schema, list);
+  }
+  return list;
+}
+
+/** Every environment variable the host with its built-in backends reads. */
+export const ENV_BINDINGS: readonly EnvBinding[] = envBindings(HOST_CONFIG_SCHEMA);
+
+/** Reads the variables `schema` binds from `env`; empty values count as unset. */
+export function envLayer(
+  env: Readonly<Record<string, string | undefined>>,
+  schema: HostConfigSchema = HOST_CONFIG_SCHEMA,
+): ConfigLayer {
   const layer = new ConfigLayerBuilder();
-  for (const binding of ENV_BINDINGS) {
+  for (const binding of envBindings(schema)) {
     for (const name of [binding.variable, ...(binding.fallbacks ?? [])]) {
       const value = env[name];
       if (value !== undefined && value.trim() !== "") {

@@ -1,7 +1,7 @@
 // Reads a YAML or JSON config file into a layer; parse errors name the file and the line.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigurationError } from "@lattice-cache/core";
+import { ConfigurationError, errorText } from "@lattice-cache/core";
 import { parse as parseYaml } from "yaml";
 import { type ConfigLayer, isPlainObject, layerFromTree } from "./config-layer.js";
 
@@ -38,7 +38,7 @@ export function parseConfigText(text: string, source: string, format: ConfigForm
     // tags, directives) would go to process warnings on stderr, so only errors count.
     tree = format === "json" ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100, logLevel: "error" });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     throw new ConfigurationError(`${source} is not valid ${format === "json" ? "JSON" : "YAML"}: ${reason}`, {
       field: "config",
       cause: error,

@@ -4,7 +4,9 @@ import { CONFIG_FILE_VARIABLE, envLayer } from "./config-env.js";
 import { readConfigFile } from "./config-file.js";
 import { flagsLayer, type GlobalFlags } from "./config-flags.js";
 import { type ConfigLayer, mergeLayers } from "./config-layer.js";
-import type { HostConfig } from "./host-config.js";
+import type { ConfigSection } from "./config-section.js";
+import { BUILTIN_CONFIG_SECTIONS, type HostConfig } from "./host-config.js";
+import { hostConfigSchema } from "./host-config-schema.js";
 import { validateConfig } from "./validate-config.js";
 
 /** Inputs of {@link loadConfig}. */
@@ -13,8 +15,13 @@ export interface LoadConfigOptions {
   readonly flags?: GlobalFlags;
   /** The environment. Default: `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Backend names that may be selected (the backend registry's names). */
+  /** Backend names that may be selected (the backend registry's names; the first is the default). */
   readonly backends: readonly string[];
+  /**
+   * The config sections of those backends (the registry's `configSections`): their settings, env variables
+   * and flags join the core ones. Default: the built-in backends' sections.
+   */
+  readonly sections?: readonly ConfigSection[];
   /**
    * A command's own defaults, below the config file (e.g. `lattice bridge` listens on 7412 unless told
    * otherwise). Default: none.
@@ -32,14 +39,17 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions): HostConfig {
   const flags = options.flags ?? {};
   const env = options.env ?? process.env;
+  const sections = options.sections ?? BUILTIN_CONFIG_SECTIONS;
+  const schema = hostConfigSchema({ backends: options.backends, sections });
   const filePath = flags.config ?? nonEmpty(env[CONFIG_FILE_VARIABLE]);
   const layers: ConfigLayer[] = [];
   if (options.commandDefaults) layers.push(options.commandDefaults);
   if (filePath !== undefined) layers.push(readConfigFile(filePath));
-  layers.push(envLayer(env), flagsLayer(flags));
+  layers.push(envLayer(env, schema), flagsLayer(flags, schema));
   if (options.commandFlags) layers.push(options.commandFlags);
   return validateConfig(mergeLayers(layers), {
     backends: options.backends,
+    sections,
     configFile: filePath === undefined ? undefined : resolve(filePath),
   });
 }

@@ -1,42 +1,45 @@
-// Secrets never leave the process: printed and logged configs go through this first.
-import type { HostConfig } from "./host-config.js";
+// Secrets never leave the process: printed and logged configs go through this first. What is secret is
+// the schema's to say (`secret` in a setting's facts).
 
-/** What a secret is replaced with. */
-export const MASK = "***";
+import { isPlainObject } from "./config-layer.js";
+import { HOST_CONFIG_SCHEMA } from "./host-config.js";
+import type { HostConfigSchema } from "./host-config-schema.js";
+import { settingsCatalog } from "./settings-catalog.js";
+import { MASK, maskUrlCredentials } from "./url-credentials.js";
 
-/** A copy of `config` with passwords, tokens, nkey seeds and URL credentials replaced by `***`. */
-export function maskSecrets(config: HostConfig): HostConfig {
-  const auth = config.nats.auth;
-  return {
-    ...config,
-    nats: {
-      ...config.nats,
-      servers: config.nats.servers.map(maskUrlCredentials),
-      auth: {
-        ...auth,
-        ...(auth.token !== undefined && { token: MASK }),
-        ...(auth.password !== undefined && { password: MASK }),
-        ...(auth.nkeySeed !== undefined && { nkeySeed: MASK }),
-      },
-    },
-    redis: {
-      ...config.redis,
-      url: maskUrlCredentials(config.redis.url),
-      ...(config.redis.password !== undefined && { password: MASK }),
-    },
-  };
+export { MASK, maskUrlCredentials } from "./url-credentials.js";
+
+/**
+ * A copy of `config` with every secret setting of `schema` replaced by `***` and the credentials in its URL
+ * settings masked. Default schema: the host's with the built-in backends.
+ */
+export function maskSecrets<T extends object>(config: T, schema: HostConfigSchema = HOST_CONFIG_SCHEMA): T {
+  let masked: Record<string, unknown> = config as Record<string, unknown>;
+  for (const { path, facts } of settingsCatalog(schema).settings) {
+    if (facts.secret === undefined) continue;
+    const hide =
+      facts.secret === true
+        ? () => MASK
+        : (value: unknown) =>
+            typeof value === "string"
+              ? maskUrlCredentials(value)
+              : Array.isArray(value)
+                ? value.map((item) => (typeof item === "string" ? maskUrlCredentials(item) : item))
+                : value;
+    masked = replaceAt(masked, path.split("."), hide);
+  }
+  return masked as T;
 }
 
-/** `nats://user:pw@host` → `nats://user:***@host`; a lone user part (a token) is masked too. */
-export function maskUrlCredentials(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return text;
-  }
-  if (url.password !== "") url.password = MASK;
-  else if (url.username !== "") url.username = MASK;
-  else return text;
-  return url.toString().replace(/\/$/, text.endsWith("/") ? "/" : "");
+/** `node` with the value at `parts` replaced by `hide(value)`, copying only the objects on the way. */
+function replaceAt(
+  node: Record<string, unknown>,
+  parts: readonly string[],
+  hide: (value: unknown) => unknown,
+): Record<string, unknown> {
+  const [head, ...rest] = parts as [string, ...string[]];
+  if (!Object.hasOwn(node, head) || node[head] === undefined) return node;
+  const value = node[head];
+  if (rest.length === 0) return { ...node, [head]: hide(value) };
+  return isPlainObject(value) ? { ...node, [head]: replaceAt(value, rest, hide) } : node;
 }

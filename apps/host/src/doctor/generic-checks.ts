@@ -1,5 +1,5 @@
 // Checks every backend gets from `lattice doctor`: open it, complete an initial sync, compare revisions.
-import { LatticeCacheError } from "@lattice-cache/core";
+import { errorText, LatticeCacheError } from "@lattice-cache/core";
 import type { DependencyContainer } from "tsyringe";
 import { openLatticeCache } from "../composition/host-container.js";
 import { closeCacheWithin } from "../composition/open-cache.js";
@@ -18,7 +18,7 @@ export async function genericChecks(container: DependencyContainer, target: stri
     checks.push({
       name: "open backend",
       outcome: "fail",
-      detail: `cannot open ${target}: ${text(error)}`,
+      detail: `cannot open ${target}: ${errorText(error)}`,
       fix: LatticeCacheError.hasCode(error, "PERMISSION_DENIED")
         ? "grant this user the permissions listed in the backend's README (read + write on the lattice's bucket/keys)"
         : `make sure ${target} is running and reachable from here, or point the host at the right server ` +
@@ -46,7 +46,7 @@ export async function genericChecks(container: DependencyContainer, target: stri
       checks.push({
         name: "initial sync",
         outcome: "fail",
-        detail: `did not complete within ${config.readyTimeoutMs} ms: ${text(error)}`,
+        detail: `did not complete within ${config.readyTimeoutMs} ms: ${errorText(error)}`,
         fix: "check the server's health and this host's read permissions; raise --ready-timeout for very large lattices",
       });
       return checks;
@@ -79,8 +79,4 @@ export async function genericChecks(container: DependencyContainer, target: stri
     await closeCacheWithin(cache, 3000);
   }
   return checks;
-}
-
-function text(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,15 +1,14 @@
 // The host's HTTP endpoints: /healthz, /readyz, /metrics, /status, /entries, /events and the status page.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { COLLECTION_NAMES, type CollectionName, type LatticeCache } from "@lattice-cache/core";
+import { COLLECTION_NAMES, type CollectionName, errorText, type LatticeCache } from "@lattice-cache/core";
 import { inject, injectable } from "tsyringe";
-import { CONFIG, LOGGER, METRICS, TEST_HOOKS } from "../composition/tokens.js";
-import type { HostConfig } from "../config/host-config.js";
+import { CONFIG, LOGGER, METRICS } from "../composition/tokens.js";
+import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
 import { ChangeStream } from "./change-stream.js";
 import { renderStatusPage } from "./status-page.js";
-import { corruptReplica } from "./test-hooks.js";
 
 /** How often connected status pages get a fresh `status` event (state, lag, counts). */
 const STATUS_TICK_MS = 2000;
@@ -54,10 +53,9 @@ export class StatusServer {
   private readonly sections: StatusSection[] = [];
 
   constructor(
-    @inject(CONFIG) private readonly config: HostConfig,
+    @inject(CONFIG) private readonly config: CoreConfig,
     @inject(LOGGER) private readonly logger: HostLogger,
     @inject(METRICS) private readonly metrics: HostMetrics,
-    @inject(TEST_HOOKS) testHooks: boolean,
   ) {
     this.routes = {
       "/": (_, res) => send(res, 200, "text/html; charset=utf-8", renderStatusPage()),
@@ -68,16 +66,6 @@ export class StatusServer {
       "/entries": (_, res) => this.entries(res),
       "/events": (_, res) => this.events(res),
     };
-    if (testHooks) {
-      this.postRoutes["/test/corrupt"] = async (req, res) => {
-        const { status, body } = await corruptReplica(this.cache, req);
-        sendJson(res, status, body);
-      };
-      this.logger.warn(
-        {},
-        "test hooks enabled (LATTICE_TEST_HOOKS=1): POST /test/corrupt can corrupt this replica",
-      );
-    }
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -160,8 +148,7 @@ export class StatusServer {
       await route(req, res);
     } catch (error) {
       this.logger.error({ err: error, path }, "HTTP handler failed");
-      if (!res.headersSent)
-        sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
+      if (!res.headersSent) sendJson(res, 500, { error: errorText(error) });
       else res.end();
     }
   }

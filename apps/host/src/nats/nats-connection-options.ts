@@ -1,39 +1,44 @@
-// nats.js connection options for the host's own small connections (the status channel): the same servers,
-// credentials and TLS files as the backend's connection, from the host's configuration.
-import { readFileSync } from "node:fs";
-import { credsAuthenticator, nkeyAuthenticator } from "@nats-io/nats-core";
+// The host's NATS settings in the shapes the packages take: jetstream's auth union, and nats.js options built
+// by jetstream's `natsClientOptions` (the one conversion of servers, credentials and TLS files into client
+// options) for the host's own connections — the status channel and the legacy backend's.
+import { type JetStreamAuth, natsClientOptions } from "@lattice-cache/jetstream";
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
-import type { HostConfig } from "../config/host-config.js";
+import type { NatsConnectionSettings } from "./nats-settings.js";
+
+/** The configured credentials as `@lattice-cache/jetstream` takes them (validation allows one method). */
+export function natsAuth(auth: NatsConnectionSettings["auth"]): JetStreamAuth | undefined {
+  if (auth.token !== undefined) return { token: auth.token };
+  if (auth.user !== undefined && auth.password !== undefined) return { user: auth.user, pass: auth.password };
+  if (auth.nkeySeed !== undefined) return { nkeySeed: auth.nkeySeed };
+  if (auth.credsFile !== undefined) return { credsFile: auth.credsFile };
+  return undefined;
+}
+
+/** How one of the host's connections behaves. */
+export interface NatsConnectionRole {
+  /** The connection name servers show in `connz`. */
+  readonly name: string;
+  /** How long one connection attempt may take, in ms. */
+  readonly timeoutMs: number;
+  /** `true`: reconnect forever (a host's connections); `false`: give up at once (a one-shot command's). */
+  readonly persistent: boolean;
+}
 
 /**
- * Options for a connection named `name` to the configured NATS servers. `persistent` connections (a host's)
- * reconnect forever; others (a one-shot command's) give up at once, so a dead server fails fast.
+ * nats.js options for a connection to the configured servers with the configured credentials and TLS
+ * files. Throws `ConfigurationError` (field `nats.auth.credsFile`, `nats.tls.caFile`, …) for an unreadable file.
  */
-export function natsClientOptions(
-  config: HostConfig,
-  name: string,
-  persistent: boolean,
+export function natsConnectionOptions(
+  nats: NatsConnectionSettings,
+  role: NatsConnectionRole,
 ): NodeConnectionOptions {
-  const { auth, tls, servers } = config.nats;
-  const options: NodeConnectionOptions = {
-    servers: [...servers],
-    name,
-    timeout: config.connectTimeoutMs,
-    maxReconnectAttempts: persistent ? -1 : 0,
-    reconnectTimeWait: 1000,
-    waitOnFirstConnect: false,
-  };
-  if (auth.token !== undefined) options.token = auth.token;
-  if (auth.user !== undefined) {
-    options.user = auth.user;
-    options.pass = auth.password;
-  }
-  if (auth.nkeySeed !== undefined) {
-    options.authenticator = nkeyAuthenticator(new TextEncoder().encode(auth.nkeySeed));
-  }
-  const credsFile = auth.credsFile;
-  // Read on every (re)connect so a rotated creds file is picked up.
-  if (credsFile !== undefined) options.authenticator = credsAuthenticator(() => readFileSync(credsFile));
-  if (tls !== undefined) options.tls = { ...tls };
-  return options;
+  return natsClientOptions({
+    servers: nats.servers,
+    name: role.name,
+    auth: natsAuth(nats.auth),
+    tls: nats.tls,
+    timeoutMs: role.timeoutMs,
+    maxReconnectAttempts: role.persistent ? -1 : 0,
+    configSection: "nats",
+  });
 }

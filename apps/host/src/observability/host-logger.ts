@@ -1,6 +1,6 @@
 // The host's logger: pino, JSON lines on stderr (stdout is for command output), secrets redacted.
 import { type Logger, pino } from "pino";
-import type { LogLevel } from "../config/host-config.js";
+import type { LogLevel } from "../config/core-settings.js";
 
 /** The logger type the container hands out (pino's). */
 export type HostLogger = Logger;

@@ -3,16 +3,15 @@
 import type { CacheStatus, LatticeCache } from "@lattice-cache/core";
 import { COLLECTION_NAMES } from "@lattice-cache/core";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import { inject, injectable } from "tsyringe";
-import { CONFIG } from "../composition/tokens.js";
-import type { HostConfig } from "../config/host-config.js";
+import { HOST_STATES, type HostState } from "./host-states.js";
 import { mirroredCounter, scrapedGauge } from "./scraped-metrics.js";
 
-/** Every value `lattice_cache_state{state}` takes: the replica's states plus `connecting` before the backend opens. */
-export const HOST_STATES = ["connecting", "syncing", "live", "stale", "resyncing"] as const;
-
-/** One of {@link HOST_STATES}. */
-export type HostState = (typeof HOST_STATES)[number];
+/** Who a host is, for `lattice_cache_info`. */
+export interface MetricsIdentity {
+  readonly hostId?: string;
+  readonly backend: string;
+  readonly prefix: string;
+}
 
 /** Metric names, for the README and for tests. */
 export const METRIC_NAMES = {
@@ -34,8 +33,10 @@ export const METRIC_NAMES = {
   writeErrors: "lattice_cache_write_errors_total",
 } as const;
 
-/** The host's metrics. Resolve it from the container (token `METRICS`) and `observe` the cache once open. */
-@injectable()
+/**
+ * The host's metrics. The container makes one per host (token `METRICS`, from the host's config); `observe`
+ * the cache once open.
+ */
 export class HostMetrics {
   /** The prom-client registry `/metrics` renders. */
   readonly registry = new Registry();
@@ -43,7 +44,7 @@ export class HostMetrics {
   /** One status() per scrape: every metric of a scrape sees the same snapshot. */
   private snapshot: CacheStatus | undefined;
 
-  constructor(@inject(CONFIG) config: HostConfig) {
+  constructor(config: MetricsIdentity) {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
     const status = () => this.currentStatus();

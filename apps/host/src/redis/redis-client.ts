@@ -1,19 +1,33 @@
-// ioredis clients for the host's own Redis connections (the status channel), from the host's Redis settings:
-// one server, a Cluster (classic pub/sub reaches every node) or the master a Sentinel names.
+// The host's Redis settings as @lattice-cache/redis takes them (the one conversion, for the backend and for
+// the host's own connections), and the host's own clients — the status channel's — made by the package's
+// `createRedisClient`: one server, a Cluster (classic pub/sub reaches every node) or the master a Sentinel names.
 import {
-  BackendUnavailableError,
-  ConfigurationError,
-  LatticeCacheError,
-  PermissionDeniedError,
-} from "@lattice-cache/core";
-import { Cluster, Redis, type RedisOptions } from "ioredis";
-import type { RedisConfig } from "../config/host-config.js";
+  createRedisClient,
+  type RedisClient,
+  type RedisConnectionSettings,
+  toLatticeError,
+} from "@lattice-cache/redis";
+import { parseHostPort } from "../config/setting-types.js";
+import { HOST_RETRY_POLICY } from "../runtime/retry-policy.js";
+import type { RedisSettings } from "./redis-settings.js";
 
-/** A client of the configured deployment: a single server or Sentinel master (`Redis`), or a `Cluster`. */
-export type RedisClient = Redis | Cluster;
+/** Where the configured deployment is, with its credentials and TLS (host:port entries are validated). */
+export function redisConnectionSettings(redis: RedisSettings): RedisConnectionSettings {
+  const address = (text: string) => parseHostPort(text) as { host: string; port: number };
+  return {
+    url: redis.url,
+    username: redis.username,
+    password: redis.password,
+    tls: redis.tls ? {} : undefined,
+    cluster: redis.cluster ? { nodes: redis.cluster.map(address) } : undefined,
+    sentinel: redis.sentinel
+      ? { name: redis.sentinel.name, sentinels: redis.sentinel.sentinels.map(address) }
+      : undefined,
+  };
+}
 
-/** How a client behaves. */
-export interface RedisClientOptions {
+/** How one of the host's own clients behaves. */
+export interface HostRedisClientRole {
   /** Connection name shown by `CLIENT LIST`. */
   readonly name: string;
   /** How long a connection attempt may take, in ms. */
@@ -32,57 +46,21 @@ export interface RedisClientOptions {
   readonly onError: (error: Error) => void;
 }
 
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 10_000;
-
-/** Makes a client, not yet connected (`lazyConnect`); see {@link connectRedisClient}. */
-export function createRedisClient(redis: RedisConfig, options: RedisClientOptions): RedisClient {
-  const url = new URL(redis.url);
-  const username = redis.username ?? (url.username === "" ? undefined : decodeURIComponent(url.username));
-  const password = redis.password ?? (url.password === "" ? undefined : decodeURIComponent(url.password));
-  const retryStrategy = options.persistent
-    ? (attempt: number) => Math.min(FIRST_RETRY_MS * 2 ** Math.min(attempt - 1, 5), MAX_RETRY_MS)
-    : () => null;
-  const offlineQueue = options.offlineQueue ?? false;
-  // What every connection (each cluster node's too) gets.
-  const connection: RedisOptions = {
-    connectionName: options.name,
-    connectTimeout: options.connectTimeoutMs,
-    maxRetriesPerRequest: options.persistent ? null : 0,
-    ...(username === undefined ? {} : { username }),
-    ...(password === undefined ? {} : { password }),
-    ...(redis.tls || url.protocol === "rediss:" ? { tls: {} } : {}),
-  };
-  const common: RedisOptions = { ...connection, lazyConnect: true, enableOfflineQueue: offlineQueue };
-  let client: RedisClient;
-  if (redis.cluster) {
-    client = new Cluster(
-      redis.cluster.map((node) => hostPort(node, "redis.cluster")),
-      {
-        lazyConnect: true,
-        enableOfflineQueue: offlineQueue,
-        clusterRetryStrategy: retryStrategy,
-        redisOptions: connection,
-      },
-    );
-  } else if (redis.sentinel) {
-    client = new Redis({
-      ...common,
-      retryStrategy,
-      sentinels: redis.sentinel.sentinels.map((s) => hostPort(s, "redis.sentinel.sentinels")),
-      name: redis.sentinel.name,
-      sentinelRetryStrategy: options.persistent ? retryStrategy : () => null,
-    });
-  } else {
-    client = new Redis(redis.url, { ...common, retryStrategy });
-  }
-  client.on("error", options.onError);
-  return client;
+/** A client of the configured deployment, not yet connected (see {@link connectRedisClient}). */
+export function hostRedisClient(redis: RedisSettings, role: HostRedisClientRole): RedisClient {
+  return createRedisClient(redisConnectionSettings(redis), {
+    name: role.name,
+    connectTimeoutMs: role.connectTimeoutMs,
+    reconnect: role.persistent ? HOST_RETRY_POLICY : false,
+    offlineQueue: role.offlineQueue ?? false,
+    onError: role.onError,
+  });
 }
 
 /**
  * Connects `client`. Rejects with the error that made the attempt fail (ioredis itself only says
- * "Connection is closed."), typed by {@link typedRedisError}.
+ * "Connection is closed."), typed: `PermissionDeniedError` for refused credentials, else
+ * `BackendUnavailableError`.
  */
 export async function connectRedisClient(client: RedisClient): Promise<void> {
   let last: unknown;
@@ -93,36 +71,8 @@ export async function connectRedisClient(client: RedisClient): Promise<void> {
   try {
     await client.connect();
   } catch (error) {
-    throw typedRedisError(last ?? error);
+    throw toLatticeError(last ?? error, "connect");
   } finally {
     client.off("error", remember);
   }
-}
-
-/** Closes a client without waiting for pending replies. */
-export function closeRedisClient(client: RedisClient): void {
-  client.disconnect();
-}
-
-/** True for Redis's answers to wrong or insufficient credentials. */
-export function isCredentialsError(error: unknown): boolean {
-  return error instanceof Error && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message);
-}
-
-/** `PermissionDeniedError` for refused credentials, `BackendUnavailableError` for anything else. */
-export function typedRedisError(error: unknown): Error {
-  if (LatticeCacheError.isInstance(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (isCredentialsError(error)) return new PermissionDeniedError(message, { cause: error });
-  return new BackendUnavailableError("redis", message, { cause: error });
-}
-
-function hostPort(text: string, field: string): { host: string; port: number } {
-  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text.replace(/^rediss?:\/\//, ""));
-  if (!match) {
-    throw new ConfigurationError(`${field} entries must be host:port (got ${JSON.stringify(text)})`, {
-      field,
-    });
-  }
-  return { host: match[1] as string, port: Number(match[2]) };
 }

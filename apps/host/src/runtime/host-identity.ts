@@ -1,13 +1,13 @@
 // Default host ids: set one with --host-id / LATTICE_HOST_ID to keep it stable across restarts.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { HostConfig } from "../config/host-config.js";
+import type { CoreConfig } from "../config/core-settings.js";
 
 /**
  * `config` with `hostId` filled in when unset: `host-XXXXXXXX` for hosts, `bridge-XXXXXXXX` for bridges,
  * `cli-{hostname}` for one-shot commands.
  */
-export function withHostId(config: HostConfig, kind: "host" | "bridge" | "cli"): HostConfig {
+export function withHostId<C extends CoreConfig>(config: C, kind: "host" | "bridge" | "cli"): C {
   if (config.hostId !== undefined) return config;
   const generated =
     kind === "cli"

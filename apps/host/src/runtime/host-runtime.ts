@@ -2,7 +2,13 @@
 // is unreachable at start-up (after that the replica handles outages itself, rule 10); meanwhile it answers
 // status requests on the lattice-wide status channel (the cross-host audit).
 import { setTimeout as sleep } from "node:timers/promises";
-import { type LatticeBackend, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import {
+  Backoff,
+  errorText,
+  type LatticeBackend,
+  type LatticeCache,
+  LatticeCacheError,
+} from "@lattice-cache/core";
 import { inject, injectable } from "tsyringe";
 import { type HostStatusReport, hostStatusReport } from "../audit/host-status-report.js";
 import type { StatusBus } from "../audit/status-bus.js";
@@ -16,17 +22,16 @@ import {
   METRICS,
   STATUS_BUS_FACTORY,
 } from "../composition/tokens.js";
-import type { HostConfig } from "../config/host-config.js";
+import type { CoreConfig } from "../config/core-settings.js";
 import { maskSecrets } from "../config/mask-secrets.js";
 import { type ListeningAddress, StatusServer } from "../http/status-server.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
 import { LATTICE_VERSION } from "../version.js";
+import { HOST_RETRY_POLICY } from "./retry-policy.js";
 
 /** Errors worth retrying at start-up: the backend is not there yet. Anything else is a setup problem. */
 const RETRYABLE_CODES = new Set(["BACKEND_UNAVAILABLE", "NOT_READY"]);
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 10_000;
 /** How long a stopping host waits for the backend to close. */
 const CLOSE_DEADLINE_MS = 5000;
 
@@ -43,7 +48,7 @@ export class HostRuntime {
   private answeringPromise: Promise<void> = Promise.resolve();
 
   constructor(
-    @inject(CONFIG) private readonly config: HostConfig,
+    @inject(CONFIG) private readonly config: CoreConfig,
     @inject(LOGGER) private readonly logger: HostLogger,
     @inject(METRICS) private readonly metrics: HostMetrics,
     @inject(BACKEND_FACTORY) private readonly createBackend: () => LatticeBackend,
@@ -64,7 +69,10 @@ export class HostRuntime {
    */
   async start(): Promise<ListeningAddress> {
     const address = await this.server.start();
-    this.logger.info({ config: maskSecrets(this.config), http: address.url }, "host started");
+    this.logger.info(
+      { config: maskSecrets(this.config, this.registry.configSchema()), http: address.url },
+      "host started",
+    );
     void this.connect();
     this.answeringPromise = this.answerStatusRequests();
     return address;
@@ -147,7 +155,7 @@ export class HostRuntime {
   }
 
   private async connect(): Promise<void> {
-    let delay = FIRST_RETRY_MS;
+    const backoff = new Backoff(HOST_RETRY_POLICY);
     while (!this.abort.signal.aborted) {
       try {
         const cache = await openCacheWithDeadline(this.createBackend(), this.config, this.logger);
@@ -165,7 +173,7 @@ export class HostRuntime {
         );
         return;
       } catch (error) {
-        const message = errorMessage(error);
+        const message = errorText(error);
         if (!isRetryable(error)) {
           this.logger.error({ err: error }, "cannot open the backend");
           this.server.reportProblem(message);
@@ -174,13 +182,13 @@ export class HostRuntime {
         }
         const problem = `cannot reach ${this.target()}: ${message}`;
         this.server.reportProblem(problem);
+        const delay = backoff.next();
         this.logger.warn({ retryInMs: delay }, problem);
         try {
           await sleep(delay, undefined, { signal: this.abort.signal });
         } catch {
           return;
         }
-        delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
     }
   }
@@ -188,10 +196,6 @@ export class HostRuntime {
 
 function isRetryable(error: unknown): boolean {
   return LatticeCacheError.isInstance(error) ? RETRYABLE_CODES.has(error.code) : false;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function summary(cache: LatticeCache): Record<string, unknown> {

@@ -1,6 +1,8 @@
 // The "try next" commands `lattice up` prints: they must work verbatim from the repo root, so every setting
 // that differs from the defaults is spelled out as a flag.
-import { DEFAULT_NATS_URL, DEFAULT_PREFIX, type HostConfig } from "../config/host-config.js";
+import { DEFAULT_PREFIX } from "../config/core-settings.js";
+import type { HostConfig } from "../config/host-config.js";
+import { DEFAULT_NATS_URL } from "../nats/nats-settings.js";
 
 /**
  * Commands to try against the host `up` started. `given` is the configuration before `up` forced the

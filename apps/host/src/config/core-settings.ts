@@ -1,0 +1,105 @@
+// The host's own settings — every backend's too: which backend, the lattice prefix, the host's id, logs,
+// HTTP, deadlines, value size and `lattice bridge`. Backends add their sections beside these.
+import { DEFAULT_MAX_VALUE_BYTES, LEGACY_POLICIES, type LegacyPolicy } from "@lattice-cache/core";
+import type { SettingsValues } from "./config-section.js";
+import { setting, settingGroup } from "./setting.js";
+import { choice, integer, text } from "./setting-types.js";
+
+/** Log levels pino accepts, most severe first. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Default HTTP port of `host` and `up`. */
+export const DEFAULT_HTTP_PORT = 7411;
+/** Default HTTP port of `lattice bridge` (its own, so a bridge and a host can run side by side). */
+export const DEFAULT_BRIDGE_HTTP_PORT = 7412;
+/** Default lattice prefix. */
+export const DEFAULT_PREFIX = "default";
+
+/** 64 MiB: the largest `max_payload` a NATS server accepts; Redis takes more, but no lattice entry needs it. */
+export const MAX_VALUE_BYTES_CEILING = 64 * 1024 * 1024;
+
+/** What a name that becomes part of a bucket name or a NATS subject may hold. */
+export const NAME_TEXT = { pattern: /^[A-Za-z0-9_-]+$/, patternText: "letters, digits, _ and -" } as const;
+
+/** `backend`: one of the registered backends' names, the first by default. */
+export function backendSetting(names: readonly string[]) {
+  const allowed = (names.length > 0 ? names : ["jetstream"]) as [string, ...string[]];
+  return setting(choice(allowed).default(allowed[0]), {
+    description: "storage backend (a name in the backend registry)",
+    env: "LATTICE_BACKEND",
+    flag: "--backend <name>",
+  });
+}
+
+/** The host's settings other than `backend` (whose allowed values are the registry's). */
+export const CORE_SETTINGS = {
+  prefix: setting(text(NAME_TEXT).default(DEFAULT_PREFIX), {
+    description: "lattice prefix (the bucket is LATTICEDATA_{prefix})",
+    env: "LATTICE_PREFIX",
+    envFallbacks: ["WASMCLOUD_LATTICE_PREFIX"],
+    flag: "--prefix <prefix>",
+  }),
+  hostId: setting(
+    text({ pattern: /^[A-Za-z0-9_.:=-]+$/, patternText: "letters, digits and _ . : = -" }).optional(),
+    {
+      description: "this host's id (the origin of its writes)",
+      env: "LATTICE_HOST_ID",
+      flag: "--host-id <id>",
+      defaultText: "`host-<random>` (host), `bridge-<random>` (bridge), `cli-<hostname>` (one-shot)",
+    },
+  ),
+  logLevel: setting(choice(LOG_LEVELS).optional(), {
+    description: "log level (logs are JSON on stderr)",
+    env: "LATTICE_LOG_LEVEL",
+    flag: "--log-level <level>",
+    defaultText: "`info` for `host` and `bridge`, `warn` for `up` and one-shot commands",
+  }),
+  http: settingGroup({
+    host: setting(text().default("127.0.0.1"), {
+      description: "interface the HTTP endpoints of host/up/bridge bind",
+      env: "LATTICE_HTTP_HOST",
+    }),
+    port: setting(integer(0, 65_535).default(DEFAULT_HTTP_PORT), {
+      description: `HTTP port of host/up (default ${DEFAULT_HTTP_PORT}) and bridge (default ${DEFAULT_BRIDGE_HTTP_PORT}); 0 = any free port`,
+      env: "LATTICE_HTTP_PORT",
+      flag: "--http-port <port>",
+      defaultText: `\`${DEFAULT_HTTP_PORT}\`; \`${DEFAULT_BRIDGE_HTTP_PORT}\` for \`lattice bridge\``,
+    }),
+  }),
+  connectTimeoutMs: setting(integer(100, 600_000).default(5000), {
+    description: "deadline for opening the backend (connect and provision), in ms",
+    env: "LATTICE_CONNECT_TIMEOUT_MS",
+  }),
+  readyTimeoutMs: setting(integer(100, 3_600_000).default(15_000), {
+    description: "how long one-shot commands wait for the initial sync, in ms",
+    env: "LATTICE_READY_TIMEOUT_MS",
+    flag: "--ready-timeout <ms>",
+  }),
+  maxValueBytes: setting(integer(1, MAX_VALUE_BYTES_CEILING).default(DEFAULT_MAX_VALUE_BYTES), {
+    description: "largest encoded value a write may carry, in bytes; larger ones are refused before sending",
+    env: "LATTICE_MAX_VALUE_BYTES",
+    flag: "--max-value-bytes <n>",
+  }),
+  bridge: settingGroup({
+    policy: setting(
+      choice(LEGACY_POLICIES as readonly [LegacyPolicy, ...LegacyPolicy[]]).default("legacy-wins"),
+      {
+        description:
+          "how `lattice bridge` writes an old host's put/del: legacy-wins unconditionally, durable-wins only missing keys",
+        env: "LATTICE_BRIDGE_POLICY",
+        commandFlag: "bridge --policy",
+      },
+    ),
+  }),
+};
+
+/** The configuration every host has, whatever its backend: the core settings, validated. */
+export type CoreConfig = SettingsValues<typeof CORE_SETTINGS> & {
+  /** The registered backend's name. */
+  readonly backend: string;
+  /** The config file that was read, if any (absolute path). */
+  readonly configFile?: string;
+};
