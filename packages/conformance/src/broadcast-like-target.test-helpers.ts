@@ -1,5 +1,6 @@
 // A memory store behind a backend that promises what the generation-1 broadcast promises and refuses what it
 // refuses, so the suite's unordered branches are checked here without a nats-server (legacy runs the real one).
+// Rules cited here: docs/semantics.md#rule-6.
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,

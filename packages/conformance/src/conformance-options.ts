@@ -1,4 +1,5 @@
 // The suite's knobs, their defaults, and the environment variables that replay a failing property run.
+// Rules cited here: docs/semantics.md#rule-2.
 import {
   ConfigurationError,
   DEFAULT_REPLICA_TIMING,

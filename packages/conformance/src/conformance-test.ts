@@ -1,5 +1,6 @@
 // The unit the suite is made of: a named test in a group, runnable on its own (runConformanceSuite hands
 // these to the runner; the suite's own tests run them directly against broken backends).
+// Rules cited here: docs/semantics.md#rule-4, #rule-6.
 import type { ResolvedOptions } from "./conformance-options.js";
 import type { ConformanceTarget, TargetFeatures } from "./conformance-target.js";
 import { type StoreSession, withStore } from "./store-session.js";
@@ -8,7 +9,7 @@ import { type StoreSession, withStore } from "./store-session.js";
 export interface ConformanceTest {
   /** Its describe block, e.g. `rule 4: conditional writes`. */
   readonly group: string;
-  /** The semantics.md rule it checks, or undefined for contract and wire-format tests. */
+  /** The docs/semantics.md rule it checks, or undefined for contract and wire-format tests. */
   readonly rule: number | undefined;
   /** Its name inside the group. */
   readonly name: string;

@@ -1,4 +1,5 @@
 // The whole suite as a list of tests, in reading order: the seam, the wire format, then rules 1–11.
+// Rules cited here: docs/semantics.md#rule-1, #rule-11, #rule-12.
 import { type ConformanceOptions, resolveOptions } from "./conformance-options.js";
 import type { ConformanceTarget, TargetFeatures } from "./conformance-target.js";
 import { buildTests, type ConformanceTest, type TestGroup } from "./conformance-test.js";

@@ -2,6 +2,7 @@
 // an ordered store deletes any key, while the only unordered source the contract knows — the generation-1
 // broadcast — has a delete subject for link definitions only, so old hosts could never forget claims or
 // reference maps. Tests that delete use a collection from this list and stay meaningful on both kinds.
+// Rules cited here: docs/semantics.md#rule-6.
 import { type BackendCapabilities, COLLECTION_NAMES, type CollectionName } from "@lattice-cache/core";
 
 /** The only collection every backend must delete: generation 1's `linkdefs.del` exists, nothing else does. */

@@ -1,4 +1,5 @@
 // What a replica holds, in a comparable form, and the rule-2 check that replicas hold the same.
+// Rules cited here: docs/semantics.md#rule-2, #rule-12.
 import { AssertionError, deepStrictEqual } from "node:assert/strict";
 import { COLLECTION_NAMES, type LatticeCache } from "@lattice-cache/core";
 

@@ -1,5 +1,7 @@
 // How the suite registers itself: only the tests the declared capabilities and backdoor imply, a loud
 // failure when the target cannot even be probed, and options validated up front.
+// Rules cited here: docs/semantics.md#rule-1, #rule-2, #rule-3, #rule-4, #rule-5, #rule-6, #rule-7, #rule-8,
+//   #rule-9, #rule-10, #rule-11, #rule-12.
 import { MemoryBackend } from "@lattice-cache/core";
 import { describe, expect, it } from "vitest";
 import { CaptureTestApi } from "./capture-test-api.test-helpers.js";

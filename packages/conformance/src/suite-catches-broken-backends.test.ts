@@ -1,5 +1,6 @@
 // The suite itself under test: run against deliberately broken backends, the relevant tests must fail —
 // a conformance suite that passes everything proves nothing.
+// Rules cited here: docs/semantics.md#rule-1, #rule-2, #rule-4, #rule-5, #rule-6, #rule-8.
 import { describe, expect, it } from "vitest";
 import { broadcastLikeTarget } from "./broadcast-like-target.test-helpers.js";
 import { type Breakage, brokenTarget } from "./broken-backends.test-helpers.js";

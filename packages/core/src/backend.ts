@@ -1,4 +1,5 @@
 // The seam a backend implements: an ordered snapshot-then-live feed, and writes with an optional expected revision.
+// Rules cited here: docs/semantics.md#rule-1, #rule-4, #rule-5, #rule-6, #rule-8, #rule-9, #rule-10.
 
 /** The contract version of `LatticeBackend`; an adapter written against another version is refused, not misused. */
 export const BACKEND_SPECIFICATION_VERSION = "v1" as const;

@@ -1,4 +1,5 @@
 // One typed collection of a LatticeCache: reads from the replica, writes through the write path.
+// Rules cited here: docs/semantics.md#rule-3, #rule-4, #rule-5, #rule-6, #rule-8.
 import type { ChangeEvent, CollectionValues } from "./change-event.js";
 import type { CollectionCodec } from "./collection-codec.js";
 import { NotReadyError } from "./errors.js";

@@ -1,4 +1,5 @@
-// The conflict rules of semantics.md, numbered, in one place. The replica, the backends and the bridge call these.
+// The conflict rules of docs/semantics.md, numbered, in one place. The replica, the backends and the bridge call these.
+// Rules cited here: docs/semantics.md#rule-1, #rule-3, #rule-4, #rule-5, #rule-6, #rule-12.
 import { backoffDelay } from "./backoff.js";
 
 /** What a store holds for one key, as far as the rules care. */

@@ -1,3 +1,4 @@
+// Rules cited here: docs/semantics.md#rule-11.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { claimsCodec } from "./claims.js";

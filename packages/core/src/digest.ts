@@ -1,4 +1,5 @@
 // Rule 2: an order-independent digest of the live (collection, key, revision, value-hash) set, kept incrementally.
+// Rules cited here: docs/semantics.md#rule-2.
 import { createHash } from "node:crypto";
 
 /** One entry's contribution to the digest: four 28-bit lanes (small integers, cheap to keep per entry). */

@@ -1,4 +1,5 @@
 // Typed errors with stable codes. One base class; `isInstance` works across duplicated installs.
+// Rules cited here: docs/semantics.md#rule-4, #rule-5, #rule-8, #rule-10, #rule-11.
 
 const MARKER = Symbol.for("lattice-cache.error");
 

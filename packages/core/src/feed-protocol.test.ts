@@ -1,4 +1,5 @@
 // The feed protocol's rules, one spec each (rules 1, 8, 9, 10), on a recording sink.
+// Rules cited here: docs/semantics.md#rule-1, #rule-8, #rule-9, #rule-10.
 import { describe, expect, it } from "vitest";
 import type { BackendEntry, BackendHead, FeedPosition, FeedSink } from "./backend.js";
 import { Backoff, backoffDelay } from "./backoff.js";

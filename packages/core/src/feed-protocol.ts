@@ -4,6 +4,7 @@
 // reports without repeats, and one `synced` per feed. A backend's feed keeps only its transport: reading a
 // snapshot, reading after a revision, learning the head. Push transports (a JetStream consumer) drive this
 // class directly; log transports use `followLog`, which drives it for them. Rule 9.
+// Rules cited here: docs/semantics.md#rule-8, #rule-9.
 import type { BackendEntry, BackendHead, FeedPosition, FeedSink } from "./backend.js";
 import { sameBytes } from "./bytes.js";
 import type { Logger } from "./logger.js";

@@ -1,4 +1,5 @@
 // The public entry point: a backend + a replica + typed collections.
+// Rules cited here: docs/semantics.md#rule-8.
 import { randomBytes } from "node:crypto";
 import { BACKEND_SPECIFICATION_VERSION, type LatticeBackend } from "./backend.js";
 import type { LatticeChange } from "./change-event.js";

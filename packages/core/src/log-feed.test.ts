@@ -1,5 +1,6 @@
 // followLog over the memory store's log: the loop every log-keeping backend shares
 // (rules 8, 9 and 10), driven through MemoryBackend, the reference transport.
+// Rules cited here: docs/semantics.md#rule-8, #rule-9, #rule-10.
 import { describe, expect, it } from "vitest";
 import type { BackendEntry, BackendHead, FeedSink } from "./backend.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";

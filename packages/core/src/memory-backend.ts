@@ -1,6 +1,7 @@
 // The in-memory reference backend: ordered, CAS-capable, shareable by several replicas in one process,
 // with fault switches (partition, one cut connection, lost or rewritten history, foreign bytes, a stalled
 // watch) for tests. Its feed is core's log feed over the store's change log, like any log-keeping backend.
+// Rules cited here: docs/semantics.md#rule-4.
 import { randomUUID } from "node:crypto";
 import {
   BACKEND_SPECIFICATION_VERSION,

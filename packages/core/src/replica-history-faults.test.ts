@@ -1,5 +1,6 @@
 // The replica under history faults, over the memory backend: each spec names the numbered rule
 // it checks, and each failed on the replica before the feed protocol moved into core.
+// Rules cited here: docs/semantics.md#rule-2, #rule-7, #rule-9, #rule-11.
 import { describe, expect, it } from "vitest";
 import type { BackendHead, FeedPosition, FeedSink, LatticeBackend } from "./backend.js";
 import type { LatticeChange } from "./change-event.js";

@@ -1,4 +1,5 @@
 // The replica's maps: live entries, tombstones, secondary indexes, per-collection counts and the digest.
+// Rules cited here: docs/semantics.md#rule-1, #rule-6, #rule-9, #rule-11.
 import type { BackendEntry } from "./backend.js";
 import { sameBytes } from "./bytes.js";
 import type { CollectionValues, LatticeChange } from "./change-event.js";

@@ -1,3 +1,5 @@
+// Rules cited here: docs/semantics.md#rule-1, #rule-2, #rule-4, #rule-5, #rule-7, #rule-8, #rule-9, #rule-10,
+//   #rule-11.
 import { describe, expect, it } from "vitest";
 import type { LatticeChange } from "./change-event.js";
 import { casAccepts, DEFAULT_UPDATE_RETRY, shouldApply, updateBackoffMs } from "./conflict-rules.js";

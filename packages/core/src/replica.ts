@@ -1,5 +1,6 @@
-// The replica: a backend feed → the local materialized view. Implements semantics.md rules 1, 7, 8, 9, 10, 11
+// The replica: a backend feed → the local materialized view. Implements docs/semantics.md rules 1, 7, 8, 9, 10, 11
 // once for every backend (the informer/reflector idea: list+watch, relist on gaps, a sync barrier).
+// Rules cited here: docs/semantics.md#rule-1, #rule-7, #rule-8, #rule-9, #rule-10, #rule-11.
 import type {
   BackendEntry,
   BackendHead,

@@ -1,4 +1,5 @@
 // What `LatticeCache.status()` reports.
+// Rules cited here: docs/semantics.md#rule-2, #rule-11.
 import type { BackendCapabilities } from "./backend.js";
 import type { CollectionName } from "./keys.js";
 import type { ReplicaState } from "./replica.js";

@@ -1,5 +1,6 @@
 // The write path shared by every collection: checks before sending, the backend write, read-your-writes
 // (rule 7) and the optimistic update loop (rule 5).
+// Rules cited here: docs/semantics.md#rule-5, #rule-7.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LatticeBackend } from "./backend.js";
 import { DEFAULT_UPDATE_RETRY, type UpdateRetryPolicy, updateBackoffMs } from "./conflict-rules.js";

@@ -1,5 +1,6 @@
 // What a write and an update resolve with: shared by the write path (write-coordinator.ts) and the typed
 // collections (collection-handle.ts), which re-exports them.
+// Rules cited here: docs/semantics.md#rule-7.
 
 /** What a successful write returns. */
 export interface WriteOutcome {

@@ -1,5 +1,6 @@
 // The feed against a real server: snapshot + barrier (rule 8), resume and gaps (rule 9), and a feed that
 // survives lost consumers, vanished buckets and dropped connections (rules 9 and 10).
+// Rules cited here: docs/semantics.md#rule-1, #rule-8, #rule-9, #rule-10.
 import {
   type BackendEntry,
   type BackendHead,

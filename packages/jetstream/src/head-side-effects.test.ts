@@ -1,6 +1,7 @@
 // `head()` reads and does nothing else (rule 9's head check runs every second on every host): it never
 // restarts a feed, never recreates the bucket, and a STREAM.INFO that failed once and answers again is no
 // reason for any feed to recreate its consumer. Consumer creations are counted on the server (advisories).
+// Rules cited here: docs/semantics.md#rule-9.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BackendEntry, BackendHead, FeedSink } from "@lattice-cache/core";
 import {

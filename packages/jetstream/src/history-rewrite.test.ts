@@ -3,6 +3,7 @@
 // creation time (the epoch) and a last sequence past the replica's cursor hide it. nats-server 2.9 does the
 // same by itself after losing two R3 nodes (docs/reliability.md). A resuming feed replays its last
 // deliveries, sees that the stream now holds other messages there, and the replica resyncs.
+// Rules cited here: docs/semantics.md#rule-2, #rule-7, #rule-9.
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

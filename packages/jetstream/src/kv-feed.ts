@@ -7,6 +7,7 @@
 // Why not `kv.watch()`: its `isUpdate` is off by one, it yields nothing (and no barrier) for an empty
 // bucket, and after a node loss it can stay silent for 60–90 s with a 30 s heartbeat. Here the barrier is
 // the stream's last sequence read before the consumer exists, and the heartbeat is short and ours to act on.
+// Rules cited here: docs/semantics.md#rule-8, #rule-9.
 import {
   Backoff,
   type BackoffPolicy,

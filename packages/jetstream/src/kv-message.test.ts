@@ -1,3 +1,4 @@
+// Rules cited here: docs/semantics.md#rule-6.
 import { headers } from "@nats-io/nats-core";
 import { describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";

@@ -5,6 +5,7 @@
 // Why not `kv.put` / `kv.delete`: they take no headers (no origin, no idempotency key), `delete` does not
 // return the marker's revision, and `kv.create` hides the tombstone retry this module needs to map exactly
 // onto rule 4.
+// Rules cited here: docs/semantics.md#rule-4.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {

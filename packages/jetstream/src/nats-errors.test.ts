@@ -1,3 +1,4 @@
+// Rules cited here: docs/semantics.md#rule-4.
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { errors } from "@nats-io/nats-core";
 import { describe, expect, it } from "vitest";

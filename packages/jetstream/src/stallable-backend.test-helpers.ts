@@ -2,6 +2,7 @@
 // stalled, the live entries a feed delivers after its `synced` never reach the replica, though the real feed
 // (its consumer, its heartbeats, its connection reports) keeps running. The replica's stall detection must
 // notice and restart the feed (rule 9). The shipped backend has no such hook: the sink is wrapped here.
+// Rules cited here: docs/semantics.md#rule-9.
 import type { FeedPosition, FeedSink, FeedSubscription } from "@lattice-cache/core";
 import { JetStreamBackend } from "./jetstream-backend.js";
 

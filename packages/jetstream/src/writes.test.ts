@@ -1,5 +1,6 @@
 // The write path against a real server: revisions, delete markers, rule 4 mapped exactly onto JetStream's
 // compare-and-swap, retries that never misreport a write that landed, fail-fast and typed errors.
+// Rules cited here: docs/semantics.md#rule-3, #rule-4, #rule-6, #rule-10.
 import {
   BackendUnavailableError,
   ConflictError,

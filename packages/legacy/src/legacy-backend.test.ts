@@ -1,3 +1,4 @@
+// Rules cited here: docs/semantics.md#rule-11, #rule-12.
 import { LatticeCache, linkdefKey } from "@lattice-cache/core";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { decode, encode } from "@msgpack/msgpack";

@@ -1,5 +1,6 @@
 // The generation-1 broadcast as a LatticeBackend: what an old host did, behind the seam. Unordered, not
 // durable, no compare-and-swap — lossy by design (rule 12); the capabilities say so.
+// Rules cited here: docs/semantics.md#rule-10, #rule-12.
 import { randomBytes, randomUUID } from "node:crypto";
 import {
   BACKEND_SPECIFICATION_VERSION,

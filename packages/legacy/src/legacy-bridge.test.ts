@@ -1,4 +1,5 @@
 // The bridge against real NATS, with core's in-memory backend as the durable side (fast, ordered, CAS).
+// Rules cited here: docs/semantics.md#rule-11, #rule-12.
 import { LatticeCache, type LegacyPolicy, MemoryBackend, MemoryStore } from "@lattice-cache/core";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { decode, encode } from "@msgpack/msgpack";

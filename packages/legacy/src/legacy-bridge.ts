@@ -1,6 +1,7 @@
 // The migration bridge (rule 12): legacy broadcasts become ordered writes on the durable cache under a policy,
 // durable changes made by others are broadcast to old hosts, and old hosts' `.get`s are answered from the
 // durable view. Bridge broadcasts carry a header so no bridge ever imports them: two bridges make no loop.
+// Rules cited here: docs/semantics.md#rule-7, #rule-12.
 import { randomBytes } from "node:crypto";
 import {
   type BackoffPolicy,

@@ -1,5 +1,6 @@
 // One NATS connection to the generation-1 subjects: connecting (or borrowing), typed connect errors, and
 // connection-state tracking so writes fail fast instead of queueing silently (rule 10).
+// Rules cited here: docs/semantics.md#rule-10.
 import {
   BackendUnavailableError,
   ConfigurationError,

@@ -1,3 +1,4 @@
+// Rules cited here: docs/semantics.md#rule-12.
 import { describe, expect, it } from "vitest";
 import { LegacySideLedger, TOMBSTONE } from "./legacy-side-ledger.js";
 

@@ -1,3 +1,4 @@
+// Rules cited here: docs/semantics.md#rule-11.
 import { linkdefKey } from "@lattice-cache/core";
 import { decode, encode } from "@msgpack/msgpack";
 import { describe, expect, it } from "vitest";

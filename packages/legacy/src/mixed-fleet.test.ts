@@ -1,4 +1,5 @@
 // A lattice in the middle of a migration: old (generation-1) hosts, new hosts on JetStream, and a bridge.
+// Rules cited here: docs/semantics.md#rule-12.
 import {
   type CollectionName,
   claimsCodec,

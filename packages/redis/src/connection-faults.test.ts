@@ -1,4 +1,5 @@
 // Rule 10 with a real redis-server behind a TCP fault proxy: fail fast, report the outage, catch up after.
+// Rules cited here: docs/semantics.md#rule-9, #rule-10.
 import {
   type BackendEntry,
   BackendUnavailableError,

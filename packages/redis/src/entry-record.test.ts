@@ -1,4 +1,5 @@
 // The entries-hash record and the change-log entry codecs, without a server.
+// Rules cited here: docs/semantics.md#rule-6.
 import { describe, expect, it } from "vitest";
 import { decodeChangeLogEntry, revisionOfStreamId } from "./change-log-entry.js";
 import { decodeEntryRecord, encodeEntryRecord } from "./entry-record.js";

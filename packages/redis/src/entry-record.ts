@@ -1,6 +1,7 @@
 // The value of one field of the entries hash: `<revision>:<kind>:<origin byte length>:<origin><value bytes>`.
 // The Lua write script builds it and reads only its head (revision and kind); TypeScript decodes it whole.
 // Binary-safe: the value bytes are stored exactly as core encoded them (the wasmCloud JSON shapes).
+// Rules cited here: docs/semantics.md#rule-6.
 
 /** One decoded record of the entries hash. */
 export interface EntryRecord {

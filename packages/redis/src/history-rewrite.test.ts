@@ -3,6 +3,7 @@
 // epoch key came back with the backup and the revision counter passes the replica's position again, so
 // neither reveals it. A resuming feed reads its last delivered revisions back from the change log, finds
 // another change there, and the replica resyncs.
+// Rules cited here: docs/semantics.md#rule-7, #rule-9.
 import { LatticeCache } from "@lattice-cache/core";
 import {
   disposeAll,

@@ -1,4 +1,5 @@
 // The backend seam of RedisBackend against a real redis-server: layout, conditional writes, the feed, gaps.
+// Rules cited here: docs/semantics.md#rule-1, #rule-4, #rule-6, #rule-8, #rule-9.
 import {
   type BackendHead,
   ConfigurationError,

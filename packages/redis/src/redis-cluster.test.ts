@@ -1,6 +1,7 @@
 // Redis Cluster (3 masters on loopback): one lattice lives in one slot, and replicas on separate cluster
 // connections converge under concurrent writes (rule 2), conditional writes and updates (rules 4, 5) — our
 // own checks plus the conformance suite.
+// Rules cited here: docs/semantics.md#rule-2, #rule-4, #rule-5.
 import { runConformanceSuite } from "@lattice-cache/conformance";
 import { ConflictError, LatticeCache } from "@lattice-cache/core";
 import { disposeAll, type RedisClusterHandle, startRedisCluster } from "@lattice-cache/test-harness";

@@ -1,4 +1,5 @@
 // Shared test support: unique prefixes, a feed recorder, raw access to a lattice's keys, polling.
+// Rules cited here: docs/semantics.md#rule-1.
 import { randomBytes } from "node:crypto";
 import type { BackendEntry, BackendHead, Claims, FeedSink } from "@lattice-cache/core";
 import { type ChainableCommander, Cluster, Redis } from "ioredis";

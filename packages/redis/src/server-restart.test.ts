@@ -1,5 +1,6 @@
 // Rule 9 and durability across real redis-server restarts: without persistence every replica resyncs to
 // the new (empty) history; with AOF (appendfsync always) nothing acknowledged is lost and nothing resyncs.
+// Rules cited here: docs/semantics.md#rule-9.
 import { LatticeCache } from "@lattice-cache/core";
 import { disposeAll, startRedisServer } from "@lattice-cache/test-harness";
 import { afterAll, afterEach, describe, expect, it } from "vitest";

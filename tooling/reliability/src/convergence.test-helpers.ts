@@ -1,5 +1,6 @@
-// The end state every fault scenario must reach (semantics.md rules 2, 7, 10): every replica live at the
+// The end state every fault scenario must reach (docs/semantics.md rules 2, 7, 10): every replica live at the
 // backend's head, equal digests, contents equal to what the server stores, and every acknowledged write there.
+// Rules cited here: docs/semantics.md#rule-2, #rule-7, #rule-10.
 import { waitFor } from "@lattice-cache/test-harness";
 import { expect } from "vitest";
 import { type ChaosHost, hostStates, hostStories, saveHostLogs } from "./chaos-host.test-helpers.js";

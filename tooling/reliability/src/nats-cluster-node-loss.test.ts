@@ -10,6 +10,7 @@
 // stream leader changes, notice, and the replicas resync: they must match the server in every run. What the
 // server itself moved or lost is a server bug (docs/reliability.md); the convergence check accepts it only
 // with proof and prints it; `LATTICE_CHAOS_STRICT=1` makes it fail instead.
+// Rules cited here: docs/semantics.md#rule-9.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { JetStreamBackend } from "@lattice-cache/jetstream";

@@ -1,5 +1,6 @@
 // Fault: one host is cut off from NATS by a blackholing proxy (its socket stays open, no byte passes either
 // way — a network partition as the client sees it) while the other hosts keep writing; then the cut heals.
+// Rules cited here: docs/semantics.md#rule-10.
 import { setTimeout as sleep } from "node:timers/promises";
 import { startFaultProxy, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";

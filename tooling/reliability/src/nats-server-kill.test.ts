@@ -1,5 +1,6 @@
 // Fault: the only nats-server (R1 bucket, file storage) dies with SIGKILL mid-traffic and comes back on the
 // same port and store. Nothing acknowledged may be lost; every replica must converge by itself.
+// Rules cited here: docs/semantics.md#rule-10.
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";

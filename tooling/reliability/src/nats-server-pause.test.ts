@@ -1,5 +1,6 @@
 // Fault: the nats-server freezes (SIGSTOP) for 20 s with every connection left open — nothing is refused,
 // nothing is answered — then continues (SIGCONT) and works off its backlog.
+// Rules cited here: docs/semantics.md#rule-10.
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";

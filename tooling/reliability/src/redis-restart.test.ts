@@ -1,6 +1,7 @@
 // Fault: redis-server dies with SIGKILL mid-traffic and restarts. Without persistence the server comes back
 // empty: acknowledged writes ARE lost, and the replicas must follow the server (resync to its new state)
 // rather than keep serving the old one. With AOF (appendfsync always) nothing acknowledged is lost.
+// Rules cited here: docs/semantics.md#rule-9.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RedisBackend } from "@lattice-cache/redis";

@@ -1,5 +1,6 @@
 // What one host answers on the lattice-wide status channel, and how an answer from the wire is checked
 // (answers come from other processes: a malformed one is reported, never trusted).
+// Rules cited here: docs/semantics.md#rule-2.
 import { COLLECTION_NAMES, type CollectionName, type LatticeCache } from "@lattice-cache/core";
 import { HOST_STATES, type HostState } from "../observability/host-states.js";
 

@@ -1,4 +1,5 @@
 // The cross-host audit as a pure function of the answers gathered on the status channel.
+// Rules cited here: docs/semantics.md#rule-2, #rule-11.
 import { describe, expect, it } from "vitest";
 import { decodeHostStatusReport, type HostStatusReport } from "./host-status-report.js";
 import { auditLattice } from "./lattice-audit.js";

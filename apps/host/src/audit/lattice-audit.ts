@@ -1,5 +1,6 @@
 // The cross-host consistency audit: from every host's status answer, who is behind and — rule 2 — which
 // hosts hold the same revision with different digests (split brain). Pure: no I/O, easy to test.
+// Rules cited here: docs/semantics.md#rule-2, #rule-8.
 import { decodeHostStatusReport, type HostStatusReport } from "./host-status-report.js";
 
 /** Replica states whose revision and digest describe a complete, consistent view (rule 8 passed). */

@@ -1,5 +1,6 @@
 // End to end: `lattice bridge` as a process between two old (generation-1) hosts and a `lattice host` on
 // JetStream, all on one real nats-server.
+// Rules cited here: docs/semantics.md#rule-12.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

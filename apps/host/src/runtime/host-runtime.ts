@@ -1,6 +1,7 @@
 // A long-running host: HTTP endpoints first, then the cache, reconnecting with backoff while the backend
 // is unreachable at start-up (after that the replica handles outages itself, rule 10); meanwhile it answers
 // status requests on the lattice-wide status channel (the cross-host audit).
+// Rules cited here: docs/semantics.md#rule-8, #rule-10.
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   Backoff,

@@ -1,5 +1,6 @@
 // Rule 1: one lattice-wide order; duplicates and replays are harmless; every replica sees one key's
 // changes in the same order.
+// Rules cited here: docs/semantics.md#rule-1.
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import type { LatticeChange } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";

@@ -1,5 +1,6 @@
 // Rule 2: replicas that applied the same revisions hold the same state and digest — checked with random
 // concurrent op sequences from several hosts (fast-check), replayable by seed and path.
+// Rules cited here: docs/semantics.md#rule-2, #rule-12.
 import { AssertionError } from "node:assert/strict";
 import { errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import fc from "fast-check";
@@ -12,7 +13,7 @@ import { type KeySlot, sampleKeySpace } from "../sample-values.js";
 import { withStore } from "../store-session.js";
 import { expectReplicaMatchesStore } from "../stored-entries.js";
 
-/** Replicas in every convergence run (semantics.md asks for at least three). */
+/** Replicas in every convergence run (docs/semantics.md asks for at least three). */
 const REPLICAS = 3;
 
 /** What one random op does; the conditional ones may legitimately lose with a ConflictError. */

@@ -1,4 +1,5 @@
 // Rule 3: unconditional writes are last-writer-wins by revision, never by wall clock.
+// Rules cited here: docs/semantics.md#rule-3.
 import { deepStrictEqual, equal } from "node:assert/strict";
 import type { TestGroup } from "../conformance-test.js";
 import { expectSameReplicas } from "../replica-contents.js";

@@ -1,5 +1,6 @@
 // Rule 4: conditional writes succeed only at the expected revision; a refused one writes nothing and says
 // which revision is current. Without compareAndSwap they are refused as unsupported.
+// Rules cited here: docs/semantics.md#rule-4.
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import type { ConflictError } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";

@@ -1,5 +1,6 @@
 // Rule 5: update() is read-modify-write with compare-and-swap and retries — concurrent edits from many
 // hosts lose nothing. Without compareAndSwap it is refused as unsupported.
+// Rules cited here: docs/semantics.md#rule-5.
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import type { LatticeCache } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";

@@ -1,4 +1,5 @@
 // Rule 6: deletes are tombstones with their own revision; an older put never resurrects a deleted key.
+// Rules cited here: docs/semantics.md#rule-6, #rule-7.
 import { AssertionError, equal, ok } from "node:assert/strict";
 import { COLLECTION_NAMES, errorText, LatticeCacheError, type LatticeChange } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";

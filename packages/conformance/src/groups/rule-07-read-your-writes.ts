@@ -1,4 +1,5 @@
 // Rule 7: when a write resolves, the same replica already serves it — one at a time and with many in flight.
+// Rules cited here: docs/semantics.md#rule-7.
 import { AssertionError, deepStrictEqual, equal } from "node:assert/strict";
 import type { TestGroup } from "../conformance-test.js";
 import { demandedDeletes } from "../demanded-deletes.js";

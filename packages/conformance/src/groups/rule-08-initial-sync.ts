@@ -1,5 +1,6 @@
 // Rule 8: ready() resolves exactly when the replica holds everything up to the backend's revision at
 // subscription time — also for an empty store — and no change around the snapshot is missed or doubled.
+// Rules cited here: docs/semantics.md#rule-8.
 
 import { AssertionError, deepStrictEqual, equal, ok } from "node:assert/strict";
 import { performance } from "node:perf_hooks";

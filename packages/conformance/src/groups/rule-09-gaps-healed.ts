@@ -1,5 +1,6 @@
 // Rule 9: lost history, rewritten history and stalled feeds are detected and healed by a resync or feed
 // restart, with events for what changed — never ignored; a feed that is merely slow is not stalled.
+// Rules cited here: docs/semantics.md#rule-9.
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LatticeCache, LatticeChange, WriteOutcome } from "@lattice-cache/core";

@@ -1,6 +1,7 @@
 // Rule 10: while the store is unreachable — a dropped connection or a silent one — reads keep answering and
 // the state says stale; writes fail fast with BackendUnavailableError and are not queued; after reconnection
 // replicas catch up by themselves.
+// Rules cited here: docs/semantics.md#rule-10.
 import { equal, ok } from "node:assert/strict";
 import type { LatticeCache } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";

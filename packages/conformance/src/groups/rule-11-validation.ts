@@ -1,5 +1,6 @@
 // Rule 11: every value from the wire is validated; bad ones are counted and skipped without harming the
 // replica. Bad input through the API is refused before anything is sent.
+// Rules cited here: docs/semantics.md#rule-11.
 import { AssertionError, deepStrictEqual, equal, ok } from "node:assert/strict";
 import {
   type Claims,

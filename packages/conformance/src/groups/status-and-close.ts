@@ -1,4 +1,5 @@
 // status() reports what the replica holds and how current it is; close() is idempotent and local.
+// Rules cited here: docs/semantics.md#rule-12.
 import { deepStrictEqual, equal, notEqual, ok } from "node:assert/strict";
 import type { TestGroup } from "../conformance-test.js";
 import { eventually, withinDeadline } from "../eventually.js";
