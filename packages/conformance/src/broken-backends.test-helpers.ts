@@ -12,33 +12,13 @@ import type {
 } from "@lattice-cache/core";
 import { MemoryBackend, type MemoryStore } from "@lattice-cache/core";
 import type { ConformanceTarget } from "./conformance-target.js";
+import { ForwardingBackend } from "./forwarding-backend.js";
 import { memoryStore } from "./memory-target.test-helpers.js";
 
 /** A MemoryBackend wrapper whose subclasses break one promise of the contract. */
-class BrokenBackend implements LatticeBackend {
-  readonly specificationVersion: LatticeBackend["specificationVersion"];
-  readonly name = "broken-memory";
-  readonly capabilities: LatticeBackend["capabilities"];
-
-  constructor(readonly inner: MemoryBackend) {
-    this.specificationVersion = inner.specificationVersion;
-    this.capabilities = inner.capabilities;
-  }
-
-  open(): Promise<void> {
-    return this.inner.open();
-  }
-  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
-    return this.inner.subscribe(from, sink);
-  }
-  write(request: WriteRequest): Promise<WriteResult> {
-    return this.inner.write(request);
-  }
-  head(): Promise<BackendHead> {
-    return this.inner.head();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
+class BrokenBackend extends ForwardingBackend<MemoryBackend> {
+  override get name(): string {
+    return "broken-memory";
   }
 }
 
@@ -165,7 +145,9 @@ class SwapsLiveValues extends BrokenBackend {
  * Correct in every other respect, so only the latency bound of a pushed feed catches it.
  */
 class PollsOnceASecond extends BrokenBackend {
-  override readonly capabilities: BackendCapabilities = { ...this.inner.capabilities, pushed: true };
+  override get capabilities(): BackendCapabilities {
+    return { ...this.inner.capabilities, pushed: true };
+  }
 
   override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     let synced = false;

@@ -10,6 +10,7 @@ import type {
   WriteResult,
 } from "@lattice-cache/core";
 import { withinDeadline } from "./eventually.js";
+import { ForwardingBackend } from "./forwarding-backend.js";
 
 /** How late a `LaggingBackend` answers. */
 export interface Lag {
@@ -20,44 +21,18 @@ export interface Lag {
 }
 
 /** Delegates everything to `inner`, late as `lag` says. */
-export class LaggingBackend implements LatticeBackend {
+export class LaggingBackend extends ForwardingBackend {
   private headCallWaiters: Array<() => void> = [];
 
   constructor(
-    readonly inner: LatticeBackend,
+    inner: LatticeBackend,
     private readonly lag: Lag,
-  ) {}
-
-  get specificationVersion(): LatticeBackend["specificationVersion"] {
-    return this.inner.specificationVersion;
-  }
-
-  get name(): string {
-    return this.inner.name;
-  }
-
-  get capabilities(): LatticeBackend["capabilities"] {
-    return this.inner.capabilities;
-  }
-
-  open(): Promise<void> {
-    return this.inner.open();
-  }
-
-  write(request: WriteRequest): Promise<WriteResult> {
-    return this.inner.write(request);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  describe(): Readonly<Record<string, unknown>> {
-    return this.inner.describe?.() ?? {};
+  ) {
+    super(inner);
   }
 
   /** Asks the backend now; the answer — true at the moment of asking — travels back `headDelayMs` late. */
-  head(): Promise<BackendHead> {
+  override head(): Promise<BackendHead> {
     const waiters = this.headCallWaiters;
     this.headCallWaiters = [];
     for (const wake of waiters) wake();
@@ -83,7 +58,7 @@ export class LaggingBackend implements LatticeBackend {
     return withinDeadline(called, timeoutMs, "the next head() call");
   }
 
-  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+  override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     const delay = this.lag.feedDelayMs ?? 0;
     if (delay <= 0) return this.inner.subscribe(from, sink);
     const line = new DelayLine(delay);

@@ -10,6 +10,7 @@ import type {
   WriteRequest,
   WriteResult,
 } from "@lattice-cache/core";
+import { ForwardingBackend } from "./forwarding-backend.js";
 
 /** How a `TappedBackend` disturbs its feeds. */
 export interface FeedTap {
@@ -27,51 +28,20 @@ export interface FeedTap {
 }
 
 /** Delegates everything to `inner`, except that feeds pass through the tap. */
-export class TappedBackend implements LatticeBackend {
+export class TappedBackend extends ForwardingBackend {
   private readonly sinks = new Set<FeedSink>();
   private held: Array<() => void> | undefined;
   private subscriptions = 0;
 
   constructor(
-    readonly inner: LatticeBackend,
+    inner: LatticeBackend,
     private readonly tap: FeedTap = {},
   ) {
+    super(inner);
     if (tap.holdSynced) this.held = [];
   }
 
-  get specificationVersion(): LatticeBackend["specificationVersion"] {
-    return this.inner.specificationVersion;
-  }
-
-  get name(): string {
-    return this.inner.name;
-  }
-
-  get capabilities(): LatticeBackend["capabilities"] {
-    return this.inner.capabilities;
-  }
-
-  open(): Promise<void> {
-    return this.inner.open();
-  }
-
-  write(request: WriteRequest): Promise<WriteResult> {
-    return this.inner.write(request);
-  }
-
-  head(): Promise<BackendHead> {
-    return this.inner.head();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  describe(): Readonly<Record<string, unknown>> {
-    return this.inner.describe?.() ?? {};
-  }
-
-  subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+  override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     let previous: BackendEntry | undefined;
     let syncedSeen = false;
     let firstEntryHook = ++this.subscriptions === 1 ? this.tap.afterFirstEntry : undefined;

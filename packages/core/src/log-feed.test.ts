@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { BackendEntry, BackendHead, FeedSink } from "./backend.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+import { until } from "./until.test-helpers.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -20,14 +21,6 @@ function recorder() {
     connection: (up) => calls.push(`connection ${up}`),
   };
   return { calls, sink, synced: () => synced };
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const put = (store: MemoryStore, key: string, value = key) =>

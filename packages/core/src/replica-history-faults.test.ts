@@ -6,6 +6,7 @@ import type { BackendHead, FeedPosition, FeedSink, LatticeBackend } from "./back
 import type { LatticeChange } from "./change-event.js";
 import { LatticeCache } from "./lattice-cache.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+import { until } from "./until.test-helpers.js";
 
 const FAST = {
   stallCheckIntervalMs: 50,
@@ -19,14 +20,6 @@ async function open(store: MemoryStore, backend: LatticeBackend = new MemoryBack
   const cache = await LatticeCache.open({ backend, timing: FAST });
   await cache.ready(5000);
   return cache;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe("rule 2 + 9: a resync compares values, not only revisions", () => {

@@ -13,6 +13,7 @@ import {
 } from "./errors.js";
 import { LatticeCache } from "./lattice-cache.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+import { until } from "./until.test-helpers.js";
 
 const FAST = {
   stallCheckIntervalMs: 50,
@@ -35,14 +36,6 @@ async function openCache(
   const cache = await LatticeCache.open({ backend, timing: FAST });
   await cache.ready(5000);
   return { cache, backend };
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe("conflict rules (conflict-rules.ts)", () => {
