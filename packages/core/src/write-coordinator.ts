@@ -14,6 +14,7 @@ import {
   UnsupportedOperationError,
   ValueTooLargeError,
 } from "./errors.js";
+import { errorText } from "./error-text.js";
 import { assertKeySafe } from "./keys.js";
 import type { Replica } from "./replica.js";
 import type { ReplicaStore } from "./replica-store.js";
@@ -75,7 +76,7 @@ export class WriteCoordinator {
         ({ revision } = await this.backend.write({ key, value, expectedRevision, origin: this.hostId }));
       } catch (error) {
         if (LatticeCacheError.isInstance(error)) throw error;
-        throw new BackendUnavailableError(this.backend.name, errorMessage(error), { cause: error });
+        throw new BackendUnavailableError(this.backend.name, errorText(error), { cause: error });
       } finally {
         forget();
       }
@@ -157,8 +158,4 @@ export class WriteCoordinator {
 
 function notReady(): never {
   throw new NotReadyError();
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

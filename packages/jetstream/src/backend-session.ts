@@ -2,6 +2,8 @@
 // create the bucket within `openTimeoutMs` — turning every start-up failure into a typed error with a fix.
 import {
   BackendUnavailableError,
+  type BackoffPolicy,
+  backoffDelay,
   ConfigurationError,
   errorText,
   LatticeCacheError,
@@ -77,6 +79,9 @@ export async function closeSession(session: BackendSession): Promise<void> {
   if (session.ownConnection) await session.nc.close().catch(() => {});
 }
 
+/** Pauses while JetStream does not answer yet at open(): 250 ms doubling to 2 s. */
+const PROVISION_RETRY: BackoffPolicy = { baseMs: 250, maxMs: 2_000 };
+
 /**
  * Finds or creates the bucket, retrying transient failures (timeouts, elections) until `deadline`.
  * "No JetStream here" is decided at once when the connected server has none, never left to a timeout.
@@ -136,7 +141,7 @@ export async function provisionWithin(
       }
       if (attempt === 1) options.logger.warn({ err: error }, "JetStream not answering yet; retrying");
       await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(250 * attempt, 2000, deadline - Date.now())),
+        setTimeout(resolve, Math.min(backoffDelay(attempt, PROVISION_RETRY), deadline - Date.now())),
       );
     }
   }

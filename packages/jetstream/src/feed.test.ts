@@ -1,14 +1,7 @@
 // The feed against a real server: snapshot + barrier (rule 8), resume and gaps (rule 9), and a feed that
 // survives lost consumers, vanished buckets and dropped connections (rules 9 and 10).
 // Rules cited here: docs/semantics.md#rule-1, #rule-8, #rule-9, #rule-10.
-import {
-  type BackendEntry,
-  type BackendHead,
-  type FeedPosition,
-  type FeedSink,
-  type FeedSubscription,
-  LatticeCache,
-} from "@lattice-cache/core";
+import { type FeedPosition, type FeedSubscription, LatticeCache } from "@lattice-cache/core";
 import {
   disposeAll,
   type NatsServerHandle,
@@ -26,7 +19,9 @@ import {
   caughtUp,
   openCache,
   type RawClient,
+  type RecordingSink,
   rawClient,
+  recordingSink,
   uniquePrefix,
 } from "./nats-fixtures.test-helpers.js";
 import { JETSTREAM_DEFAULTS } from "./options.js";
@@ -36,28 +31,6 @@ let server: NatsServerHandle;
 let admin: RawClient;
 const cleanup: Array<() => Promise<unknown>> = [];
 const text = (v: Uint8Array | null) => (v === null ? null : new TextDecoder().decode(v));
-
-interface RecordingSink extends FeedSink {
-  synced: FeedSink["synced"];
-  readonly entries: BackendEntry[];
-  readonly heads: BackendHead[];
-  readonly gaps: string[];
-  readonly connections: boolean[];
-}
-
-function recordingSink(): RecordingSink {
-  const sink: RecordingSink = {
-    entries: [],
-    heads: [],
-    gaps: [],
-    connections: [],
-    entry: (e) => sink.entries.push(e),
-    synced: (h) => sink.heads.push(h),
-    gap: (r) => sink.gaps.push(r),
-    connection: (up) => sink.connections.push(up),
-  };
-  return sink;
-}
 
 async function openBackend(
   prefix: string,

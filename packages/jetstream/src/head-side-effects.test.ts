@@ -3,7 +3,6 @@
 // reason for any feed to recreate its consumer. Consumer creations are counted on the server (advisories).
 // Rules cited here: docs/semantics.md#rule-9.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BackendEntry, BackendHead, FeedSink } from "@lattice-cache/core";
 import {
   disposeAll,
   type NatsServerHandle,
@@ -16,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";
 import { desiredStreamConfig } from "./bucket-provisioner.js";
 import { JetStreamBackend } from "./jetstream-backend.js";
-import { type RawClient, rawClient, uniquePrefix } from "./nats-fixtures.test-helpers.js";
+import { type RawClient, rawClient, recordingSink, uniquePrefix } from "./nats-fixtures.test-helpers.js";
 import { JETSTREAM_DEFAULTS, type JetStreamBackendOptions } from "./options.js";
 
 let server: NatsServerHandle;
@@ -33,12 +32,6 @@ afterAll(async () => {
   await admin?.close();
   await disposeAll();
 });
-
-interface Recorded {
-  readonly entries: BackendEntry[];
-  readonly heads: BackendHead[];
-  readonly gaps: string[];
-}
 
 /** Consumers the server created on the bucket's stream, counted from its advisories. */
 function countCreations(layout: BucketLayout): { readonly count: () => number } {
@@ -65,15 +58,9 @@ async function followingBackend(prefix: string, options: Partial<JetStreamBacken
   const backend = new JetStreamBackend({ servers: server.url, prefix, heartbeatMs: 10_000, ...options });
   await backend.open();
   cleanup.push(() => backend.close());
-  const recorded: Recorded = { entries: [], heads: [], gaps: [] };
-  const sink: FeedSink = {
-    entry: (e) => recorded.entries.push(e),
-    synced: (h) => recorded.heads.push(h),
-    gap: (reason) => recorded.gaps.push(reason),
-    connection: () => {},
-  };
+  const recorded = recordingSink();
   const creations = countCreations(layout);
-  const sub = backend.subscribe({ revision: 0 }, sink);
+  const sub = backend.subscribe({ revision: 0 }, recorded);
   cleanup.push(() => sub.close());
   await waitFor(() => recorded.heads.length === 1, { what: "synced" });
   const { seq } = await jetstream(admin.nc).publish(

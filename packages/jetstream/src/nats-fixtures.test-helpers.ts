@@ -1,8 +1,11 @@
 // Test fixtures shared by this package's tests: unique prefixes, a recording logger, raw KV access the
-// way a wasmCloud host writes, and caches on the backend. Not part of the build.
+// way a wasmCloud host writes, caches on the backend, and a feed sink that records. Not part of the build.
 import { randomBytes } from "node:crypto";
 import {
+  type BackendEntry,
+  type BackendHead,
   LatticeCache as Cache,
+  type FeedSink,
   type LatticeCache,
   type LatticeCacheOptions,
   type Logger,
@@ -84,4 +87,27 @@ export async function caughtUp(cache: LatticeCache, revision: number, timeoutMs 
 /** Milliseconds since `start`. */
 export function since(start: number): number {
   return Date.now() - start;
+}
+
+/** A feed sink that records every call, for tests that read what a feed delivered. */
+export interface RecordingSink extends FeedSink {
+  synced: FeedSink["synced"];
+  readonly entries: BackendEntry[];
+  readonly heads: BackendHead[];
+  readonly gaps: string[];
+  readonly connections: boolean[];
+}
+
+export function recordingSink(): RecordingSink {
+  const sink: RecordingSink = {
+    entries: [],
+    heads: [],
+    gaps: [],
+    connections: [],
+    entry: (e) => sink.entries.push(e),
+    synced: (h) => sink.heads.push(h),
+    gap: (r) => sink.gaps.push(r),
+    connection: (up) => sink.connections.push(up),
+  };
+  return sink;
 }
