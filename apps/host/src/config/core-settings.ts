@@ -3,7 +3,7 @@
 import { DEFAULT_MAX_VALUE_BYTES, LEGACY_POLICIES, type LegacyPolicy } from "@lattice-cache/core";
 import type { SettingsValues } from "./config-section.js";
 import { setting, settingGroup } from "./setting.js";
-import { choice, integer, text } from "./setting-types.js";
+import { choice, integer, text, toggle } from "./setting-types.js";
 
 /** Log levels pino accepts, most severe first. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -34,6 +34,24 @@ export function backendSetting(names: readonly string[]) {
   });
 }
 
+/** The shortest HTTP token accepted (a guessable token guards nothing: the endpoints do not rate-limit). */
+export const MIN_HTTP_TOKEN_LENGTH = 16;
+
+/** What an HTTP token must be, wherever it comes from (the message never echoes it: it is a secret). */
+export function httpTokenProblem(token: string): string | undefined {
+  return token.length < MIN_HTTP_TOKEN_LENGTH
+    ? `must be at least ${MIN_HTTP_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`
+    : undefined;
+}
+
+/** `http.token`: text of at least {@link MIN_HTTP_TOKEN_LENGTH} characters. */
+function httpToken() {
+  return text().superRefine((token, ctx) => {
+    const problem = httpTokenProblem(token);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  });
+}
+
 /** The host's settings other than `backend` (whose allowed values are the registry's). */
 export const CORE_SETTINGS = {
   prefix: setting(text(NAME_TEXT).default(DEFAULT_PREFIX), {
@@ -59,7 +77,8 @@ export const CORE_SETTINGS = {
   }),
   http: settingGroup({
     host: setting(text().default("127.0.0.1"), {
-      description: "interface the HTTP endpoints of host/up/bridge bind",
+      description:
+        "interface the HTTP endpoints of host/up/bridge bind; beyond loopback they need http.token (or http.public)",
       env: "LATTICE_HTTP_HOST",
     }),
     port: setting(integer(0, 65_535).default(DEFAULT_HTTP_PORT), {
@@ -68,6 +87,35 @@ export const CORE_SETTINGS = {
       flag: "--http-port <port>",
       defaultText: `\`${DEFAULT_HTTP_PORT}\`; \`${DEFAULT_BRIDGE_HTTP_PORT}\` for \`lattice bridge\``,
     }),
+    token: setting(httpToken().optional(), {
+      description: `bearer token the HTTP endpoints require (all but /healthz, /readyz and, unless http.metricsPublic is false, /metrics); at least ${MIN_HTTP_TOKEN_LENGTH} characters`,
+      env: "LATTICE_HTTP_TOKEN",
+      flag: "--http-token <token>",
+      secret: true,
+    }),
+    tokenFile: setting(text().optional(), {
+      description:
+        "file holding http.token (read at start, surrounding blanks ignored; the path is not secret)",
+      env: "LATTICE_HTTP_TOKEN_FILE",
+      flag: "--http-token-file <file>",
+    }),
+    public: setting(toggle().default(false), {
+      description:
+        "serve the endpoints without a token beyond loopback (they show every link definition's values)",
+      env: "LATTICE_HTTP_PUBLIC",
+    }),
+    metricsPublic: setting(toggle().default(true), {
+      description: "serve /metrics without the token (it holds counts and revisions, no entry values)",
+      env: "LATTICE_HTTP_METRICS_PUBLIC",
+    }),
+  }).superRefine((given, ctx) => {
+    if (given.token !== undefined && given.tokenFile !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: "and http.token both give the token: set only one",
+        path: ["tokenFile"],
+      });
+    }
   }),
   connectTimeoutMs: setting(integer(100, 600_000).default(5000), {
     description: "deadline for opening the backend (connect and provision), in ms",

@@ -1,33 +1,33 @@
-// The status page in a real headless Chromium: counts per collection, state `live`, and a CLI write showing
-// up without a reload.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+// The status page in a real headless Chromium, on a `lattice host` that requires a token (LATTICE_HTTP_TOKEN):
+// a person signs in once (the token becomes an HttpOnly, SameSite=Strict cookie and leaves the address bar),
+// then sees counts per collection, state `live`, and CLI writes showing up without a reload.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refmapKey } from "@lattice-cache/core";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cleanEnv,
   HOST_DIR,
-  httpGet,
   killAllLattice,
   LatticeProcess,
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
+import {
+  launchChromium,
+  markDocument,
+  notReloaded,
+  PAGE_WAIT_MS,
+  text,
+  until,
+  untilContains,
+} from "./browser.test-helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const PREFIX = "page";
+const TOKEN = `page-token-${randomBytes(16).toString("hex")}`;
 
 const dir = mkdtempSync(join(tmpdir(), "lattice-page-"));
 const env = cleanEnv({ XDG_DATA_HOME: dir });
@@ -40,13 +40,12 @@ function lattice(args: readonly string[]) {
   return runLattice([...args, "--nats-url", nats.url, "--prefix", PREFIX], { env });
 }
 
+async function fetchWithToken(path: string): Promise<Response> {
+  return fetch(`${url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+}
+
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `the status page test needs Chromium at ${CHROMIUM}; install it with \`apt-get install -y chromium\` ` +
-        "(the repo bootstrap does this in CI)",
-    );
-  }
+  browser = await launchChromium();
   nats = await startNatsServer();
   const seeded = await Promise.all([
     lattice([
@@ -73,13 +72,12 @@ beforeAll(async () => {
   ]);
   for (const r of seeded) expect(r.code, r.stderr).toBe(0);
   host = LatticeProcess.start(["host", "--http-port", "0", "--nats-url", nats.url, "--prefix", PREFIX], {
-    env,
+    env: { ...env, LATTICE_HTTP_TOKEN: TOKEN },
   });
   url = (
     (await host.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/)) as RegExpMatchArray
   )[1] as string;
-  await waitFor(async () => (await httpGet(`${url}/readyz`)).status === 200, { what: "host /readyz 200" });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, { what: "host /readyz 200" });
 });
 
 afterAll(async () => {
@@ -89,41 +87,71 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function text(page: Page, testId: string): Promise<string> {
-  return (await page.getByTestId(testId).textContent())?.trim() ?? "";
-}
-
-/** Waits until the element's text contains `part` (tables fill from their own request, after the counts). */
-async function untilContains(page: Page, testId: string, part: string): Promise<void> {
-  await waitFor(async () => (await text(page, testId)).includes(part), {
-    timeoutMs: 20_000,
-    what: `[data-testid=${testId}] to contain ${JSON.stringify(part)}`,
-  }).catch(async (error: unknown) => {
-    throw new Error(`${(error as Error).message}; it reads ${JSON.stringify(await text(page, testId))}`);
-  });
-}
-
-async function until(page: Page, testId: string, expected: string): Promise<void> {
-  await waitFor(async () => (await text(page, testId)) === expected, {
-    timeoutMs: 20_000,
-    what: `[data-testid=${testId}] to read ${JSON.stringify(expected)}`,
-  }).catch(async (error: unknown) => {
-    throw new Error(`${(error as Error).message}; it reads ${JSON.stringify(await text(page, testId))}`);
-  });
+/** A page in a fresh browser context (its own cookies) that signed in with a `/?token=` link. */
+async function signedInPage(): Promise<Page> {
+  const context = await (browser as Browser).newContext();
+  const page = await context.newPage();
+  await page.goto(`${url}/?token=${encodeURIComponent(TOKEN)}`);
+  expect(page.url()).toBe(`${url}/`);
+  return page;
 }
 
 describe("the status page", () => {
-  it("is one self-contained document: no external scripts, styles or images", async () => {
-    const page = await httpGet(`${url}/`);
+  it("is one self-contained document: no external scripts, styles or images (the sign-in page too)", async () => {
+    const page = await fetchWithToken("/");
     expect(page.status).toBe(200);
-    expect(page.contentType).toContain("text/html");
-    expect(page.body).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|https?:\/\//);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|https?:\/\//);
+    const signIn = await fetch(`${url}/`);
+    expect(signIn.status).toBe(401);
+    expect(await signIn.text()).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|https?:\/\//);
+  });
+
+  it("asks a browser without a session for the token, then shows the page (cookie: HttpOnly, SameSite=Strict)", async () => {
+    const context = await (browser as Browser).newContext();
+    try {
+      const page = await context.newPage();
+      const first = await page.goto(`${url}/`);
+      expect(first?.status()).toBe(401);
+      await page.getByTestId("login-form").waitFor({ timeout: PAGE_WAIT_MS });
+      expect(await page.getByTestId("state").count()).toBe(0);
+
+      await page.fill("#token", "certainly-not-the-token");
+      await Promise.all([page.waitForURL(`${url}/login`), page.click("button[type=submit]")]);
+      expect(await text(page, "login-problem")).toContain("not this host");
+
+      await page.fill("#token", TOKEN);
+      await Promise.all([page.waitForURL(`${url}/`), page.click("button[type=submit]")]);
+      await until(page, "state", "live");
+      await until(page, "feed", "live updates");
+      const cookies = await context.cookies();
+      expect(cookies).toHaveLength(1);
+      expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/" });
+      expect(cookies[0]?.value).not.toContain(TOKEN);
+      expect(
+        await page.evaluate(
+          () => (globalThis as unknown as { document: { cookie: string } }).document.cookie,
+        ),
+      ).toBe("");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("takes the token from a /?token= link and drops it from the address", async () => {
+    const page = await signedInPage();
+    try {
+      expect(page.url()).not.toContain(TOKEN);
+      await until(page, "state", "live");
+      await until(page, "count-linkdefs", "2");
+    } finally {
+      await page.context().close();
+    }
   });
 
   it("shows state live, the counts per collection and the entries", async () => {
-    const page = await (browser as Browser).newPage();
+    const page = await signedInPage();
     try {
-      await page.goto(`${url}/`);
       await until(page, "state", "live");
       await until(page, "count-linkdefs", "2");
       await until(page, "count-claims", "0");
@@ -134,20 +162,16 @@ describe("the status page", () => {
       expect(await text(page, "backend")).toContain("jetstream");
       expect(await text(page, "digest")).not.toBe("–");
     } finally {
-      await page.close();
+      await page.context().close();
     }
   });
 
-  it("shows a put and a delete made with the CLI without a reload", async () => {
-    const page = await (browser as Browser).newPage();
+  it("shows a put and a delete made with the CLI without a reload (the event stream carries the cookie)", async () => {
+    const page = await signedInPage();
     try {
-      await page.goto(`${url}/`);
       await until(page, "count-refmaps", "1");
       await until(page, "feed", "live updates");
-      // Survives only as long as the document does: a reload would clear it.
-      await page.evaluate(() => {
-        (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
-      });
+      await markDocument(page);
 
       const put = await lattice(["refmaps", "put", "ghcr.io/acme/live:2.0.0", "Mlive"]);
       expect(put.code, put.stderr).toBe(0);
@@ -155,11 +179,11 @@ describe("the status page", () => {
       const row = page.locator(
         `[data-testid=table-refmaps] tr[data-key="${refmapKey("ghcr.io/acme/live:2.0.0")}"]`,
       );
-      await row.waitFor({ timeout: 20_000 });
+      await row.waitFor({ timeout: PAGE_WAIT_MS });
       expect(await row.textContent()).toContain("Mlive");
       await untilContains(page, "recent-changes", "put refmaps");
 
-      const claimsPut = await lattice([
+      const linkPut = await lattice([
         "linkdefs",
         "put",
         "--actor",
@@ -169,7 +193,7 @@ describe("the status page", () => {
         "--contract",
         "wasmcloud:blobstore",
       ]);
-      expect(claimsPut.code, claimsPut.stderr).toBe(0);
+      expect(linkPut.code, linkPut.stderr).toBe(0);
       await until(page, "count-linkdefs", "3");
 
       const del = await lattice(["refmaps", "del", "ghcr.io/acme/live:2.0.0"]);
@@ -177,13 +201,20 @@ describe("the status page", () => {
       await until(page, "count-refmaps", "1");
       expect(await row.count()).toBe(0);
 
-      expect(
-        await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded),
-      ).toBe(true);
+      expect(await notReloaded(page)).toBe(true);
+      expect(await text(page, "feed")).toBe("live updates");
       mkdirSync(join(HOST_DIR, ".test-results"), { recursive: true });
-      await page.screenshot({ path: join(HOST_DIR, ".test-results", "status-page.png"), fullPage: true });
+      await page.screenshot({
+        path: join(HOST_DIR, ".test-results", "status-page-signed-in.png"),
+        fullPage: true,
+      });
     } finally {
-      await page.close();
+      await page.context().close();
     }
+  });
+
+  it("never logs the token", () => {
+    expect(host.stderr).toContain("the HTTP endpoints require the token");
+    expect(host.stderr + host.stdout).not.toContain(TOKEN);
   });
 });

@@ -1,5 +1,7 @@
 // The status page at `/`: one self-contained HTML document (inline CSS and JS, no external assets) that
-// loads /status and /entries, then follows /events (Server-Sent Events), polling /status if that fails.
+// loads /status and /entries, then follows /events (Server-Sent Events), polling /status if that fails; and
+// polls /lattice for the Lattice section (every host's state, lag and digest agreement, drawn as inline SVG).
+// Its requests carry the session cookie when the host requires a token; a 401 reloads it into the sign-in page.
 
 /** The HTML of the status page. Every dynamic value is filled in by the page's script, never by templating. */
 export function renderStatusPage(): string {
@@ -40,6 +42,24 @@ export function renderStatusPage(): string {
   .error { color:var(--bad); }
   ol#recent:empty::before { content:"no changes since this page opened"; color:var(--muted); font-style:italic; margin-left:-20px; }
   ol#recent { margin:0; padding:8px 14px 10px 34px; font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12.5px; }
+  .verdict { margin-left:auto; font-size:12px; font-weight:700; padding:2px 10px; border-radius:999px; color:#fff; background:var(--muted); }
+  .verdict.ok { background:var(--live); } .verdict.warn { background:var(--warn); } .verdict.bad { background:var(--bad); }
+  .rates { display:grid; grid-template-columns:repeat(auto-fit, minmax(220px, 1fr)); gap:12px; padding:12px 14px 4px; }
+  .rate .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
+  .rate .value { font-size:18px; font-weight:600; }
+  .explain, .sampling { color:var(--muted); font-size:12px; padding:2px 14px 8px; margin:0; }
+  svg.spark { display:block; color:var(--info); overflow:visible; }
+  svg.spark .base { stroke:var(--line); }
+  tr.split-brain td { background:#fdecec; color:var(--bad); font-weight:600; }
+  tr.split-brain svg.spark, tr.split-brain a { color:var(--bad); }
+  tr.silent td { color:var(--muted); }
+  td.agree-agrees { color:var(--live); }
+  td.agree-alone, td.agree-not-compared { color:var(--muted); }
+  td.agree-drift { color:var(--warn); }
+  .self-tag { color:var(--muted); font-size:11px; }
+  ul#lattice-notes { margin:0; padding:4px 14px 10px 34px; font-size:12.5px; color:var(--muted); }
+  ul#lattice-notes:empty { display:none; }
+  a { color:var(--info); }
 </style>
 </head>
 <body>
@@ -63,6 +83,20 @@ export function renderStatusPage(): string {
     <div class="card"><div class="label">digest</div><div class="value small" id="digest" data-testid="digest">–</div></div>
     <div class="card"><div class="label">last problem</div><div class="value small" id="last-error" data-testid="last-error">none</div></div>
   </div>
+  <section data-testid="lattice">
+    <h2>Lattice <span class="n" id="n-lattice"></span><span class="verdict" id="lattice-verdict" data-testid="lattice-verdict">asking the hosts…</span></h2>
+    <div class="rates">
+      <div class="rate"><div class="label">changes applied here / s</div><div class="value" id="rate-applied" data-testid="rate-applied">–</div><div id="chart-applied"></div></div>
+      <div class="rate"><div class="label">this host's writes / s</div><div class="value" id="rate-writes" data-testid="rate-writes">–</div><div id="chart-writes"></div></div>
+      <div class="rate"><div class="label">catch-up delay</div><div class="value" id="rate-delay" data-testid="rate-delay">–</div><div id="chart-delay"></div></div>
+    </div>
+    <p class="explain">Changes applied: every writer's changes this replica applied. Catch-up delay: how long the oldest change this
+    replica knows of but has not applied has waited. Write-to-apply propagation delay is not shown: change records carry no
+    write time to measure it from.</p>
+    <div id="table-lattice" data-testid="table-lattice"></div>
+    <ul id="lattice-notes" data-testid="lattice-notes"></ul>
+    <p class="sampling" id="lattice-sampling" data-testid="lattice-sampling"></p>
+  </section>
   <section><h2>Link definitions <span class="n" id="n-linkdefs"></span></h2><div id="table-linkdefs" data-testid="table-linkdefs"></div></section>
   <section><h2>Claims <span class="n" id="n-claims"></span></h2><div id="table-claims" data-testid="table-claims"></div></section>
   <section><h2>OCI reference maps <span class="n" id="n-refmaps"></span></h2><div id="table-refmaps" data-testid="table-refmaps"></div></section>
@@ -83,6 +117,16 @@ export function renderStatusPage(): string {
   var backendRevision = 0;
   var source = null;
   var pollTimer = null;
+  var reloading = false;
+  // The SVG namespace as the HTML parser assigns it (so the page holds no URL at all).
+  var SVG_NS = (function () { var d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
+  var LATTICE_POLL_MS = 3000;
+  var AGREEMENT_TEXT = {
+    agrees: "agrees",
+    alone: "no other host at this revision",
+    "not-compared": "not compared",
+    drift: "differs (unordered backend: drift)"
+  };
 
   function $(id) { return document.getElementById(id); }
   function text(id, value) { $(id).textContent = value === null || value === undefined || value === "" ? "–" : String(value); }
@@ -181,10 +225,181 @@ export function renderStatusPage(): string {
     while (list.children.length > 20) list.removeChild(list.lastChild);
   }
 
+  // Without a valid session (the token changed, or the cookie is gone) the host answers 401: loading the
+  // page again shows its sign-in form.
+  function unauthorized() {
+    if (reloading) return;
+    reloading = true;
+    location.reload();
+  }
+
   function getJson(path) {
-    return fetch(path, { cache: "no-store" }).then(function (r) {
+    return fetch(path, { cache: "no-store", credentials: "same-origin" }).then(function (r) {
+      if (r.status === 401) { unauthorized(); throw new Error("401"); }
       return r.json().then(function (body) { return { ok: r.ok, body: body }; });
     });
+  }
+
+  // A small line chart of [time, value] points (value null: not measured) between now - spanMs and now.
+  function sparkline(points, now, spanMs, width, height, label) {
+    var pad = 2;
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("class", "spark");
+    svg.setAttribute("width", String(width));
+    svg.setAttribute("height", String(height));
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    var measured = points.filter(function (p) { return typeof p[1] === "number"; });
+    svg.setAttribute("data-points", String(measured.length));
+    var max = 1;
+    measured.forEach(function (p) { if (p[1] > max) max = p[1]; });
+    var base = document.createElementNS(SVG_NS, "line");
+    base.setAttribute("class", "base");
+    base.setAttribute("x1", String(pad));
+    base.setAttribute("x2", String(width - pad));
+    base.setAttribute("y1", String(height - pad));
+    base.setAttribute("y2", String(height - pad));
+    svg.appendChild(base);
+    function x(t) { return pad + (width - 2 * pad) * Math.max(0, Math.min(1, 1 - (now - t) / spanMs)); }
+    function y(v) { return height - pad - (height - 2 * pad) * (v / max); }
+    if (measured.length === 1) {
+      var dot = document.createElementNS(SVG_NS, "circle");
+      dot.setAttribute("cx", x(measured[0][0]).toFixed(1));
+      dot.setAttribute("cy", y(measured[0][1]).toFixed(1));
+      dot.setAttribute("r", "2");
+      dot.setAttribute("fill", "currentColor");
+      svg.appendChild(dot);
+    } else if (measured.length > 1) {
+      var line = document.createElementNS(SVG_NS, "polyline");
+      line.setAttribute("fill", "none");
+      line.setAttribute("stroke", "currentColor");
+      line.setAttribute("stroke-width", "1.5");
+      line.setAttribute("points", measured.map(function (p) { return x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1); }).join(" "));
+      svg.appendChild(line);
+    }
+    var title = document.createElementNS(SVG_NS, "title");
+    title.textContent = label + ": highest " + max + " over the last " + spanText(spanMs);
+    svg.appendChild(title);
+    return svg;
+  }
+
+  function spanText(ms) {
+    return ms < 90000 ? Math.round(ms / 1000) + " s" : Math.round(ms / 60000) + " min";
+  }
+
+  function ago(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    return s < 60 ? s + " s ago" : Math.round(s / 60) + " min ago";
+  }
+
+  function renderRates(view, spanMs) {
+    var self = view.self || [];
+    var last = self[self.length - 1];
+    text("rate-applied", last ? last.appliedPerSecond : null);
+    text("rate-writes", last ? last.writesPerSecond : null);
+    text("rate-delay", last ? (last.lagMs < 1000 ? last.lagMs + " ms" : (last.lagMs / 1000).toFixed(1) + " s") : null);
+    [["chart-applied", "appliedPerSecond", "changes applied / s"], ["chart-writes", "writesPerSecond", "writes / s"], ["chart-delay", "lagMs", "catch-up delay (ms)"]].forEach(function (c) {
+      var holder = $(c[0]);
+      holder.textContent = "";
+      holder.appendChild(sparkline(self.map(function (p) { return [p.t, p[c[1]]]; }), view.now, spanMs, 200, 32, c[2]));
+    });
+  }
+
+  function agreementText(h) {
+    if (h.agreement === "split-brain") return "SPLIT BRAIN with " + h.splitBrainWith.join(", ");
+    if (!h.answering) return "–";
+    return AGREEMENT_TEXT[h.agreement] || h.agreement;
+  }
+
+  function renderLattice(view) {
+    var since = view.sampling.since || view.now;
+    // The charts cover the time since sampling began (at least 30 s), up to the history kept.
+    var spanMs = Math.min(view.sampling.historyMs, Math.max(30000, view.now - since));
+    renderRates(view, spanMs);
+    var answering = view.hosts.filter(function (h) { return h.answering; }).length;
+    $("n-lattice").textContent = "(" + answering + " answering" + (answering === view.hosts.length ? "" : ", " + (view.hosts.length - answering) + " silent") + ")";
+    var verdict = $("lattice-verdict");
+    if (view.splitBrains.length > 0) {
+      verdict.textContent = "SPLIT BRAIN at revision " + view.splitBrains.map(function (s) { return s.revision; }).join(", ");
+      verdict.className = "verdict bad";
+    } else if (view.converged) {
+      verdict.textContent = "in agreement";
+      verdict.className = "verdict ok";
+    } else {
+      verdict.textContent = view.channel === null ? "no status channel" : view.hosts.length === 0 ? "no answers yet" : "not converged";
+      verdict.className = "verdict warn";
+    }
+    var holder = $("table-lattice");
+    holder.textContent = "";
+    if (view.hosts.length === 0) {
+      var p = document.createElement("div");
+      p.className = "empty";
+      p.textContent = view.channel === null ? "this backend has no status channel: the other hosts cannot be asked" : "no host has answered yet";
+      holder.appendChild(p);
+    } else {
+      var table = document.createElement("table");
+      var head = document.createElement("tr");
+      ["host", "backend", "state", "revision", "lag", "lag, last " + spanText(spanMs), "digest agreement", "last seen"].forEach(function (name) {
+        var th = document.createElement("th");
+        th.textContent = name;
+        head.appendChild(th);
+      });
+      table.appendChild(head);
+      view.hosts.forEach(function (h) {
+        var tr = document.createElement("tr");
+        tr.setAttribute("data-host", h.hostId);
+        tr.className = h.agreement === "split-brain" ? "split-brain" : h.answering ? "" : "silent";
+        var id = document.createElement("td");
+        if (h.http) {
+          var a = document.createElement("a");
+          a.href = h.http + "/";
+          a.textContent = h.hostId;
+          id.appendChild(a);
+        } else {
+          id.textContent = h.hostId;
+        }
+        if (h.self) {
+          var tag = document.createElement("span");
+          tag.className = "self-tag";
+          tag.textContent = " (this host)";
+          id.appendChild(tag);
+        }
+        tr.appendChild(id);
+        tr.appendChild(cell(h.backend));
+        tr.appendChild(cell(h.state));
+        tr.appendChild(cell(h.revision));
+        tr.appendChild(cell(h.lag === null ? "n/a" : h.lag));
+        var chart = document.createElement("td");
+        chart.appendChild(sparkline(h.history, view.now, spanMs, 160, 24, "lag of " + h.hostId + " (revisions)"));
+        tr.appendChild(chart);
+        var agreement = cell((h.digest ? h.digest.slice(0, 10) + "…  " : "") + agreementText(h));
+        agreement.className = "agree-" + h.agreement;
+        agreement.setAttribute("data-testid", "agreement-" + h.hostId);
+        if (h.digest) agreement.title = h.digest;
+        tr.appendChild(agreement);
+        var seen = cell(h.answering ? "now" : ago(view.now - h.lastSeen));
+        seen.title = new Date(h.lastSeen).toLocaleString();
+        tr.appendChild(seen);
+        table.appendChild(tr);
+      });
+      holder.appendChild(table);
+    }
+    var notes = $("lattice-notes");
+    notes.textContent = "";
+    view.notes.forEach(function (n) {
+      var li = document.createElement("li");
+      li.textContent = n;
+      notes.appendChild(li);
+    });
+    var sampling = $("lattice-sampling");
+    sampling.textContent = (view.channel ? "asked on " + view.channel + " every " + view.sampling.everyMs / 1000 + " s (answers within " + view.sampling.windowMs + " ms)" : "") +
+      (view.sampling.lastError ? " · " + view.sampling.lastError : "");
+    sampling.className = "sampling" + (view.sampling.lastError ? " error" : "");
+  }
+
+  function pollLattice() {
+    getJson("lattice").then(function (r) {
+      if (r.ok) renderLattice(r.body);
+    }).catch(function () {}).then(function () { setTimeout(pollLattice, LATTICE_POLL_MS); });
   }
 
   function loadStatus() {
@@ -232,9 +447,11 @@ export function renderStatusPage(): string {
     source.addEventListener("error", function () { startPolling(); });
   }
 
+  try { sessionStorage.removeItem("lattice-signin-retried"); } catch (e) {}
   renderAll();
   loadEverything();
   connect();
+  pollLattice();
 })();
 </script>
 </body>

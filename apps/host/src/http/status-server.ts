@@ -1,17 +1,24 @@
-// The host's HTTP endpoints: /healthz, /readyz, /metrics, /status, /entries, /events and the status page.
+// The host's HTTP endpoints: /healthz, /readyz, /metrics, /status, /entries, /events, /lattice and the status
+// page, guarded by http-access.ts (a token beyond loopback, or whenever one is configured).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { COLLECTION_NAMES, type CollectionName, errorText, type LatticeCache } from "@lattice-cache/core";
 import { inject, injectable } from "tsyringe";
-import { CONFIG, LOGGER, METRICS } from "../composition/tokens.js";
+import type { StatusBus } from "../audit/status-bus.js";
+import { CONFIG, LOGGER, METRICS, STATUS_BUS_FACTORY } from "../composition/tokens.js";
 import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
 import { ChangeStream } from "./change-stream.js";
+import { type CredentialVerdict, HttpAccess, sessionCookieName } from "./http-access.js";
+import { LatticeWatch } from "./lattice-watch.js";
+import { renderLoginPage } from "./login-page.js";
 import { renderStatusPage } from "./status-page.js";
 
 /** How often connected status pages get a fresh `status` event (state, lag, counts). */
 const STATUS_TICK_MS = 2000;
+/** The largest sign-in form body read, in bytes. */
+const MAX_LOGIN_BODY = 8192;
 
 /** Where the server listens. */
 export interface ListeningAddress {
@@ -42,7 +49,7 @@ export class StatusServer {
   private readonly server: Server;
   private readonly stream = new ChangeStream();
   private readonly routes: Record<string, Handler>;
-  /** POST routes; only the test hooks, and only when enabled. */
+  /** POST routes: only `/login`, and only when a token is required. */
   private readonly postRoutes: Record<string, Handler> = {};
   private readonly startedAt = Date.now();
   private cache: LatticeCache | undefined;
@@ -51,26 +58,41 @@ export class StatusServer {
   private tick: NodeJS.Timeout | undefined;
   private address: ListeningAddress | undefined;
   private readonly sections: StatusSection[] = [];
+  private readonly watch: LatticeWatch;
+  private access: HttpAccess | undefined;
+  private cookieName = "";
 
   constructor(
     @inject(CONFIG) private readonly config: CoreConfig,
     @inject(LOGGER) private readonly logger: HostLogger,
     @inject(METRICS) private readonly metrics: HostMetrics,
+    @inject(STATUS_BUS_FACTORY) createStatusBus: () => StatusBus | undefined,
   ) {
+    this.watch = new LatticeWatch(createStatusBus, () => this.cache?.status());
     this.routes = {
-      "/": (_, res) => send(res, 200, "text/html; charset=utf-8", renderStatusPage()),
+      "/": (_, res) => sendPage(res, 200, renderStatusPage()),
       "/healthz": (_, res) => sendJson(res, 200, { status: "ok" }),
       "/readyz": (_, res) => this.readyz(res),
       "/metrics": async (_, res) => send(res, 200, this.metrics.contentType, await this.metrics.render()),
       "/status": (_, res) => sendJson(res, this.cache ? 200 : 503, this.statusBody()),
       "/entries": (_, res) => this.entries(res),
       "/events": (_, res) => this.events(res),
+      // Compact: the page fetches it every few seconds, histories included.
+      "/lattice": async (_, res) =>
+        send(res, 200, "application/json; charset=utf-8", `${JSON.stringify(await this.watch.view())}\n`),
     };
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
-  /** Listens on `config.http` and resolves with the bound address (port 0 → the chosen port). */
+  /**
+   * Listens on `config.http` and resolves with the bound address (port 0 → the chosen port). Throws
+   * `ConfigurationError` before listening when `http.host` is beyond loopback with neither a token nor
+   * `http.public`, or when `http.tokenFile` cannot be read.
+   */
   async start(): Promise<ListeningAddress> {
+    const access = HttpAccess.fromConfig(this.config);
+    this.access = access;
+    if (access.required) this.postRoutes["/login"] = (req, res) => this.login(req, res);
     const { host, port } = this.config.http;
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
@@ -82,6 +104,15 @@ export class StatusServer {
     const bound = (this.server.address() as AddressInfo).port;
     const shownHost = host.includes(":") ? `[${host}]` : host;
     this.address = { url: `http://${shownHost}:${bound}`, port: bound };
+    this.cookieName = sessionCookieName(bound);
+    if (access.mode === "public") {
+      this.logger.warn(
+        { http: this.address.url },
+        "the HTTP endpoints are public (http.public): anyone who reaches them reads every link definition's values",
+      );
+    } else if (access.required) {
+      this.logger.info({ http: this.address.url }, "the HTTP endpoints require the token (http.token)");
+    }
     this.tick = setInterval(() => {
       if (this.stream.size > 0) this.stream.send("status", this.statusBody());
     }, STATUS_TICK_MS);
@@ -127,6 +158,7 @@ export class StatusServer {
     if (this.tick) clearInterval(this.tick);
     this.detachChanges?.();
     this.stream.close();
+    await this.watch.stop();
     if (!this.server.listening) return;
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
@@ -135,7 +167,8 @@ export class StatusServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? "/", "http://host").pathname;
+    const url = new URL(req.url ?? "/", "http://host");
+    const path = url.pathname;
     const post = this.postRoutes[path];
     const route = req.method === "POST" && post ? post : this.routes[path];
     if (!route)
@@ -144,6 +177,13 @@ export class StatusServer {
       res.setHeader("allow", "GET, HEAD");
       return sendJson(res, 405, { error: `${req.method} is not allowed; use GET` });
     }
+    // The sign-in form's POST is the way in, so it is the one guarded route that takes no credential.
+    if (route !== post && this.access?.guards(path) !== false) {
+      const token = path === "/" ? url.searchParams.get("token") : null;
+      if (token !== null) return this.signIn(token, res);
+      const verdict: CredentialVerdict = this.access?.check(req, this.cookieName) ?? "missing";
+      if (verdict !== "ok") return this.refuse(res, path, verdict);
+    }
     try {
       await route(req, res);
     } catch (error) {
@@ -151,6 +191,69 @@ export class StatusServer {
       if (!res.headersSent) sendJson(res, 500, { error: errorText(error) });
       else res.end();
     }
+  }
+
+  /** 401 with a Bearer challenge: the sign-in page for `/`, JSON for the API. */
+  private refuse(res: ServerResponse, path: string, verdict: Exclude<CredentialVerdict, "ok">): void {
+    res.setHeader(
+      "www-authenticate",
+      verdict === "wrong" ? 'Bearer realm="lattice", error="invalid_token"' : 'Bearer realm="lattice"',
+    );
+    if (path === "/") {
+      sendPage(
+        res,
+        401,
+        renderLoginPage(
+          verdict === "wrong"
+            ? "The credential this browser sent is not valid here (was the token changed?)."
+            : undefined,
+        ),
+      );
+      return;
+    }
+    sendJson(res, 401, {
+      error:
+        verdict === "wrong"
+          ? "the credential is not this host's HTTP token"
+          : "this endpoint needs the host's HTTP token (http.token): send Authorization: Bearer <token>",
+    });
+  }
+
+  /**
+   * `/?token=…` or the sign-in form: the right token gets the session cookie and a redirect to the page
+   * (dropping the token from the address bar and history); a wrong one gets the sign-in page again.
+   */
+  private signIn(token: string, res: ServerResponse): void {
+    const access = this.access as HttpAccess;
+    if (!access.isToken(token.trim())) {
+      res.setHeader("www-authenticate", 'Bearer realm="lattice", error="invalid_token"');
+      sendPage(res, 401, renderLoginPage("That is not this host's token."));
+      return;
+    }
+    res.writeHead(303, {
+      location: "./",
+      "set-cookie": access.sessionCookie(this.cookieName),
+      "cache-control": "no-store",
+      "referrer-policy": "no-referrer",
+    });
+    res.end();
+  }
+
+  /** POST /login: the sign-in form (`application/x-www-form-urlencoded`, field `token`). */
+  private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_LOGIN_BODY) {
+        res.setHeader("connection", "close");
+        sendJson(res, 413, { error: `the sign-in form is larger than ${MAX_LOGIN_BODY} bytes` });
+        return;
+      }
+      chunks.push(chunk);
+    }
+    const token = new URLSearchParams(Buffer.concat(chunks).toString("utf8")).get("token") ?? "";
+    this.signIn(token, res);
   }
 
   private readyz(res: ServerResponse): void {
@@ -219,9 +322,20 @@ export class StatusServer {
   }
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { "content-type": contentType, "cache-control": "no-store", ...headers });
   res.end(res.req.method === "HEAD" ? undefined : body);
+}
+
+/** An HTML page; it never sends its address (which may hold `?token=`) to anyone as a referrer. */
+function sendPage(res: ServerResponse, status: number, html: string): void {
+  send(res, status, "text/html; charset=utf-8", html, { "referrer-policy": "no-referrer" });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
