@@ -2,6 +2,7 @@
 // every host on the lattice-wide status channel every few seconds, audits the answers (split brain, lag) and
 // keeps a bounded, in-memory history per host; beside it, this host's own apply and write rates and how long
 // the oldest change it has not applied yet has waited. Nothing is sampled while nobody asks.
+// Rules cited here: docs/semantics.md#rule-2.
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CacheStatus, errorText } from "@lattice-cache/core";
 import {
