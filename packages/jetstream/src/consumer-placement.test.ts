@@ -71,12 +71,23 @@ describe("the feed consumer's placement in an R3 cluster", () => {
     await waitFor(() => cache.status().state === "live", { what: "the host live again", timeoutMs: 20_000 });
 
     // The retried consumer was deleted; the one that replaced it is the feed's consumer now.
-    const names: string[] = [];
-    for await (const info of admin.jsm.consumers.list(layout.stream)) names.push(info.name);
+    // The host can be live again before that replacement is logged, and the cluster lists it a little
+    // later: wait for both.
+    const afterRetried = () => placements(logger.lines).slice(placements(logger.lines).indexOf(retried) + 1);
+    const settled = await waitFor(() => afterRetried().find((p) => !p.placedAgain), {
+      what: "the replacement that stays",
+      timeoutMs: 20_000,
+    });
+    const names = await waitFor(
+      async () => {
+        const listed: string[] = [];
+        for await (const info of admin.jsm.consumers.list(layout.stream)) listed.push(info.name);
+        return listed.includes(settled.consumer) ? listed : undefined;
+      },
+      { what: "the replacement listed on the stream", timeoutMs: 20_000 },
+    );
     expect(names).not.toContain(retried.consumer);
-    const after = placements(logger.lines).slice(placements(logger.lines).indexOf(retried) + 1);
-    const settled = after.find((p) => !p.placedAgain)!;
-    expect(names).toContain(settled.consumer);
+    const after = afterRetried();
     // On the leader — unless four more placements all missed it ((2/3)^4, and then it stays where it is).
     if (settled.node !== settled.streamLeader) expect(after.filter((p) => p.placedAgain).length).toBe(3);
 
