@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable with nothing but Node >= 20: pinned pnpm, locked dependencies, a build, and
-// the nats-server / redis-server binaries (from apt when missing). Fast when everything is already there.
+// the nats-server / redis-server binaries (from apt when missing); for the test suite also Chromium and
+// Node 24 (tooling/setup/node24.mjs). Fast when everything is already there.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
-import { dirname, join, delimiter } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureNode24 } from "./node24.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const PNPM_VERSION = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).packageManager.split("@")[1];
+const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const PNPM_VERSION = manifest.packageManager.split("@")[1];
 const toolDir = join(root, ".tooling");
 const toolBin = join(toolDir, "node_modules", ".bin");
-const env = { ...process.env, PATH: [toolBin, join(root, "node_modules", ".bin"), "/usr/sbin", "/usr/local/sbin", process.env.PATH].join(delimiter) };
+const path = [toolBin, join(root, "node_modules", ".bin"), "/usr/sbin", "/usr/local/sbin", process.env.PATH];
+const env = { ...process.env, PATH: path.join(delimiter) };
 
 const step = (msg) => process.stderr.write(`\u001b[36m[bootstrap]\u001b[0m ${msg}\n`);
 function fail(msg) {
@@ -29,7 +33,11 @@ function which(bin) {
 }
 function versionOf(bin) {
   try {
-    return execFileSync(bin, ["--version"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync(bin, ["--version"], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return undefined;
   }
@@ -50,9 +58,19 @@ function ensurePnpm() {
   }
   step(`installing pnpm ${PNPM_VERSION} into .tooling/ (put ${toolBin} on your PATH to use it directly)`);
   mkdirSync(toolDir, { recursive: true });
-  if (!existsSync(join(toolDir, "package.json"))) writeFileSync(join(toolDir, "package.json"), '{"private":true}\n');
-  const code = run("npm", ["install", "--prefix", toolDir, "--no-audit", "--no-fund", "--loglevel=error", `pnpm@${PNPM_VERSION}`]);
-  if (code !== 0 || versionOf(local) !== PNPM_VERSION) fail(`could not install pnpm ${PNPM_VERSION} with npm`);
+  if (!existsSync(join(toolDir, "package.json")))
+    writeFileSync(join(toolDir, "package.json"), '{"private":true}\n');
+  const code = run("npm", [
+    "install",
+    "--prefix",
+    toolDir,
+    "--no-audit",
+    "--no-fund",
+    "--loglevel=error",
+    `pnpm@${PNPM_VERSION}`,
+  ]);
+  if (code !== 0 || versionOf(local) !== PNPM_VERSION)
+    fail(`could not install pnpm ${PNPM_VERSION} with npm`);
   return local;
 }
 
@@ -65,14 +83,18 @@ function ensureServers(names) {
   const packages = missing.map((n) => APT_PACKAGES[n] ?? n);
   const sudo = process.getuid?.() === 0 ? [] : which("sudo") ? ["sudo", "-n"] : null;
   if (!which("apt-get") || sudo === null) {
-    fail(`missing ${missing.join(", ")}: install them (Debian/Ubuntu: apt-get install ${packages.join(" ")}) and retry`);
+    fail(
+      `missing ${missing.join(", ")}: install them (Debian/Ubuntu: apt-get install ${packages.join(" ")}) and retry`,
+    );
   }
   const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" };
   step(`installing ${packages.join(", ")} from apt`);
   const [cmd, ...pre] = sudo.length ? sudo : ["apt-get"];
   const aptArgs = (args) => (sudo.length ? [...pre, "apt-get", ...args] : args);
   if (run(cmd, aptArgs(["update", "-qq"]), { env: aptEnv }) !== 0) fail("apt-get update failed");
-  if (run(cmd, aptArgs(["install", "-y", "-qq", "--no-install-recommends", ...packages]), { env: aptEnv }) !== 0) {
+  if (
+    run(cmd, aptArgs(["install", "-y", "-qq", "--no-install-recommends", ...packages]), { env: aptEnv }) !== 0
+  ) {
     fail(`apt-get install ${packages.join(" ")} failed`);
   }
   const still = names.filter((n) => !which(n));
@@ -99,7 +121,8 @@ function ensureDependencies(pnpm) {
   const stamp = dependencyStamp();
   if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp) return;
   step("installing locked dependencies (pnpm install --frozen-lockfile)");
-  if (run(pnpm, ["install", "--frozen-lockfile", "--reporter=append-only"]) !== 0) fail("pnpm install failed");
+  if (run(pnpm, ["install", "--frozen-lockfile", "--reporter=append-only"]) !== 0)
+    fail("pnpm install failed");
   writeFileSync(stampFile, stamp);
 }
 
@@ -112,13 +135,21 @@ const pnpm = ensurePnpm();
 // The status page's browser test needs Chromium; `lattice up` needs only nats-server.
 ensureServers(script === "lattice:up" ? ["nats-server"] : ["nats-server", "redis-server", "chromium"]);
 ensureDependencies(pnpm);
+// The suite also runs core, conformance and jetstream on Node 24 (tooling/setup/run-tests.mjs).
+if (script === "test:all") {
+  try {
+    ensureNode24({ log: step, env });
+  } catch (error) {
+    fail(error.message);
+  }
+}
 step("building (turbo, cached)");
 if (run(pnpm, ["exec", "turbo", "run", "build", "--output-logs=errors-only"]) !== 0) fail("build failed");
 // The command runs in its own process group and every stop signal this process gets is passed to that
 // whole group: `pnpm run` starts the command through a shell that would not pass a SIGTERM on, and the
 // long-running `lattice up` must stop cleanly (and stop the nats-server it started) however it is stopped —
 // Ctrl-C, a supervisor's SIGTERM, `timeout`.
-const command = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts?.[script];
+const command = manifest.scripts?.[script];
 if (!command) fail(`package.json has no script ${script}`);
 // The script itself, not `pnpm run`: nothing between the signal and the command that could swallow it or
 // report a clean Ctrl-C as a failure. PATH already has pnpm and node_modules/.bin, as `pnpm run` would.

@@ -16,6 +16,7 @@ describe("the public entry point", () => {
         "redisCommand",
         "redisPipeline",
         "startFaultProxy",
+        "startManagedServer",
         "startNatsCluster",
         "startNatsServer",
         "startRedisCluster",

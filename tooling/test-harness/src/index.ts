@@ -1,7 +1,8 @@
 /**
  * `@lattice-cache/test-harness`: starts real nats-server and redis-server processes (and clusters of them)
- * on free 127.0.0.1 ports, each in its own temp dir, plus a TCP fault proxy for partition tests, and the
- * credentials to secure them: TLS certificates and NATS operator-mode JWTs with creds files.
+ * — and any other server a backend needs, through {@link startManagedServer} — on free 127.0.0.1 ports,
+ * each in its own temp dir, plus a TCP fault proxy for partition tests, and the credentials to secure them:
+ * TLS certificates and NATS operator-mode JWTs with creds files.
  * Everything started is killed and cleaned up at process exit; call {@link disposeAll} in `afterAll`.
  *
  * @packageDocumentation
@@ -12,6 +13,13 @@ export type { FaultMode, FaultProxyHandle, FaultProxyOptions } from "./fault-pro
 export { startFaultProxy } from "./fault-proxy.js";
 export { findExecutable } from "./find-executable.js";
 export { freePort } from "./free-port.js";
+export type {
+  ManagedServer,
+  ManagedServerContext,
+  ManagedServerOptions,
+  ManagedServerProbe,
+} from "./managed-server.js";
+export { startManagedServer } from "./managed-server.js";
 export type { NatsClusterHandle, NatsClusterOptions } from "./nats-cluster.js";
 export { startNatsCluster } from "./nats-cluster.js";
 export type { NatsCredsUser, NatsNkeyUser, NatsOperator, NatsUserPermissions } from "./nats-credentials.js";

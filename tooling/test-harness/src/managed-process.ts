@@ -19,6 +19,8 @@ export interface ManagedProcessSpec {
   readonly readyTimeoutMs: number;
   /** Extra text (e.g. the tail of a log file) appended to startup error messages. */
   readonly diagnostics?: () => string;
+  /** The environment of the process (default: this process's own). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 interface ExitInfo {
@@ -52,6 +54,8 @@ function signalOrIgnore(pid: number | undefined, signal: NodeJS.Signals): void {
 export class ManagedProcess {
   readonly #spec: ManagedProcessSpec;
   readonly #output = new OutputTail();
+  /** The output of the latest start only: what a readiness check that reads the output may look at. */
+  #startOutput = new OutputTail();
   #child: ChildProcess | undefined;
   #exit: Promise<ExitInfo> | undefined;
   #exited = true;
@@ -76,6 +80,11 @@ export class ManagedProcess {
     return this.#output.toString();
   }
 
+  /** Recent stdout/stderr of the latest start only (empty before the first). */
+  get outputSinceStart(): string {
+    return this.#startOutput.toString();
+  }
+
   /** Spawns the process and waits until the readiness probe succeeds. */
   async start(): Promise<void> {
     if (this.running) {
@@ -84,12 +93,19 @@ export class ManagedProcess {
     const child = spawn(this.#spec.executable, [...this.#spec.args], {
       cwd: this.#spec.cwd,
       stdio: ["ignore", "pipe", "pipe"],
+      ...(this.#spec.env === undefined ? {} : { env: this.#spec.env }),
     });
     this.#child = child;
     this.#exited = false;
     this.#paused = false;
-    child.stdout?.on("data", (chunk: Buffer) => this.#output.append(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => this.#output.append(chunk));
+    const startOutput = new OutputTail();
+    this.#startOutput = startOutput;
+    const record = (chunk: Buffer): void => {
+      this.#output.append(chunk);
+      startOutput.append(chunk);
+    };
+    child.stdout?.on("data", record);
+    child.stderr?.on("data", record);
     unrefStream(child.stdout);
     unrefStream(child.stderr);
     child.unref();
@@ -105,7 +121,7 @@ export class ManagedProcess {
       };
       child.once("exit", (code, signal) => finish({ code, signal }));
       child.once("error", (error) => {
-        this.#output.append(`\n[spawn error] ${error.message}\n`);
+        record(Buffer.from(`\n[spawn error] ${error.message}\n`));
         if (child.pid === undefined) {
           finish({ code: null, signal: null });
         }

@@ -15,6 +15,8 @@ export interface ManagedServerSpec {
   readonly dir: string;
   /** Readiness deadline for every (re)start in milliseconds. */
   readonly readyTimeoutMs: number;
+  /** The environment of the server process (default: the test process's own). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -43,6 +45,7 @@ export abstract class ManagedServerHandle {
       args: spec.args,
       cwd: spec.dir,
       readyTimeoutMs: spec.readyTimeoutMs,
+      ...(spec.env === undefined ? {} : { env: spec.env }),
       probe: () => this.probeReady(),
       diagnostics: () => this.diagnostics(),
     });
@@ -67,6 +70,11 @@ export abstract class ManagedServerHandle {
   /** Recent stdout/stderr of the process over all starts, e.g. to detect port clashes at startup. */
   get output(): string {
     return this.#process.output;
+  }
+
+  /** Recent stdout/stderr of the latest start only, e.g. for a readiness check that waits for a log line. */
+  get outputSinceStart(): string {
+    return this.#process.outputSinceStart;
   }
 
   /** Starts the stopped server with the same arguments and waits until it is ready. */

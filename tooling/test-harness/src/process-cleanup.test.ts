@@ -6,21 +6,30 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HTTP_SERVER_SOURCE } from "./managed-server.test-helpers.js";
 import { isAlive } from "./tcp.test-helpers.js";
 import { waitFor } from "./wait-for.js";
 
 /**
  * These specifications run the harness in a separate Node process (compiled from this very source) and
- * crash that process in different ways; no server process or temp dir may survive it.
+ * crash that process in different ways; no server process or temp dir may survive it — nats-server,
+ * redis-server, nor a server started through the generic `startManagedServer`.
  */
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const CHILD_SCRIPT = `
-const [, indexPath, how] = process.argv;
+const [, indexPath, how, serverSource] = process.argv;
 const harness = await import(indexPath);
 const nats = await harness.startNatsServer();
 const redis = await harness.startRedisServer();
-process.stdout.write(JSON.stringify({ pids: [nats.pid, redis.pid], dirs: [nats.dir, redis.dir] }) + "\\n");
+const other = await harness.startManagedServer({
+  name: "generic",
+  command: process.execPath,
+  args: ({ port }) => ["-e", serverSource, String(port)],
+  ready: /listening on/,
+});
+const started = [nats, redis, other];
+process.stdout.write(JSON.stringify({ pids: started.map((s) => s.pid), dirs: started.map((s) => s.dir) }) + "\\n");
 if (how === "throw") process.stdin.once("data", () => { throw new Error("simulated test crash"); });
 else setInterval(() => {}, 1000);
 `;
@@ -37,7 +46,14 @@ let buildDir: string;
 async function startChild(how: "throw" | "wait"): Promise<Started> {
   const child = spawn(
     process.execPath,
-    ["--input-type=module", "-e", CHILD_SCRIPT, pathToFileURL(join(buildDir, "index.js")).href, how],
+    [
+      "--input-type=module",
+      "-e",
+      CHILD_SCRIPT,
+      pathToFileURL(join(buildDir, "index.js")).href,
+      how,
+      HTTP_SERVER_SOURCE,
+    ],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -1,0 +1,343 @@
+// `pnpm turbo gen backend` end to end, in a temporary copy of the repository (the real tree is never
+// touched): the generator makes packages/demo and registers it in the host; the copy then builds and
+// typechecks the new package and the host, lints them (Biome, and the dependency-cruiser layering rules),
+// and runs the new package's conformance file, which must fail test by test with "not implemented" — not
+// crash. The build restores what did not change from the real tree's turbo cache entries (linked into the
+// copy's own cache folder), so only what changed is rebuilt.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CommandResult,
+  copyRepository,
+  linkInstalledDependencies,
+  linkTurboCache,
+  linkWorkspaceDependencies,
+  removeCopy,
+  run,
+} from "./repository-copy.js";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+/** The CLI `turbo gen` hands generators to (`@turbo/gen`, installed at the root), run directly: offline. */
+const GEN_CLI = join(root, "node_modules", "@turbo", "gen", "dist", "cli.js");
+const NAME = "demo";
+const PACKAGE = `packages/${NAME}`;
+
+/**
+ * The environment of every command: no telemetry, no update checks, no colours in the output we read — and
+ * no install by pnpm: turbo runs each task through `pnpm run`, and pnpm 12 installs first when it finds the
+ * workspace changed (verifyDepsBeforeRun), which would write into the package folders the copy shares.
+ */
+const ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  pnpm_config_verify_deps_before_run: "false",
+  TURBO_TELEMETRY_DISABLED: "1",
+  TURBO_NO_UPDATE_NOTIFIER: "1",
+  DO_NOT_TRACK: "1",
+  NO_COLOR: "1",
+  FORCE_COLOR: "0",
+};
+
+let copy: string;
+const timings: string[] = [];
+
+/** Runs a command in the copy (or a folder of it) and records how long it took. */
+async function inCopy(
+  label: string,
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  const result = await run(command, args, {
+    cwd: join(copy, options.cwd ?? ""),
+    env: ENV,
+    timeoutMs: options.timeoutMs ?? 120_000,
+  });
+  timings.push(`${label}: ${(result.ms / 1000).toFixed(1)} s (exit ${result.code ?? result.signal})`);
+  return result;
+}
+
+/** Fails with the command's output when it did not exit 0. */
+function succeeded(result: CommandResult, what: string): void {
+  if (result.code !== 0)
+    throw new Error(`${what} exited with ${result.code ?? result.signal}:\n${result.output}`);
+}
+
+function read(path: string): string {
+  return readFileSync(join(copy, path), "utf8");
+}
+
+/** The generator, as `pnpm turbo gen backend --args <name>` runs it. */
+function generate(name: string): Promise<CommandResult> {
+  return inCopy(`gen backend ${name}`, process.execPath, [GEN_CLI, "run", "backend", "--args", name], {
+    timeoutMs: 60_000,
+  });
+}
+
+/** `startDemoServer()` as step 1 of the guide writes it, with a node TCP server standing in for the store's. */
+const STARTED_SERVER = `async function startDemoServer(): Promise<ManagedServer> {
+  return startManagedServer({
+    name: "demo",
+    command: process.execPath,
+    args: ({ port }) => ["-e", \`require("node:net").createServer((s) => s.pipe(s)).listen(\${port}, "127.0.0.1")\`],
+  });
+}`;
+
+/**
+ * Runs the new package's conformance file in the copy and returns vitest's report, after checking that it
+ * failed as tests fail (exit 1, tests collected in every file, each failed with "not implemented"), not by
+ * crashing.
+ */
+async function conformanceRun(label: string): Promise<VitestReport> {
+  const result = await inCopy(
+    label,
+    process.execPath,
+    [join(copy, "node_modules", "vitest", "vitest.mjs"), "run", "src/conformance.test.ts"],
+    { cwd: PACKAGE },
+  );
+  expect(result.code, result.output).toBe(1);
+  const report = JSON.parse(read(`${PACKAGE}/.test-results/vitest.json`)) as VitestReport;
+  expect(report.numFailedTests).toBeGreaterThan(0);
+  expect(report.numPassedTests).toBe(0);
+  for (const file of report.testResults) {
+    expect(file.assertionResults.length, `${file.name} collected tests (${file.message})`).toBeGreaterThan(0);
+    for (const test of file.assertionResults) {
+      expect(test.status).toBe("failed");
+      expect(test.failureMessages.join("\n"), test.fullName).toContain("not implemented");
+    }
+  }
+  return report;
+}
+
+describe("pnpm turbo gen backend, in a temporary copy of the repository", () => {
+  beforeAll(async () => {
+    const started = Date.now();
+    copy = await copyRepository(root);
+    await linkInstalledDependencies(root, copy);
+    await linkTurboCache(root, copy);
+    timings.push(`copy and link: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }, 120_000);
+
+  afterAll(async () => {
+    // LATTICE_KEEP_GENERATOR_COPY=1 keeps the copy to look at what the generator made.
+    if (process.env.LATTICE_KEEP_GENERATOR_COPY === "1") timings.push(`copy kept: ${copy}`);
+    else if (copy) await removeCopy(copy);
+    console.log(`backend generator test timings:\n  ${timings.join("\n  ")}`);
+  });
+
+  it("refuses a name that is malformed or taken, and writes nothing", async () => {
+    const taken = await generate("redis");
+    expect(taken.code).not.toBe(0);
+    expect(taken.output).toContain('"redis" is taken');
+    const malformed = await generate("Bad_Name");
+    expect(malformed.code).not.toBe(0);
+    expect(malformed.output).toContain('"Bad_Name" is not a backend name');
+    expect(existsSync(join(copy, "packages", "Bad_Name"))).toBe(false);
+  }, 60_000);
+
+  it("makes packages/demo and registers it in the host", async () => {
+    succeeded(await generate(NAME), "the generator");
+    for (const file of [
+      "package.json",
+      "tsconfig.json",
+      "tsconfig.typecheck.json",
+      "vitest.config.ts",
+      "README.md",
+      "src/index.ts",
+      "src/demo-backend.ts",
+      "src/demo-backend-options.ts",
+      "src/demo-log-transport.ts",
+      "src/not-implemented.ts",
+      "src/conformance.test.ts",
+    ]) {
+      expect(existsSync(join(copy, PACKAGE, file)), file).toBe(true);
+      expect(read(join(PACKAGE, file)), `${file} says what to write, never TODO`).not.toMatch(/\bTODO\b/i);
+      expect(read(join(PACKAGE, file)), `${file} has no template left`).not.toMatch(/\{\{|\}\}/);
+    }
+    const manifest = JSON.parse(read(`${PACKAGE}/package.json`));
+    expect(manifest).toMatchObject({
+      name: "@lattice-cache/demo",
+      exports: { ".": { types: "./dist/index.d.ts", import: "./dist/index.js" } },
+      scripts: { build: expect.any(String), typecheck: expect.any(String), lint: expect.any(String) },
+      dependencies: { "@lattice-cache/core": "workspace:^" },
+      devDependencies: {
+        "@lattice-cache/conformance": "workspace:^",
+        "@lattice-cache/test-harness": "workspace:^",
+      },
+    });
+
+    const registration = read("apps/host/src/composition/demo-backend-registration.ts");
+    expect(registration).toContain('configSection("demo"');
+    expect(registration).toContain('env: "LATTICE_DEMO_URL"');
+    const builtins = read("apps/host/src/composition/builtin-backends.ts");
+    expect(builtins).toContain('import { demoBackendRegistration } from "./demo-backend-registration.js";');
+    expect(builtins.match(/\.registerBackend\(demoBackendRegistration\)/g)).toHaveLength(1);
+    expect(builtins).toMatch(
+      /\.registerBackend\(memoryBackendRegistration\)\s*\.registerBackend\(demoBackendRegistration\);/,
+    );
+    expect(JSON.parse(read("apps/host/package.json")).dependencies["@lattice-cache/demo"]).toBe(
+      "workspace:^",
+    );
+
+    // What `pnpm install` would do next: link the new package, and the host's new dependency on it.
+    expect(await linkWorkspaceDependencies(copy)).toEqual(
+      expect.arrayContaining([
+        "packages/demo/node_modules/@lattice-cache/core -> packages/core",
+        "apps/host/node_modules/@lattice-cache/demo -> packages/demo",
+      ]),
+    );
+  }, 60_000);
+
+  it("builds and typechecks the new package, what it depends on, and the host", async () => {
+    const result = await inCopy("turbo run build typecheck", join(copy, "node_modules", ".bin", "turbo"), [
+      "run",
+      "build",
+      "typecheck",
+      `--filter=@lattice-cache/${NAME}...`,
+      "--filter=@lattice-cache/host",
+      // The real tree's cache entries, linked into the copy's cache: what did not change is restored.
+      "--cache=local:r",
+      "--output-logs=errors-only",
+      "--ui=stream",
+    ]);
+    succeeded(result, "turbo run build typecheck");
+    expect(existsSync(join(copy, PACKAGE, "dist", "index.js"))).toBe(true);
+    expect(existsSync(join(copy, "apps/host/dist/composition/demo-backend-registration.js"))).toBe(true);
+  }, 180_000);
+
+  it("passes Biome and the layering rules (dependency-cruiser)", async () => {
+    const biome = await inCopy("biome check", join(copy, "node_modules", ".bin", "biome"), [
+      "check",
+      PACKAGE,
+      "apps/host/src/composition/demo-backend-registration.ts",
+      "apps/host/src/composition/builtin-backends.ts",
+    ]);
+    succeeded(biome, "biome check");
+    const layering = await inCopy(
+      "dependency-cruiser",
+      process.execPath,
+      [
+        join(copy, "node_modules", "dependency-cruiser", "bin", "dependency-cruise.mjs"),
+        "--config",
+        ".dependency-cruiser.cjs",
+        PACKAGE,
+        "apps/host/src/composition",
+      ],
+      { timeoutMs: 60_000 },
+    );
+    succeeded(layering, "depcruise");
+  }, 90_000);
+
+  it("holds its promises before anything is written: typed not-implemented errors, no capability, validated options", async () => {
+    const script = `
+      const { DemoBackend } = await import(${JSON.stringify(join(copy, PACKAGE, "dist", "index.js"))});
+      const out = {};
+      const field = (options) => { try { new DemoBackend(options); return "accepted"; } catch (e) { return e.code + " " + e.field; } };
+      out.fields = [field({}), field({ url: "http://127.0.0.1:1" }), field({ url: "demo://127.0.0.1:1", prefix: "a b" }),
+        field({ url: "demo://127.0.0.1:1", feedWaitMs: 0 })];
+      const backend = new DemoBackend({ url: "demo://user:secret@127.0.0.1:1" });
+      out.identity = [backend.specificationVersion, backend.name, backend.capabilities, backend.describe()];
+      const failure = async (call) => { try { await call(); return "resolved"; } catch (e) { return e.code + " " + e.message; } };
+      out.open = await failure(() => backend.open());
+      out.head = await failure(() => backend.head());
+      out.write = await failure(() => backend.write({ key: "CLAIMS_M1", value: null, origin: "h" }));
+      const reports = [];
+      backend.subscribe({ revision: 0 }, { entry() {}, synced() {}, gap() {}, connection: (up, detail) => reports.push([up, detail]) });
+      while (reports.length === 0) await new Promise((r) => setTimeout(r, 20));
+      out.feed = reports[0];
+      out.close = await failure(() => backend.close());
+      console.log(JSON.stringify(out));
+    `;
+    const result = await inCopy(
+      "backend behaviour",
+      process.execPath,
+      ["--input-type=module", "-e", script],
+      {
+        cwd: PACKAGE,
+        timeoutMs: 30_000,
+      },
+    );
+    succeeded(result, "the behaviour script");
+    const out = JSON.parse(result.output.trim().split("\n").at(-1) as string);
+    expect(out.fields).toEqual([
+      "CONFIGURATION demo.url",
+      "CONFIGURATION demo.url",
+      "CONFIGURATION demo.prefix",
+      "CONFIGURATION demo.feedWaitMs",
+    ]);
+    expect(out.identity).toEqual([
+      "v1",
+      "demo",
+      { ordered: false, durable: false, compareAndSwap: false, history: false, ttl: false, pushed: false },
+      { server: "demo://user:***@127.0.0.1:1", prefix: "default" },
+    ]);
+    for (const part of ["open", "head", "write", "close"]) {
+      expect(out[part], part).toMatch(
+        /^UNSUPPORTED demo backend does not support .* yet — not implemented: /,
+      );
+    }
+    expect(out.open).toContain("(see packages/core/src/backend.ts (LatticeBackend.open))");
+    expect(out.write).toContain("docs/semantics.md#rule-4-conditional-writes");
+    expect(out.open).not.toContain("secret");
+    expect(out.feed[0]).toBe(false);
+    expect(out.feed[1]).toMatch(/not implemented: open a connection of this feed's own/);
+  }, 60_000);
+
+  it("runs the conformance file: it fails with not implemented, it does not crash", async () => {
+    const report = await conformanceRun("vitest run (conformance)");
+    // Before the test starts a server the suite cannot probe a store: one test says what to do first.
+    expect(report.numTotalTests).toBe(1);
+    expect(report.testResults[0]?.assertionResults[0]?.failureMessages.join("\n")).toContain(
+      "not implemented: start the demo server in startDemoServer() of src/conformance.test.ts",
+    );
+  }, 120_000);
+
+  it("with the test's server started (step 1 of the guide), runs every test the capabilities imply, each failing with not implemented", async () => {
+    // Step 1 as a backend author takes it — here a TCP server made with node stands in for the store's
+    // server: the suite's probe then makes stores, connects backends through their fault proxies, and
+    // registers every test the declared capabilities and backdoor hooks imply.
+    const file = join(copy, PACKAGE, "src/conformance.test.ts");
+    const source = read(`${PACKAGE}/src/conformance.test.ts`);
+    const started = source
+      .replace(/async function startDemoServer\(\): Promise<ManagedServer> \{[\s\S]*?\n\}/, STARTED_SERVER)
+      .replace("  startFaultProxy,\n", "  startFaultProxy,\n  startManagedServer,\n");
+    expect(started).not.toBe(source);
+    writeFileSync(file, started);
+    const report = await conformanceRun("vitest run (conformance, server started)");
+    const names = report.testResults.flatMap((f) => f.assertionResults.map((t) => t.fullName));
+    expect(names.some((name) => name.includes("probe:"))).toBe(false);
+    expect(report.numTotalTests).toBeGreaterThanOrEqual(20);
+    // The fault-proxy hooks are wired: the partition tests are among them.
+    expect(names.some((name) => name.includes("rule 10"))).toBe(true);
+    expect(
+      report.testResults
+        .flatMap((f) => f.assertionResults)
+        .every((t) => /open\(\) yet — not implemented/.test(t.failureMessages.join())),
+    ).toBe(true);
+  }, 120_000);
+
+  it("left the real tree alone", () => {
+    expect(existsSync(join(root, PACKAGE))).toBe(false);
+    expect(existsSync(join(root, "node_modules/.pnpm/node_modules/@lattice-cache", NAME))).toBe(false);
+    expect(readFileSync(join(root, "apps/host/src/composition/builtin-backends.ts"), "utf8")).not.toContain(
+      "demoBackendRegistration",
+    );
+  });
+});
+
+/** The parts of vitest's JSON report read here. */
+interface VitestReport {
+  readonly numTotalTests: number;
+  readonly numFailedTests: number;
+  readonly numPassedTests: number;
+  readonly testResults: ReadonlyArray<{
+    readonly name: string;
+    readonly message: string;
+    readonly assertionResults: ReadonlyArray<{
+      readonly fullName: string;
+      readonly status: string;
+      readonly failureMessages: readonly string[];
+    }>;
+  }>;
+}
