@@ -16,7 +16,9 @@ import { HOST_CONFIG_SCHEMA } from "./host-config.js";
 
 const README = fileURLToPath(new URL("../../README.md", import.meta.url));
 /** Environment variables that are not settings, and the package's exports that look like one (`LATTICE_CACHE`). */
-const OTHER_VARIABLES = [CONFIG_FILE_VARIABLE, ...Object.keys(publicApi)];
+/** Switches of the test suite itself, which the README may name: they are no host settings. */
+const TEST_SWITCHES = ["LATTICE_UPDATE_README", "LATTICE_UPDATE_SCREENSHOTS"];
+const OTHER_VARIABLES = [CONFIG_FILE_VARIABLE, ...TEST_SWITCHES, ...Object.keys(publicApi)];
 
 /** The generated blocks: marker name → content. */
 const BLOCKS: Record<string, string> = {
