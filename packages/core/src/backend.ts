@@ -33,6 +33,12 @@ export interface BackendEntry {
   readonly revision: number;
   /** The id of the host that wrote it, when the backend stores it. */
   readonly origin?: string;
+  /**
+   * When the backend stored the change, in ms since the Unix epoch by the backend's own clock, when the
+   * backend records it (JetStream does, the Redis change log does not). The replica measures propagation
+   * delay from it: hosts and servers should be NTP-synced, as the delay includes any clock skew.
+   */
+  readonly writtenAt?: number;
 }
 
 /** The backend's current position: its latest revision and an id of its history. */

@@ -96,6 +96,8 @@ export { DEFAULT_REMEMBERED_DELIVERIES, RecentDeliveries } from "./recent-delive
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
 export {
   DEFAULT_REPLICA_TIMING,
+  PROPAGATION_SAMPLES,
+  type PropagationDelay,
   type ReplicaCounters,
   type ReplicaState,
   type ReplicaTiming,

@@ -136,6 +136,7 @@ export class LatticeCache {
       backendRevision,
       lag: backendRevision === undefined ? 0 : Math.max(0, backendRevision - r.revision),
       lagMs: r.lagMs,
+      propagation: r.propagation,
       digest: r.store.digest(),
       counts: r.store.countsByCollection(),
       invalidKeys: r.store.invalidKeys,

@@ -240,6 +240,7 @@ class LogFeed implements FeedSubscription {
 }
 
 /** What the sink gets for a logged change: the entry, without the proof's and the log's extras. */
+/** The entry a logged change stands for: everything but the proof's write id and the epoch (`writtenAt` stays). */
 function entryOf(change: LoggedChange): BackendEntry {
   const { writeId: _writeId, epoch: _epoch, ...entry } = change;
   return entry;

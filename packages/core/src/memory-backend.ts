@@ -148,6 +148,7 @@ export class MemoryStore {
       value: value === null ? null : value.slice(),
       revision: this.log.length + 1,
       ...(origin === undefined ? {} : { origin }),
+      writtenAt: Date.now(),
     };
     this.log.push(entry);
     this.entries.set(key, entry);

@@ -63,6 +63,19 @@ export interface ReplicaCounters {
   feedRestarts: number;
 }
 
+/** How many of the latest live changes the propagation delay is measured over. */
+export const PROPAGATION_SAMPLES = 256;
+
+/** Propagation delay over the latest live changes (see `Replica.propagation`). */
+export interface PropagationDelay {
+  /** Live changes with a backend write time measured (at most `PROPAGATION_SAMPLES`). */
+  readonly samples: number;
+  /** Median delay in ms, or undefined with no samples. */
+  readonly p50Ms: number | undefined;
+  /** 99th percentile delay in ms, or undefined with no samples. */
+  readonly p99Ms: number | undefined;
+}
+
 interface Waiter {
   readonly revision: number;
   readonly resolve: (reached: boolean) => void;
@@ -106,6 +119,9 @@ export class Replica {
   private checkQueued: Promise<void> | undefined;
   private closed = false;
   private readonly loggedInvalid = new Set<string>();
+  /** Propagation delays (ms) of the latest live feed changes, a ring of `PROPAGATION_SAMPLES`. */
+  private readonly delays: number[] = [];
+  private nextDelay = 0;
   /** This host's writes in flight: when the feed echoes one before its acknowledgement, reuse its decoded value. */
   private readonly ownInFlight = new Map<string, { readonly bytes: Uint8Array; readonly decoded: unknown }>();
   private readonly readyPromise: Promise<void>;
@@ -178,6 +194,19 @@ export class Replica {
       (m): m is number => m !== undefined,
     );
     return marks.length ? Math.min(...marks) : undefined;
+  }
+
+  /**
+   * Propagation delay: for the latest live changes this replica applied from the feed, the time from when
+   * the backend stored them (`BackendEntry.writtenAt`, by the backend's clock) to when they were applied.
+   * Snapshot entries and own writes applied on their acknowledgement are not counted. No samples when the
+   * backend gives no write time or nothing arrived live yet.
+   */
+  get propagation(): PropagationDelay {
+    const n = this.delays.length;
+    if (n === 0) return { samples: 0, p50Ms: undefined, p99Ms: undefined };
+    const sorted = [...this.delays].sort((a, b) => a - b);
+    return { samples: n, p50Ms: nearestRank(sorted, 0.5), p99Ms: nearestRank(sorted, 0.99) };
   }
 
   /** Starts the initial sync and the stall detector. */
@@ -474,7 +503,13 @@ export class Replica {
         // Data flowing on the current feed proves the connection, even if the feed never said so.
         if (!this.connected) this.onConnection(true, "the feed delivers again");
         if (this.staging) this.stage(this.staging, entry);
-        else this.applyLive(entry, this.ownDecoded(entry));
+        else {
+          // A revision already applied (an own write applied on its acknowledgement) did not propagate now.
+          if (entry.writtenAt !== undefined && entry.revision > this.highWater) {
+            this.recordDelay(Date.now() - entry.writtenAt);
+          }
+          this.applyLive(entry, this.ownDecoded(entry));
+        }
       },
       synced: (head) => {
         if (!current()) return;
@@ -489,6 +524,14 @@ export class Replica {
         if (current()) this.onConnection(connected, detail);
       },
     };
+  }
+
+  private recordDelay(ms: number): void {
+    if (!Number.isFinite(ms)) return;
+    const delay = Math.max(0, ms);
+    if (this.delays.length < PROPAGATION_SAMPLES) this.delays.push(delay);
+    else this.delays[this.nextDelay] = delay;
+    this.nextDelay = (this.nextDelay + 1) % PROPAGATION_SAMPLES;
   }
 
   private ownDecoded(entry: BackendEntry): unknown {
@@ -592,6 +635,12 @@ export class Replica {
 }
 
 function noop(): void {}
+
+/** The nearest-rank percentile `q` (0–1) of ascending, non-empty `sorted`. */
+function nearestRank(sorted: readonly number[], q: number): number {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[index] as number;
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {

@@ -2,7 +2,7 @@
 // Rules cited here: docs/semantics.md#rule-2, #rule-11.
 import type { BackendCapabilities } from "./backend.js";
 import type { CollectionName } from "./keys.js";
-import type { ReplicaState } from "./replica.js";
+import type { PropagationDelay, ReplicaState } from "./replica.js";
 
 /** A snapshot of a cache's health, for `/status`, metrics and the split-brain audit. */
 export interface CacheStatus {
@@ -25,6 +25,13 @@ export interface CacheStatus {
    * up). A replica whose feed delivers late but makes progress stays `live` and shows it here.
    */
   readonly lagMs: number;
+  /**
+   * Propagation delay over the latest live changes this replica applied from the feed (at most 256): the
+   * time from when the backend stored a change (by its clock: hosts and servers should be NTP-synced, the
+   * delay includes clock skew) to when this replica applied it. `samples: 0` and undefined percentiles when
+   * the backend gives no write time (Redis) or nothing arrived live yet.
+   */
+  readonly propagation: PropagationDelay;
   /** Rule 2: the digest of the live set; equal revision + different digest = split brain. */
   readonly digest: string;
   /** Live entries per collection. */

@@ -7,6 +7,7 @@ describe("delivery info from ack subjects", () => {
       streamSequence: 5,
       consumerSequence: 2,
       pending: 1,
+      storedAt: 1795614946868,
     });
   });
 
@@ -15,7 +16,22 @@ describe("delivery info from ack subjects", () => {
       streamSequence: 42,
       consumerSequence: 7,
       pending: 0,
+      storedAt: 1795614946868,
     });
+  });
+
+  it("reads the stored time exactly from nanoseconds beyond a double's precision", () => {
+    // 1795614946868999999 ns is not representable as a double; truncation must not round up to …869.
+    expect(parseDeliveryInfo("$JS.ACK.KV_T.c.1.5.2.1795614946868999999.0")?.storedAt).toBe(1795614946868);
+    expect(parseDeliveryInfo("$JS.ACK.KV_T.c.1.5.2.999999.0")?.storedAt).toBe(0);
+  });
+
+  it("leaves the stored time undefined when its token is not a plain number", () => {
+    for (const ts of ["x", "-5", "1e18", "", "1".repeat(31)]) {
+      const info = parseDeliveryInfo(`$JS.ACK.KV_T.c.1.5.2.${ts}.0`);
+      expect(info?.streamSequence).toBe(5);
+      expect(info?.storedAt).toBeUndefined();
+    }
   });
 
   it("rejects anything else", () => {

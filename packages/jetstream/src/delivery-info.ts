@@ -8,6 +8,11 @@ export interface DeliveryInfo {
   readonly consumerSequence: number;
   /** Messages still pending for the consumer after this one (0 = caught up with the stream). */
   readonly pending: number;
+  /**
+   * When the server stored the message, in ms since the Unix epoch by the server's clock (the subject
+   * carries nanoseconds); undefined when the token is not a plain decimal number.
+   */
+  readonly storedAt: number | undefined;
 }
 
 /**
@@ -26,5 +31,12 @@ export function parseDeliveryInfo(reply: string | undefined): DeliveryInfo | und
   const consumerSequence = Number(tokens[base + 4]);
   const pending = Number(tokens[base + 6]);
   if (![streamSequence, consumerSequence, pending].every(Number.isSafeInteger)) return undefined;
-  return { streamSequence, consumerSequence, pending };
+  return { streamSequence, consumerSequence, pending, storedAt: nanosToMs(tokens[base + 5]) };
+}
+
+/** Nanoseconds since the epoch (a decimal string beyond a double's precision) → whole ms, exactly. */
+function nanosToMs(token: string | undefined): number | undefined {
+  if (token === undefined || !/^\d{1,30}$/.test(token)) return undefined;
+  const ms = Number(BigInt(token) / 1_000_000n);
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }

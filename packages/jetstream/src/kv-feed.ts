@@ -363,13 +363,13 @@ export class KvFeed implements FeedSubscription {
       return;
     }
     this.consumerSequence = delivery.consumerSequence;
-    this.deliver(delivery.streamSequence, msg);
+    this.deliver(delivery.streamSequence, msg, delivery.storedAt);
     if (!this.protocol.synced) this.maybeCaughtUp(delivery.pending === 0);
   }
 
   /** One stored message, in stream order: a replay up to the position is the history proof; later ones are new. */
-  private deliver(revision: number, msg: Msg): void {
-    const entry = toBackendEntry(this.env.layout, msg.subject, revision, msg.headers, msg.data);
+  private deliver(revision: number, msg: Msg, storedAt: number | undefined): void {
+    const entry = toBackendEntry(this.env.layout, msg.subject, revision, msg.headers, msg.data, storedAt);
     if (entry === undefined) return;
     const change = deliveredChange(entry, msg.headers);
     if (revision <= this.protocol.position) {

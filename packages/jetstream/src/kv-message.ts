@@ -27,13 +27,17 @@ export function isTombstone(headers: MsgHdrs | undefined): boolean {
   return headers.has(HEADERS.markerReason);
 }
 
-/** The entry a stored message stands for, or `undefined` if its subject is outside the bucket. */
+/**
+ * The entry a stored message stands for, or `undefined` if its subject is outside the bucket. `writtenAt`
+ * is when the server stored it (ms since the epoch), when the delivery says.
+ */
 export function toBackendEntry(
   layout: BucketLayout,
   subject: string,
   revision: number,
   headers: MsgHdrs | undefined,
   data: Uint8Array,
+  writtenAt?: number,
 ): BackendEntry | undefined {
   const key = layout.keyOf(subject);
   if (key === undefined) return undefined;
@@ -43,6 +47,7 @@ export function toBackendEntry(
     value: isTombstone(headers) ? null : data,
     revision,
     ...(origin !== undefined ? { origin } : {}),
+    ...(writtenAt !== undefined ? { writtenAt } : {}),
   };
 }
 

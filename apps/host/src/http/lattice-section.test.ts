@@ -147,6 +147,9 @@ describe("the Lattice section", () => {
         expect(more.code, more.stderr).toBe(0);
       }
       await untilChartPoints(page, "glance-b", 5);
+      // Those changes reached glance-a live: its propagation delay reads "<p50> / <p99>", no timing asserted.
+      await untilContains(page, "rate-propagation", " / ");
+      expect(Number(await text(page, "propagation-n"))).toBeGreaterThan(0);
       await untilContains(page, "agreement-glance-b", "agrees");
       await until(page, "lattice-verdict", "in agreement");
 

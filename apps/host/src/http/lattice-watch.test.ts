@@ -2,7 +2,7 @@
 // agreement, and a bounded history; this host's apply and write rates beside them.
 import type { CacheStatus } from "@lattice-cache/core";
 import { corruptReplica } from "@lattice-cache/core/testing";
-import { waitFor } from "@lattice-cache/test-harness";
+import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import type { HostStatusReport } from "../audit/host-status-report.js";
 import type { StatusBus } from "../audit/status-bus.js";
@@ -10,7 +10,7 @@ import { createHostContainer } from "../composition/host-container.js";
 import { loadConfig } from "../config/load-config.js";
 import { createHostLogger } from "../observability/host-logger.js";
 import { HostRuntime } from "../runtime/host-runtime.js";
-import { type LatticeView, LatticeWatch } from "./lattice-watch.js";
+import { type LatticeView, LatticeWatch, propagationNote } from "./lattice-watch.js";
 
 const runtimes: HostRuntime[] = [];
 const watches: LatticeWatch[] = [];
@@ -174,7 +174,9 @@ describe("the history", () => {
       ({
         hostId: "me",
         lag: 0,
+        backend: "jetstream",
         lagMs: 0,
+        propagation: { samples: applied, p50Ms: applied ? 4 : undefined, p99Ms: applied ? 9 : undefined },
         counters: { appliedChanges: applied, writes },
       }) as unknown as CacheStatus;
     const { watch, advance } = scriptedWatch({}, self);
@@ -183,8 +185,81 @@ describe("the history", () => {
     writes = 5;
     advance(10_000);
     await watch.sample();
-    expect((await watch.view()).self).toEqual([
-      { t: expect.any(Number), appliedPerSecond: 3, writesPerSecond: 0.5, lagMs: 0, lag: 0 },
+    const view = await watch.view();
+    expect(view.self).toEqual([
+      {
+        t: expect.any(Number),
+        appliedPerSecond: 3,
+        writesPerSecond: 0.5,
+        lagMs: 0,
+        lag: 0,
+        propagationP50Ms: 4,
+        propagationP99Ms: 9,
+        propagationSamples: 30,
+      },
     ]);
+    expect(view.propagationNote).toBeNull();
+  });
+
+  it("says why no propagation delay is shown: a backend without write times, or no live change yet", () => {
+    const status = (backend: string, samples = 0) =>
+      ({
+        backend,
+        propagation: { samples, p50Ms: samples ? 1 : undefined, p99Ms: samples ? 1 : undefined },
+      }) as unknown as CacheStatus;
+    expect(propagationNote(status("redis"))).toBe(
+      "not measured by the redis backend: its changes carry no write time",
+    );
+    expect(propagationNote(status("jetstream"))).toBe("no live change from the feed yet");
+    expect(propagationNote(status("jetstream", 3))).toBeNull();
+    expect(propagationNote(undefined)).toBeNull();
+  });
+});
+
+describe("propagation delay on a jetstream lattice (real nats-server)", () => {
+  let nats: NatsServerHandle | undefined;
+  const mine: HostRuntime[] = [];
+  afterAll(async () => {
+    // Stopping is idempotent: the hosts go before their server.
+    await Promise.all(mine.map((r) => r.stop()));
+    await disposeAll();
+  });
+
+  it("another host's writes show up as propagation samples of this host", async () => {
+    nats = await startNatsServer();
+    const start = async (hostId: string) => {
+      const config = loadConfig({
+        flags: { natsUrl: (nats as NatsServerHandle).url, prefix: "propagation", hostId, httpPort: "0" },
+        env: {},
+        backends: ["jetstream"],
+      });
+      const runtime = createHostContainer(config, { logger: createHostLogger("silent") }).resolve(
+        HostRuntime,
+      );
+      runtimes.push(runtime);
+      mine.push(runtime);
+      const address = await runtime.start();
+      return { url: address.url, cache: await runtime.ready(20_000) };
+    };
+    const a = await start("prop-a");
+    const b = await start("prop-b");
+    let revision = 0;
+    for (const n of [1, 2, 3]) {
+      ({ revision } = await b.cache.refmaps.put({ oci_url: `ghcr.io/acme/prop:${n}`, public_key: "MPROP" }));
+    }
+    await a.cache.waitForRevision(revision);
+    expect(a.cache.status().propagation.samples).toBeGreaterThanOrEqual(3);
+    const view = await waitFor(
+      async () => {
+        const v = await latticeOf(a.url);
+        return v.self.some((s) => s.propagationSamples >= 3) ? v : undefined;
+      },
+      { timeoutMs: 30_000, what: "propagation samples in a's /lattice" },
+    );
+    const last = view.self.at(-1);
+    expect(last?.propagationSamples).toBeGreaterThanOrEqual(3);
+    expect(last?.propagationP50Ms).toBeGreaterThanOrEqual(0);
+    expect(last?.propagationP99Ms).toBeGreaterThanOrEqual(last?.propagationP50Ms as number);
+    expect(view.propagationNote).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
 // The lattice at a glance, for the status page's Lattice section (`/lattice`): while someone watches, asks
 // every host on the lattice-wide status channel every few seconds, audits the answers (split brain, lag) and
-// keeps a bounded, in-memory history per host; beside it, this host's own apply and write rates and how long
-// the oldest change it has not applied yet has waited. Nothing is sampled while nobody asks.
+// keeps a bounded, in-memory history per host; beside it, this host's own apply and write rates, how long
+// the oldest change it has not applied yet has waited, and its propagation delay (backend write time → applied
+// here). Nothing is sampled while nobody asks.
 // Rules cited here: docs/semantics.md#rule-2.
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CacheStatus, errorText } from "@lattice-cache/core";
@@ -83,6 +84,30 @@ export interface SelfSample {
   readonly lagMs: number;
   /** Backend revision minus applied revision. */
   readonly lag: number;
+  /**
+   * Propagation delay, median over the latest live changes (`status().propagation`): backend write time →
+   * applied here, in ms. Null when not measured (no write time from the backend, or no live change yet).
+   */
+  readonly propagationP50Ms: number | null;
+  /** The same, 99th percentile. */
+  readonly propagationP99Ms: number | null;
+  /** How many live changes the percentiles are over (at most 256). */
+  readonly propagationSamples: number;
+}
+
+/** Backends whose changes carry the backend's write time (`BackendEntry.writtenAt`). */
+const STAMPING_BACKENDS: ReadonlySet<string> = new Set(["jetstream", "memory"]);
+
+/**
+ * Why this host shows no propagation delay, or null when it does: a backend whose changes carry no write
+ * time cannot be measured; one that does has not brought a live change yet.
+ */
+export function propagationNote(status: CacheStatus | undefined): string | null {
+  // A status without the field (a partial one in a test) says nothing either way.
+  if (!status?.propagation || status.propagation.samples > 0) return null;
+  return STAMPING_BACKENDS.has(status.backend)
+    ? "no live change from the feed yet"
+    : `not measured by the ${status.backend} backend: its changes carry no write time`;
 }
 
 /** What `/lattice` answers. */
@@ -106,6 +131,8 @@ export interface LatticeView {
   readonly selfId: string | null;
   /** This host's own samples, oldest first. */
   readonly self: readonly SelfSample[];
+  /** Why this host's propagation delay is not shown (see `propagationNote`), or null when it is. */
+  readonly propagationNote: string | null;
   /** Every host heard from within the history, sorted by id. */
   readonly hosts: readonly WatchedHost[];
   /** Split brains in the latest sample. */
@@ -260,6 +287,9 @@ export class LatticeWatch {
       writesPerSecond: round(Math.max(0, counters.writes - previous.writes) / seconds),
       lagMs: status.lagMs,
       lag: status.lag,
+      propagationP50Ms: status.propagation?.p50Ms ?? null,
+      propagationP99Ms: status.propagation?.p99Ms ?? null,
+      propagationSamples: status.propagation?.samples ?? 0,
     });
   }
 
@@ -279,7 +309,8 @@ export class LatticeWatch {
   }
 
   private snapshot(): LatticeView {
-    const selfId = this.selfStatus()?.hostId ?? null;
+    const selfStatus = this.selfStatus();
+    const selfId = selfStatus?.hostId ?? null;
     const answering = new Set(this.latest?.hosts.map((h) => h.hostId));
     const current = this.latest?.hosts ?? [];
     const hosts = [...this.records.values()]
@@ -308,6 +339,7 @@ export class LatticeWatch {
       },
       selfId,
       self: [...this.selfSamples],
+      propagationNote: propagationNote(selfStatus),
       hosts,
       splitBrains: this.latest?.splitBrains ?? [],
       notes: this.latest?.notes ?? [],

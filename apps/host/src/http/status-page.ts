@@ -47,6 +47,7 @@ export function renderStatusPage(): string {
   .rates { display:grid; grid-template-columns:repeat(auto-fit, minmax(220px, 1fr)); gap:12px; padding:12px 14px 4px; }
   .rate .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
   .rate .value { font-size:18px; font-weight:600; }
+  .rate .value.small { font-size:13px; font-weight:400; color:var(--muted); }
   .explain, .sampling { color:var(--muted); font-size:12px; padding:2px 14px 8px; margin:0; }
   svg.spark { display:block; color:var(--info); overflow:visible; }
   svg.spark .base { stroke:var(--line); }
@@ -89,10 +90,12 @@ export function renderStatusPage(): string {
       <div class="rate"><div class="label">changes applied here / s</div><div class="value" id="rate-applied" data-testid="rate-applied">–</div><div id="chart-applied"></div></div>
       <div class="rate"><div class="label">this host's writes / s</div><div class="value" id="rate-writes" data-testid="rate-writes">–</div><div id="chart-writes"></div></div>
       <div class="rate"><div class="label">catch-up delay</div><div class="value" id="rate-delay" data-testid="rate-delay">–</div><div id="chart-delay"></div></div>
+      <div class="rate"><div class="label">propagation delay (p50 / p99 over the last <span id="propagation-n" data-testid="propagation-n">–</span> changes)</div><div class="value" id="rate-propagation" data-testid="rate-propagation">–</div><div id="chart-propagation"></div></div>
     </div>
     <p class="explain">Changes applied: every writer's changes this replica applied. Catch-up delay: how long the oldest change this
-    replica knows of but has not applied has waited. Write-to-apply propagation delay is not shown: change records carry no
-    write time to measure it from.</p>
+    replica knows of but has not applied has waited. Propagation delay: for the latest live changes this replica applied from
+    the feed, the time from when the backend stored each (by the backend's clock) to when it was applied here; it includes
+    any clock skew between this host and the servers (keep both NTP-synced). The chart shows the p50.</p>
     <div id="table-lattice" data-testid="table-lattice"></div>
     <ul id="lattice-notes" data-testid="lattice-notes"></ul>
     <p class="sampling" id="lattice-sampling" data-testid="lattice-sampling"></p>
@@ -291,13 +294,21 @@ export function renderStatusPage(): string {
     return s < 60 ? s + " s ago" : Math.round(s / 60) + " min ago";
   }
 
+  function msText(ms) {
+    return ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s";
+  }
+
   function renderRates(view, spanMs) {
     var self = view.self || [];
     var last = self[self.length - 1];
     text("rate-applied", last ? last.appliedPerSecond : null);
     text("rate-writes", last ? last.writesPerSecond : null);
-    text("rate-delay", last ? (last.lagMs < 1000 ? last.lagMs + " ms" : (last.lagMs / 1000).toFixed(1) + " s") : null);
-    [["chart-applied", "appliedPerSecond", "changes applied / s"], ["chart-writes", "writesPerSecond", "writes / s"], ["chart-delay", "lagMs", "catch-up delay (ms)"]].forEach(function (c) {
+    text("rate-delay", last ? msText(last.lagMs) : null);
+    var measured = last && typeof last.propagationP50Ms === "number" && typeof last.propagationP99Ms === "number";
+    text("propagation-n", last && last.propagationSamples > 0 ? last.propagationSamples : null);
+    text("rate-propagation", measured ? msText(last.propagationP50Ms) + " / " + msText(last.propagationP99Ms) : view.propagationNote);
+    $("rate-propagation").classList.toggle("small", !measured && !!view.propagationNote);
+    [["chart-applied", "appliedPerSecond", "changes applied / s"], ["chart-writes", "writesPerSecond", "writes / s"], ["chart-delay", "lagMs", "catch-up delay (ms)"], ["chart-propagation", "propagationP50Ms", "propagation delay p50 (ms)"]].forEach(function (c) {
       var holder = $(c[0]);
       holder.textContent = "";
       holder.appendChild(sparkline(self.map(function (p) { return [p.t, p[c[1]]]; }), view.now, spanMs, 200, 32, c[2]));
