@@ -85,6 +85,7 @@ export {
   DEFAULT_LOG_RETRY,
   followLog,
   type LogFeedOptions,
+  LogGapError,
   type LoggedChange,
   type LogHead,
   type LogSignals,

@@ -22,6 +22,14 @@ export interface LoggedChange extends DeliveredChange {
   readonly epoch?: string;
 }
 
+/**
+ * Thrown by a transport when what it read cannot belong to any history the feed can continue (an entry the
+ * store's writers did not make): the feed ends with a gap carrying this message, and is not retried.
+ */
+export class LogGapError extends Error {
+  override readonly name = "LogGapError";
+}
+
 /** What a transport can tell its feed between calls. */
 export interface LogSignals {
   /** The transport's connection went down (with why) or came back. */
@@ -32,7 +40,8 @@ export interface LogSignals {
 
 /**
  * A store's log, as `followLog` reads it. Every method may throw: the feed reports the connection down,
- * backs off and resumes. `close()` must make a pending `read` settle.
+ * backs off and resumes — except for a `LogGapError`, which ends it with a gap. `close()` must make a
+ * pending `read` settle.
  */
 export interface LogTransport {
   /** Resolves once the transport can read (connecting if needed); throws when it cannot yet. */
@@ -126,6 +135,10 @@ class LogFeed implements FeedSubscription {
           await this.follow();
         } catch (error) {
           if (this.stopped) return;
+          if (error instanceof LogGapError) {
+            this.protocol.gap(error.message);
+            return;
+          }
           const detail = (this.options.describeError ?? errorText)(error);
           this.protocol.report(false, detail);
           this.options.logger.debug({ err: error, position: this.protocol.position }, "log feed interrupted");

@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LatticeBackend } from "./backend.js";
 import { DEFAULT_UPDATE_RETRY, type UpdateRetryPolicy, updateBackoffMs } from "./conflict-rules.js";
+import { errorText } from "./error-text.js";
 import {
   BackendUnavailableError,
   ClosedError,
@@ -14,7 +15,6 @@ import {
   UnsupportedOperationError,
   ValueTooLargeError,
 } from "./errors.js";
-import { errorText } from "./error-text.js";
 import { assertKeySafe } from "./keys.js";
 import type { Replica } from "./replica.js";
 import type { ReplicaStore } from "./replica-store.js";

@@ -4,13 +4,14 @@ import {
   type BackendHead,
   type DeliveredChange,
   errorText,
+  LogGapError,
   type LoggedChange,
   type Logger,
   type LogHead,
   type LogSignals,
   type LogTransport,
 } from "@lattice-cache/core";
-import { decodeChangeLogEntry, revisionOfStreamId } from "./change-log-entry.js";
+import { decodeChangeLogEntry } from "./change-log-entry.js";
 import { decodeEntryRecord } from "./entry-record.js";
 import { LatticeScripts, type RedisClient } from "./lua-scripts.js";
 import { redisErrorText } from "./redis-errors.js";
@@ -161,18 +162,12 @@ export class RedisChangeLog implements LogTransport {
 
 /**
  * A change-log entry as the feed takes it. One the write script did not make belongs to no history of the
- * lattice: its epoch says so, and the feed reports a gap rather than skip it.
+ * lattice: the feed ends with a gap rather than skip it.
  */
 function loggedChange(id: Buffer, fields: Buffer[]): LoggedChange {
   try {
     return decodeChangeLogEntry(id, fields);
   } catch (error) {
-    const revision = revisionOfStreamId(id.toString("latin1"));
-    return {
-      key: `(unreadable change-log entry ${id.toString("latin1")})`,
-      value: null,
-      revision: Number.isSafeInteger(revision) ? revision : 0,
-      epoch: `none: ${errorText(error)}`,
-    };
+    throw new LogGapError(`unreadable change-log entry ${id.toString("latin1")}: ${errorText(error)}`);
   }
 }
