@@ -20,6 +20,7 @@ export type {
   ManagedServerProbe,
 } from "./managed-server.js";
 export { startManagedServer } from "./managed-server.js";
+export type { ServerProcessControls } from "./managed-server-handle.js";
 export type { NatsClusterHandle, NatsClusterOptions } from "./nats-cluster.js";
 export { startNatsCluster } from "./nats-cluster.js";
 export type { NatsCredsUser, NatsNkeyUser, NatsOperator, NatsUserPermissions } from "./nats-credentials.js";

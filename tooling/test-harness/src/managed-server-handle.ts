@@ -19,6 +19,26 @@ export interface ManagedServerSpec {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** What every server handle of the harness (nats, redis, any managed server) lets a test do to its process. */
+export interface ServerProcessControls {
+  /** Pid while running, else undefined. */
+  readonly pid: number | undefined;
+  /** True while the process is alive (also when paused). */
+  readonly running: boolean;
+  /** Sends `signal` (default SIGKILL) and resolves once the process exited. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the server again with the same configuration, ports and dir (stopping it first if needed). */
+  restart(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Continues a paused process (SIGCONT). */
+  resume(): void;
+  /** Graceful SIGTERM, SIGKILL after 5 s; keeps the dir until dispose. */
+  stop(): Promise<void>;
+  /** Stops the server and removes its temp dir; idempotent. Also done by `disposeAll()` and at process exit. */
+  dispose(): Promise<void>;
+}
+
 /**
  * The lifecycle shared by the harness's single-server handles (nats-server, redis-server): one
  * {@link ManagedProcess} in a private temp dir that can be started, killed, paused, resumed, stopped and

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { trackResource } from "./cleanup-registry.js";
 import { findExecutable } from "./find-executable.js";
 import { freePort, LOOPBACK } from "./free-port.js";
-import { ManagedServerHandle } from "./managed-server-handle.js";
+import { ManagedServerHandle, type ServerProcessControls } from "./managed-server-handle.js";
 import { listensOn } from "./tcp-probe.js";
 import { makeTempDir, removeTempDir } from "./temp-dir.js";
 
@@ -65,27 +65,11 @@ export interface ManagedServerOptions {
 }
 
 /** A running (or stopped) server started by {@link startManagedServer}: the lifecycle of the nats and redis handles. */
-export interface ManagedServer extends ManagedServerContext {
+export interface ManagedServer extends ManagedServerContext, ServerProcessControls {
   /** The `name` it was started with. */
   readonly name: string;
-  /** Pid while running, else undefined. */
-  readonly pid: number | undefined;
-  /** True while the process is alive (also when paused). */
-  readonly running: boolean;
   /** Recent stdout/stderr of the process over all starts. */
   readonly output: string;
-  /** Sends `signal` (default SIGKILL) and resolves once the process exited. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the server again with the same arguments, ports and dir (stopping it first if needed). */
-  restart(): Promise<void>;
-  /** Freezes the process (SIGSTOP). */
-  pause(): void;
-  /** Continues a paused process (SIGCONT). */
-  resume(): void;
-  /** Graceful SIGTERM, SIGKILL after 5 s; keeps the dir until dispose. */
-  stop(): Promise<void>;
-  /** Stops the server and removes its temp dir; idempotent. Also done by `disposeAll()` and at process exit. */
-  dispose(): Promise<void>;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 20_000;

@@ -4,7 +4,7 @@ import { trackResource } from "./cleanup-registry.js";
 import { findExecutable } from "./find-executable.js";
 import { freePort } from "./free-port.js";
 import { getJson, getJsonObject } from "./http-json.js";
-import { ManagedServerHandle } from "./managed-server-handle.js";
+import { ManagedServerHandle, type ServerProcessControls } from "./managed-server-handle.js";
 import { renderNatsConfig } from "./nats-config.js";
 import { readFileTail } from "./output-tail.js";
 import { readFirstLine } from "./tcp-probe.js";
@@ -41,7 +41,7 @@ export interface NatsServerOptions {
 }
 
 /** A running (or stopped) nats-server started by {@link startNatsServer}. */
-export interface NatsServerHandle {
+export interface NatsServerHandle extends ServerProcessControls {
   /** Client URL, `nats://127.0.0.1:PORT`. */
   readonly url: string;
   /** Client port. */
@@ -58,24 +58,8 @@ export interface NatsServerHandle {
   readonly configPath: string;
   /** Log file path, "" when `logFile: false`. */
   readonly logPath: string;
-  /** Pid while running, else undefined. */
-  readonly pid: number | undefined;
-  /** True while the process is alive (also when paused). */
-  readonly running: boolean;
-  /** Sends `signal` (default SIGKILL) and resolves once the process exited. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the server again with the same config, ports and store dir (stopping it first if needed). */
-  restart(): Promise<void>;
   /** Starts a stopped server with the same config, ports and store dir (e.g. after changing the store). */
   start(): Promise<void>;
-  /** Freezes the process (SIGSTOP): connections stay open, nothing is answered. */
-  pause(): void;
-  /** Continues a paused process (SIGCONT). */
-  resume(): void;
-  /** Graceful SIGTERM, SIGKILL after 5 s; keeps the temp dir until dispose. */
-  stop(): Promise<void>;
-  /** Stops the server and removes its temp dir; idempotent. */
-  dispose(): Promise<void>;
   /** GET /varz from the monitoring port. */
   varz(): Promise<Record<string, unknown>>;
   /** GET /jsz from the monitoring port. */

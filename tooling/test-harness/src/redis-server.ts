@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { trackResource } from "./cleanup-registry.js";
 import { findExecutable } from "./find-executable.js";
 import { freePort } from "./free-port.js";
-import { ManagedServerHandle } from "./managed-server-handle.js";
+import { ManagedServerHandle, type ServerProcessControls } from "./managed-server-handle.js";
 import { readFileTail } from "./output-tail.js";
 import { type RedisCommandTarget, redisCommand, redisPipeline } from "./redis-client.js";
 import { type RedisAclUser, renderRedisConfig } from "./redis-config.js";
@@ -31,7 +31,7 @@ export interface RedisServerOptions {
 }
 
 /** A running (or stopped) redis-server started by {@link startRedisServer}. */
-export interface RedisServerHandle {
+export interface RedisServerHandle extends ServerProcessControls {
   /** `redis://127.0.0.1:PORT`, without credentials. */
   readonly url: string;
   readonly host: "127.0.0.1";
@@ -42,22 +42,6 @@ export interface RedisServerHandle {
   readonly dir: string;
   readonly configPath: string;
   readonly logPath: string;
-  /** Pid while running, else undefined. */
-  readonly pid: number | undefined;
-  /** True while the process is alive (also when paused). */
-  readonly running: boolean;
-  /** Sends `signal` (default SIGKILL) and resolves once the process exited. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the server again with the same config, port and dir (stopping it first if needed). */
-  restart(): Promise<void>;
-  /** Freezes the process (SIGSTOP). */
-  pause(): void;
-  /** Continues a paused process (SIGCONT). */
-  resume(): void;
-  /** Graceful SIGTERM, SIGKILL after 5 s; keeps the dir until dispose. */
-  stop(): Promise<void>;
-  /** Stops the server and removes its temp dir; idempotent. */
-  dispose(): Promise<void>;
   /**
    * Runs one command on a fresh connection, authenticated with the configured password (default user)
    * or else the first ACL user, and resolves with the reply as text: strings as-is, integers as decimal
