@@ -148,12 +148,17 @@ export class ReplicaStore {
     return best;
   }
 
-  /** True when the key's newest change is `entry`: its revision, and its value (or its deletion). */
-  holds(entry: BackendEntry): boolean {
+  /**
+   * True when the key's newest change is `entry`: its revision, and its value (or its deletion). `decoded`,
+   * the value `entry` was encoded from, settles it without encoding when the store holds that very object
+   * (an own write whose feed echo reused it).
+   */
+  holds(entry: BackendEntry, decoded?: unknown): boolean {
     if (entry.value === null)
       return this.isDeleted(entry.key) && this.tombstones.get(entry.key) === entry.revision;
     const stored = this.live.get(entry.key);
     if (stored === undefined || stored.revision !== entry.revision) return false;
+    if (decoded !== undefined && stored.value === decoded) return true;
     const codec = CODECS[stored.collection] as CollectionCodec<unknown, unknown>;
     return sameBytes(codec.encode(stored.value), entry.value);
   }

@@ -257,7 +257,7 @@ export class Replica {
         const current = this.storeRef.revisionOf(entry.key) ?? 0;
         // The common case: the feed brought this very revision before the acknowledgement arrived.
         if (current === entry.revision) {
-          if (this.storeRef.holds(entry)) return;
+          if (this.storeRef.holds(entry, decoded)) return;
           // This replica holds another value at our acknowledged revision: the history under it was lost (a
           // new epoch, which a head read tells) or rewritten under the same epoch (a restored backup, which
           // only this tells). Either way the replica must resync before the write resolves (rule 7).
