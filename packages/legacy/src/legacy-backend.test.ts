@@ -191,6 +191,8 @@ describe("writes are broadcast in the generation 1 wire format", () => {
       message: expect.stringContaining("generation-1 protocol has no claims.del subject"),
     });
     await expect(cache.refmaps.delete("reg.example/keep:1")).rejects.toMatchObject({ code: "UNSUPPORTED" });
+    // The puts travel on the cache's own connection: wait for the last one before checking nothing else came.
+    await waitFor(() => wire.on(".refmaps.put").length === 1, { what: "the refmaps put broadcast" });
     await publisher.flush();
     expect(wire.messages.map((m) => m.subject.split(".").slice(-2).join("."))).toEqual([
       "claims.put",
