@@ -97,6 +97,7 @@ export { DEFAULT_REMEMBERED_DELIVERIES, RecentDeliveries } from "./recent-delive
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
 export {
   DEFAULT_REPLICA_TIMING,
+  DEFAULT_TOMBSTONE_RETENTION_MS,
   PROPAGATION_SAMPLES,
   type PropagationDelay,
   type ReplicaCounters,

@@ -11,7 +11,12 @@ import type { CollectionName } from "./keys.js";
 import { linkdefsCodec } from "./linkdefs.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { refmapsCodec } from "./refmaps.js";
-import { DEFAULT_REPLICA_TIMING, Replica, type ReplicaTiming } from "./replica.js";
+import {
+  DEFAULT_REPLICA_TIMING,
+  DEFAULT_TOMBSTONE_RETENTION_MS,
+  Replica,
+  type ReplicaTiming,
+} from "./replica.js";
 import type { CacheStatus } from "./status.js";
 import type { ChangeListener, WatchOptions } from "./watch-hub.js";
 import { WriteCoordinator } from "./write-coordinator.js";
@@ -31,6 +36,13 @@ export interface LatticeCacheOptions {
   readonly maxValueBytes?: number;
   /** Stall detection and read-your-writes timing. Defaults: `DEFAULT_REPLICA_TIMING`. */
   readonly timing?: Partial<ReplicaTiming>;
+  /**
+   * How long a delete's tombstone is kept (ms): replicas drop older ones, and a feed that was away from the
+   * backend for longer than half of it resyncs instead of resuming (a compaction may have removed deletes it
+   * missed). 0 keeps tombstones forever. Every host of a lattice must use the same value. Default 24 h
+   * (`DEFAULT_TOMBSTONE_RETENTION_MS`).
+   */
+  readonly tombstoneRetentionMs?: number;
   /** Bounds of `update`'s retry loop. Defaults: `DEFAULT_UPDATE_RETRY` (100 attempts, 1–100 ms backoff). */
   readonly updateRetry?: Partial<UpdateRetryPolicy>;
   /** A change listener attached before the feed starts, so it also sees the initial snapshot's events. */
@@ -75,7 +87,14 @@ export class LatticeCache {
         field: "maxValueBytes",
       });
     }
-    this.replica = new Replica(this.backend, logger, timing);
+    const retention = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
+    if (!Number.isSafeInteger(retention) || retention < 0) {
+      throw new ConfigurationError(
+        `tombstoneRetentionMs must be a non-negative integer (got ${retention})`,
+        { field: "tombstoneRetentionMs" },
+      );
+    }
+    this.replica = new Replica(this.backend, logger, timing, retention);
     this.writer = new WriteCoordinator(this.backend, this.replica, this.hostId, maxValueBytes, retry);
     this.linkdefs = new LinkDefinitions("linkdefs", linkdefsCodec, this.writer);
     this.claims = new ClaimsCollection("claims", claimsCodec, this.writer);

@@ -51,6 +51,9 @@ export const DEFAULT_REPLICA_TIMING: ReplicaTiming = {
  */
 export const FEED_RESTART_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 30_000 };
 
+/** The default tombstone retention: 24 h. */
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 24 * 60 * 60 * 1000;
+
 /** Counters a replica keeps for status and metrics. */
 export interface ReplicaCounters {
   /** Changes applied from the feed (and own writes). */
@@ -132,6 +135,8 @@ export class Replica {
     private readonly backend: LatticeBackend,
     private readonly logger: Logger,
     private readonly timing: ReplicaTiming = DEFAULT_REPLICA_TIMING,
+    /** How long tombstones are kept (ms, 0 = forever); see `LatticeCacheOptions.tombstoneRetentionMs`. */
+    readonly tombstoneRetentionMs: number = DEFAULT_TOMBSTONE_RETENTION_MS,
   ) {
     this.hub = new WatchHub((error) => this.logger.error({ err: error }, "a change listener threw"));
     this.readyPromise = new Promise<void>((resolve, reject) => {
