@@ -27,6 +27,13 @@ export class FeedRecorder implements FeedSink {
 
   connection(): void {}
 
+  /** Reasons passed to `check`. */
+  readonly checks: string[] = [];
+
+  check(reason: string): void {
+    this.checks.push(reason);
+  }
+
   /** The entries delivered before the first `synced` (the snapshot or replay). */
   get snapshot(): readonly BackendEntry[] {
     return this.entries.slice(0, this.entriesBeforeSync ?? this.entries.length);

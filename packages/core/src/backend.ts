@@ -83,6 +83,12 @@ export interface FeedSink {
    * entry or `synced` also counts as connected).
    */
   connection(connected: boolean, detail?: string): void;
+  /**
+   * Something happened that may have left the feed behind or on another history without a sound of its
+   * own (the store's leader moved, a server said so): the replica compares its position with `head()` soon.
+   * Cheap to call; the replica coalesces repeated calls. Optional for a backend to raise.
+   */
+  check(reason: string): void;
 }
 
 /** A running feed. */
@@ -137,7 +143,9 @@ export interface LatticeBackend {
   write(request: WriteRequest): Promise<WriteResult>;
   /**
    * The backend's current head. Cheap, and free of side effects: it reads, never re-creates a store or
-   * restarts a feed (called every few seconds for stall detection, and after own writes, rule 9).
+   * restarts a feed. The replica calls it rarely while its feed looks healthy (every 30 s ± 20 %), and every
+   * second while something looks wrong: a `check()` from the feed, a reconnection, an own write the feed
+   * did not bring, a lag (rule 9).
    */
   head(): Promise<BackendHead>;
   /** Closes connections. */

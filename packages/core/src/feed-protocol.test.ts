@@ -25,6 +25,7 @@ function recorder() {
     synced: (h: BackendHead) => calls.push(`synced ${h.revision} ${h.epoch}`),
     gap: (reason) => calls.push(`gap ${reason}`),
     connection: (up, detail) => calls.push(`connection ${up} ${detail ?? ""}`.trim()),
+    check: (reason) => calls.push(`check ${reason}`),
   };
   return { calls, sink };
 }

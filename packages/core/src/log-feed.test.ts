@@ -19,6 +19,7 @@ function recorder() {
     },
     gap: (reason) => calls.push(`gap ${reason}`),
     connection: (up) => calls.push(`connection ${up}`),
+    check: (reason) => calls.push(`check ${reason}`),
   };
   return { calls, sink, synced: () => synced };
 }

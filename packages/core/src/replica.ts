@@ -528,6 +528,9 @@ export class Replica {
       connection: (connected, detail) => {
         if (current()) this.onConnection(connected, detail);
       },
+      check: (reason) => {
+        if (current()) this.suspect(reason);
+      },
     };
   }
 
@@ -623,6 +626,12 @@ export class Replica {
       this.logger.info({ detail }, "backend feed reconnected");
       void this.checkHead();
     }
+  }
+
+  /** A signal that the feed may be behind or on another history: check the head now (see `suspicious`). */
+  private suspect(reason: string): void {
+    this.logger.debug({ reason }, "feed signal: checking the backend head");
+    void this.checkHead();
   }
 
   private reached(revision: number): boolean {
