@@ -233,7 +233,7 @@ function bound(sink: FeedSink): FeedSink {
     entry: (e) => sink.entry(e),
     synced: (h) => sink.synced(h),
     gap: (r) => sink.gap(r),
-    check: (r) => sink.check(r),
+    check: (r) => sink.check?.(r),
     connection: (c, d) => sink.connection(c, d),
   };
 }

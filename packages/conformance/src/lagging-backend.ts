@@ -67,7 +67,7 @@ export class LaggingBackend extends ForwardingBackend {
       synced: (head) => line.push(() => sink.synced(head)),
       gap: (reason) => line.push(() => sink.gap(reason)),
       connection: (connected, detail) => line.push(() => sink.connection(connected, detail)),
-      check: (reason) => line.push(() => sink.check(reason)),
+      check: (reason) => line.push(() => sink.check?.(reason)),
     });
     return {
       close: async () => {

@@ -67,7 +67,7 @@ export class TappedBackend extends ForwardingBackend {
       },
       gap: (reason) => deliver(() => sink.gap(reason)),
       connection: (connected, detail) => sink.connection(connected, detail),
-      check: (reason) => sink.check(reason),
+      check: (reason) => sink.check?.(reason),
     };
     this.sinks.add(sink);
     const subscription = this.inner.subscribe(from, tapped);

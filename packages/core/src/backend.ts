@@ -88,7 +88,7 @@ export interface FeedSink {
    * own (the store's leader moved, a server said so): the replica compares its position with `head()` soon.
    * Cheap to call; the replica coalesces repeated calls. Optional for a backend to raise.
    */
-  check(reason: string): void;
+  check?(reason: string): void;
 }
 
 /** A running feed. */

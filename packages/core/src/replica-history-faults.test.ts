@@ -202,7 +202,7 @@ function delayed(inner: MemoryBackend, ms: number): LatticeBackend {
         synced: later((h) => sink.synced(h)),
         gap: later((r) => sink.gap(r)),
         connection: later((c, d) => sink.connection(c, d)),
-        check: later((r) => sink.check(r)),
+        check: later((r) => sink.check?.(r)),
       });
       return {
         close: async () => {

@@ -27,7 +27,7 @@ export class StallableJetStreamBackend extends JetStreamBackend {
       },
       gap: (reason) => sink.gap(reason),
       connection: (connected, detail) => sink.connection(connected, detail),
-      check: (reason) => sink.check(reason),
+      check: (reason) => sink.check?.(reason),
     });
   }
 }
