@@ -58,7 +58,7 @@ export interface ConformanceTarget {
   readonly name: string;
   /** Called once per test: a fresh, empty, isolated store. */
   newStore(): Promise<ConformanceStore>;
-  /** Replica timing for the suite's caches (backends with slow stall detection can widen it). Default: stallCheckIntervalMs 200, stallTimeoutMs 1000. */
+  /** Replica timing for the suite's caches (backends with slow stall detection can widen it). Default: stallCheckIntervalMs 200, idleCheckIntervalMs 1000, stallTimeoutMs 1000. */
   readonly timing?: Partial<ReplicaTiming>;
 }
 

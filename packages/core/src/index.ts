@@ -82,6 +82,7 @@ export {
   linkdefsCodec,
 } from "./linkdefs.js";
 export {
+  DEFAULT_LOG_AUDIT_INTERVAL_MS,
   DEFAULT_LOG_RETRY,
   followLog,
   type LogFeedOptions,

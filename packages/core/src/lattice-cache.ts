@@ -89,10 +89,9 @@ export class LatticeCache {
     }
     const retention = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
     if (!Number.isSafeInteger(retention) || retention < 0) {
-      throw new ConfigurationError(
-        `tombstoneRetentionMs must be a non-negative integer (got ${retention})`,
-        { field: "tombstoneRetentionMs" },
-      );
+      throw new ConfigurationError(`tombstoneRetentionMs must be a non-negative integer (got ${retention})`, {
+        field: "tombstoneRetentionMs",
+      });
     }
     this.replica = new Replica(this.backend, logger, timing, retention);
     this.writer = new WriteCoordinator(this.backend, this.replica, this.hostId, maxValueBytes, retry);

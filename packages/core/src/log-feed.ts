@@ -70,8 +70,16 @@ export interface LogFeedOptions extends Omit<FeedProtocolOptions, "onStop"> {
   readonly transport: (signals: LogSignals) => LogTransport;
   /** Changes per read. Default 1000. */
   readonly batchSize?: number;
-  /** How long one read waits for a change before the feed checks the head (a silent history loss). */
+  /**
+   * How long one read waits for a change. A read that returns in time also proves the connection works;
+   * one that does not is a failure (the transport's timeout), and the feed reconnects.
+   */
   readonly waitMs: number;
+  /**
+   * How often an idle feed checks the store's head and its history proof (a history lost or rewritten
+   * without a sound). Jittered ± 20 %. Default {@link DEFAULT_LOG_AUDIT_INTERVAL_MS}.
+   */
+  readonly auditIntervalMs?: number;
   /** Pauses between failed attempts. Default 100 ms doubling to 5 s, half jittered. */
   readonly retry?: BackoffPolicy;
   /** Turns a failure into the detail the replica sees (default: `errorText`). */
@@ -79,6 +87,9 @@ export interface LogFeedOptions extends Omit<FeedProtocolOptions, "onStop"> {
   /** Called once when the feed stopped for good. */
   readonly onStop?: () => void;
 }
+
+/** How often an idle log feed audits the store's head and history by default: 30 s. */
+export const DEFAULT_LOG_AUDIT_INTERVAL_MS = 30_000;
 
 /** The default pauses of a log feed between failed attempts. */
 export const DEFAULT_LOG_RETRY: BackoffPolicy = { baseMs: 100, maxMs: 5_000, jitter: 0.5 };
@@ -96,6 +107,8 @@ class LogFeed implements FeedSubscription {
   /** The revision `synced` is due at (the head when the feed started or resumed). */
   private target = 0;
   private wakeUp: (() => void) | undefined;
+  /** When an idle feed audits the head and the history proof next (ms epoch). */
+  private nextAuditAt = 0;
 
   constructor(private readonly options: LogFeedOptions) {
     this.protocol = new FeedProtocol({ ...options, onStop: () => this.wakeUp?.() });
@@ -203,7 +216,7 @@ class LogFeed implements FeedSubscription {
       );
       if (this.stopped) return;
       if (changes.length === 0) {
-        await this.idle(catchingUp);
+        if (catchingUp || Date.now() >= this.nextAuditAt) await this.idle(catchingUp);
         continue;
       }
       for (const change of changes) {
@@ -225,6 +238,8 @@ class LogFeed implements FeedSubscription {
    * position) not even a jump: the log then holds other changes at revisions already delivered.
    */
   private async idle(catchingUp: boolean): Promise<void> {
+    const interval = this.options.auditIntervalMs ?? DEFAULT_LOG_AUDIT_INTERVAL_MS;
+    this.nextAuditAt = Date.now() + Math.round(interval * (0.8 + 0.4 * Math.random()));
     const head = await this.transport.head();
     if (this.stopped || !this.protocol.acceptHead(head) || !this.reaches(head)) return;
     if (!(await this.proofHolds()) || this.stopped) return;

@@ -10,6 +10,8 @@ import { until } from "./until.test-helpers.js";
 
 const FAST = {
   stallCheckIntervalMs: 50,
+  // These specs model silent faults: only the idle fallback finds them, so it runs often here.
+  idleCheckIntervalMs: 100,
   stallTimeoutMs: 200,
   headTimeoutMs: 2000,
   readYourWritesTimeoutMs: 2000,

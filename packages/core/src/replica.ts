@@ -23,8 +23,18 @@ export type ReplicaState = "syncing" | "live" | "stale" | "resyncing";
 
 /** Timing knobs of a replica. */
 export interface ReplicaTiming {
-  /** How often the backend head is compared with the applied revision. Default 1000 ms. */
+  /**
+   * How often the replica looks at itself (no request), and how often it asks the backend's head while
+   * something looks wrong: a feed signal, a reconnection, a lag, an own write the feed did not bring yet.
+   * Default 1000 ms.
+   */
   readonly stallCheckIntervalMs: number;
+  /**
+   * How often the backend's head is asked while everything looks healthy: the slow fallback that finds a
+   * feed that went silent without any signal (jittered ± 20 %, so hosts do not ask together). Default
+   * 30 000 ms.
+   */
+  readonly idleCheckIntervalMs: number;
   /**
    * How long the backend may be ahead while the replica applies nothing before the feed is restarted.
    * A feed that applies anything between two checks is lagging, not stalled, and is left alone.
@@ -37,9 +47,14 @@ export interface ReplicaTiming {
   readonly readYourWritesTimeoutMs: number;
 }
 
-/** Default replica timing: a stalled feed is noticed and restarted within about 5–6 s. */
+/**
+ * Default replica timing: a stalled feed that some signal reveals (heartbeats, a leader change, an own
+ * write, a reconnection) is restarted within about 5–6 s; one that went silent without any, within about
+ * 40 s. An idle replica asks the backend's head about twice a minute.
+ */
 export const DEFAULT_REPLICA_TIMING: ReplicaTiming = {
   stallCheckIntervalMs: 1000,
+  idleCheckIntervalMs: 30_000,
   stallTimeoutMs: 4000,
   headTimeoutMs: 2000,
   readYourWritesTimeoutMs: 5000,
@@ -65,6 +80,9 @@ export interface ReplicaCounters {
   /** Feed restarts after a stall (rule 9). */
   feedRestarts: number;
 }
+
+/** How far the idle head check is jittered: ± this share of `idleCheckIntervalMs`. */
+export const IDLE_CHECK_JITTER = 0.2;
 
 /** How many of the latest live changes the propagation delay is measured over. */
 export const PROPAGATION_SAMPLES = 256;
@@ -118,6 +136,14 @@ export class Replica {
   private feedActivityAt = 0;
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Why the head must be asked at the next tick (a feed signal), if it must. */
+  private checkDue: string | undefined;
+  /** When the next idle head check is due (ms epoch). */
+  private nextIdleCheckAt = 0;
+  /** The last time (ms epoch) the replica knew it held everything the backend had: the offline rule. */
+  private caughtUpAt = Date.now();
+  /** When tombstones were last pruned (ms epoch). */
+  private prunedAt = Date.now();
   private checkInFlight: Promise<void> | undefined;
   private checkQueued: Promise<void> | undefined;
   private closed = false;
@@ -217,12 +243,57 @@ export class Replica {
   /** Starts the initial sync and the stall detector. */
   start(): void {
     this.startFeed({ revision: 0 });
-    if (this.backend.capabilities.ordered) {
-      this.timer = setInterval(() => {
-        if (this.checkInFlight === undefined) void this.checkHead();
-      }, this.timing.stallCheckIntervalMs);
-      this.timer.unref();
+    this.scheduleIdleCheck();
+    this.timer = setInterval(() => this.tick(), this.timing.stallCheckIntervalMs);
+    this.timer.unref();
+  }
+
+  /**
+   * The replica looks at itself every `stallCheckIntervalMs` and asks the backend's head only when it has a
+   * reason (rule 9): a feed signal, a lag the feed has not closed since the last look, a snapshot, a failing
+   * or lost connection — or the slow idle fallback. A healthy idle replica costs the backend nothing else.
+   */
+  private tick(): void {
+    if (this.closed || this.checkInFlight !== undefined) return;
+    const now = Date.now();
+    this.pruneTombstones(now);
+    if (!this.backend.capabilities.ordered) return;
+    if (this.staging) {
+      this.checkSnapshotProgress(now);
+      return;
     }
+    if (!this.initialSynced) return;
+    const oldestLag = this.lagMarks[0];
+    const lagging = oldestLag !== undefined && now - oldestLag.at >= this.timing.stallCheckIntervalMs;
+    if (
+      this.checkDue !== undefined ||
+      lagging ||
+      this.staleSince !== undefined ||
+      now >= this.nextIdleCheckAt
+    ) {
+      void this.checkHead();
+    }
+  }
+
+  /** A snapshot that delivers nothing for long is restarted (backing off like a stalled feed). */
+  private checkSnapshotProgress(now: number): void {
+    if (now - this.feedActivityAt > this.restartPatience(this.timing.stallTimeoutMs * 2)) {
+      this.restartFeed("snapshot made no progress");
+    }
+  }
+
+  private scheduleIdleCheck(): void {
+    const interval = this.timing.idleCheckIntervalMs;
+    this.nextIdleCheckAt =
+      Date.now() + Math.round(interval * (1 + IDLE_CHECK_JITTER * (2 * Math.random() - 1)));
+  }
+
+  /** Drops tombstones older than the retention, every quarter of it (at most every 10 minutes). */
+  private pruneTombstones(now: number): void {
+    const retention = this.tombstoneRetentionMs;
+    if (retention <= 0 || now - this.prunedAt < Math.min(retention / 4, 600_000)) return;
+    this.prunedAt = now;
+    // PRUNE-HOOK this.storeRef.pruneTombstones(now - retention);
   }
 
   /** Rule 8: resolves once every change up to the backend's revision at subscription time is applied. */
@@ -286,6 +357,11 @@ export class Replica {
         if (this.staging) await this.waitForRevision(entry.revision, this.timing.readYourWritesTimeoutMs);
         return;
       }
+    }
+    // The acknowledgement tells the backend holds this revision: a feed that does not bring it by the next
+    // look is asked about (rule 9) — a host that writes notices a dead feed without waiting for the fallback.
+    if (this.initialSynced && !this.staging && this.backend.capabilities.ordered) {
+      this.markLag(entry.revision, Date.now());
     }
     const reached = await this.waitForRevision(entry.revision, this.timing.readYourWritesTimeoutMs);
     if (reached || this.closed) return;
@@ -362,6 +438,10 @@ export class Replica {
   /** Restarts the feed after the last applied revision (a stalled watch, rule 9). */
   restartFeed(reason: string): void {
     if (this.closed) return;
+    if (this.awayTooLong()) {
+      this.resync(`${reason}, and the replica was away longer than half the tombstone retention`);
+      return;
+    }
     this.counters.feedRestarts += 1;
     this.restartsInRow += 1;
     this.lastRestartAt = Date.now();
@@ -393,12 +473,15 @@ export class Replica {
 
   private async runHeadCheck(): Promise<void> {
     const appliedBefore = this.highWater;
+    const askedAt = Date.now();
+    this.checkDue = undefined;
+    this.scheduleIdleCheck();
     try {
       const head = await withTimeout(this.backend.head(), this.timing.headTimeoutMs);
       if (this.closed) return;
       this.headFailingSince = undefined;
       this.lastBackendRevision = head.revision;
-      this.evaluateHead(head, appliedBefore);
+      this.evaluateHead(head, appliedBefore, askedAt);
     } catch (error) {
       if (this.closed) return;
       this.headFailingSince ??= Date.now();
@@ -407,13 +490,10 @@ export class Replica {
     }
   }
 
-  private evaluateHead(head: BackendHead, appliedBefore: number): void {
+  private evaluateHead(head: BackendHead, appliedBefore: number, askedAt: number): void {
     const now = Date.now();
     if (this.staging) {
-      // A snapshot that delivers nothing for long is restarted (backing off like a stalled feed).
-      if (now - this.feedActivityAt > this.restartPatience(this.timing.stallTimeoutMs * 2)) {
-        this.restartFeed("snapshot made no progress");
-      }
+      this.checkSnapshotProgress(now);
       return;
     }
     if (!this.initialSynced) return;
@@ -431,13 +511,11 @@ export class Replica {
     this.appliedAtLastCheck = this.highWater;
     if (head.revision <= this.highWater) {
       this.caughtUp();
+      if (this.initialSynced && !this.staging) this.caughtUpAt = Math.max(this.caughtUpAt, askedAt);
       if (now - this.lastRestartAt >= FEED_RESTART_BACKOFF.maxMs) this.restartsInRow = 0;
       return;
     }
-    const lastMark = this.lagMarks.at(-1);
-    if (lastMark === undefined || head.revision > lastMark.revision) {
-      this.lagMarks.push({ revision: head.revision, at: now });
-    }
+    this.markLag(head.revision, now);
     if (progressed) {
       // Lagging, not stalled: the feed delivers, only later than the head moves. Leave it alone.
       this.noProgressSince = now;
@@ -465,12 +543,21 @@ export class Replica {
     this.lagMarks = [];
   }
 
+  /** The backend is known to hold `revision`, which the replica has not applied yet. */
+  private markLag(revision: number, now: number): void {
+    const lastMark = this.lagMarks.at(-1);
+    if (lastMark === undefined || revision > lastMark.revision) this.lagMarks.push({ revision, at: now });
+  }
+
   /** Drops the lag marks the replica has now passed. */
   private passLagMarks(): void {
     let n = 0;
     while (n < this.lagMarks.length && (this.lagMarks[n] as { revision: number }).revision <= this.highWater)
       n++;
-    if (n > 0) this.lagMarks.splice(0, n);
+    if (n === 0) return;
+    this.lagMarks.splice(0, n);
+    // Everything the backend was known to hold is applied: nothing is missing, however long it took.
+    if (this.lagMarks.length === 0) this.caughtUp();
   }
 
   private startFeed(from: FeedPosition): void {
@@ -506,7 +593,10 @@ export class Replica {
         if (!current()) return;
         this.feedActivityAt = Date.now();
         // Data flowing on the current feed proves the connection, even if the feed never said so.
-        if (!this.connected) this.onConnection(true, "the feed delivers again");
+        if (!this.connected) {
+          this.onConnection(true, "the feed delivers again");
+          if (!current()) return;
+        }
         if (this.staging) this.stage(this.staging, entry);
         else {
           // A revision already applied (an own write applied on its acknowledgement) did not propagate now.
@@ -566,6 +656,7 @@ export class Replica {
       this.highWater = Math.max(this.highWater, head.revision);
     }
     this.epoch = head.epoch;
+    this.caughtUpAt = Date.now();
     this.readable = this.storeRef;
     this.lastBackendRevision = Math.max(head.revision, this.lastBackendRevision ?? 0);
     this.appliedAtLastCheck = this.highWater;
@@ -624,14 +715,35 @@ export class Replica {
       this.connected = true;
       this.disconnectedSince = undefined;
       this.logger.info({ detail }, "backend feed reconnected");
+      if (this.awayTooLong()) {
+        this.resync(
+          "the feed came back after longer than half the tombstone retention: deletes it missed may have been compacted",
+        );
+        return;
+      }
       void this.checkHead();
     }
+  }
+
+  /**
+   * Rule 6 across a compaction: a feed that resumes after the replica last knew it was caught up more than
+   * half the tombstone retention ago may have missed deletes whose tombstones were compacted away since —
+   * a resumed feed cannot see a delete that is no longer stored. Such a replica resyncs from a snapshot.
+   */
+  private awayTooLong(): boolean {
+    const retention = this.tombstoneRetentionMs;
+    return (
+      retention > 0 &&
+      this.initialSynced &&
+      this.backend.capabilities.history &&
+      Date.now() - this.caughtUpAt > retention / 2
+    );
   }
 
   /** A signal that the feed may be behind or on another history: check the head now (see `suspicious`). */
   private suspect(reason: string): void {
     this.logger.debug({ reason }, "feed signal: checking the backend head");
-    void this.checkHead();
+    this.checkDue ??= reason;
   }
 
   private reached(revision: number): boolean {
