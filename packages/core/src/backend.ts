@@ -1,5 +1,6 @@
 // The seam a backend implements: an ordered snapshot-then-live feed, and writes with an optional expected revision.
 // Rules cited here: docs/semantics.md#rule-1, #rule-4, #rule-5, #rule-6, #rule-8, #rule-9, #rule-10.
+import type { CompactionReport, CompactionRequest } from "./compaction.js";
 
 /** The contract version of `LatticeBackend`; an adapter written against another version is refused, not misused. */
 export const BACKEND_SPECIFICATION_VERSION = "v1" as const;
@@ -152,4 +153,16 @@ export interface LatticeBackend {
   close(): Promise<void>;
   /** Facts for `status()` and diagnostics (servers, bucket, …). Never secrets. */
   describe?(): Readonly<Record<string, unknown>>;
+  /**
+   * Optional: the latest stored change of one key, read from the store (never from a replica); undefined
+   * when the store holds nothing under it. Core's compaction lease reads its marker key with it.
+   */
+  read?(key: string): Promise<BackendEntry | undefined>;
+  /**
+   * Optional: removes delete markers written before `now - request.olderThanMs` from the store (rule 6:
+   * bounded storage) — only markers that are still their key's latest change, never a value written after
+   * them — and reports them. A feed that would have to read across a removed marker must end in a gap.
+   * Drive it through core's `compactLattice`, which takes a lease so one host compacts at a time.
+   */
+  compactTombstones?(request: CompactionRequest): Promise<CompactionReport>;
 }

@@ -27,6 +27,32 @@ export {
 } from "./collection-handle.js";
 export { ClaimsCollection, LinkDefinitions, ReferenceMaps } from "./collections.js";
 export {
+  type CompactionOutcome,
+  type CompactLatticeOptions,
+  compactionUnsupported,
+  compactLattice,
+  DEFAULT_COMPACTION_LEASE_MS,
+} from "./compact-lattice.js";
+export {
+  assertCompactionRequest,
+  COMPACTION_PROGRESS_EVERY,
+  type CompactionReport,
+  type CompactionRequest,
+  CompactionScan,
+  type RemovedTombstone,
+} from "./compaction.js";
+export {
+  COMPACTION_LEASE_KEY,
+  type CompactionLease,
+  decodeCompactionLease,
+  encodeCompactionLease,
+} from "./compaction-lease.js";
+export {
+  CompactionSchedule,
+  type CompactionScheduleOptions,
+  DEFAULT_COMPACTION_INTERVAL_MS,
+} from "./compaction-schedule.js";
+export {
   bridgeExpectedRevision,
   casAccepts,
   comparableRevision,

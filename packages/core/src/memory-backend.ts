@@ -15,6 +15,7 @@ import {
   type WriteRequest,
   type WriteResult,
 } from "./backend.js";
+import { type CompactionReport, type CompactionRequest, CompactionScan } from "./compaction.js";
 import { casAccepts, comparableRevision } from "./conflict-rules.js";
 import { BackendUnavailableError, ClosedError, ConflictError } from "./errors.js";
 import type { DeliveredChange } from "./feed-protocol.js";
@@ -34,8 +35,11 @@ type Listener = {
  */
 export class MemoryStore {
   private entries = new Map<string, BackendEntry>();
-  /** Every change of the current history; `log[i]` has revision `i + 1`. */
-  private log: BackendEntry[] = [];
+  /**
+   * Every change of the current history; `log[i]` has revision `i + 1` — undefined where a compaction removed
+   * a delete marker (a feed reading across it jumps, and ends in a gap).
+   */
+  private log: (BackendEntry | undefined)[] = [];
   private epochId = randomUUID();
   private readonly listeners = new Set<Listener>();
   private up = true;
@@ -67,9 +71,14 @@ export class MemoryStore {
       .sort((a, b) => a.revision - b.revision);
   }
 
-  /** Up to `limit` logged changes after `afterRevision`, in order. */
+  /** Up to `limit` logged changes after `afterRevision`, in order (revisions a compaction removed skipped). */
   changesAfter(afterRevision: number, limit = Number.POSITIVE_INFINITY): BackendEntry[] {
-    return this.log.slice(afterRevision, afterRevision + limit);
+    const changes: BackendEntry[] = [];
+    for (let i = Math.max(0, afterRevision); i < this.log.length && changes.length < limit; i++) {
+      const entry = this.log[i];
+      if (entry !== undefined) changes.push(entry);
+    }
+    return changes;
   }
 
   /** The logged change at `revision`, if the current history has one. */
@@ -98,6 +107,22 @@ export class MemoryStore {
    */
   storeRaw(key: string, value: Uint8Array | null): number {
     return this.append(key, value, undefined).revision;
+  }
+
+  /**
+   * Removes the delete markers the scan finds due — each the latest change of its key — from the entries and
+   * the change log (unless it is a dry run), and reports them.
+   */
+  compactTombstones(scan: CompactionScan): void {
+    for (const entry of [...this.entries.values()]) {
+      scan.scanned();
+      if (entry.value !== null || !scan.due(entry.writtenAt ?? 0)) continue;
+      if (!scan.dryRun) {
+        this.entries.delete(entry.key);
+        this.log[entry.revision - 1] = undefined;
+      }
+      scan.removed(entry.key, entry.revision, entry.writtenAt ?? 0);
+    }
   }
 
   /** Simulates a partition: writes and head checks fail, feeds report disconnection and deliver nothing. */
@@ -241,6 +266,21 @@ export class MemoryBackend implements LatticeBackend {
     return { revision: this.store.revision, epoch: this.store.epoch };
   }
 
+  async read(key: string): Promise<BackendEntry | undefined> {
+    await tick();
+    this.check();
+    return this.store.read(key);
+  }
+
+  /** Removes the store's due delete markers from its entries and change log (see `LatticeBackend`). */
+  async compactTombstones(request: CompactionRequest): Promise<CompactionReport> {
+    const scan = new CompactionScan(request);
+    await tick();
+    this.check();
+    this.store.compactTombstones(scan);
+    return scan.report();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
@@ -320,7 +360,10 @@ class MemoryLog implements LogTransport {
     this.backend.check();
     let changes = this.backend.store.changesAfter(after, limit);
     if (changes.length === 0 && waitMs > 0) {
-      await this.until(() => this.backend.store.revision > after || !this.backend.reachable, waitMs);
+      // Waits for a change to read, not for the revision to move: a compacted marker at the end of the log
+      // moved it with nothing left to read there.
+      const store = this.backend.store;
+      await this.until(() => store.changesAfter(after, 1).length > 0 || !this.backend.reachable, waitMs);
       this.backend.check();
       changes = this.backend.store.changesAfter(after, limit);
     }

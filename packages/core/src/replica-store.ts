@@ -48,6 +48,13 @@ interface SecondaryIndex {
   readonly keysByValue: Map<string, Set<string>>;
 }
 
+/** A deleted key as the replica holds it (rule 6): the delete's revision and when it was written. */
+interface Tombstone {
+  readonly revision: number;
+  /** ms since the epoch: the backend's write time (`BackendEntry.writtenAt`) or, without one, when applied. */
+  readonly at: number;
+}
+
 /** Interns repeated origin strings so 100k entries from 3 hosts hold 3 strings, not 100k. */
 const origins = new Map<string, string>();
 function intern(origin: string | undefined): string | undefined {
@@ -61,7 +68,12 @@ function intern(origin: string | undefined): string | undefined {
 /** The materialized view of one replica. Not thread-safe by design: Node runs it on one thread. */
 export class ReplicaStore {
   private readonly live = new Map<string, StoredEntry>();
-  private readonly tombstones = new Map<string, number>();
+  private readonly tombstones = new Map<string, Tombstone>();
+  /**
+   * The highest revision among pruned tombstones: a change at or below it for a key the store knows nothing
+   * of is a replay of something older than a delete that was pruned, and never brings the key back (rule 6).
+   */
+  private prunedUpTo = 0;
   /** Revisions of entries that failed validation, so conditional writes can still name the key's revision. */
   private readonly invalidRevisions = new Map<string, number>();
   private readonly indexes = {} as Record<CollectionName, readonly SecondaryIndex[]>;
@@ -92,12 +104,14 @@ export class ReplicaStore {
   apply(entry: BackendEntry, decoded?: unknown): ApplyOutcome {
     const collection = collectionOfKey(entry.key);
     if (collection === undefined) return { kind: "foreign" };
-    if (!shouldApply(this.revisionOf(entry.key), entry.revision)) return { kind: "ignored" };
+    const current = this.revisionOf(entry.key);
+    if (!shouldApply(current, entry.revision)) return { kind: "ignored" };
+    if (current === undefined && entry.revision <= this.prunedUpTo) return { kind: "ignored" };
     const previous = this.live.get(entry.key);
     if (entry.value === null) {
       if (entry.revision > this.maxRevision) this.maxRevision = entry.revision;
       this.invalidRevisions.delete(entry.key);
-      this.tombstones.set(entry.key, entry.revision);
+      this.tombstones.set(entry.key, { revision: entry.revision, at: entry.writtenAt ?? Date.now() });
       if (previous) this.remove(entry.key, previous);
       return {
         kind: "changed",
@@ -139,7 +153,7 @@ export class ReplicaStore {
   revisionOf(key: string): number | undefined {
     // On the hot path of every apply: no temporary arrays.
     let best = this.live.get(key)?.revision;
-    const dead = this.tombstones.get(key);
+    const dead = this.tombstones.get(key)?.revision;
     if (dead !== undefined && (best === undefined || dead > best)) best = dead;
     if (this.invalidRevisions.size > 0) {
       const invalid = this.invalidRevisions.get(key);
@@ -155,7 +169,7 @@ export class ReplicaStore {
    */
   holds(entry: BackendEntry, decoded?: unknown): boolean {
     if (entry.value === null)
-      return this.isDeleted(entry.key) && this.tombstones.get(entry.key) === entry.revision;
+      return this.isDeleted(entry.key) && this.tombstones.get(entry.key)?.revision === entry.revision;
     const stored = this.live.get(entry.key);
     if (stored === undefined || stored.revision !== entry.revision) return false;
     if (decoded !== undefined && stored.value === decoded) return true;
@@ -166,6 +180,23 @@ export class ReplicaStore {
   /** True if the key's newest revision is a tombstone. */
   isDeleted(key: string): boolean {
     return this.tombstones.has(key) && !this.live.has(key);
+  }
+
+  /**
+   * Drops the tombstones written before `cutoffMs` (ms since the epoch) and returns how many. Nothing
+   * readable changes — no event, the same digest — but a pruned key has no revision any more
+   * (`revisionOf` is undefined, so a conditional write with `expectedRevision: 0` builds on it), and a
+   * replayed change at or below a pruned revision still never brings the key back (rule 6).
+   */
+  pruneTombstones(cutoffMs: number): number {
+    let pruned = 0;
+    for (const [key, tombstone] of this.tombstones) {
+      if (tombstone.at >= cutoffMs) continue;
+      this.tombstones.delete(key);
+      if (tombstone.revision > this.prunedUpTo) this.prunedUpTo = tombstone.revision;
+      pruned += 1;
+    }
+    return pruned;
   }
 
   /** The live entry under a key. */
@@ -237,7 +268,7 @@ export class ReplicaStore {
     }
     for (const [key, before] of this.live) {
       if (next.live.has(key)) continue;
-      const revision = next.tombstones.get(key) ?? next.maxRevision;
+      const revision = next.tombstones.get(key)?.revision ?? next.maxRevision;
       events.push(makeEvent(before.collection, key, "delete", undefined, before.value, revision, undefined));
     }
     return events.sort((x, y) => x.revision - y.revision);
