@@ -202,6 +202,11 @@ export class FeedProtocol {
     this.options.sink.connection(up, detail);
   }
 
+  /** Asks the replica to compare its position with the store's head soon (see `FeedSink.check`). */
+  check(reason: string): void {
+    if (!this.isStopped) this.options.sink.check?.(reason);
+  }
+
   /** A delivery proves the connection: a feed that reported "down" reports "up" again. */
   private delivering(): void {
     if (this.reportedUp === false) this.report(true, "the feed delivers again");

@@ -22,6 +22,7 @@ import {
   since,
   uniquePrefix,
 } from "./nats-fixtures.test-helpers.js";
+import { StallableJetStreamBackend } from "./stallable-backend.test-helpers.js";
 
 const RAW_WATCH_CAP_MS = 30_000;
 let cluster: NatsClusterHandle;
@@ -99,6 +100,45 @@ describe("doctor on a cluster", () => {
     expect(report.bucket.recommended.replicas).toBe(3);
     const finding = report.findings.find((f) => f.code === "REPLICAS");
     expect(finding?.fix).toBe(`nats stream edit KV_LATTICEDATA_${prefix} --replicas 3`);
+  });
+});
+
+describe("rule 9: the stream's advisories reach every replica (docs/semantics.md#rule-9)", () => {
+  it("a stream leader election makes a silently stalled replica ask the head and restart its feed, with the idle fallback off", async () => {
+    const prefix = uniquePrefix("adv");
+    const layout = new BucketLayout(prefix);
+    const timing = { stallCheckIntervalMs: 200, idleCheckIntervalMs: 600_000, stallTimeoutMs: 1000 };
+    const writer = await openCache(
+      { servers: cluster.urls, prefix, hostId: "writer", bucket: { replicas: 3 }, openTimeoutMs: 30_000 },
+      { hostId: "writer", timing },
+    );
+    closers.push(() => writer.cache.close());
+    const backend = new StallableJetStreamBackend({ servers: cluster.urls, prefix, hostId: "reader" });
+    const { LatticeCache } = await import("@lattice-cache/core");
+    const reader = await LatticeCache.open({ backend, hostId: "reader", timing });
+    closers.push(() => reader.close());
+    await reader.ready(30_000);
+    await waitFor(() => backend.describe().streamAdvisories !== undefined || undefined, {
+      what: "the backend to describe its advisory subscription",
+    });
+
+    backend.stallFeeds(true);
+    const { revision } = await writer.cache.refmaps.put({ oci_url: "adv:1", public_key: "MADV" });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(reader.status().revision).toBeLessThan(revision);
+    expect(reader.status().counters.feedRestarts).toBe(0);
+    backend.stallFeeds(false); // a restarted feed delivers; the running one stays stalled
+
+    const before = (await streamInfo(layout.stream)).cluster?.leader;
+    await admin.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${layout.stream}`, undefined, { timeout: 10_000 });
+    await waitFor(() => reader.status().revision >= revision || undefined, {
+      what: "the replica to restart its feed after the leader election",
+      timeoutMs: 30_000,
+    });
+    const after = (await streamInfo(layout.stream)).cluster?.leader;
+    expect(after).not.toBe(before);
+    expect(reader.status().counters.feedRestarts).toBeGreaterThanOrEqual(1);
+    expect(backend.describe().streamAdvisories).toBe("receiving");
   });
 });
 

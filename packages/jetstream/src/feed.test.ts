@@ -401,9 +401,11 @@ describe("the feed recovers by itself", () => {
     await waitFor(() => far.status().state === "live", { what: "live after healing", timeoutMs: 30_000 });
   });
 
-  it("rule 9: a silently stalled feed (its live entries dropped, heartbeats flowing) is restarted by the replica's stall detection", async () => {
+  it("rule 9: a silently stalled feed (its live entries dropped, heartbeats flowing) is restarted by the replica's idle fallback check", async () => {
     const prefix = uniquePrefix();
-    const timing = { stallCheckIntervalMs: 200, stallTimeoutMs: 1000 };
+    // Nothing signals this stall (no leader change, no own write, heartbeats flow): only the slow fallback
+    // finds it, made fast here.
+    const timing = { stallCheckIntervalMs: 200, idleCheckIntervalMs: 1000, stallTimeoutMs: 1000 };
     const backend = new StallableJetStreamBackend({ servers: server.url, prefix, hostId: "s" });
     const stalled = await LatticeCache.open({ backend, timing });
     cleanup.push(() => stalled.close());

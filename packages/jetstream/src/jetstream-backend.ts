@@ -26,12 +26,14 @@ import { KvFeed } from "./kv-feed.js";
 import { KvWriter } from "./kv-writer.js";
 import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
 import { type JetStreamBackendOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { StreamAdvisories, type StreamAdvisory } from "./stream-advisories.js";
 
 const BACKEND = "jetstream";
 
 /** Everything that exists once `open()` succeeded. */
 interface Session extends BackendSession {
   readonly writer: KvWriter;
+  readonly advisories: StreamAdvisories;
 }
 
 /**
@@ -64,8 +66,8 @@ export class JetStreamBackend implements LatticeBackend {
   /** What the feeds delivered last: the history proof of a feed that replaces another (core's FeedProtocol). */
   private readonly recent = new RecentDeliveries<DeliveredChange>();
   /**
-   * The stream leader last observed by any stream info (head or feed). Only recorded here: each feed's
-   * watchdog compares it with the leader its consumer was created under (history-audit.ts).
+   * The stream leader last observed (a leader-elected advisory, or any stream info). Only recorded here: each
+   * feed's watchdog compares it with the leader its consumer was created under (history-audit.ts).
    */
   private leader: string | undefined;
   /** Feeds started so far: every one after the first replaces a stalled or failed feed (or resyncs). */
@@ -197,6 +199,7 @@ export class JetStreamBackend implements LatticeBackend {
     const session = this.session;
     this.session = undefined;
     if (!session) return;
+    session.advisories.close();
     await closeSession(session);
   }
 
@@ -219,6 +222,7 @@ export class JetStreamBackend implements LatticeBackend {
       storage: config?.storage,
       history: config?.max_msgs_per_subject,
       unlimitedReconnects: this.options.maxReconnectAttempts === -1,
+      streamAdvisories: session?.advisories.access,
     };
   }
 
@@ -229,6 +233,9 @@ export class JetStreamBackend implements LatticeBackend {
     try {
       const session: Session = {
         ...base,
+        advisories: new StreamAdvisories(base.nc, base.connection, this.layout.stream, options.logger, (a) =>
+          this.onAdvisory(a),
+        ),
         writer: new KvWriter({
           js: base.js,
           jsm: base.jsm,
@@ -248,6 +255,7 @@ export class JetStreamBackend implements LatticeBackend {
       this.stream = await provisionWithin(session, options, this.layout, deadline, () => this.closed);
       if (this.closed) throw new ClosedError("the jetstream backend");
       this.session = session;
+      session.advisories.start();
       options.logger.info(
         {
           bucket: this.layout.bucket,
@@ -280,6 +288,16 @@ export class JetStreamBackend implements LatticeBackend {
       });
       return this.observe(created);
     }
+  }
+
+  /**
+   * The server announced something about the stream: a new leader (the feeds' audits compare with it), lost
+   * quorum, the stream deleted or created. Every feed's replica asks the head once (rule 9).
+   */
+  private onAdvisory(advisory: StreamAdvisory): void {
+    if (advisory.leader !== undefined) this.leader = advisory.leader;
+    const reason = `stream advisory ${advisory.event}${advisory.leader ? ` (leader ${advisory.leader})` : ""}`;
+    for (const feed of this.feeds) feed.signal(reason);
   }
 
   /** Records what a stream info says (settings for writes and `describe()`, the last known leader). */

@@ -135,6 +135,11 @@ export class KvFeed implements FeedSubscription {
     queueMicrotask(() => this.establish("start"));
   }
 
+  /** Something happened to the stream (an advisory): the replica compares with the head once. */
+  signal(reason: string): void {
+    this.protocol.check(reason);
+  }
+
   /** Stops delivery, removes the consumer (best effort) and the listeners. */
   async close(): Promise<void> {
     this.protocol.stop();
@@ -159,7 +164,9 @@ export class KvFeed implements FeedSubscription {
     if (this.stopped || this.establishing || !this.subscription || !this.env.connection.connected) return;
     const silent = Date.now() - this.lastActivity;
     if (silent > silenceMs) {
-      this.establish(`no heartbeat from the consumer for ${silent} ms`);
+      const reason = `no heartbeat from the consumer for ${silent} ms`;
+      this.protocol.check(reason);
+      this.establish(reason);
       return;
     }
     if (this.checkSyncPlacement()) return;
