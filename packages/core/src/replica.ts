@@ -293,7 +293,7 @@ export class Replica {
     const retention = this.tombstoneRetentionMs;
     if (retention <= 0 || now - this.prunedAt < Math.min(retention / 4, 600_000)) return;
     this.prunedAt = now;
-    // PRUNE-HOOK this.storeRef.pruneTombstones(now - retention);
+    this.storeRef.pruneTombstones(now - retention);
   }
 
   /** Rule 8: resolves once every change up to the backend's revision at subscription time is applied. */
