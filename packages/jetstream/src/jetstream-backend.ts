@@ -2,9 +2,12 @@
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
+  type BackendEntry,
   type BackendHead,
   BackendUnavailableError,
   ClosedError,
+  type CompactionReport,
+  type CompactionRequest,
   type DeliveredChange,
   errorText,
   type FeedPosition,
@@ -26,7 +29,9 @@ import { KvFeed } from "./kv-feed.js";
 import { KvWriter } from "./kv-writer.js";
 import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
 import { type JetStreamBackendOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { openStoreAccess, readStoredEntry, type StoreAccess } from "./store-access.js";
 import { StreamAdvisories, type StreamAdvisory } from "./stream-advisories.js";
+import { compactTombstones } from "./tombstone-compaction.js";
 
 const BACKEND = "jetstream";
 
@@ -188,6 +193,16 @@ export class JetStreamBackend implements LatticeBackend {
     }
   }
 
+  /** The key's latest stored change, read from the stream (see `LatticeBackend.read`). */
+  async read(key: string): Promise<BackendEntry | undefined> {
+    return readStoredEntry(this.storeAccess(), key);
+  }
+
+  /** Purges delete markers older than the cutoff (see `LatticeBackend.compactTombstones`, tombstone-compaction.ts). */
+  async compactTombstones(request: CompactionRequest): Promise<CompactionReport> {
+    return compactTombstones(this.storeAccess(), request);
+  }
+
   /** Stops every feed and closes the connection (a connection passed in options is left open). Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -270,6 +285,17 @@ export class JetStreamBackend implements LatticeBackend {
       await closeSession(base);
       throw error;
     }
+  }
+
+  private storeAccess(): StoreAccess {
+    return openStoreAccess({
+      session: this.session,
+      closed: this.closed,
+      layout: this.layout,
+      heartbeatMs: this.options.heartbeatMs,
+      jsDomain: this.options.jsDomain,
+      allowDirect: () => this.stream?.config.allow_direct ?? true,
+    });
   }
 
   /** A feed's stream info: a bucket that vanished is created again when provisioning allows it. */

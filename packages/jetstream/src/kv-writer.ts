@@ -28,6 +28,7 @@ import { Empty, headers as natsHeaders } from "@nats-io/nats-core";
 import type { BucketLayout } from "./bucket-layout.js";
 import type { ConnectionState } from "./connection-state.js";
 import { HEADERS, isTombstone } from "./kv-message.js";
+import { readLastMessage } from "./last-message.js";
 import {
   casMismatch,
   isConnectionClosed,
@@ -230,17 +231,8 @@ export class KvWriter {
     }
   }
 
-  private async readLast(key: string): Promise<StoredMsg | null> {
-    const subject = this.env.layout.keySubject(key);
-    if (this.env.allowDirect()) {
-      return this.env.jsm.direct.getMessage(this.env.layout.stream, { last_by_subj: subject });
-    }
-    try {
-      return await this.env.jsm.streams.getMessage(this.env.layout.stream, { last_by_subj: subject });
-    } catch (error) {
-      if (/no message found/i.test(errorText(error))) return null;
-      throw error;
-    }
+  private readLast(key: string): Promise<StoredMsg | null> {
+    return readLastMessage(this.env, key);
   }
 }
 
