@@ -20,6 +20,23 @@ describe("entry record: `<revision>:<kind>:<origin length>:<origin><value>`", ()
     expect(decodeEntryRecord(raw)).toEqual({ revision: 7, value: null, origin: "h" });
   });
 
+  it("rule 6: a tombstone carries its delete time after the origin; one an older release wrote has none", () => {
+    const timed = encodeEntryRecord({ revision: 7, value: null, origin: "h", deletedAt: 1_767_225_600_000 });
+    expect(timed.toString()).toBe("7:d:1:h1767225600000");
+    expect(decodeEntryRecord(timed)).toEqual({
+      revision: 7,
+      value: null,
+      origin: "h",
+      deletedAt: 1_767_225_600_000,
+    });
+    expect(decodeEntryRecord(Buffer.from("7:d:1:h"))).not.toHaveProperty("deletedAt");
+    expect(decodeEntryRecord(Buffer.from("7:d:1:hnot-a-time"))).toEqual({
+      revision: 7,
+      value: null,
+      origin: "h",
+    });
+  });
+
   it("counts the origin in bytes, so non-ASCII host ids survive", () => {
     const raw = encodeEntryRecord({ revision: 1, value: bytes("{}"), origin: "hôst-☃" });
     expect(decodeEntryRecord(raw).origin).toBe("hôst-☃");

@@ -1,4 +1,6 @@
-// The value of one field of the entries hash: `<revision>:<kind>:<origin byte length>:<origin><value bytes>`.
+// The value of one field of the entries hash: `<revision>:<kind>:<origin byte length>:<origin><value bytes>`;
+// a tombstone has its delete time (ms since the epoch, decimal) where a value has its bytes — absent on
+// tombstones written before compaction existed, which readers ignored and still may.
 // The Lua write script builds it and reads only its head (revision and kind); TypeScript decodes it whole.
 // Binary-safe: the value bytes are stored exactly as core encoded them (the wasmCloud JSON shapes).
 // Rules cited here: docs/semantics.md#rule-6.
@@ -11,6 +13,8 @@ export interface EntryRecord {
   readonly value: Uint8Array | null;
   /** The writing host's id. */
   readonly origin: string;
+  /** A tombstone's delete time (ms since the epoch), when its record carries one. */
+  readonly deletedAt?: number;
 }
 
 /** `kind` of a live value. */
@@ -25,7 +29,9 @@ export function encodeEntryRecord(record: EntryRecord): Buffer {
   const origin = Buffer.from(record.origin, "utf8");
   const kind = record.value === null ? TOMBSTONE_KIND : VALUE_KIND;
   const head = Buffer.from(`${record.revision}:${kind}:${origin.length}:`, "latin1");
-  return Buffer.concat([head, origin, record.value ?? Buffer.alloc(0)]);
+  const tail =
+    record.value ?? Buffer.from(record.deletedAt === undefined ? "" : String(record.deletedAt), "latin1");
+  return Buffer.concat([head, origin, tail]);
 }
 
 /**
@@ -52,7 +58,13 @@ export function decodeEntryRecord(raw: Uint8Array): EntryRecord {
     throw new TypeError(`malformed lattice entry record (${bytes.length} bytes)`);
   }
   const origin = bytes.toString("utf8", lengthEnd + 1, originEnd);
+  if (kind === TOMBSTONE_KIND) {
+    const time = bytes.toString("latin1", originEnd);
+    const deletedAt = /^\d{1,16}$/.test(time) ? Number(time) : undefined;
+    return deletedAt === undefined
+      ? { revision, value: null, origin }
+      : { revision, value: null, origin, deletedAt };
+  }
   // A copy, so the record does not pin the (possibly large) reply buffer it came from.
-  const value = kind === TOMBSTONE_KIND ? null : new Uint8Array(bytes.subarray(originEnd));
-  return { revision, value, origin };
+  return { revision, value: new Uint8Array(bytes.subarray(originEnd)), origin };
 }

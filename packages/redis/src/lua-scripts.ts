@@ -34,7 +34,8 @@ end
  *
  * KEYS: entries, revision, epoch, changes.
  * ARGV: storage key, kind ('v' value | 'd' tombstone), value bytes, expected revision ('' = unconditional),
- * origin, change-log MAXLEN, epoch candidate.
+ * origin, change-log MAXLEN, epoch candidate, the write time in ms (kept in a tombstone's record, for
+ * compaction: tombstone-compaction.ts).
  * Returns {1, revision} on success, {0, current comparable revision} on a conflict.
  */
 const WRITE_SCRIPT = `${ENSURE_EPOCH}${LEADING_NUMBER}
@@ -84,7 +85,8 @@ if type(added) == 'table' and added.err then
   return redis.error_reply(added.err .. ' (appending revision ' .. rev .. ' to ' .. KEYS[4] .. ')')
 end
 redis.call('SET', KEYS[2], rev)
-local value = ''
+-- A value's bytes follow the origin; a tombstone carries its delete time there (ms, the writer's clock).
+local value = ARGV[8] or ''
 if ARGV[2] ~= 'd' then value = ARGV[3] end
 redis.call('HSET', KEYS[1], ARGV[1], rev .. ':' .. ARGV[2] .. ':' .. string.len(ARGV[5]) .. ':' .. ARGV[5] .. value)
 return {1, revision}
@@ -193,6 +195,7 @@ export class LatticeScripts {
       request.origin,
       String(this.changeLogLength),
       randomUUID(),
+      String(Date.now()),
     );
     return status === 1 ? { written: true, revision } : { written: false, currentRevision: revision };
   }

@@ -3,9 +3,12 @@
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
+  type BackendEntry,
   type BackendHead,
   BackendUnavailableError,
   ClosedError,
+  type CompactionReport,
+  type CompactionRequest,
   ConfigurationError,
   ConflictError,
   type DeliveredChange,
@@ -40,6 +43,7 @@ import {
   toLatticeError,
 } from "./redis-errors.js";
 import { type RedisKeyLayout, redisKeys } from "./redis-keys.js";
+import { compactTombstones, readEntry } from "./tombstone-compaction.js";
 
 /**
  * A lattice backend on Redis (one server, Sentinel, or Cluster) through ioredis.
@@ -184,6 +188,16 @@ export class RedisBackend implements LatticeBackend {
     }
   }
 
+  /** The key's latest stored change, read from the entries hash (see `LatticeBackend.read`). */
+  async read(key: string): Promise<BackendEntry | undefined> {
+    return readEntry(await this.commandClient(), this.keys, key);
+  }
+
+  /** Removes tombstones older than the cutoff (see `LatticeBackend.compactTombstones`, tombstone-compaction.ts). */
+  async compactTombstones(request: CompactionRequest): Promise<CompactionReport> {
+    return compactTombstones(await this.commandClient(), this.keys, request);
+  }
+
   /** Stops every feed and closes the connections. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
@@ -218,6 +232,12 @@ export class RedisBackend implements LatticeBackend {
     if (this.scripts === undefined) await this.open();
     if (this.scripts === undefined) throw new ClosedError("the redis backend");
     return this.scripts;
+  }
+
+  private async commandClient(): Promise<RedisClient> {
+    await this.ready();
+    if (this.client === undefined) throw new ClosedError("the redis backend");
+    return this.client;
   }
 
   private async connect(): Promise<void> {
