@@ -17,6 +17,7 @@ import {
 } from "./nats-errors.js";
 import { type JetStreamBackendOptions, type ResolvedBucketSettings, resolveOptions } from "./options.js";
 import { compareServerVersions } from "./server-version.js";
+import { probeAdvisoryAccess, streamAdvisorySubject } from "./stream-advisories.js";
 
 /** How bad a finding is. */
 export type FindingSeverity = "error" | "warning" | "info";
@@ -221,6 +222,16 @@ export async function inspectJetStream(options: JetStreamBackendOptions): Promis
       });
     }
     if (stream) bucket = bucketFacts(layout, stream, resolved.bucket, cluster, findings);
+    if ((await probeAdvisoryAccess(nc, layout.stream)) === "denied") {
+      findings.push({
+        code: "ADVISORIES_DENIED",
+        severity: "warning",
+        message:
+          `not allowed to subscribe to ${streamAdvisorySubject(layout.stream)}: this host still works, but its ` +
+          "replica notices a stream leader change or a recreated bucket only on its slow fallback check (~30 s)",
+        fix: `allow subscribe to ${streamAdvisorySubject(layout.stream)} for this user`,
+      });
+    }
     return {
       ...base,
       ok: !findings.some((f) => f.severity === "error"),

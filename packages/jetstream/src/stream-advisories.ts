@@ -17,6 +17,25 @@ export function streamAdvisorySubject(stream: string): string {
   return `${STREAM_ADVISORY_PREFIX}.*.${stream}`;
 }
 
+/**
+ * Whether this connection may subscribe to the stream's advisories: the server refuses a subscription
+ * asynchronously, so this subscribes, flushes (the refusal comes before the flush's answer) and unsubscribes.
+ */
+export async function probeAdvisoryAccess(nc: NatsConnection, stream: string): Promise<"allowed" | "denied"> {
+  let denied = false;
+  const subscription = nc.subscribe(streamAdvisorySubject(stream), {
+    callback: (error) => {
+      if (error && /permission/i.test(error.message)) denied = true;
+    },
+  });
+  try {
+    await nc.flush();
+  } finally {
+    subscription.unsubscribe();
+  }
+  return denied ? "denied" : "allowed";
+}
+
 /** One advisory about the stream. */
 export interface StreamAdvisory {
   /** The event, from the subject: `LEADER_ELECTED`, `QUORUM_LOST`, `DELETED`, `CREATED`, `UPDATED`, … */

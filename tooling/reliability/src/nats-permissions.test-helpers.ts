@@ -30,6 +30,9 @@ export interface JwtPermissions {
  * - `$JS.API.DIRECT.GET.KV_<bucket>.>`: a key's last revision — writers read it after a refused
  *   conditional write; a pure reader does not use it.
  * - subscribe `_INBOX.>`: request replies and the feed's deliver subject.
+ * - subscribe `$JS.EVENT.ADVISORY.STREAM.*.KV_<bucket>`: the stream's advisories (a new leader, lost quorum,
+ *   the stream deleted or created) reach the replicas at once. Without it a host works, but notices those
+ *   only on its slow fallback head check (~30 s), and `lattice doctor` warns.
  */
 export function readerPermissions(bucket: string): SubjectPermissions {
   const stream = `KV_${bucket}`;
@@ -42,7 +45,7 @@ export function readerPermissions(bucket: string): SubjectPermissions {
       `$JS.API.DIRECT.GET.${stream}.>`,
       `$JS.FC.${stream}.>`,
     ],
-    subscribe: ["_INBOX.>"],
+    subscribe: ["_INBOX.>", `$JS.EVENT.ADVISORY.STREAM.*.${stream}`],
   };
 }
 
@@ -64,11 +67,11 @@ export function adminPermissions(bucket: string): SubjectPermissions {
   };
 }
 
-/** `permissions` removed of the given publish subjects (to show each one is needed). */
+/** `permissions` removed of the given publish or subscribe subjects (to show each one is needed). */
 export function without(permissions: SubjectPermissions, ...subjects: string[]): SubjectPermissions {
   return {
     publish: permissions.publish.filter((s) => !subjects.includes(s)),
-    subscribe: permissions.subscribe,
+    subscribe: permissions.subscribe.filter((s) => !subjects.includes(s)),
   };
 }
 

@@ -9,7 +9,7 @@ import {
   LatticeCacheError,
   type LatticeChange,
 } from "@lattice-cache/core";
-import { JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
+import { inspectJetStream, JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
 import {
   disposeAll,
   makeNatsOperator,
@@ -149,6 +149,7 @@ describe("NATS authorization users: admin provisions, writers write, read-only h
     reader: `rea-${randomBytes(10).toString("hex")}`,
     noInfo: `noi-${randomBytes(10).toString("hex")}`,
     noFlowControl: `nfc-${randomBytes(10).toString("hex")}`,
+    noAdvisories: `noa-${randomBytes(10).toString("hex")}`,
   };
   const users: Record<keyof typeof passwords, SubjectPermissions> = {
     admin: adminPermissions(bucket),
@@ -156,6 +157,7 @@ describe("NATS authorization users: admin provisions, writers write, read-only h
     reader: readerPermissions(bucket),
     noInfo: without(readerPermissions(bucket), `$JS.API.STREAM.INFO.${stream}`),
     noFlowControl: without(readerPermissions(bucket), `$JS.FC.${stream}.>`),
+    noAdvisories: without(writerPermissions(bucket), `$JS.EVENT.ADVISORY.STREAM.*.${stream}`),
   };
   const auth = (user: keyof typeof passwords): Credentials => ({ auth: { user, pass: passwords[user] } });
   const exposed = new ExposedText();
@@ -245,6 +247,31 @@ describe("NATS authorization users: admin provisions, writers write, read-only h
     } finally {
       await stalled.close();
     }
+  });
+
+  it("the stream's advisories are optional: a host refused them reads and writes, says so in describe(), and doctor's inspection warns", async () => {
+    const host = await bindHost("no-advisories", server.url, prefix, auth("noAdvisories"), exposed);
+    await host.cache.claims.put(claimsCodec.parse({ sub: "MNOADV", name: "x" }));
+    expect(host.cache.claims.get("MNOADV")?.name).toBe("x");
+    await waitFor(() => host.backend.describe?.().streamAdvisories === "denied" || undefined, {
+      what: "the refused advisory subscription to be reported",
+    });
+    expect(host.logger.text()).toContain("slow fallback check");
+    const inspection = await inspectJetStream({
+      servers: server.url,
+      prefix,
+      provision: "bind",
+      ...auth("noAdvisories"),
+    });
+    expect(inspection.findings.map((f) => f.code)).toContain("ADVISORIES_DENIED");
+    const allowed = await inspectJetStream({
+      servers: server.url,
+      prefix,
+      provision: "bind",
+      ...auth("reader"),
+    });
+    expect(allowed.findings.map((f) => f.code)).not.toContain("ADVISORIES_DENIED");
+    exposed.addReports(host.backend, host.cache);
   });
 
   // Known gap (jetstream backend, reported): the host above never syncs, and the only trace of why is a

@@ -22,6 +22,7 @@ const CHECK_OF_FINDING: Readonly<Record<string, string>> = {
   BUCKET_MISSING: "bucket",
   BUCKET_UNUSABLE: "bucket",
   STREAM_INFO_DENIED: "bucket",
+  ADVISORIES_DENIED: "stream advisories",
   REPLICAS: "bucket replicas",
   STORAGE: "bucket storage",
 };
@@ -90,6 +91,11 @@ export function checksFromInspection(
         }
       : undefined,
   );
+  add("stream advisories", {
+    name: "stream advisories",
+    outcome: "pass",
+    detail: `may subscribe to ${bucket.stream}'s advisories: a leader change or a recreated bucket reaches replicas at once`,
+  });
   // A missing bucket is judged by the settings it is about to be created with.
   const planned = !bucket.exists && options.provision !== "bind";
   const replicas = bucket.config?.replicas ?? (planned ? (options.bucket?.replicas ?? 1) : undefined);
