@@ -158,6 +158,7 @@ export class LatticeCache {
       digest: r.store.digest(),
       counts: r.store.countsByCollection(),
       invalidKeys: r.store.invalidKeys,
+      tombstones: r.store.tombstoneCount,
       staleSince: staleSince === undefined ? undefined : new Date(staleSince).toISOString(),
       staleForMs: staleSince === undefined ? 0 : Date.now() - staleSince,
       lastError: r.lastError,

@@ -223,6 +223,11 @@ export class ReplicaStore {
     return { ...this.counts };
   }
 
+  /** Number of tombstones held (deleted keys not pruned yet). */
+  get tombstoneCount(): number {
+    return this.tombstones.size;
+  }
+
   /** Keys whose newest value failed validation (they read as absent). */
   get invalidKeys(): number {
     return this.invalidRevisions.size;

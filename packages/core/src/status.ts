@@ -1,5 +1,5 @@
 // What `LatticeCache.status()` reports.
-// Rules cited here: docs/semantics.md#rule-2, #rule-11.
+// Rules cited here: docs/semantics.md#rule-2, #rule-6, #rule-11.
 import type { BackendCapabilities } from "./backend.js";
 import type { CollectionName } from "./keys.js";
 import type { PropagationDelay, ReplicaState } from "./replica.js";
@@ -38,6 +38,11 @@ export interface CacheStatus {
   readonly counts: Readonly<Record<CollectionName, number>>;
   /** Keys whose newest value failed validation: they read as absent until a valid value is written (rule 11). */
   readonly invalidKeys: number;
+  /**
+   * Deleted keys whose tombstone the replica still holds (rule 6): tombstones older than the cache's
+   * `tombstoneRetentionMs` are dropped, so this stays bounded by the deletes of one retention.
+   */
+  readonly tombstones: number;
   /** ISO time since when the replica may serve old data (undefined while live). */
   readonly staleSince: string | undefined;
   /** Milliseconds the replica has been stale (0 while live). */

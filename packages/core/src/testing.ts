@@ -1,6 +1,5 @@
 // @lattice-cache/core/testing — helpers for tests, never needed by a program that embeds the cache. The
 // shipped classes carry no test seam: what a test must do to a replica is done here, from the outside.
-// Rules cited here: docs/semantics.md#rule-6.
 import { entryHash } from "./digest.js";
 import type { LatticeCache } from "./lattice-cache.js";
 
@@ -22,13 +21,4 @@ export function corruptReplica(cache: LatticeCache, key: string, value: unknown)
   digest.toggle(hash);
   live.set(key, { ...entry, value, hash });
   return true;
-}
-
-/**
- * The tombstones `cache`'s replica holds: key → the delete's revision (rule 6). A tombstone older than the
- * cache's `tombstoneRetentionMs` is pruned from it (retention tests).
- */
-export function replicaTombstones(cache: LatticeCache): ReadonlyMap<string, number> {
-  const tombstones = cache["replica"].store["tombstones"];
-  return new Map([...tombstones].map(([key, tombstone]) => [key, tombstone.revision]));
 }
