@@ -3,6 +3,8 @@ import type {
   BackendCapabilities,
   BackendEntry,
   BackendHead,
+  CompactionReport,
+  CompactionRequest,
   FeedPosition,
   FeedSink,
   FeedSubscription,
@@ -228,6 +230,19 @@ class ResumesSnapshotInPlace extends BrokenBackend {
   }
 }
 
+/** (i) Compacts, but ignores the cutoff: every delete marker goes, however young (a replica may not have it yet). */
+class CompactsYoungMarkers extends BrokenBackend {
+  read(key: string): Promise<BackendEntry | undefined> {
+    return this.inner.read(key);
+  }
+
+  async compactTombstones(request: CompactionRequest): Promise<CompactionReport> {
+    // Past the youngest marker by a few ms, whatever the request says.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return this.inner.compactTombstones({ ...request, olderThanMs: 1 });
+  }
+}
+
 function bound(sink: FeedSink): FeedSink {
   return {
     entry: (e) => sink.entry(e),
@@ -246,7 +261,8 @@ export type Breakage =
   | "never-syncs-empty"
   | "swaps-live-values"
   | "polls-once-a-second"
-  | "resumes-snapshot-in-place";
+  | "resumes-snapshot-in-place"
+  | "compacts-young-markers";
 
 /** A target whose backends are memory backends broken in one way. */
 export function brokenTarget(breakage: Breakage): ConformanceTarget {
@@ -271,6 +287,8 @@ export function brokenTarget(breakage: Breakage): ConformanceTarget {
             return new PollsOnceASecond(inner);
           case "resumes-snapshot-in-place":
             return new ResumesSnapshotInPlace(inner, store.memory);
+          case "compacts-young-markers":
+            return new CompactsYoungMarkers(inner);
         }
       };
       const unwrapped = (backend: LatticeBackend) =>

@@ -78,6 +78,11 @@ export interface TestApi {
 export interface TargetFeatures {
   /** The capabilities a freshly connected backend declares. */
   readonly capabilities: BackendCapabilities;
+  /**
+   * The backend can compact tombstones (`compactTombstones`, `read` and compare-and-swap; core's
+   * `compactionUnsupported`): the rule-6 compaction tests run; without, `compactLattice` must refuse.
+   */
+  readonly compaction: boolean;
   /** Which optional backdoor switches the store offers. */
   readonly backdoor: {
     /** `loseHistory` is present: the rule-9 lost-history test runs. */

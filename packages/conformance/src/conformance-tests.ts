@@ -10,6 +10,7 @@ import { rule2Convergence } from "./groups/rule-02-convergence.js";
 import { rule3LastWriterWins } from "./groups/rule-03-last-writer-wins.js";
 import { rule4ConditionalWrites } from "./groups/rule-04-conditional-writes.js";
 import { rule5AtomicEdits } from "./groups/rule-05-atomic-edits.js";
+import { rule6Compaction } from "./groups/rule-06-compaction.js";
 import { rule6Tombstones } from "./groups/rule-06-tombstones.js";
 import { rule7ReadYourWrites } from "./groups/rule-07-read-your-writes.js";
 import { rule8InitialSync } from "./groups/rule-08-initial-sync.js";
@@ -29,6 +30,7 @@ const GROUPS: readonly TestGroup[] = [
   rule4ConditionalWrites,
   rule5AtomicEdits,
   rule6Tombstones,
+  rule6Compaction,
   rule7ReadYourWrites,
   rule8InitialSync,
   rule9GapsHealed,

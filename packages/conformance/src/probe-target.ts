@@ -1,4 +1,5 @@
 // Finds out, once, what a target declares: its backend's capabilities and its backdoor's fault switches.
+import { compactionUnsupported } from "@lattice-cache/core";
 import type { ConformanceTarget, TargetFeatures } from "./conformance-target.js";
 
 /**
@@ -10,6 +11,7 @@ export async function probeTarget(target: ConformanceTarget): Promise<TargetFeat
   try {
     const backend = await store.connect();
     const capabilities = { ...backend.capabilities };
+    const compaction = compactionUnsupported(backend) === undefined;
     // Never opened, so closing it must not fail the probe; the tests exercise close() properly.
     try {
       await backend.close();
@@ -19,6 +21,7 @@ export async function probeTarget(target: ConformanceTarget): Promise<TargetFeat
     const door = store.backdoor;
     return {
       capabilities,
+      compaction,
       backdoor: {
         loseHistory: typeof door.loseHistory === "function",
         checkpoint: typeof door.checkpoint === "function",

@@ -56,6 +56,7 @@ describe("runConformanceSuite registration", () => {
       "rule 4: conditional writes",
       "rule 5: atomic edits",
       "rule 6: deletes are tombstones",
+      "rule 6: tombstone retention and compaction",
       "rule 7: read-your-writes",
       "rule 8: initial-sync barrier",
       "rule 9: gaps are healed",
@@ -68,7 +69,7 @@ describe("runConformanceSuite registration", () => {
     expect(paths.some((p) => p.includes("rule 12"))).toBe(false);
     // An ordered backend must delete every collection, so nothing checks for refused deletes.
     expect(paths.some((p) => p.includes("never only locally"))).toBe(false);
-    expect(paths).toHaveLength(55);
+    expect(paths).toHaveLength(59);
   });
 
   it("leaves out what an unordered backend without compare-and-swap or fault switches cannot promise", async () => {
@@ -111,6 +112,9 @@ describe("runConformanceSuite registration", () => {
     expect(paths.filter((p) => p.includes("rule 6:")).map((p) => p.split(" > ")[2])).toEqual([
       "a deleted key stays deleted for a replica syncing from scratch",
       "deleting claims or refmaps reaches every host or throws UnsupportedOperationError, never only locally",
+      // A backend that cannot compact is held to refusing it; its replicas still drop old tombstones.
+      "replicas drop tombstones older than the retention; the key stays deleted",
+      "compactLattice refuses a backend that cannot compact with UNSUPPORTED, and writes nothing",
     ]);
   });
 

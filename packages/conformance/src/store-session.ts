@@ -21,6 +21,8 @@ export interface SessionCacheOptions {
   readonly maxValueBytes?: number;
   /** The cache's `update` retry bounds. Default: core's default. */
   readonly updateRetry?: Partial<UpdateRetryPolicy>;
+  /** The cache's `tombstoneRetentionMs`. Default: core's default. */
+  readonly tombstoneRetentionMs?: number;
 }
 
 /** A tuple of `N` caches. */
@@ -73,6 +75,7 @@ export class StoreSession {
       timing: this.options.timing,
       maxValueBytes: options.maxValueBytes,
       updateRetry: options.updateRetry,
+      tombstoneRetentionMs: options.tombstoneRetentionMs,
     });
     // From here on the cache owns (and closes) the backend.
     this.rawBackends.splice(this.rawBackends.indexOf(connected), 1);

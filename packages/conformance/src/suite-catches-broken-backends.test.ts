@@ -12,6 +12,7 @@ const SEQUENTIAL_WRITES_TEST =
   "rule 1: total order > one host's sequential writes to one key reach every other replica";
 const PUSHED_TEST = "a pushed feed delivers a live change to another replica well under a poll interval";
 const RECREATED_STORE_TEST = "a store recreated while a snapshot is being delivered";
+const COMPACTION_TEST = "compaction removes only markers older than the cutoff";
 
 /** Short waits: every failure below is immediate or bounded by these. */
 const FAST: ConformanceOptions = { readyTimeoutMs: 500, waitTimeoutMs: 3000 };
@@ -107,5 +108,10 @@ describe("the suite fails loudly on broken backends", () => {
   it("(h) a backend that resumes a snapshot in place on a recreated store fails rule 8", async () => {
     const results = await runAgainst("resumes-snapshot-in-place", [RECREATED_STORE_TEST]);
     expect(failureOf(results, RECREATED_STORE_TEST)).toMatch(/at ready\(\) (does not serve|serves) /);
+  });
+
+  it("(i) a backend whose compaction ignores the cutoff fails rule 6", async () => {
+    const results = await runAgainst("compacts-young-markers", [COMPACTION_TEST]);
+    expect(failureOf(results, COMPACTION_TEST)).toMatch(/a dry run reports exactly the old marker/);
   });
 });
