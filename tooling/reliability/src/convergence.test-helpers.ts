@@ -67,7 +67,7 @@ export async function expectConverged(target: ConvergenceTarget): Promise<Conver
   const digest = digestOf(state);
 
   // Everything is collected before asserting, so one failure shows the whole pattern.
-  const { lost, moved } = checkAcknowledged(workload, state, target.acknowledgedSince ?? 0);
+  const { lost, moved, relanded } = checkAcknowledged(workload, state, target.acknowledgedSince ?? 0);
   const diverged = new Map<ChaosHost, string[]>();
   const reused: string[] = [];
   for (const host of hosts) {
@@ -84,11 +84,12 @@ export async function expectConverged(target: ConvergenceTarget): Promise<Conver
     for (const [host, differences] of diverged) report(`${host.name} differs from the server`, differences);
   }
   // Proof that the server rewrote its history: a host's feed found revisions it had delivered holding other
-  // messages, or acknowledged values now sit at revisions no write of theirs was acknowledged with.
+  // messages, acknowledged values now sit at revisions no write of theirs was acknowledged with, or an
+  // acknowledged write was stored a second time after a newer one (every workload value is unique).
   const detectedBy = hosts
     .filter((host) => /history was rewritten/.test(host.logger.text()))
     .map((h) => h.name);
-  const proven = detectedBy.length > 0 || moved.length > 0;
+  const proven = detectedBy.length > 0 || moved.length > 0 || relanded.length > 0;
   const rewrite =
     proven && target.acceptProvenHistoryRewrite && !process.env["LATTICE_CHAOS_STRICT"]
       ? { moved, lost, detectedBy }
@@ -165,14 +166,17 @@ function replicaDifferences(host: ChaosHost, state: StoredState): string[] {
 /**
  * Per key, the server must hold the last acknowledged value at its revision — or a later value from a write
  * whose outcome its writer could not know. `moved`: the acknowledged value is there, at another revision.
+ * `relanded`: an older acknowledged write stored a second time after a newer one (also in `lost`): the
+ * server kept one message twice, which no client write explains.
  */
 function checkAcknowledged(
   workload: Workload,
   state: StoredState,
   since: number,
-): { lost: string[]; moved: string[] } {
+): { lost: string[]; moved: string[]; relanded: string[] } {
   const lost: string[] = [];
   const moved: string[] = [];
+  const relanded: string[] = [];
   for (const [key, acked] of workload.latestAcknowledged(since)) {
     const stored = state.get(key);
     const what = `${key} acknowledged at revision ${acked.revision} by ${acked.host}`;
@@ -187,6 +191,7 @@ function checkAcknowledged(
         continue;
       }
       const earlier = workload.acknowledgedWrites(key).find((w) => w.text === stored.text);
+      if (earlier !== undefined) relanded.push(what);
       lost.push(
         `${what}: the server's revision ${stored.revision} holds ` +
           (earlier === undefined
@@ -195,7 +200,7 @@ function checkAcknowledged(
       );
     }
   }
-  return { lost, moved };
+  return { lost, moved, relanded };
 }
 
 /** Revisions a diverged replica applied that now hold a different message on the server. */

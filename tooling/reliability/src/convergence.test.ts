@@ -20,6 +20,12 @@ afterEach(async () => {
   await closeHosts(hosts.splice(0));
 });
 
+/** What the hosts' memory store holds now, as the convergence check reads a server. */
+async function readStore(host: ChaosHost): Promise<StoredState> {
+  const backend = host.backend as MemoryBackend;
+  return storedStateOf(backend.store.snapshot());
+}
+
 /** Two hosts on one memory store, one acknowledged write of CLAIMS_MONE, and what the store holds. */
 async function setUp() {
   const store = new MemoryStore();
@@ -84,6 +90,37 @@ describe("the convergence check of the fault scenarios", () => {
     try {
       await expect(expectConverged({ ...base, readState })).rejects.toThrow(
         /revision they were acknowledged with/,
+      );
+    } finally {
+      delete process.env["LATTICE_CHAOS_STRICT"];
+    }
+  });
+
+  it("accepts an older acknowledged write the server stored a second time after a newer one as proof (seen 1 in 11 R3 runs), never under LATTICE_CHAOS_STRICT", async () => {
+    const { workload, revision } = await setUp();
+    // m2 overwrites MONE (acknowledged); then m1's older value lands again on top of it (the server's doing).
+    const newer = await hosts[1]!.cache.claims.put({ sub: "MONE", name: "two" });
+    const newerText = JSON.stringify(hosts[1]!.cache.claims.get("MONE"));
+    workload.recordAck({
+      key: "CLAIMS_MONE",
+      revision: newer.revision,
+      text: newerText,
+      ackedAt: Date.now(),
+      host: "m2",
+    });
+    const again = await hosts[0]!.cache.claims.put({ sub: "MONE", name: "one" });
+    expect(again.revision).toBe(revision + 2);
+    const base = { hosts, workload, acceptProvenHistoryRewrite: true, timeoutMs: 2_000 };
+    const converged = await expectConverged({ ...base, readState: () => readStore(hosts[0]!) });
+    expect(converged.historyRewrite?.lost).toEqual([
+      expect.stringMatching(
+        /acknowledged at revision \d+ by m2: .* acknowledged at revision \d+ by m1, landed again/,
+      ),
+    ]);
+    process.env["LATTICE_CHAOS_STRICT"] = "1";
+    try {
+      await expect(expectConverged({ ...base, readState: () => readStore(hosts[0]!) })).rejects.toThrow(
+        /no longer holds/,
       );
     } finally {
       delete process.env["LATTICE_CHAOS_STRICT"];
