@@ -49,6 +49,7 @@ const words = fc.constantFrom(
   "config",
   "bridge",
   "migrate",
+  "compact",
   "put",
   "get",
   "del",
@@ -68,6 +69,8 @@ const flags = fc.constantFrom(
   "--log-level",
   "--http-port",
   "--ready-timeout",
+  "--tombstone-retention",
+  "--older-than",
   "--max-value-bytes",
   "--actor",
   "--provider",
@@ -156,6 +159,8 @@ const commandPath = fc.constantFrom(
   ["bridge"],
   ["migrate", "--from", "legacy"],
   ["migrate", "--from", "stream"],
+  ["compact"],
+  ["compact", "--dry-run"],
   ["config", "print"],
 );
 /** Mostly flag–value pairs (what real command lines are made of), some loose tokens. */

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { registerBridgeCommand } from "../commands/bridge-command.js";
 import { registerClaimsCommand } from "../commands/claims-command.js";
+import { registerCompactCommand } from "../commands/compact-command.js";
 import { registerConfigCommand } from "../commands/config-command.js";
 import { registerDoctorCommand } from "../commands/doctor-command.js";
 import { registerHostCommand } from "../commands/host-command.js";
@@ -63,6 +64,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDoctorCommand(program, ctx);
   registerBridgeCommand(program, ctx);
   registerMigrateCommand(program, ctx);
+  registerCompactCommand(program, ctx);
   registerConfigCommand(program, ctx);
   return program;
 }

@@ -21,6 +21,7 @@ export async function openCacheWithDeadline(
     hostId: config.hostId,
     logger,
     maxValueBytes: config.maxValueBytes,
+    tombstoneRetentionMs: config.tombstoneRetention,
   });
   // A little slack past the backend's own open timeout (it gets connectTimeoutMs too), so its more specific
   // error wins when it has one; this deadline only catches a backend that would hang.

@@ -3,7 +3,7 @@
 import { DEFAULT_MAX_VALUE_BYTES, LEGACY_POLICIES, type LegacyPolicy } from "@lattice-cache/core";
 import type { SettingsValues } from "./config-section.js";
 import { setting, settingGroup } from "./setting.js";
-import { choice, integer, text, toggle } from "./setting-types.js";
+import { choice, duration, integer, text, toggle } from "./setting-types.js";
 
 /** Log levels pino accepts, most severe first. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -130,6 +130,13 @@ export const CORE_SETTINGS = {
     description: "largest encoded value a write may carry, in bytes; larger ones are refused before sending",
     env: "LATTICE_MAX_VALUE_BYTES",
     flag: "--max-value-bytes <n>",
+  }),
+  tombstoneRetention: setting(duration().prefault("24h"), {
+    description:
+      "how long deletes are remembered: replicas drop older tombstones, and hosts remove older delete markers from the backend about once an hour (`lattice compact` does it by hand); 0 keeps them forever; use one value on every host of a lattice",
+    env: "LATTICE_TOMBSTONE_RETENTION",
+    flag: "--tombstone-retention <duration>",
+    defaultText: "`24h`",
   }),
   bridge: settingGroup({
     policy: setting(

@@ -1,6 +1,7 @@
 // The kinds of values settings take, as zod types. Each accepts what a file holds and the text the
 // environment and flags give (`"9002"`, `"yes"`, `"a,b"`), and says what is wrong in the host's words.
 import { z } from "zod";
+import { DURATION_EXAMPLES, parseDuration } from "./duration.js";
 import { describeValue, quoteValue } from "./setting.js";
 
 /** Text that may be restricted to a pattern. */
@@ -45,6 +46,19 @@ export function choice<const T extends readonly [string, ...string[]]>(values: T
       error: (issue) => `must be one of the allowed values (got ${quoteValue(issue.input)})`,
     }),
   );
+}
+
+/** A duration in ms, written with units (`24h`, `90m`, `1h30m`, `1500ms`) or `0`; see `parseDuration`. */
+export function duration() {
+  return z.unknown().transform((value, ctx) => {
+    const ms = value === 0 ? 0 : typeof value === "string" ? parseDuration(value) : undefined;
+    if (ms !== undefined) return ms;
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a duration like ${DURATION_EXAMPLES}, or 0 (got ${quoteValue(value)})`,
+    });
+    return z.NEVER;
+  });
 }
 
 const TRUE_WORDS = ["true", "1", "yes", "on"];

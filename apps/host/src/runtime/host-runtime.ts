@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   Backoff,
+  CompactionSchedule,
   errorText,
   type LatticeBackend,
   type LatticeCache,
@@ -40,6 +41,8 @@ const CLOSE_DEADLINE_MS = 5000;
 @injectable()
 export class HostRuntime {
   private cache: LatticeCache | undefined;
+  /** This host's share of tombstone compaction (core's schedule: about once an hour, one host at a time). */
+  private compaction: CompactionSchedule | undefined;
   private readonly abort = new AbortController();
   private readonly openedPromise: Promise<LatticeCache>;
   private resolveOpened!: (cache: LatticeCache) => void;
@@ -119,6 +122,7 @@ export class HostRuntime {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.abort.abort();
+      this.compaction?.stop();
       await this.bus
         ?.close()
         .catch((error: unknown) => this.logger.warn({ err: error }, "closing the status channel failed"));
@@ -165,6 +169,12 @@ export class HostRuntime {
           return;
         }
         this.cache = cache;
+        this.compaction = CompactionSchedule.start({
+          backend: cache.backend,
+          hostId: cache.hostId,
+          retentionMs: this.config.tombstoneRetention,
+          logger: this.logger,
+        });
         this.metrics.observe(cache);
         this.server.attach(cache);
         this.resolveOpened(cache);
