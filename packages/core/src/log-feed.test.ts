@@ -2,27 +2,11 @@
 // (rules 8, 9 and 10), driven through MemoryBackend, the reference transport.
 // Rules cited here: docs/semantics.md#rule-8, #rule-9, #rule-10.
 import { describe, expect, it } from "vitest";
-import type { BackendEntry, BackendHead, FeedSink } from "./backend.js";
+import { recorder } from "./feed-recorder.test-helpers.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
 import { until } from "./until.test-helpers.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
-
-function recorder() {
-  const calls: string[] = [];
-  let synced: BackendHead | undefined;
-  const sink: FeedSink = {
-    entry: (e: BackendEntry) => calls.push(`entry ${e.key}@${e.revision}`),
-    synced: (h) => {
-      synced = h;
-      calls.push(`synced ${h.revision}`);
-    },
-    gap: (reason) => calls.push(`gap ${reason}`),
-    connection: (up) => calls.push(`connection ${up}`),
-    check: (reason) => calls.push(`check ${reason}`),
-  };
-  return { calls, sink, synced: () => synced };
-}
 
 const put = (store: MemoryStore, key: string, value = key) =>
   store.write({ key, value: bytes(value), origin: "test" });
