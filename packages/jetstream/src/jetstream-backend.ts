@@ -1,4 +1,5 @@
 // The default lattice-cache backend: the wasmCloud KV bucket LATTICEDATA_{prefix} on NATS JetStream.
+// Rules cited here: docs/semantics.md#rule-9.
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
