@@ -156,7 +156,14 @@ export class RedisChangeLog implements LogTransport {
       }
       return;
     }
-    deliver({ key, value: record.value, revision: record.revision, origin: record.origin });
+    // A tombstone's delete time lets replicas prune it by when it was deleted, not by when they saw it.
+    deliver({
+      key,
+      value: record.value,
+      revision: record.revision,
+      origin: record.origin,
+      ...(record.deletedAt === undefined ? {} : { writtenAt: record.deletedAt }),
+    });
   }
 }
 

@@ -256,6 +256,21 @@ describe("the feed: snapshot, then synced, then live (rule 8)", () => {
     await sub.close();
   });
 
+  it("rule 6: a snapshot's tombstone carries its delete time, so replicas prune it by when it was deleted", async () => {
+    const { backend } = await lattice();
+    await put(backend, "CLAIMS_T", { v: 1 });
+    const before = Date.now();
+    await del(backend, "CLAIMS_T");
+    const log = new FeedLog();
+    const sub = backend.subscribe({ revision: 0 }, log);
+    await until("synced", () => log.heads.length === 1);
+    const tombstone = log.entries.find((e) => e.key === "CLAIMS_T");
+    expect(tombstone?.value).toBeNull();
+    expect(tombstone?.writtenAt).toBeGreaterThanOrEqual(before);
+    expect(tombstone?.writtenAt).toBeLessThanOrEqual(Date.now());
+    await sub.close();
+  });
+
   it("misses nothing and doubles nothing between snapshot and live under concurrent writes", async () => {
     const { backend, raw } = await lattice();
     let writing = true;
