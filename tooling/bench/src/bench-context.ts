@@ -1,15 +1,15 @@
 // What every scenario gets: sizes for this run, servers started through the test harness, and helpers to
 // open our caches and raw clients against them.
-import { LatticeCache } from "@lattice-cache/core";
-import { bucketName, JetStreamBackend } from "@lattice-cache/jetstream";
+import type { LatticeCache } from "@lattice-cache/core";
 import {
   type NatsServerHandle,
   type RedisServerHandle,
   startNatsServer,
   startRedisServer,
 } from "@lattice-cache/test-harness";
-import { type KV, Kvm } from "@nats-io/kv";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { openReadyCache, rawBucket, rawConnect } from "./clients.js";
 
 /** Sizes of one run (`--quick` shrinks them). */
 export interface BenchSizes {
@@ -23,6 +23,16 @@ export interface BenchSizes {
   readonly propagationReplicas: number;
   /** Broadcasts in the legacy bridge scenario. */
   readonly bridgeMessages: number;
+  /** Idle hosts (and raw watchers) on one server in `scale.idle` (`--hosts N`). */
+  readonly idleHosts: number;
+  /** How long `scale.idle` measures the idle server, per side. */
+  readonly idleWindowMs: number;
+  /** Replicas (and raw watchers) a write fans out to in `scale.fanout`. */
+  readonly fanoutReplicas: number;
+  /** Samples of `scale.fanout`, per side. */
+  readonly fanoutSamples: number;
+  /** Entries of `scale.hydrate` (0 skips it). */
+  readonly scaleHydrateEntries: number;
 }
 
 /** Shared state of one benchmark run. */
@@ -49,28 +59,22 @@ export class BenchContext {
     return `bench_${label}_${this.prefixCounter}`;
   }
 
-  /**
-   * A raw nats.js connection (closed at the end). It gets `noAsyncTraces` like our backend's connection, so
-   * the comparison measures our code, not a client setting.
-   */
+  /** A raw nats.js connection (closed at the end), with the same settings as ours (see `rawConnect`). */
   async rawConnection(): Promise<NatsConnection> {
-    const nc = await connect({ servers: this.nats.url, noAsyncTraces: true });
+    const nc = await rawConnect(this.nats.url);
     this.closers.push(() => nc.close());
     return nc;
   }
 
   /** A raw KV handle on the same bucket our backend uses for `prefix`. */
   async rawKv(prefix: string, nc?: NatsConnection): Promise<KV> {
-    const connection = nc ?? (await this.rawConnection());
-    return new Kvm(connection).create(bucketName(prefix), { history: 1 });
+    return rawBucket(nc ?? (await this.rawConnection()), prefix);
   }
 
   /** One of our caches on the jetstream backend (its own connection), ready. */
   async cache(prefix: string, hostId: string): Promise<LatticeCache> {
-    const backend = new JetStreamBackend({ servers: this.nats.url, prefix, hostId });
-    const cache = await LatticeCache.open({ backend, hostId });
+    const cache = await openReadyCache({ servers: this.nats.url, prefix, hostId });
     this.closers.push(() => cache.close());
-    await cache.ready(60_000);
     return cache;
   }
 

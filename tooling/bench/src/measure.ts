@@ -55,3 +55,23 @@ export async function settledHeap(): Promise<number> {
   }
   return process.memoryUsage().heapUsed;
 }
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Runs `build` between two forced collections (see {@link settledHeap}); returns what it built, how long it
+ * took (ms) and how much more heap is in use afterwards while the result is still held.
+ */
+export async function retainedHeap<T>(
+  build: () => Promise<T>,
+): Promise<{ value: T; ms: number; bytes: number }> {
+  const before = await settledHeap();
+  const started = performance.now();
+  const value = await build();
+  const ms = performance.now() - started;
+  const bytes = (await settledHeap()) - before;
+  return { value, ms, bytes };
+}

@@ -7,6 +7,7 @@ import { legacyBridgeScenario } from "./scenarios/legacy-bridge.js";
 import { propagationScenario } from "./scenarios/propagation.js";
 import { readScenarios } from "./scenarios/reads.js";
 import { redisWriteScenario } from "./scenarios/redis-writes.js";
+import { scaleScenarios } from "./scenarios/scale.js";
 import { writeScenarios } from "./scenarios/writes.js";
 
 /** Full-size runs: what the README table reports. */
@@ -16,15 +17,25 @@ export const FULL_SIZES: BenchSizes = {
   propagationSamples: 2000,
   propagationReplicas: 10,
   bridgeMessages: 50_000,
+  idleHosts: 100,
+  idleWindowMs: 30_000,
+  fanoutReplicas: 200,
+  fanoutSamples: 50,
+  scaleHydrateEntries: 1_000_000,
 };
 
-/** `--quick`: the same scenarios, smaller, well under two minutes. */
+/** `--quick`: the same scenarios, smaller (and without the million-entry `scale.hydrate`), well under two minutes. */
 export const QUICK_SIZES: BenchSizes = {
   durationMs: 1000,
   hydrateEntries: 20_000,
   propagationSamples: 300,
   propagationReplicas: 10,
   bridgeMessages: 10_000,
+  idleHosts: 20,
+  idleWindowMs: 10_000,
+  fanoutReplicas: 200,
+  fanoutSamples: 20,
+  scaleHydrateEntries: 0,
 };
 
 /** A scenario group: name (for `--only`) and its runner. */
@@ -37,6 +48,7 @@ export const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) =
     { name: "update", run: contentionScenario },
     { name: "redis", run: redisWriteScenario },
     { name: "legacy", run: legacyBridgeScenario },
+    { name: "scale", run: scaleScenarios },
   ];
 
 /** Runs the selected scenario groups (all by default), reporting progress. */

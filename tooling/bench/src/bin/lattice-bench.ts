@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench [--quick] [--out FILE] [--only read,write,…]`: side-by-side benchmarks in one run.
+// `pnpm bench [--quick] [--out FILE] [--only read,write,…] [--hosts N]`: side-by-side benchmarks in one run.
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -14,17 +14,30 @@ if (typeof (globalThis as { gc?: unknown }).gc !== "function") {
   process.exit(r.status ?? 1);
 }
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    out: { type: "string", default: "bench-results.json" },
-    only: { type: "string" },
-    help: { type: "boolean", default: false },
-  },
-});
+/** Prints a command-line error and exits with status 2. */
+function usageError(message: string): never {
+  console.error(`lattice-bench: ${message} (--help for usage)`);
+  process.exit(2);
+}
+
+let values: { quick: boolean; out: string; only?: string; hosts?: string; help: boolean };
+try {
+  ({ values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      out: { type: "string", default: "bench-results.json" },
+      only: { type: "string" },
+      hosts: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  }));
+} catch (error) {
+  usageError((error as Error).message);
+}
 if (values.help) {
   console.log(
-    `usage: lattice-bench [--quick] [--out FILE] [--only ${SCENARIOS.map((s) => s.name).join(",")}]`,
+    `usage: lattice-bench [--quick] [--out FILE] [--only ${SCENARIOS.map((s) => s.name).join(",")}] [--hosts N]\n` +
+      `  --hosts N  idle hosts (and raw watchers) in scale.idle (default ${FULL_SIZES.idleHosts}, --quick ${QUICK_SIZES.idleHosts})`,
   );
   process.exit(0);
 }
@@ -40,13 +53,26 @@ if (unknown.length) {
   process.exit(2);
 }
 
+let idleHosts: number | undefined;
+if (values.hosts !== undefined) {
+  const text = values.hosts.trim();
+  idleHosts = Number(text);
+  if (!/^\d+$/.test(text) || idleHosts < 1 || idleHosts > 10_000) {
+    usageError(
+      `--hosts must be a whole number of idle hosts from 1 to 10000 (got ${JSON.stringify(values.hosts)})`,
+    );
+  }
+}
+const baseSizes = values.quick ? QUICK_SIZES : FULL_SIZES;
+const sizes = idleHosts === undefined ? baseSizes : { ...baseSizes, idleHosts };
+
 const started = Date.now();
 const progress = (message: string) =>
   process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-progress(`machine: ${machine}; ${values.quick ? "quick" : "full"} sizes`);
+progress(`machine: ${machine}; ${values.quick ? "quick" : "full"} sizes, ${sizes.idleHosts} idle hosts`);
 try {
-  const results = await runBenchmarks({ sizes: values.quick ? QUICK_SIZES : FULL_SIZES, only, progress });
+  const results = await runBenchmarks({ sizes, only, progress });
   console.log(
     `\n${formatTable(results)}\n\nmachine: ${machine}; ${values.quick ? "--quick" : "full"} run, ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );

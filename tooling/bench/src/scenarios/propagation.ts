@@ -2,8 +2,7 @@
 // raw kv.put until a raw kv.watch on another connection sees it.
 import type { LatticeCache } from "@lattice-cache/core";
 import type { BenchContext } from "../bench-context.js";
-import { percentile } from "../measure.js";
-import { type BenchResult, judge } from "../result.js";
+import { type BenchResult, latencyRows } from "../result.js";
 import { sampleEntry } from "../sample-data.js";
 
 /** Runs the propagation scenario. */
@@ -54,23 +53,9 @@ export async function propagationScenario(ctx: BenchContext): Promise<BenchResul
     await seen;
     if (i >= 50) raw.push(performance.now() - t0);
   }
-  const notes = `${replicas} replicas, ${samples} samples`;
-  return [
-    judge(
-      "propagate.p50",
-      percentile(ours, 50),
-      percentile(raw, 50),
-      "ms",
-      { kind: "ratio-at-most", value: 1.5 },
-      notes,
-    ),
-    judge(
-      "propagate.p99",
-      percentile(ours, 99),
-      percentile(raw, 99),
-      "ms",
-      { kind: "ours-below", value: 5 },
-      notes,
-    ),
-  ];
+  const goals = {
+    p50: { kind: "ratio-at-most", value: 1.5 },
+    p99: { kind: "ours-below", value: 5 },
+  } as const;
+  return latencyRows("propagate", ours, raw, goals, `${replicas} replicas, ${samples} samples`);
 }
