@@ -14,6 +14,7 @@ export class ConnectionState {
   private lastDetail = "";
   private readonly listeners = new Set<ConnectionListener>();
   private readonly errorListeners = new Set<(error: Error) => void>();
+  private readonly leftListeners = new Set<(detail: string) => void>();
   private readonly waiters = new Set<() => void>();
   private iterator: AsyncIterable<Status> | undefined;
   private stopped = false;
@@ -72,6 +73,7 @@ export class ConnectionState {
     this.waiters.clear();
     this.listeners.clear();
     this.errorListeners.clear();
+    this.leftListeners.clear();
   }
 
   /** Registers a listener; returns the function that removes it. */
@@ -80,7 +82,6 @@ export class ConnectionState {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves `true` once connected, `false` after `timeoutMs` or when the connection closes for good. */
   /**
    * Calls `listener` with asynchronous errors the server reports on a connection that stays up (e.g. a
    * permissions violation on a publish); returns the function that stops it.
@@ -90,6 +91,16 @@ export class ConnectionState {
     return () => this.errorListeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` when cluster servers went away (the server's gossip, free and immediate: a killed node
+   * is announced within milliseconds) or announced lame duck mode; returns the function that stops it.
+   */
+  onServersLeft(listener: (detail: string) => void): () => void {
+    this.leftListeners.add(listener);
+    return () => this.leftListeners.delete(listener);
+  }
+
+  /** Resolves `true` once connected, `false` after `timeoutMs` or when the connection closes for good. */
   waitConnected(timeoutMs: number): Promise<boolean> {
     if (this.connected) return Promise.resolve(true);
     if (this.closed || timeoutMs <= 0) return Promise.resolve(false);
@@ -132,9 +143,24 @@ export class ConnectionState {
           { server: status.server },
           "NATS server entering lame duck mode; the client will move",
         );
+        this.serversLeft(`server ${status.server} entered lame duck mode`);
+        break;
+      case "update":
+        if (status.deleted?.length) this.serversLeft(`cluster servers left: ${status.deleted.join(", ")}`);
         break;
       default:
         break;
+    }
+  }
+
+  private serversLeft(detail: string): void {
+    if (this.stopped) return;
+    for (const listener of [...this.leftListeners]) {
+      try {
+        listener(detail);
+      } catch (error) {
+        this.logger.error({ err: error }, "a cluster listener threw");
+      }
     }
   }
 

@@ -66,6 +66,11 @@ const MAX_PLACEMENT_ATTEMPTS = 4;
  */
 const SYNC_PATIENCE_MS = 5_000;
 
+/** At most one consumer replacement per feed for servers leaving the cluster in this time. */
+const NODE_LOSS_GAP_MS = 5_000;
+/** Replacements after a server left are spread over this time across a lattice's hosts. */
+const NODE_LOSS_SPREAD_MS = 1_000;
+
 /** One running feed. Created by `JetStreamBackend.subscribe`; never throws, retries by itself. */
 export class KvFeed implements FeedSubscription {
   private readonly protocol: FeedProtocol;
@@ -99,6 +104,10 @@ export class KvFeed implements FeedSubscription {
   private readonly watchdog: NodeJS.Timeout;
   private readonly unlisten: () => void;
   private readonly unlistenErrors: () => void;
+  private readonly unlistenServersLeft: () => void;
+  /** When the consumer was last replaced because cluster servers left (at most one per {@link NODE_LOSS_GAP_MS}). */
+  private lastNodeLossAt = Number.NEGATIVE_INFINITY;
+  private nodeLossTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly env: FeedEnvironment,
@@ -128,6 +137,10 @@ export class KvFeed implements FeedSubscription {
         `permission denied: ${error.message} (the feed needs to publish to $JS.FC.>)`,
       );
     });
+    // A cluster server left: the consumer may have lived there, and a dead consumer sends nothing — not
+    // even heartbeats until two are missed. Replace it (a resume with the history proof), spread over up to
+    // a second so a lattice's hosts do not all ask at once, and have the replica compare with the head.
+    this.unlistenServersLeft = env.connection.onServersLeft((detail) => this.serversLeft(detail));
     // Two missed heartbeats (plus slack for a busy machine) mean the consumer is gone or stuck.
     const silenceMs = env.heartbeatMs * 2 + 1000;
     this.watchdog = setInterval(() => this.tick(silenceMs), Math.min(env.heartbeatMs, 1000));
@@ -153,10 +166,29 @@ export class KvFeed implements FeedSubscription {
   private release(): void {
     clearInterval(this.watchdog);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.nodeLossTimer) clearTimeout(this.nodeLossTimer);
     this.unlisten();
     this.unlistenErrors();
+    this.unlistenServersLeft();
     this.dropConsumer();
     this.env.onStop?.();
+  }
+
+  private serversLeft(detail: string): void {
+    // Outside a cluster the consumer lives on the server this connection uses: its loss is a disconnection.
+    if (this.stopped || this.consumerNode === undefined || this.nodeLossTimer !== undefined) return;
+    const now = Date.now();
+    if (now - this.lastNodeLossAt < NODE_LOSS_GAP_MS) return;
+    this.lastNodeLossAt = now;
+    this.protocol.check(detail);
+    this.nodeLossTimer = setTimeout(
+      () => {
+        this.nodeLossTimer = undefined;
+        this.establish(`${detail}: the consumer may have lived there`);
+      },
+      Math.floor(Math.random() * NODE_LOSS_SPREAD_MS),
+    );
+    this.nodeLossTimer.unref();
   }
 
   /** The watchdog: a silent consumer, a slow sync off the leader, a due history audit — in that order. */

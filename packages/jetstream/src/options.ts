@@ -62,7 +62,13 @@ export interface JetStreamBackendOptions {
   readonly writeDeadlineMs?: number;
   /** How long `open()` may take to connect and find the bucket (retrying transient failures). Default 15 000 ms. */
   readonly openTimeoutMs?: number;
-  /** Idle heartbeat of the feed's consumer; two missed heartbeats make the feed recreate it. Default 3000 ms. */
+  /**
+   * Idle heartbeat of the feed's consumer; two missed heartbeats make the feed recreate it. Default 30 000 ms,
+   * like a raw `kv.watch()`: on nats-server 2.9 each heartbeat costs the server about as much as a small API
+   * request, so a 3 s heartbeat made 100 idle hosts cost it 1.3 % CPU. A dead consumer is found sooner by the
+   * cluster's own word — a server leaving, a stream leader elected — by this host's writes and reconnections,
+   * and by the replica's fallback head check; the heartbeat is the last resort.
+   */
   readonly heartbeatMs?: number;
   /** Client ping interval; a connection silent for about three pings is treated as dead. Default 10 000 ms. */
   readonly pingIntervalMs?: number;
@@ -107,7 +113,7 @@ export const JETSTREAM_DEFAULTS = {
   maxReconnectAttempts: -1,
   writeDeadlineMs: 10_000,
   openTimeoutMs: 15_000,
-  heartbeatMs: 3_000,
+  heartbeatMs: 30_000,
   pingIntervalMs: 10_000,
 } as const;
 
