@@ -89,6 +89,22 @@ describe("rule 9: a signal makes the replica ask at its next look", () => {
     await Promise.all([reader.close(), writer.close()]);
   });
 
+  it("after a signal the replica keeps watching: a feed that stalls seconds later (a follower that stopped following) is still found", async () => {
+    const store = new MemoryStore();
+    const { cache: reader, backend } = await open(store);
+    const { cache: writer } = await open(store);
+    backend.sink?.check?.("a stream leader was elected");
+    await until(() => backend.heads > 0, "the signalled head check");
+    // Nothing wrong yet; the stall comes later and makes no sound.
+    await sleep(300);
+    backend.stallFeed = true;
+    await writer.claims.put({ sub: "MLATER" });
+    backend.stallFeed = false;
+    await until(() => reader.claims.get("MLATER") !== undefined, "the watching replica to restart its feed");
+    expect(reader.status().counters.feedRestarts).toBe(1);
+    await Promise.all([reader.close(), writer.close()]);
+  });
+
   it("an own write acknowledged past what the feed brought makes a writing host find its dead feed", async () => {
     const store = new MemoryStore();
     const { cache: host, backend } = await open(store);

@@ -81,6 +81,13 @@ export interface ReplicaCounters {
   feedRestarts: number;
 }
 
+/**
+ * How long after a feed's signal (or a reconnection) the replica keeps asking the head at every look: what
+ * follows a cluster event — a consumer left on a follower that stopped following, a history rewritten by
+ * the election — makes no sound of its own, and shows only as a lag that does not close.
+ */
+export const SIGNAL_WATCH_MS = 30_000;
+
 /** How far the idle head check is jittered: ± this share of `idleCheckIntervalMs`. */
 export const IDLE_CHECK_JITTER = 0.2;
 
@@ -138,6 +145,8 @@ export class Replica {
   private timer: NodeJS.Timeout | undefined;
   /** Why the head must be asked at the next tick (a feed signal), if it must. */
   private checkDue: string | undefined;
+  /** Until when (ms epoch) the head is asked at every look, after a signal or a reconnection. */
+  private watchUntil = 0;
   /** When the next idle head check is due (ms epoch). */
   private nextIdleCheckAt = 0;
   /** The last time (ms epoch) the replica knew it held everything the backend had: the offline rule. */
@@ -268,6 +277,7 @@ export class Replica {
     if (
       this.checkDue !== undefined ||
       lagging ||
+      now < this.watchUntil ||
       this.staleSince !== undefined ||
       now >= this.nextIdleCheckAt
     ) {
@@ -715,6 +725,7 @@ export class Replica {
       this.connected = true;
       this.disconnectedSince = undefined;
       this.logger.info({ detail }, "backend feed reconnected");
+      this.watchUntil = Date.now() + SIGNAL_WATCH_MS;
       if (this.awayTooLong()) {
         this.resync(
           "the feed came back after longer than half the tombstone retention: deletes it missed may have been compacted",
@@ -742,8 +753,9 @@ export class Replica {
 
   /** A signal that the feed may be behind or on another history: check the head now (see `suspicious`). */
   private suspect(reason: string): void {
-    this.logger.debug({ reason }, "feed signal: checking the backend head");
+    this.logger.debug({ reason }, "feed signal: watching the backend head");
     this.checkDue ??= reason;
+    this.watchUntil = Date.now() + SIGNAL_WATCH_MS;
   }
 
   private reached(revision: number): boolean {

@@ -138,6 +138,7 @@ export class JetStreamBackend implements LatticeBackend {
       {
         nc: session.nc,
         jsm: session.feedJsm,
+        snapshotJsm: session.jsm,
         layout: this.layout,
         connection: session.connection,
         heartbeatMs: this.options.heartbeatMs,
