@@ -174,6 +174,22 @@ describe("rule 8: initial-sync barrier", () => {
   });
 });
 
+describe("rule 8: the snapshot's consumer (docs/semantics.md#rule-8)", () => {
+  it("asks for every message when the bucket keeps one revision per key, and for the last per key otherwise", async () => {
+    for (const history of [1, 5]) {
+      const prefix = uniquePrefix(`snap${history}`);
+      const backend = await openBackend(prefix, { bucket: { history } });
+      const layout = new BucketLayout(prefix);
+      await rawPut(layout, "CLAIMS_MSNAP", "{}");
+      const { sink } = follow(backend, 0);
+      await waitFor(() => sink.heads.length === 1 || undefined, { what: "the snapshot to sync" });
+      const policies: string[] = [];
+      for await (const c of admin.jsm.consumers.list(layout.stream)) policies.push(c.config.deliver_policy);
+      expect(policies, `history ${history}`).toEqual([history === 1 ? "all" : "last_per_subject"]);
+    }
+  });
+});
+
 describe("rule 1 with one revision per key (history 1, the wasmCloud layout)", () => {
   it("a burst of writes to one key arrives folded: in revision order, never twice, ending with the last write", async () => {
     const prefix = uniquePrefix();
