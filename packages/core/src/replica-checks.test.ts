@@ -3,7 +3,15 @@
 // whenever any signal points at it (a feed's check(), an own write the feed did not bring, a reconnection).
 // Rules cited here: docs/semantics.md#rule-6, #rule-9, #rule-10.
 import { describe, expect, it } from "vitest";
-import type { BackendHead, FeedPosition, FeedSink, FeedSubscription } from "./backend.js";
+import type {
+  BackendHead,
+  FeedPosition,
+  FeedSink,
+  FeedSubscription,
+  WriteRequest,
+  WriteResult,
+} from "./backend.js";
+import { BackendUnavailableError } from "./errors.js";
 import { LatticeCache } from "./lattice-cache.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
 import type { ReplicaTiming } from "./replica.js";
@@ -22,10 +30,18 @@ const QUIET: Partial<ReplicaTiming> = {
 class ObservedBackend extends MemoryBackend {
   heads = 0;
   sink: FeedSink | undefined;
+  /** While true, requests get no answer and the feed says nothing: a silent partition. */
+  partitioned = false;
 
   override async head(): Promise<BackendHead> {
     this.heads += 1;
+    if (this.partitioned) throw new BackendUnavailableError("memory", "no answer (partitioned)");
     return super.head();
+  }
+
+  override async write(request: WriteRequest): Promise<WriteResult> {
+    if (this.partitioned) throw new BackendUnavailableError("memory", "no answer (partitioned)");
+    return super.write(request);
   }
 
   override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
@@ -118,6 +134,16 @@ describe("rule 9: a signal makes the replica ask at its next look", () => {
     await write;
     expect(host.status().counters.feedRestarts).toBe(1);
     await Promise.all([host.close(), other.close()]);
+  });
+
+  it("rule 10: a write the backend does not answer makes the replica ask: a silent partition turns it stale", async () => {
+    const { cache, backend } = await open(new MemoryStore());
+    backend.partitioned = true;
+    backend.stallFeed = true;
+    await expect(cache.claims.put({ sub: "MCUT" })).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE" });
+    await until(() => cache.status().state === "stale", "the replica to report stale");
+    expect(cache.status().lastError).toMatch(/head check failed/);
+    await cache.close();
   });
 
   it("rule 10: a reconnection asks at once", async () => {

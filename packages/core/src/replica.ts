@@ -751,8 +751,12 @@ export class Replica {
     );
   }
 
-  /** A signal that the feed may be behind or on another history: check the head now (see `suspicious`). */
-  private suspect(reason: string): void {
+  /**
+   * Something points at a problem (a feed's signal, a write the backend did not answer): ask the head at the
+   * next look, and keep asking for `SIGNAL_WATCH_MS` (rules 9 and 10).
+   */
+  suspect(reason: string): void {
+    if (this.closed) return;
     this.logger.debug({ reason }, "feed signal: watching the backend head");
     this.checkDue ??= reason;
     this.watchUntil = Date.now() + SIGNAL_WATCH_MS;

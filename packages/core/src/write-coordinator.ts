@@ -75,6 +75,10 @@ export class WriteCoordinator {
       try {
         ({ revision } = await this.backend.write({ key, value, expectedRevision, origin: this.hostId }));
       } catch (error) {
+        // The backend did not answer: the feed may be cut off the same way (rule 10), so ask its head.
+        if (!LatticeCacheError.isInstance(error) || LatticeCacheError.hasCode(error, "BACKEND_UNAVAILABLE")) {
+          this.replica.suspect(`a write failed: ${errorText(error)}`);
+        }
         if (LatticeCacheError.isInstance(error)) throw error;
         throw new BackendUnavailableError(this.backend.name, errorText(error), { cause: error });
       } finally {
