@@ -144,7 +144,7 @@ export interface LatticeBackend {
   write(request: WriteRequest): Promise<WriteResult>;
   /**
    * The backend's current head. Cheap, and free of side effects: it reads, never re-creates a store or
-   * restarts a feed. The replica calls it rarely while its feed looks healthy (every 30 s ± 20 %), and every
+   * restarts a feed. The replica calls it rarely while its feed looks healthy (every 60 s ± 20 %), and every
    * second while something looks wrong: a `check()` from the feed, a reconnection, an own write the feed
    * did not bring, a lag (rule 9).
    */

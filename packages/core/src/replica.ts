@@ -32,7 +32,7 @@ export interface ReplicaTiming {
   /**
    * How often the backend's head is asked while everything looks healthy: the slow fallback that finds a
    * feed that went silent without any signal (jittered ± 20 %, so hosts do not ask together). Default
-   * 30 000 ms.
+   * 60 000 ms.
    */
   readonly idleCheckIntervalMs: number;
   /**
@@ -50,11 +50,11 @@ export interface ReplicaTiming {
 /**
  * Default replica timing: a stalled feed that some signal reveals (heartbeats, a leader change, an own
  * write, a reconnection) is restarted within about 5–6 s; one that went silent without any, within about
- * 40 s. An idle replica asks the backend's head about twice a minute.
+ * 80 s. An idle replica asks the backend's head about once a minute.
  */
 export const DEFAULT_REPLICA_TIMING: ReplicaTiming = {
   stallCheckIntervalMs: 1000,
-  idleCheckIntervalMs: 30_000,
+  idleCheckIntervalMs: 60_000,
   stallTimeoutMs: 4000,
   headTimeoutMs: 2000,
   readYourWritesTimeoutMs: 5000,

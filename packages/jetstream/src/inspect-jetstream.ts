@@ -228,7 +228,7 @@ export async function inspectJetStream(options: JetStreamBackendOptions): Promis
         severity: "warning",
         message:
           `not allowed to subscribe to ${streamAdvisorySubject(layout.stream)}: this host still works, but its ` +
-          "replica notices a stream leader change or a recreated bucket only on its slow fallback check (~30 s)",
+          "replica notices a stream leader change or a recreated bucket only on its slow fallback check (~60 s)",
         fix: `allow subscribe to ${streamAdvisorySubject(layout.stream)} for this user`,
       });
     }

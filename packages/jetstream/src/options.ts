@@ -70,7 +70,10 @@ export interface JetStreamBackendOptions {
    * and by the replica's fallback head check; the heartbeat is the last resort.
    */
   readonly heartbeatMs?: number;
-  /** Client ping interval; a connection silent for about three pings is treated as dead. Default 10 000 ms. */
+  /**
+   * Client ping interval; a connection silent for about three pings is treated as dead. Default 20 000 ms (a
+   * replica that writes finds a silent partition sooner: an unanswered write makes it ask the head).
+   */
   readonly pingIntervalMs?: number;
   /** Structured logger (pino works). Default: silent. */
   readonly logger?: Logger;
@@ -114,7 +117,7 @@ export const JETSTREAM_DEFAULTS = {
   writeDeadlineMs: 10_000,
   openTimeoutMs: 15_000,
   heartbeatMs: 30_000,
-  pingIntervalMs: 10_000,
+  pingIntervalMs: 20_000,
 } as const;
 
 // A prefix becomes part of a stream name and of subjects: one token, no wildcards, nothing a stream

@@ -1,4 +1,5 @@
 // Opening our caches and raw nats.js clients against a server: one place for the settings both sides share.
+// Rules cited here: docs/semantics.md#rule-8.
 import { LatticeCache } from "@lattice-cache/core";
 import { bucketName, JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
 import { jetstream } from "@nats-io/jetstream";

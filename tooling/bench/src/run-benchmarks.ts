@@ -1,4 +1,5 @@
 // Runs the scenarios in one process against servers it starts itself, and collects the results.
+import { DEFAULT_REPLICA_TIMING } from "@lattice-cache/core";
 import { BenchContext, type BenchSizes } from "./bench-context.js";
 import type { BenchResult } from "./result.js";
 import { contentionScenario } from "./scenarios/contention.js";
@@ -18,7 +19,8 @@ export const FULL_SIZES: BenchSizes = {
   propagationReplicas: 10,
   bridgeMessages: 50_000,
   idleHosts: 100,
-  idleWindowMs: 30_000,
+  // Two periods of the replica's idle head check, so that its fallback requests are counted (and their CPU).
+  idleWindowMs: 2 * DEFAULT_REPLICA_TIMING.idleCheckIntervalMs,
   fanoutReplicas: 200,
   fanoutSamples: 50,
   scaleHydrateEntries: 1_000_000,
