@@ -521,7 +521,7 @@ export class Replica {
     this.appliedAtLastCheck = this.highWater;
     if (head.revision <= this.highWater) {
       this.caughtUp();
-      if (this.initialSynced && !this.staging) this.caughtUpAt = Math.max(this.caughtUpAt, askedAt);
+      this.caughtUpAt = Math.max(this.caughtUpAt, askedAt);
       if (now - this.lastRestartAt >= FEED_RESTART_BACKOFF.maxMs) this.restartsInRow = 0;
       return;
     }
