@@ -3,6 +3,7 @@ import { BackendRegistry } from "./backend-registry.js";
 import { jetstreamBackendRegistration } from "./jetstream-backend-registration.js";
 import { legacyBackendRegistration } from "./legacy-backend-registration.js";
 import { memoryBackendRegistration } from "./memory-backend-registration.js";
+import { postgresBackendRegistration } from "./postgres-backend-registration.js";
 import { redisBackendRegistration } from "./redis-backend-registration.js";
 
 /** A registry holding every backend this build of the host ships; the first is the default. */
@@ -11,5 +12,6 @@ export function createDefaultBackendRegistry(): BackendRegistry {
     .registerBackend(jetstreamBackendRegistration)
     .registerBackend(redisBackendRegistration)
     .registerBackend(legacyBackendRegistration)
-    .registerBackend(memoryBackendRegistration);
+    .registerBackend(memoryBackendRegistration)
+    .registerBackend(postgresBackendRegistration);
 }
