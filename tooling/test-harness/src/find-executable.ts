@@ -4,7 +4,8 @@ import { delimiter, join } from "node:path";
 /** Directories searched after `$PATH`; server binaries often live in sbin directories. */
 const EXTRA_DIRECTORIES = ["/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/usr/bin"];
 
-function isExecutable(path: string): boolean {
+/** Whether `path` is an executable regular file. */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return statSync(path).isFile();

@@ -5,6 +5,8 @@ describe("the public entry point", () => {
   it("exposes the harness API and nothing else at runtime", () => {
     expect(Object.keys(harness).sort()).toEqual(
       [
+        "PostgresNotInstalledError",
+        "PostgresQueryError",
         "RedisReplyError",
         "disposeAll",
         "findExecutable",
@@ -19,6 +21,7 @@ describe("the public entry point", () => {
         "startManagedServer",
         "startNatsCluster",
         "startNatsServer",
+        "startPostgresServer",
         "startRedisCluster",
         "startRedisServer",
         "waitFor",

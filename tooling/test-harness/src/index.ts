@@ -1,5 +1,5 @@
 /**
- * `@lattice-cache/test-harness`: starts real nats-server and redis-server processes (and clusters of them)
+ * `@lattice-cache/test-harness`: starts real nats-server, redis-server (and clusters of both) and PostgreSQL
  * — and any other server a backend needs, through {@link startManagedServer} — on free 127.0.0.1 ports,
  * each in its own temp dir, plus a TCP fault proxy for partition tests, and the credentials to secure them:
  * TLS certificates and NATS operator-mode JWTs with creds files.
@@ -27,6 +27,8 @@ export type { NatsCredsUser, NatsNkeyUser, NatsOperator, NatsUserPermissions } f
 export { makeNatsOperator, makeNkeyUser } from "./nats-credentials.js";
 export type { NatsServerHandle, NatsServerOptions } from "./nats-server.js";
 export { startNatsServer } from "./nats-server.js";
+export type { PostgresServerHandle, PostgresServerOptions } from "./postgres-server.js";
+export { PostgresNotInstalledError, PostgresQueryError, startPostgresServer } from "./postgres-server.js";
 export type { RedisCommandTarget } from "./redis-client.js";
 export { redisCommand, redisPipeline } from "./redis-client.js";
 export type { RedisClusterHandle, RedisClusterOptions } from "./redis-cluster.js";

@@ -21,6 +21,16 @@ export interface ManagedProcessSpec {
   readonly diagnostics?: () => string;
   /** The environment of the process (default: this process's own). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Runs the process as this user and group instead of our own (needs root), e.g. a server refusing root. */
+  readonly user?: ProcessUser;
+  /** The signal `stop()` asks the process to shut down with (default SIGTERM). */
+  readonly stopSignal?: NodeJS.Signals;
+}
+
+/** A user and group id to run a process as. */
+export interface ProcessUser {
+  readonly uid: number;
+  readonly gid: number;
 }
 
 interface ExitInfo {
@@ -94,6 +104,7 @@ export class ManagedProcess {
       cwd: this.#spec.cwd,
       stdio: ["ignore", "pipe", "pipe"],
       ...(this.#spec.env === undefined ? {} : { env: this.#spec.env }),
+      ...(this.#spec.user === undefined ? {} : { uid: this.#spec.user.uid, gid: this.#spec.user.gid }),
     });
     this.#child = child;
     this.#exited = false;
@@ -183,13 +194,16 @@ export class ManagedProcess {
     }
   }
 
-  /** SIGTERM, then SIGKILL if the process has not exited after `graceMs`; resolves once it exited. */
+  /**
+   * The stop signal (SIGTERM unless the spec names another), then SIGKILL if the process has not exited
+   * after `graceMs`; resolves once it exited.
+   */
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.running) {
       return;
     }
     const pid = this.pid;
-    signalOrIgnore(pid, "SIGTERM");
+    signalOrIgnore(pid, this.#spec.stopSignal ?? "SIGTERM");
     if (this.#paused) {
       signalOrIgnore(pid, "SIGCONT");
       this.#paused = false;

@@ -1,5 +1,5 @@
 import { untrackResource } from "./cleanup-registry.js";
-import { ManagedProcess } from "./managed-process.js";
+import { ManagedProcess, type ProcessUser } from "./managed-process.js";
 import { removeTempDir } from "./temp-dir.js";
 
 /** How a {@link ManagedServerHandle} launches its server process. */
@@ -17,6 +17,10 @@ export interface ManagedServerSpec {
   readonly readyTimeoutMs: number;
   /** The environment of the server process (default: the test process's own). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The user and group the server runs as (default: ours). */
+  readonly user?: ProcessUser;
+  /** The signal of a graceful `stop()` (default SIGTERM). */
+  readonly stopSignal?: NodeJS.Signals;
 }
 
 /** What every server handle of the harness (nats, redis, any managed server) lets a test do to its process. */
@@ -33,7 +37,7 @@ export interface ServerProcessControls {
   pause(): void;
   /** Continues a paused process (SIGCONT). */
   resume(): void;
-  /** Graceful SIGTERM, SIGKILL after 5 s; keeps the dir until dispose. */
+  /** Graceful SIGTERM (or the server's own stop signal), SIGKILL after 5 s; keeps the dir until dispose. */
   stop(): Promise<void>;
   /** Stops the server and removes its temp dir; idempotent. Also done by `disposeAll()` and at process exit. */
   dispose(): Promise<void>;
@@ -66,6 +70,8 @@ export abstract class ManagedServerHandle {
       cwd: spec.dir,
       readyTimeoutMs: spec.readyTimeoutMs,
       ...(spec.env === undefined ? {} : { env: spec.env }),
+      ...(spec.user === undefined ? {} : { user: spec.user }),
+      ...(spec.stopSignal === undefined ? {} : { stopSignal: spec.stopSignal }),
       probe: () => this.probeReady(),
       diagnostics: () => this.diagnostics(),
     });
@@ -126,7 +132,7 @@ export abstract class ManagedServerHandle {
     this.#process.resume();
   }
 
-  /** Graceful SIGTERM, SIGKILL after 5 s; keeps the temp dir until dispose. */
+  /** Graceful SIGTERM (or the spec's `stopSignal`), SIGKILL after 5 s; keeps the temp dir until dispose. */
   stop(): Promise<void> {
     return this.#process.stop();
   }

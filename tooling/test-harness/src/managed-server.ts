@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { trackResource } from "./cleanup-registry.js";
 import { findExecutable } from "./find-executable.js";
 import { freePort, LOOPBACK } from "./free-port.js";
+import type { ProcessUser } from "./managed-process.js";
 import { ManagedServerHandle, type ServerProcessControls } from "./managed-server-handle.js";
 import { listensOn } from "./tcp-probe.js";
 import { makeTempDir, removeTempDir } from "./temp-dir.js";
@@ -62,6 +63,13 @@ export interface ManagedServerOptions {
   readonly scheme?: string;
   /** Readiness deadline of every (re)start in milliseconds (default 20 000). */
   readonly startTimeoutMs?: number;
+  /**
+   * Run the server as this user and group (needs root), e.g. one that refuses to run as root; `prepare`
+   * must then make `dir` usable by it. Default: as this process.
+   */
+  readonly user?: ProcessUser;
+  /** The signal `stop()` asks the server to shut down with (default SIGTERM; PostgreSQL: SIGINT). */
+  readonly stopSignal?: NodeJS.Signals;
 }
 
 /** A running (or stopped) server started by {@link startManagedServer}: the lifecycle of the nats and redis handles. */
@@ -141,6 +149,8 @@ class GenericServer extends ManagedServerHandle implements ManagedServer {
       dir: context.dir,
       readyTimeoutMs: fields.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
       ...(fields.options.env === undefined ? {} : { env: environment(fields.options.env) }),
+      ...(fields.options.user === undefined ? {} : { user: fields.options.user }),
+      ...(fields.options.stopSignal === undefined ? {} : { stopSignal: fields.options.stopSignal }),
     });
     this.name = fields.name;
     this.port = context.port;

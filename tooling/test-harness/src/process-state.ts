@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Blocks the calling thread for `ms` milliseconds without burning CPU. */
 function sleepSync(ms: number): void {
@@ -56,4 +56,32 @@ export function waitUntilStopped(pid: number, timeoutMs = 5_000): boolean {
     }
     sleepSync(1);
   }
+}
+
+/**
+ * The pids of the processes whose working directory is `dir` (read from `/proc`; empty without it).
+ * PostgreSQL's postmaster and every process it forks work in the data directory, so this finds the
+ * backends a SIGKILLed postmaster left behind — whoever their parent is now.
+ */
+export function pidsWorkingIn(dir: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) === dir) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // gone, a zombie, or not ours to inspect
+    }
+  }
+  return pids;
 }
