@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable with nothing but Node >= 20: pinned pnpm, locked dependencies, a build, and
-// the nats-server / redis-server binaries (from apt when missing); for the test suite also Chromium and
-// Node 24 (tooling/setup/node24.mjs). Fast when everything is already there.
+// the nats-server / redis-server binaries (from apt when missing); for the test suite also PostgreSQL,
+// Chromium and Node 24 (tooling/setup/node24.mjs). Fast when everything is already there.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -75,10 +75,26 @@ function ensurePnpm() {
 }
 
 /** Binaries the project runs, and the Debian package that brings each. */
-const APT_PACKAGES = { "nats-server": "nats-server", "redis-server": "redis-server", chromium: "chromium" };
+const APT_PACKAGES = {
+  "nats-server": "nats-server",
+  "redis-server": "redis-server",
+  postgres: "postgresql",
+  chromium: "chromium",
+};
+/** Binaries their package keeps off PATH, and where the test harness looks for them. */
+const OFF_PATH = {
+  // Debian: one directory per major version, /usr/lib/postgresql/<major>/bin/postgres.
+  postgres: () => {
+    const dir = "/usr/lib/postgresql";
+    return (
+      existsSync(dir) && readdirSync(dir).some((major) => existsSync(join(dir, major, "bin", "postgres")))
+    );
+  },
+};
+const installed = (name) => (OFF_PATH[name] ? OFF_PATH[name]() : Boolean(which(name)));
 
 function ensureServers(names) {
-  const missing = names.filter((n) => !which(n));
+  const missing = names.filter((n) => !installed(n));
   if (missing.length === 0) return;
   const packages = missing.map((n) => APT_PACKAGES[n] ?? n);
   const sudo = process.getuid?.() === 0 ? [] : which("sudo") ? ["sudo", "-n"] : null;
@@ -97,7 +113,7 @@ function ensureServers(names) {
   ) {
     fail(`apt-get install ${packages.join(" ")} failed`);
   }
-  const still = names.filter((n) => !which(n));
+  const still = names.filter((n) => !installed(n));
   if (still.length) fail(`still missing after apt-get: ${still.join(", ")}`);
 }
 
@@ -132,8 +148,11 @@ const [major] = process.versions.node.split(".").map(Number);
 if (major < 20) fail(`Node.js >= 20 is required (found ${process.versions.node})`);
 
 const pnpm = ensurePnpm();
-// The status page's browser test needs Chromium; `lattice up` needs only nats-server.
-ensureServers(script === "lattice:up" ? ["nats-server"] : ["nats-server", "redis-server", "chromium"]);
+// The postgres backend's tests need PostgreSQL, the status page's browser test Chromium; `lattice up` needs
+// only nats-server.
+ensureServers(
+  script === "lattice:up" ? ["nats-server"] : ["nats-server", "redis-server", "postgres", "chromium"],
+);
 ensureDependencies(pnpm);
 // The suite also runs core, conformance and jetstream on Node 24 (tooling/setup/run-tests.mjs).
 if (script === "test:all") {
