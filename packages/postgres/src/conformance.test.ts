@@ -1,10 +1,10 @@
-// The shared conformance suite (packages/conformance/README.md) against PostgresBackend on a real postgres
-// server. Every backend a store connects reaches the server through a fault proxy of its own, so the suite
-// can cut one connection (interruptFeed), partition them all (disconnect/reconnect) or make the network
-// silent (blackhole). Until the parts it needs are written it fails, each test with what to write next
-// ("not implemented: …"). Run it after a build:
+// The shared conformance suite (packages/conformance/README.md) against PostgresBackend on a real PostgreSQL
+// that the test harness starts. Every backend a store connects reaches the server through a fault proxy of
+// its own, so the suite can cut one connection (interruptFeed), partition them all (disconnect/reconnect) or
+// make the network silent (blackhole); the backdoor reads and damages the lattice's schema beside the
+// backend (RawPostgresLattice): readRaw, loseHistory (the schema dropped), checkpoint (a backup restored
+// under the same epoch), storeRaw (a foreign writer). Run it after a build:
 //   pnpm turbo run build --filter @lattice-cache/postgres... && pnpm --filter @lattice-cache/postgres test
-import { randomBytes } from "node:crypto";
 import {
   type ConformanceBackdoor,
   type ConformanceStore,
@@ -16,77 +16,50 @@ import {
   disposeAll,
   type FaultMode,
   type FaultProxyHandle,
-  type ManagedServer,
+  type PostgresServerHandle,
   startFaultProxy,
+  startPostgresServer,
 } from "@lattice-cache/test-harness";
 import { afterAll, describe, it } from "vitest";
 import { PostgresBackend } from "./postgres-backend.js";
-
-/** Short feed waits, so tests notice a lost history quickly. */
-const TEST_TUNING = { feedWaitMs: 250 } as const;
+import { TEST_TUNING, uniquePrefix, urlThrough } from "./postgres-test-support.test-helpers.js";
+import { RawPostgresLattice } from "./raw-lattice.js";
 
 afterAll(() => disposeAll());
 
-/**
- * The postgres server every store of this file lives on, started once, on first use: the suite's probe makes
- * its first store while tests are collected. Start it through the test harness, which gives it a free
- * loopback port and a temp dir of its own, waits until it is ready, stops it after this file and kills it if
- * the test process dies (tooling/test-harness/README.md, "Other servers"):
- *
- *   import { startManagedServer } from "@lattice-cache/test-harness";
- *
- *   return startManagedServer({
- *     name: "postgres",
- *     command: "postgres-server", // looked up on PATH and in the sbin dirs, or an absolute path
- *     args: ({ port, dir }) => ["--listen", `127.0.0.1:${port}`, "--data-dir", dir],
- *     ready: /ready to accept connections/, // or ({ port }) => a probe that resolves true once it serves
- *     scheme: "postgres", // server.url is postgres://127.0.0.1:<port>
- *   });
- */
-async function startPostgresServer(): Promise<ManagedServer> {
-  throw new Error(
-    "not implemented: start the postgres server in startPostgresServer() of src/conformance.test.ts with " +
-      "startManagedServer, as the comment above it shows (see tooling/test-harness/README.md#other-servers)",
-  );
-}
-
-let server: Promise<ManagedServer> | undefined;
-
-/** A lattice prefix no other store of the run uses: each store is a fresh, empty lattice. */
-function uniquePrefix(): string {
-  return `conformance-${randomBytes(5).toString("hex")}`;
-}
+/** The PostgreSQL server every store of this file lives on, started once, on first use. */
+let server: Promise<PostgresServerHandle> | undefined;
 
 const target: ConformanceTarget = {
   name: "postgres",
   async newStore(): Promise<ConformanceStore> {
     server ??= startPostgresServer();
-    const { port } = await server;
-    const prefix = uniquePrefix();
-    const proxies = new StoreProxies(port);
+    const postgres = await server;
+    const prefix = uniquePrefix("conformance");
+    const proxies = new StoreProxies(postgres.port);
+    const raw = new RawPostgresLattice(postgres.url, prefix);
     return {
       // A new, unopened backend (one host) through a fault proxy of its own.
       connect: () =>
         proxies.connect(
-          (proxy) => new PostgresBackend({ url: proxy.url("postgres"), prefix, ...TEST_TUNING }),
+          (proxy) => new PostgresBackend({ url: urlThrough(postgres.url, proxy), prefix, ...TEST_TUNING }),
         ),
       backdoor: {
-        // What the store really holds, read beside the backend under test (never through it nor a proxy), so
-        // that a backend cannot pass by echoing its own writes. More hooks turn on more tests when the store
-        // can do them — loseHistory, checkpoint, storeRaw, stallFeed: packages/conformance/README.md.
+        // What the store really holds, read beside the backend under test (never through it nor a proxy).
         readRaw: async (key) => {
-          throw new Error(
-            `not implemented: the backdoor's readRaw() in src/conformance.test.ts: read what lattice ${prefix} ` +
-              `stores under ${key} through a connection of the test's own to the server — the bytes and the ` +
-              "revision, value null for a tombstone, undefined when nothing is stored (see " +
-              "packages/conformance/README.md#what-the-backdoor-is-for)",
-          );
+          const stored = await raw.readRaw(key);
+          return stored && { value: stored.value, revision: stored.revision };
         },
+        loseHistory: () => raw.loseHistory(),
+        checkpoint: () => raw.checkpoint(),
+        storeRaw: (key, value) => raw.storeRaw(key, value),
         ...faultBackdoor(proxies),
       },
-      // Each store is a prefix of its own on a server that is thrown away after the run; delete the
-      // prefix's entries here once the backdoor has a connection, so long runs stay small.
-      dispose: () => proxies.close(),
+      dispose: async () => {
+        await proxies.close();
+        await raw.loseHistory();
+        await raw.close();
+      },
     };
   },
 };

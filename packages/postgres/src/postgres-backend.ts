@@ -1,13 +1,19 @@
-// The postgres backend: LatticeBackend, method by method. open(), write(), head() and close() still throw a
-// typed "not implemented" error that says what to write there; subscribe() is already core's followLog over
-// the transport in postgres-log-transport.ts, whose methods are the ones to write for the feed. Capabilities
-// are all false: declare each once the conformance suite holds the backend to it (README.md, "Capabilities").
-// Rules cited here: docs/semantics.md#rule-4, #rule-6, #rule-9.
+// The PostgreSQL backend: writes through the lattice's write function (one statement, one transaction), the
+// head from its metadata row, a feed per subscription on a connection of its own (core's followLog over
+// postgres-log-transport.ts), all in the schema `lattice_<prefix>` (lattice-schema.ts).
+// Rules cited here: docs/semantics.md#rule-1, #rule-4, #rule-6, #rule-9, #rule-10.
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
+  type BackendEntry,
   type BackendHead,
+  BackendUnavailableError,
+  Backoff,
   ClosedError,
+  type CompactionReport,
+  type CompactionRequest,
+  ConflictError,
+  comparableRevision,
   type DeliveredChange,
   type FeedPosition,
   type FeedSink,
@@ -20,89 +26,116 @@ import {
   type WriteRequest,
   type WriteResult,
 } from "@lattice-cache/core";
-import { notImplemented } from "./not-implemented.js";
+import pg from "pg";
+import { clientConfig, poolConfig } from "./connection-config.js";
+import { endPool } from "./connection-shutdown.js";
+import { readEntry, readHead, writeChange } from "./lattice-queries.js";
+import { type LatticeSchema, latticeSchema, provisionLattice } from "./lattice-schema.js";
 import {
   type PostgresBackendOptions,
   type ResolvedPostgresBackendOptions,
   redactUrl,
   resolvePostgresBackendOptions,
 } from "./postgres-backend-options.js";
+import {
+  BACKEND_NAME,
+  isClientTimeout,
+  isMissingLattice,
+  isPermanent,
+  postgresErrorText,
+  sqlState,
+  toLatticeError,
+} from "./postgres-errors.js";
 import { PostgresLogTransport } from "./postgres-log-transport.js";
+import { compactTombstones } from "./tombstone-compaction.js";
 
 /**
- * A lattice backend on postgres.
+ * A lattice backend on PostgreSQL through node-postgres.
  *
  * ```ts
- * const backend = new PostgresBackend({ url: "postgres://127.0.0.1:7000", prefix: "default" });
+ * const backend = new PostgresBackend({ url: "postgres://lattice@db.example:5432/lattice", prefix: "default" });
  * const cache = await LatticeCache.open({ backend });
  * await cache.ready();
  * ```
+ *
+ * Ordered (revisions taken in turn on the metadata row, so each is visible only after every lower one),
+ * compare-and-swap, history (a change log of about `changeLogLength` rows), pushed (LISTEN/NOTIFY, with a
+ * fallback poll every `feedWaitMs`), durable (commits flushed before they are acknowledged) unless declared
+ * otherwise.
  */
 export class PostgresBackend implements LatticeBackend {
   /** The backend contract version this adapter implements. */
   readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
   /** `postgres`. */
-  readonly name = "postgres";
-  /**
-   * What this backend promises: nothing yet. Each flag turns on the conformance tests that hold a backend to
-   * it (packages/conformance/README.md, "What runs, by capability"): declare `ordered`, `compareAndSwap`,
-   * `history` and `pushed` as the backend comes to keep them, and `durable` only when an acknowledged write
-   * survives a restart of the server.
-   */
-  readonly capabilities: BackendCapabilities = {
-    ordered: false,
-    durable: false,
-    compareAndSwap: false,
-    history: false,
-    ttl: false,
-    pushed: false,
-  };
+  readonly name = BACKEND_NAME;
+  /** Ordered, compare-and-swap, history, pushed; `durable` as the options say (default yes); no TTL. */
+  readonly capabilities: BackendCapabilities;
+  /** The lattice's schema and objects in the database. */
+  readonly schema: LatticeSchema;
 
   private readonly options: ResolvedPostgresBackendOptions;
   private readonly logger: Logger;
   private readonly feeds = new Set<FeedSubscription>();
   /** What this backend's feeds delivered last: a resuming feed proves the store still holds it (rule 9). */
   private readonly recent = new RecentDeliveries<DeliveredChange>();
+  private pool: pg.Pool | undefined;
+  /** The pool's open connections (its `connect` and `remove` events), destroyed if closing hangs. */
+  private readonly pooled = new Set<pg.Client>();
+  private opening: Promise<void> | undefined;
   private closed = false;
 
   /** @throws ConfigurationError for invalid options (the field is named). */
   constructor(options: PostgresBackendOptions) {
     this.options = resolvePostgresBackendOptions(options);
     this.logger = options.logger ?? silentLogger;
+    this.schema = latticeSchema(this.options.prefix);
+    this.capabilities = {
+      ordered: true,
+      durable: this.options.durable,
+      compareAndSwap: true,
+      history: true,
+      ttl: false,
+      pushed: true,
+    };
   }
 
   /**
-   * Connects and provisions. Throws `BackendUnavailableError` when the server cannot be reached in time,
-   * `PermissionDeniedError` when it refuses the credentials, `ConfigurationError` for what retrying cannot
-   * fix, `ClosedError` after `close()`.
+   * Connects (retrying until `connectTimeoutMs`) and creates the lattice's schema when it is missing.
+   * Throws `PermissionDeniedError` for refused credentials or privileges, `ConfigurationError` for a refused
+   * TLS certificate, a database that does not exist or an unusable URL, `BackendUnavailableError` when no
+   * connection could be made in time, `ClosedError` after `close()`.
    */
-  async open(): Promise<void> {
-    if (this.closed) throw new ClosedError("the postgres backend");
-    throw notImplemented(
-      "open()",
-      `connect to the postgres server at ${redactUrl(this.options.url)} and create what lattice ` +
-        `${this.options.prefix} keeps there when it is missing (its entries, revision counter, change log and ` +
-        "epoch); fail with BackendUnavailableError when the server cannot be reached, PermissionDeniedError " +
-        "when it refuses the credentials",
-      "packages/core/src/backend.ts (LatticeBackend.open)",
-    );
+  open(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError("the postgres backend"));
+    this.opening ??= this.connect().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
   }
 
   /**
-   * Starts a feed: a snapshot (`from.revision === 0`) or a checked resume, then `synced`, then live changes —
-   * core's `followLog` holds those rules once; the backend supplies its transport. Never throws for
-   * connection problems: the feed retries and reports them through `sink.connection`.
+   * Starts a feed on a connection of its own (core's `followLog` over the change log): `from.revision === 0`
+   * = a snapshot in one repeatable-read transaction (tombstones included), then `synced`, then the change log
+   * live, woken by NOTIFY; `> 0` = the change log after that revision, or `gap` when it was trimmed, the
+   * history is not `from.epoch`, or the log holds other changes than this backend's feeds delivered. Never
+   * throws for connection problems: it retries and reports them through `sink.connection`.
    */
   subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     if (this.closed) throw new ClosedError("the postgres backend");
+    const o = this.options;
+    const config = clientConfig(o);
     const subscription = followLog({
       from,
       sink,
       recent: this.recent,
-      store: `postgres lattice ${this.options.prefix}`,
+      store: `postgres ${this.schema.name}`,
       logger: this.logger,
-      waitMs: this.options.feedWaitMs,
-      transport: (signals) => new PostgresLogTransport(this.options, signals),
+      waitMs: o.feedWaitMs,
+      batchSize: o.feedBatchSize,
+      retry: { baseMs: Math.min(100, o.maxReconnectDelayMs), maxMs: o.maxReconnectDelayMs, jitter: 0.5 },
+      describeError: postgresErrorText,
+      transport: (signals) => new PostgresLogTransport({ config, schema: this.schema }, signals),
       onStop: () => this.feeds.delete(subscription),
     });
     this.feeds.add(subscription);
@@ -110,47 +143,180 @@ export class PostgresBackend implements LatticeBackend {
   }
 
   /**
-   * Writes one entry and resolves with the revision it was given. Throws `ConflictError` for a refused
-   * conditional write, `BackendUnavailableError` when the server cannot be reached (never queue a write for
-   * later: fail now and write nothing).
+   * Writes one entry atomically: the conditional check, the next revision, the change-log row, the entry
+   * and the NOTIFY in one transaction (write-function.ts). Throws `ConflictError` (with `currentRevision`)
+   * when `expectedRevision` does not match, `BackendUnavailableError` when the server cannot be reached or
+   * does not answer within `queryTimeoutMs` (nothing is queued), `PermissionDeniedError` when the role may
+   * not write. A lattice dropped meanwhile is created again (a new history) and the write made there.
    */
-  async write(_request: WriteRequest): Promise<WriteResult> {
-    if (this.closed) throw new ClosedError("the postgres backend");
-    throw notImplemented(
-      "write()",
-      "store the value (null: a tombstone, kept with a revision of its own, rule 6) under the key with the " +
-        "next revision of the lattice, in one atomic step with the change-log entry and with the check of " +
-        "expectedRevision when it is given (casAccepts of conflict-rules.ts: a tombstone's own revision is " +
-        "accepted; on a mismatch throw ConflictError with comparableRevision, 0 for a deleted key, as the " +
-        "current revision, and write nothing)",
-      "docs/semantics.md#rule-4-conditional-writes",
-    );
+  async write(request: WriteRequest): Promise<WriteResult> {
+    const pool = await this.ready();
+    const keep = this.options.changeLogLength;
+    let outcome: Awaited<ReturnType<typeof writeChange>>;
+    try {
+      try {
+        outcome = await writeChange(pool, this.schema, request, keep);
+      } catch (error) {
+        if (!isMissingLattice(error)) throw error;
+        await this.provision(pool);
+        outcome = await writeChange(pool, this.schema, request, keep);
+      }
+    } catch (error) {
+      throw writeFailure(error, request.key);
+    }
+    if (!outcome.written) {
+      throw new ConflictError({
+        key: request.key,
+        expectedRevision: request.expectedRevision ?? 0,
+        currentRevision: comparableRevision(outcome.current),
+      });
+    }
+    return { revision: outcome.revision };
   }
 
-  /**
-   * The backend's latest revision and the id of its history (a new epoch whenever the history is lost).
-   * Cheap and free of side effects: the replica calls it every few seconds.
-   */
+  /** The metadata row's revision and epoch (one query, writing nothing); revision 0 and no epoch while the lattice is missing. */
   async head(): Promise<BackendHead> {
-    if (this.closed) throw new ClosedError("the postgres backend");
-    throw notImplemented(
-      "head()",
-      "read the lattice's latest revision and its epoch, changing nothing (0 and a stable epoch for an " +
-        "empty store)",
-      "docs/semantics.md#rule-9-gaps-are-healed",
-    );
+    const pool = await this.ready();
+    try {
+      return await readHead(pool, this.schema);
+    } catch (error) {
+      if (isMissingLattice(error)) return { revision: 0, epoch: "" };
+      throw toLatticeError(error, `read the head of ${this.schema.name}`);
+    }
   }
 
-  /** Stops every feed, then releases the connection `open()` made. */
+  /** The key's latest stored change, read from the entries table (see `LatticeBackend.read`). */
+  async read(key: string): Promise<BackendEntry | undefined> {
+    const pool = await this.ready();
+    try {
+      return await readEntry(pool, this.schema, key);
+    } catch (error) {
+      if (isMissingLattice(error)) return undefined;
+      throw toLatticeError(error, `read ${key}`);
+    }
+  }
+
+  /** Removes tombstones older than the cutoff (see `LatticeBackend.compactTombstones`, tombstone-compaction.ts). */
+  async compactTombstones(request: CompactionRequest): Promise<CompactionReport> {
+    const pool = await this.ready();
+    try {
+      return await compactTombstones(pool, this.schema, request);
+    } catch (error) {
+      throw toLatticeError(error, `compact the tombstones of ${this.schema.name}`);
+    }
+  }
+
+  /** Stops every feed and closes the pool. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.feeds].map((feed) => feed.close()));
     this.feeds.clear();
-    throw notImplemented("close()", "release the connection open() made (the feeds are closed above)");
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool !== undefined) await endPool(pool, this.pooled);
   }
 
-  /** Facts for `status()` and diagnostics; never secrets. */
+  /** Redacted server URL, schema, change-log length, pool use and feeds. Never secrets. */
   describe(): Readonly<Record<string, unknown>> {
-    return { server: redactUrl(this.options.url), prefix: this.options.prefix };
+    const o = this.options;
+    const pool = this.pool;
+    return {
+      url: redactUrl(o.url),
+      ...(o.user === undefined ? {} : { user: o.user }),
+      prefix: o.prefix,
+      schema: this.schema.name,
+      changeLogLength: o.changeLogLength,
+      durable: o.durable,
+      connection: this.closed ? "closed" : pool === undefined ? "not opened" : "open",
+      ...(pool === undefined
+        ? {}
+        : { pool: { open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } }),
+      feeds: this.feeds.size,
+    };
   }
+
+  private async ready(): Promise<pg.Pool> {
+    if (this.closed) throw new ClosedError("the postgres backend");
+    if (this.pool === undefined) await this.open();
+    if (this.pool === undefined) throw new ClosedError("the postgres backend");
+    return this.pool;
+  }
+
+  private async connect(): Promise<void> {
+    const o = this.options;
+    const pool = new pg.Pool(poolConfig(o));
+    pool.on("connect", (client) => this.pooled.add(client));
+    pool.on("remove", (client) => this.pooled.delete(client));
+    pool.on("error", (error) => {
+      // An idle connection failed (a restarted server, a cut): the pool drops it and opens another on demand.
+      this.logger.warn({ err: error }, "postgres connection error");
+    });
+    const deadline = Date.now() + o.connectTimeoutMs;
+    const backoff = new Backoff({ baseMs: 100, maxMs: o.maxReconnectDelayMs, jitter: 0.5 });
+    for (;;) {
+      try {
+        await this.provision(pool);
+        break;
+      } catch (error) {
+        const pause = backoff.next();
+        if (this.closed || isPermanent(error) || Date.now() + pause >= deadline) {
+          await endPool(pool, this.pooled);
+          if (this.closed) throw new ClosedError("the postgres backend");
+          throw openFailure(error, `open ${this.schema.name} at ${redactUrl(o.url)}`, o.connectTimeoutMs);
+        }
+        this.logger.debug({ err: error }, "postgres not reachable yet; retrying");
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+    if (this.closed) {
+      await endPool(pool, this.pooled);
+      throw new ClosedError("the postgres backend");
+    }
+    this.pool = pool;
+    this.logger.info({ url: redactUrl(o.url), schema: this.schema.name }, "postgres backend connected");
+  }
+
+  /** Creates the lattice when it is missing, on a pooled connection of its own. */
+  private async provision(pool: pg.Pool): Promise<void> {
+    const client = await pool.connect();
+    let failure: unknown;
+    try {
+      if (await provisionLattice(client, this.schema)) {
+        this.logger.info({ schema: this.schema.name }, "postgres lattice created: a new history begins");
+      }
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      client.release(failure !== undefined);
+    }
+  }
+}
+
+/** The typed error of a failed `open()`: an unreachable server says for how long it was tried. */
+function openFailure(error: unknown, action: string, timeoutMs: number): Error {
+  const typed = toLatticeError(error, action);
+  if (typed.code !== "BACKEND_UNAVAILABLE") return typed;
+  return new BackendUnavailableError(
+    BACKEND_NAME,
+    `no connection to the server within ${timeoutMs} ms (${action}): ${postgresErrorText(error)}`,
+    { cause: error },
+  );
+}
+
+/**
+ * The typed error of a failed write. A write the server refused (it answered with an error) wrote nothing;
+ * one whose connection failed or went silent after it was sent may or may not have been committed.
+ */
+function writeFailure(error: unknown, key: string): Error {
+  const typed = toLatticeError(error, `write ${key}`);
+  if (typed.code !== "BACKEND_UNAVAILABLE" || sqlState(error) !== undefined) return typed;
+  const unknown = isClientTimeout(error) || /terminated/i.test(postgresErrorText(error));
+  return unknown
+    ? new BackendUnavailableError(
+        BACKEND_NAME,
+        `write ${key}: ${postgresErrorText(error)}; the outcome is unknown (it may have been stored)`,
+        { cause: error },
+      )
+    : typed;
 }

@@ -1,102 +1,188 @@
-// The postgres store's change log as core's `followLog` reads it (packages/core/src/log-feed.ts): the feed
-// loop — snapshot or checked resume, catch-up, following the log, retries with backoff, the proof of the
-// history on every resume, connection reports — is core's; this transport only reads. Every method may
-// throw: the feed reports the connection down, backs off and tries again. packages/core/src/memory-backend.ts
-// (MemoryLog) and packages/redis/src/change-feed.ts are two complete transports to read beside this one.
-// Rules cited here: docs/semantics.md#rule-1, #rule-9.
-import type {
-  BackendHead,
-  DeliveredChange,
-  LoggedChange,
-  LogHead,
-  LogSignals,
-  LogTransport,
+// A lattice's change log as core's `followLog` reads it (packages/core/src/log-feed.ts): the feed loop —
+// snapshot or checked resume, catch-up, following the log, retries with backoff, the proof of the history on
+// every resume, connection reports — is core's; this transport only reads, on a connection of its own that
+// LISTENs to the lattice's channel, so a committed write wakes a waiting read at once (pushed). A read that
+// hears nothing for `waitMs` reads anyway (the fallback poll). Every method may throw: the feed reports the
+// connection down, backs off and calls `connect()` again, which opens a new connection.
+// Rules cited here: docs/semantics.md#rule-1, #rule-8, #rule-9.
+import {
+  type BackendHead,
+  type DeliveredChange,
+  LogGapError,
+  type LoggedChange,
+  type LogHead,
+  type LogSignals,
+  type LogTransport,
 } from "@lattice-cache/core";
-import { notImplemented } from "./not-implemented.js";
-import { type ResolvedPostgresBackendOptions, redactUrl } from "./postgres-backend-options.js";
+import pg, { type ClientConfig } from "pg";
+import { endConnection } from "./connection-shutdown.js";
+import {
+  CHANGE_COLUMNS,
+  type ChangeRow,
+  changeOf,
+  readChangesAfter,
+  readChangesAt,
+  readHead,
+  readLogHead,
+} from "./lattice-queries.js";
+import { type LatticeSchema, provisionLattice } from "./lattice-schema.js";
+import { isMissingLattice, postgresErrorText } from "./postgres-errors.js";
 
-/** Where the rules of a log transport are. */
-const LOG_TRANSPORT = "packages/core/src/log-feed.ts (LogTransport)";
+/** Entries a snapshot fetches per round trip from its cursor. */
+const SNAPSHOT_CHUNK = 1_000;
 
-/** One feed's reader of the postgres lattice's change log. Created by `PostgresBackend.subscribe`. */
+/** What the transport of one feed needs. */
+export interface PostgresLogTransportOptions {
+  /** The settings of the feed's own connection. */
+  readonly config: ClientConfig;
+  readonly schema: LatticeSchema;
+}
+
+/** One feed's reader of a lattice's change log (see the file comment). Created by `PostgresBackend.subscribe`. */
 export class PostgresLogTransport implements LogTransport {
+  private client: pg.Client | undefined;
+  /** The client is connected and listening. */
+  private listening = false;
   private closed = false;
+  /** Notifications heard so far: a read compares before and after its query. */
+  private notifications = 0;
+  private wakeReader: (() => void) | undefined;
 
-  /**
-   * @param options - the backend's options: where the server is, which lattice
-   * @param signals - how the transport tells its feed that the connection dropped or came back
-   *   (`signals.connection`, from the client's events) and cuts the feed's backoff short (`signals.wake`)
-   */
   constructor(
-    private readonly options: ResolvedPostgresBackendOptions,
-    readonly signals: LogSignals,
+    private readonly options: PostgresLogTransportOptions,
+    private readonly signals: LogSignals,
   ) {}
 
-  /** Resolves once the transport can read, connecting a connection of its own if needed. */
+  /** Opens a new connection (dropping one that failed) and LISTENs to the lattice's channel. */
   async connect(): Promise<void> {
     if (this.closed) throw new Error("the feed is closed");
-    throw notImplemented(
-      "the feed's connect()",
-      `open a connection of this feed's own to ${redactUrl(this.options.url)} (report it dropping and coming ` +
-        "back through signals.connection) and resolve once it can read; throw while it cannot",
-      LOG_TRANSPORT,
-    );
+    if (this.client !== undefined && this.listening) return;
+    if (this.client !== undefined) void endConnection(this.client);
+    const client = new pg.Client(this.options.config);
+    this.client = client;
+    this.listening = false;
+    let problem: string | undefined;
+    client.on("error", (error) => {
+      problem = postgresErrorText(error);
+    });
+    client.on("end", () => this.lost(client, problem ?? "the connection closed"));
+    client.on("notification", (message) => {
+      if (message.channel !== this.options.schema.name) return;
+      this.notifications++;
+      this.wakeReader?.();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${this.options.schema.channel}`);
+    if (this.client === client && !this.closed) this.listening = true;
   }
 
-  /** The lattice's head, and how far back its change log reaches. */
+  /** The head and how far back the log reaches; creates the lattice when it is missing (a new history). */
   async head(): Promise<LogHead> {
-    throw notImplemented(
-      "the feed's head()",
-      `read lattice ${this.options.prefix}'s latest revision, its epoch and the oldest revision its change ` +
-        "log still holds (oldest; leave it out when the log is never trimmed)",
-      LOG_TRANSPORT,
-    );
+    const client = this.connected();
+    try {
+      const head = await readLogHead(client, this.options.schema);
+      if (head.epoch !== "") return head;
+    } catch (error) {
+      if (!isMissingLattice(error)) throw error;
+    }
+    await provisionLattice(client, this.options.schema);
+    return readLogHead(client, this.options.schema);
+  }
+
+  /** Every entry, tombstones included, read in one repeatable-read transaction with the head it matches. */
+  async snapshot(deliver: (change: DeliveredChange) => void): Promise<BackendHead> {
+    const client = this.connected();
+    const { schema } = this.options;
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    try {
+      const head = await readHead(client, schema);
+      await client.query(
+        `DECLARE lattice_snapshot NO SCROLL CURSOR FOR SELECT ${CHANGE_COLUMNS} FROM ${schema.entries}`,
+      );
+      for (;;) {
+        const { rows } = await client.query<ChangeRow>(`FETCH ${SNAPSHOT_CHUNK} FROM lattice_snapshot`);
+        for (const row of rows) deliver(changeOf(row));
+        if (rows.length < SNAPSHOT_CHUNK || this.closed) break;
+      }
+      await client.query("COMMIT");
+      return head;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw this.gapIfMissing(error);
+    }
   }
 
   /**
-   * Every current entry, tombstones included, through `deliver`, in any order; resolves with the head the
-   * snapshot is consistent with (the feed replays the change log from there).
-   */
-  async snapshot(_deliver: (change: DeliveredChange) => void): Promise<BackendHead> {
-    throw notImplemented(
-      "the feed's snapshot()",
-      "deliver every stored entry of the lattice (value null for a tombstone) with its revision and origin, " +
-        "and resolve with the revision and epoch the snapshot was read at, atomically, or at a revision the " +
-        "change log can be replayed from",
-      LOG_TRANSPORT,
-    );
-  }
-
-  /**
-   * Up to `limit` changes after revision `after`, in revision order; when there is none, waits up to
-   * `waitMs` for one. Revisions must become visible in increasing order (rule 1): a feed that has read
-   * revision 5 never gets a 4 later.
+   * Up to `limit` changes after `after`; when there is none, waits up to `waitMs` for a notification, then
+   * reads again. A notification that arrives while the first read runs is not missed: it is counted.
    */
   async read(after: number, limit: number, waitMs: number): Promise<readonly LoggedChange[]> {
-    throw notImplemented(
-      "the feed's read()",
-      `return up to ${limit} changes of the change log after revision ${after}, in revision order, waiting up ` +
-        `to ${waitMs} ms when there is none; a revision may only be read once every lower one is visible ` +
-        "(a sequence alone does not do it: concurrent commits can land 5 before 4)",
-      "docs/semantics.md#rule-1-total-order",
-    );
+    const heard = this.notifications;
+    const changes = await this.readAfter(after, limit);
+    if (changes.length > 0 || waitMs === 0 || this.closed) return changes;
+    if (this.notifications === heard) await this.notificationOrTimeout(waitMs);
+    if (this.closed) return [];
+    return this.readAfter(after, limit);
   }
 
-  /** The changes the log holds at `revisions` (undefined where it holds none any more): the history proof. */
   async readAt(revisions: readonly number[]): Promise<readonly (DeliveredChange | undefined)[]> {
-    throw notImplemented(
-      "the feed's readAt()",
-      `return the change-log entries at revisions ${revisions.join(", ")} (undefined where trimmed), so a ` +
-        "resuming feed can prove the store still holds what it delivered",
-      "docs/semantics.md#the-feed-protocol",
-    );
+    try {
+      return await readChangesAt(this.connected(), this.options.schema, revisions);
+    } catch (error) {
+      throw this.gapIfMissing(error);
+    }
+  }
+
+  /** Ends the connection; a pending read settles at once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wakeReader?.();
+    if (this.client !== undefined) await endConnection(this.client);
+  }
+
+  private async readAfter(after: number, limit: number): Promise<DeliveredChange[]> {
+    try {
+      return await readChangesAfter(this.connected(), this.options.schema, after, limit);
+    } catch (error) {
+      throw this.gapIfMissing(error);
+    }
+  }
+
+  /** The connected client; throws when the connection was lost (the feed then reconnects). */
+  private connected(): pg.Client {
+    if (this.closed) throw new Error("the feed is closed");
+    if (this.client === undefined || !this.listening) throw new Error("not connected");
+    return this.client;
   }
 
   /**
-   * Releases the transport: once connect() opens a connection, close it here too, so that a pending `read`
-   * settles (the feed waits for it).
+   * A lattice dropped under the feed lost its history: no reconnection brings it back, the replica must
+   * resync (a new feed's head creates it again, with a new epoch).
    */
-  async close(): Promise<void> {
-    this.closed = true;
+  private gapIfMissing(error: unknown): unknown {
+    if (!isMissingLattice(error)) return error;
+    return new LogGapError(
+      `lattice ${this.options.schema.name} is gone (${postgresErrorText(error)}): its history was lost`,
+    );
+  }
+
+  private notificationOrTimeout(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wakeReader === done) this.wakeReader = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeReader = done;
+    });
+  }
+
+  private lost(client: pg.Client, detail: string): void {
+    if (client !== this.client) return;
+    this.listening = false;
+    this.wakeReader?.();
+    if (!this.closed) this.signals.connection(false, detail);
   }
 }

@@ -1,0 +1,47 @@
+// The node-postgres settings of every connection the backend opens (its pool and each feed's own): the URL
+// with the options' credentials and TLS on top, and the settings that make a silent partition fail fast —
+// a connect timeout, a client-side query timeout, the server's statement timeout, TCP keepalive.
+import { ConfigurationError, errorText } from "@lattice-cache/core";
+import type { ClientConfig, PoolConfig } from "pg";
+import { parseIntoClientConfig } from "pg-connection-string";
+import type { ResolvedPostgresBackendOptions } from "./postgres-backend-options.js";
+
+/** A transaction left idle this long (a client that died mid-snapshot) is ended by the server. */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
+/**
+ * The settings of one connection. Throws `ConfigurationError` (field `postgres.url`) when the URL cannot be
+ * used — a malformed parameter, an `sslrootcert` file that cannot be read.
+ */
+export function clientConfig(o: ResolvedPostgresBackendOptions): ClientConfig {
+  let parsed: ClientConfig;
+  try {
+    parsed = parseIntoClientConfig(o.url);
+  } catch (error) {
+    throw new ConfigurationError(`postgres.url cannot be used: ${errorText(error)}`, {
+      field: "postgres.url",
+      cause: error,
+    });
+  }
+  // The URL's settings first, then what the options say (the URL parser's result would win otherwise).
+  return {
+    ...parsed,
+    ...(o.user === undefined ? {} : { user: o.user }),
+    ...(o.password === undefined ? {} : { password: o.password }),
+    ...(o.ssl === undefined ? {} : { ssl: o.ssl }),
+    application_name: parsed.application_name ?? o.applicationName,
+    // Every commit is flushed before it is acknowledged, whatever the server's default (the durable capability).
+    options: [parsed.options, "-c synchronous_commit=on"].filter(Boolean).join(" "),
+    connectionTimeoutMillis: Math.min(o.queryTimeoutMs, o.connectTimeoutMs),
+    query_timeout: o.queryTimeoutMs,
+    statement_timeout: o.statementTimeoutMs,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: o.keepAliveDelayMs,
+  };
+}
+
+/** The settings of the backend's pool: one connection's, plus its size and idle timeout. */
+export function poolConfig(o: ResolvedPostgresBackendOptions): PoolConfig {
+  return { ...clientConfig(o), max: o.poolSize, idleTimeoutMillis: o.poolIdleTimeoutMs };
+}
