@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { chown, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,7 +10,7 @@ import { LOOPBACK } from "./free-port.js";
 import type { ProcessUser } from "./managed-process.js";
 import { acceptsConnections, type ManagedServer, startManagedServer } from "./managed-server.js";
 import type { ServerProcessControls } from "./managed-server-handle.js";
-import { pidsWorkingIn } from "./process-state.js";
+import { isAlive, pidsWorkingIn } from "./process-state.js";
 import { makeAncestorsTraversable, unprivilegedUser } from "./system-user.js";
 import { listensOn } from "./tcp-probe.js";
 import { makeTlsCertificates, type TlsCertificates } from "./tls-certificates.js";
@@ -324,6 +324,38 @@ function serverArgs(
   return ["-D", join(dir, "data"), "-p", String(port), ...options];
 }
 
+/** The rows of `/proc/sysvipc/shm` (key shmid perms size cpid lpid nattch uid …), none without it. */
+function sharedMemorySegments(): string[][] {
+  try {
+    return readFileSync("/proc/sysvipc/shm", "utf8")
+      .split("\n")
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields.length >= 8);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Removes the System V segments of clusters of the server user that were SIGKILLed and never disposed (at
+ * process exit, by the orphan watchdog): owned by `user`, nothing attached, their postmaster gone (a zombie counts as gone). Only
+ * for the harness's own system user, whose segments are all the harness's. Best effort.
+ */
+async function removeOrphanedSegments(user: ProcessUser): Promise<void> {
+  const orphaned = sharedMemorySegments()
+    .filter(
+      ([, , , , cpid, , nattch, uid]) => uid === String(user.uid) && nattch === "0" && !isAlive(Number(cpid)),
+    )
+    .map(([, shmid]) => shmid ?? "");
+  if (orphaned.length > 0) {
+    await run(
+      "ipcrm",
+      orphaned.flatMap((shmid) => ["-m", shmid]),
+    ).catch(() => undefined);
+  }
+}
+
 /** The `key shmid` of the System V segment a postmaster registered in `postmaster.pid` (line 7). */
 function registeredSegment(dataDir: string): { key: string; shmid: string } | undefined {
   try {
@@ -345,17 +377,7 @@ async function removeStaleSegment(dataDir: string): Promise<void> {
   if (segment === undefined) {
     return;
   }
-  let table: string;
-  try {
-    table = readFileSync("/proc/sysvipc/shm", "utf8");
-  } catch {
-    return;
-  }
-  // key shmid perms size cpid lpid nattch …
-  const row = table
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .find((fields) => fields[0] === segment.key && fields[1] === segment.shmid);
+  const row = sharedMemorySegments().find(([key, shmid]) => key === segment.key && shmid === segment.shmid);
   if (row?.[6] === "0") {
     await run("ipcrm", ["-m", segment.shmid]).catch(() => undefined);
   }
@@ -397,7 +419,8 @@ class PostgresServer implements PostgresServerHandle {
     this.#server = server;
     this.#psql = installation.psql;
     this.#adminPassword = adminPassword;
-    this.#dataDir = join(server.dir, "data");
+    // As /proc shows a process's working dir: without symbolic links (a $TMPDIR behind one).
+    this.#dataDir = realpathSync(join(server.dir, "data"));
     this.port = server.port;
     this.dir = server.dir;
     this.version = installation.major;
@@ -521,6 +544,9 @@ export async function startPostgresServer(
 ): Promise<PostgresServerHandle> {
   const installation = findPostgres();
   const user = await unprivilegedUser();
+  if (user !== undefined) {
+    await removeOrphanedSegments(user);
+  }
   const password = options.password ?? randomPassword();
   const adminPassword = randomPassword();
   const tls = options.tls ?? false;

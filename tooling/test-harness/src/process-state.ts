@@ -15,6 +15,20 @@ function taskState(statPath: string): string | undefined {
   }
 }
 
+/** Whether `pid` is a live process (zombies count as dead, since nothing may reap them here). */
+export function isAlive(pid: number): boolean {
+  const state = taskState(`/proc/${pid}/stat`);
+  if (state !== undefined) {
+    return state !== "Z" && state !== "X";
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Whether every thread of `pid` is stopped (state T/t), or the process is gone. Returns undefined when
  * `/proc` is not available, so callers can tell "unknown" from "still running".

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmod, stat } from "node:fs/promises";
+import { chmod, realpath, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { findExecutable } from "./find-executable.js";
@@ -74,10 +74,11 @@ export function unprivilegedUser(): Promise<ProcessUser | undefined> {
 
 /**
  * Lets every user traverse (not list) each directory above `dir`, so that a server running as another
- * user reaches its dir even under a private `$TMPDIR` (mode 0700). `/tmp` itself needs no change.
+ * user reaches its dir even under a private `$TMPDIR` (mode 0700; the directories above where a symbolic
+ * link leads). `/tmp` itself needs no change.
  */
 export async function makeAncestorsTraversable(dir: string): Promise<void> {
-  for (let parent = dirname(dir); ; parent = dirname(parent)) {
+  for (let parent = dirname(await realpath(dir)); ; parent = dirname(parent)) {
     const { mode } = await stat(parent);
     if ((mode & 0o001) === 0) {
       await chmod(parent, (mode & 0o7777) | 0o001);

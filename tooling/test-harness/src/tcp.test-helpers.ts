@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 /** A raw TCP client that records everything it receives, for protocol-level assertions in tests. */
@@ -149,18 +148,4 @@ export async function natsRequest(
   }
 }
 
-/** Whether `pid` is a live process (zombies count as dead, since nothing may reap them here). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
+export { isAlive } from "./process-state.js";
