@@ -166,7 +166,7 @@ export class CollectionHandle<C extends CollectionName, R, I> {
   }
 
   /** The replica's store, once the initial sync is done (rule 8); reads never touch the network. */
-  private readableStore(): ReplicaStore {
+  protected readableStore(): ReplicaStore {
     return this.replica.readable ?? notReady();
   }
 

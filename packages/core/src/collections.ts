@@ -1,11 +1,30 @@
 // The three concrete collections, each with the finders hosts need.
 import type { Claims, ClaimsInput } from "./claims.js";
 import { CollectionHandle } from "./collection-handle.js";
-import type { LinkDefinition, LinkDefinitionInput, LinkDefinitionRef } from "./linkdefs.js";
+import {
+  DEFAULT_LINK_NAME,
+  type LinkDefinition,
+  type LinkDefinitionInput,
+  type LinkDefinitionRef,
+} from "./linkdefs.js";
 import type { OciReferenceMap } from "./refmaps.js";
 
 /** Link definitions, keyed by (actor_id, contract_id, link_name). */
 export class LinkDefinitions extends CollectionHandle<"linkdefs", LinkDefinitionRef, LinkDefinitionInput> {
+  /**
+   * The link definition under a natural key, or undefined. Served from memory by the natural key itself — no
+   * hashing — and allocation-free; a ref that finds nothing is then validated (a bad one throws
+   * `InvalidEntryError`) and looked up by its storage key.
+   */
+  override get(ref: LinkDefinitionRef): LinkDefinition | undefined {
+    const hit = this.readableStore().linkdefByRef(
+      ref.actor_id,
+      ref.contract_id,
+      ref.link_name || DEFAULT_LINK_NAME,
+    );
+    return hit ? (hit.value as LinkDefinition) : super.get(ref);
+  }
+
   /** Every link definition of an actor. */
   byActor(actorId: string): LinkDefinition[] {
     return this.findBy("actor", actorId);

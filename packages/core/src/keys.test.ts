@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { InvalidKeyError } from "./errors.js";
 import {
@@ -19,6 +20,18 @@ describe("generation-3 key codecs (wire-formats.md)", () => {
     expect(linkdefKey("Mbob", "wasmcloud:testy", "default")).toBe(
       "LINKDEF_B40411AD09B70A2C83D59923584F66BA2C5A3C274DC4F19416DA49CCD6531F9C",
     );
+  });
+
+  it("hashes each part's UTF-8 on its own, also when a surrogate pair would form across a boundary", () => {
+    const parts = (a: string, c: string, l: string) =>
+      createHash("sha256").update(a).update(c).update(l).digest("hex").toUpperCase();
+    for (const [a, c, l] of [
+      ["M\ud83d", "\ude00wasmcloud:kv", "default"], // a pair split between actor and contract
+      ["Mbob", "wasmcloud:kv\ud83d", "\ude00"], // between contract and link name
+      ["Mbob😀", "wasmcloud:kv", "naïve"], // whole characters: the joined text hashes the same
+    ] as const) {
+      expect(linkdefId(a, c, l)).toBe(parts(a, c, l));
+    }
   });
 
   it("keys claims by sub and refmaps by unpadded base64url of the OCI URL", () => {

@@ -39,8 +39,13 @@ function parseValues(raw: unknown, issues: string[]): Record<string, string> {
     issues.push(`field "values" must be an object of strings (got ${typeOf(raw)})`);
     return {};
   }
+  // A copy, so a caller's object is never stored; own keys walked without Object.entries' pair arrays
+  // (this runs for every link definition decoded).
+  const source = raw as Record<string, unknown>;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+  for (const k in source) {
+    if (!Object.hasOwn(source, k)) continue;
+    const v = source[k];
     if (typeof v === "string") out[k] = v;
     else issues.push(`field "values.${k}" must be a string (got ${typeOf(v)})`);
   }

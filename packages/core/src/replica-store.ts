@@ -8,7 +8,8 @@ import type { CollectionCodec } from "./collection-codec.js";
 import { shouldApply } from "./conflict-rules.js";
 import { type EntryHash, entryHash, SetDigest } from "./digest.js";
 import { COLLECTION_NAMES, type CollectionName, collectionOfKey } from "./keys.js";
-import { linkdefsCodec } from "./linkdefs.js";
+import { type LinkDefinition, linkdefsCodec } from "./linkdefs.js";
+import { NaturalKeyIndex } from "./natural-key-index.js";
 import { refmapsCodec } from "./refmaps.js";
 
 /** The codec of each collection. */
@@ -33,8 +34,12 @@ export type ApplyOutcome =
   | { readonly kind: "changed"; readonly event: LatticeChange }
   | { readonly kind: "ignored" }
   | { readonly kind: "foreign" }
+  /** Applied by `load`, which builds no event. */
+  | { readonly kind: "loaded" }
   /** A value that failed validation; `event` is the delete of the value it replaced, if any (rule 11). */
   | { readonly kind: "invalid"; readonly error: unknown; readonly event?: LatticeChange };
+
+const LOADED: ApplyOutcome = Object.freeze({ kind: "loaded" });
 
 /** One secondary index: index value → keys. */
 interface SecondaryIndex {
@@ -79,6 +84,11 @@ export class ReplicaStore {
   private readonly indexes = {} as Record<CollectionName, readonly SecondaryIndex[]>;
   private readonly counts: Record<CollectionName, number> = { linkdefs: 0, claims: 0, refmaps: 0 };
   private readonly digestSet = new SetDigest();
+  /**
+   * Live link definitions by natural key (actor, contract, link name), so a `get` skips hashing. Built on the
+   * first such lookup, then maintained (like the secondary indexes).
+   */
+  private linkdefsByRef: NaturalKeyIndex<StoredEntry> | undefined;
   /** Live entries not hashed into the digest yet. */
   private unhashed = 0;
   /** The highest revision among entries held (live or tombstone). */
@@ -102,6 +112,18 @@ export class ReplicaStore {
    * reads as absent until a valid value arrives).
    */
   apply(entry: BackendEntry, decoded?: unknown): ApplyOutcome {
+    return this.applyEntry(entry, decoded, true);
+  }
+
+  /**
+   * Applies one entry like {@link apply}, building no events (a snapshot being staged emits none: the
+   * replica diffs the staged store against its current one once it is complete).
+   */
+  load(entry: BackendEntry): ApplyOutcome {
+    return this.applyEntry(entry, undefined, false);
+  }
+
+  private applyEntry(entry: BackendEntry, decoded: unknown, withEvents: boolean): ApplyOutcome {
     const collection = collectionOfKey(entry.key);
     if (collection === undefined) return { kind: "foreign" };
     const current = this.revisionOf(entry.key);
@@ -113,6 +135,7 @@ export class ReplicaStore {
       this.invalidRevisions.delete(entry.key);
       this.tombstones.set(entry.key, { revision: entry.revision, at: entry.writtenAt ?? Date.now() });
       if (previous) this.remove(entry.key, previous);
+      if (!withEvents) return LOADED;
       return {
         kind: "changed",
         event: this.event(collection, entry, "delete", undefined, previous?.value),
@@ -128,6 +151,7 @@ export class ReplicaStore {
       this.tombstones.delete(entry.key);
       if (!previous) return { kind: "invalid", error };
       this.remove(entry.key, previous);
+      if (!withEvents) return { kind: "invalid", error };
       return {
         kind: "invalid",
         error,
@@ -146,6 +170,7 @@ export class ReplicaStore {
     };
     if (previous) this.replace(entry.key, previous, stored);
     else this.insert(entry.key, stored);
+    if (!withEvents) return LOADED;
     return { kind: "changed", event: this.event(collection, entry, "put", value, previous?.value) };
   }
 
@@ -202,6 +227,18 @@ export class ReplicaStore {
   /** The live entry under a key. */
   get(key: string): StoredEntry | undefined {
     return this.live.get(key);
+  }
+
+  /** The live link definition with the natural key (actor, contract, link name), found without hashing. */
+  linkdefByRef(actor: string, contract: string, link: string): StoredEntry | undefined {
+    return (this.linkdefsByRef ?? this.buildLinkdefsByRef()).get(actor, contract, link);
+  }
+
+  private buildLinkdefsByRef(): NaturalKeyIndex<StoredEntry> {
+    const index = new NaturalKeyIndex<StoredEntry>();
+    for (const [, stored] of this.entriesOf("linkdefs")) setByRef(index, stored);
+    this.linkdefsByRef = index;
+    return index;
   }
 
   /** Live keys and entries of one collection. */
@@ -284,6 +321,7 @@ export class ReplicaStore {
     this.counts[stored.collection] += 1;
     this.unhashed += 1;
     this.reindex(key, stored, "add");
+    if (this.linkdefsByRef && stored.collection === "linkdefs") setByRef(this.linkdefsByRef, stored);
   }
 
   private remove(key: string, stored: StoredEntry): void {
@@ -291,6 +329,10 @@ export class ReplicaStore {
     this.counts[stored.collection] -= 1;
     if (stored.hash) this.digestSet.toggle(stored.hash);
     this.reindex(key, stored, "delete");
+    if (this.linkdefsByRef && stored.collection === "linkdefs") {
+      const { actor_id, contract_id, link_name } = stored.value as LinkDefinition;
+      this.linkdefsByRef.delete(actor_id, contract_id, link_name);
+    }
   }
 
   /** Swaps a live entry for a newer one; index entries move only when their index value changed. */
@@ -298,6 +340,8 @@ export class ReplicaStore {
     this.live.set(key, stored);
     this.unhashed += 1;
     if (previous.hash) this.digestSet.toggle(previous.hash);
+    // The same key is the same natural key (the key is its hash): only the entry under it changes.
+    if (this.linkdefsByRef && stored.collection === "linkdefs") setByRef(this.linkdefsByRef, stored);
     for (const index of this.indexes[stored.collection]) {
       if (!index.built) continue;
       const before = index.indexValueOf(previous.value);
@@ -351,6 +395,12 @@ export class ReplicaStore {
   ): LatticeChange {
     return makeEvent(collection, entry.key, operation, value, previous, entry.revision, entry.origin);
   }
+}
+
+/** Files a stored link definition under its natural key. */
+function setByRef(index: NaturalKeyIndex<StoredEntry>, stored: StoredEntry): void {
+  const { actor_id, contract_id, link_name } = stored.value as LinkDefinition;
+  index.set(actor_id, contract_id, link_name, stored);
 }
 
 /** True when two stored entries of one collection hold the same value (compared by canonical encoding). */

@@ -7,6 +7,7 @@ import { entryHash, SetDigest } from "./digest.js";
 import {
   BackendUnavailableError,
   ConflictError,
+  InvalidEntryError,
   NotReadyError,
   UnsupportedOperationError,
   ValueTooLargeError,
@@ -395,6 +396,28 @@ describe("the replica over the memory backend", () => {
     await cache.linkdefs.put({ ...link("Mmove"), provider_id: "Vnew", values: { n: "2" } }); // index value unchanged
     expect(cache.linkdefs.byProvider("Vnew")[0]?.values.n).toBe("2");
     expect(cache.linkdefs.byActor("Mmove")).toHaveLength(1); // the other index, built later, sees it too
+    await cache.close();
+  });
+
+  it("a get by natural key (no hashing) follows puts, replacements, deletes and resyncs; a bad ref still throws", async () => {
+    const store = new MemoryStore();
+    const { cache } = await openCache(store);
+    const ref = { actor_id: "Mnat", contract_id: "wasmcloud:keyvalue", link_name: "default" };
+    await cache.linkdefs.put({ ...link("Mnat"), values: { n: "1" } });
+    expect(cache.linkdefs.get(ref)?.values.n).toBe("1"); // builds the natural-key index
+    expect(cache.linkdefs.get({ actor_id: "Mnat", contract_id: "wasmcloud:keyvalue" })?.values.n).toBe("1");
+    await cache.linkdefs.put({ ...link("Mnat"), values: { n: "2" } }); // same key: the entry under it moves
+    expect(cache.linkdefs.get(ref)?.values.n).toBe("2");
+    await cache.linkdefs.put({ ...link("Mother"), values: { n: "3" } }); // inserted after the index was built
+    expect(cache.linkdefs.get({ ...ref, actor_id: "Mother" })?.values.n).toBe("3");
+    await cache.linkdefs.delete(ref);
+    expect(cache.linkdefs.get(ref)).toBeUndefined();
+    expect(() => cache.linkdefs.get({ actor_id: "", contract_id: "x" })).toThrow(InvalidEntryError);
+    // Lost history: the resync swaps in a new store, whose index is built from what it holds.
+    store.loseHistory();
+    await cache.linkdefs.put({ ...link("Mnat"), values: { n: "4" } });
+    await until(() => cache.linkdefs.get(ref)?.values.n === "4", "the resynced value");
+    expect(cache.linkdefs.get({ ...ref, actor_id: "Mother" })).toBeUndefined();
     await cache.close();
   });
 });

@@ -649,7 +649,7 @@ export class Replica {
   }
 
   private stage(staging: ReplicaStore, entry: BackendEntry): void {
-    const outcome = staging.apply(entry);
+    const outcome = staging.load(entry);
     if (outcome.kind === "invalid") this.reportInvalid(entry, outcome.error);
   }
 
