@@ -15,28 +15,46 @@ export interface DeliveryInfo {
   readonly storedAt: number | undefined;
 }
 
+/** Dot positions of the subject being parsed (reused: this runs once per delivered message). */
+const dots = new Int32Array(16);
+
 /**
  * Parses `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (servers < 2.10) and
  * `$JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>[.<token>]`.
- * `undefined` when `reply` is not an ack subject.
+ * `undefined` when `reply` is not an ack subject. Slices only the four tokens it reads.
  */
 export function parseDeliveryInfo(reply: string | undefined): DeliveryInfo | undefined {
   if (reply === undefined || !reply.startsWith("$JS.ACK.")) return undefined;
-  const tokens = reply.split(".");
+  let count = 0;
+  for (let i = reply.indexOf("."); i !== -1 && count < dots.length; i = reply.indexOf(".", i + 1)) {
+    dots[count++] = i;
+  }
+  const tokens = count + 1;
   let base: number;
-  if (tokens.length === 9) base = 2;
-  else if (tokens.length >= 11) base = 4;
+  if (tokens === 9) base = 2;
+  else if (tokens >= 11) base = 4;
   else return undefined;
-  const streamSequence = Number(tokens[base + 3]);
-  const consumerSequence = Number(tokens[base + 4]);
-  const pending = Number(tokens[base + 6]);
-  if (![streamSequence, consumerSequence, pending].every(Number.isSafeInteger)) return undefined;
-  return { streamSequence, consumerSequence, pending, storedAt: nanosToMs(tokens[base + 5]) };
+  const token = (n: number) =>
+    reply.slice((dots[n - 1] as number) + 1, n < count ? (dots[n] as number) : reply.length);
+  const streamSequence = Number(token(base + 3));
+  const consumerSequence = Number(token(base + 4));
+  const pending = Number(token(base + 6));
+  if (
+    !Number.isSafeInteger(streamSequence) ||
+    !Number.isSafeInteger(consumerSequence) ||
+    !Number.isSafeInteger(pending)
+  ) {
+    return undefined;
+  }
+  return { streamSequence, consumerSequence, pending, storedAt: nanosToMs(token(base + 5)) };
 }
 
-/** Nanoseconds since the epoch (a decimal string beyond a double's precision) → whole ms, exactly. */
-function nanosToMs(token: string | undefined): number | undefined {
-  if (token === undefined || !/^\d{1,30}$/.test(token)) return undefined;
-  const ms = Number(BigInt(token) / 1_000_000n);
+/**
+ * Nanoseconds since the epoch (a decimal string beyond a double's precision) → whole ms, exactly: dropping
+ * the last six digits of a decimal is dividing it by a million, rounded down.
+ */
+function nanosToMs(token: string): number | undefined {
+  if (!/^\d{1,30}$/.test(token)) return undefined;
+  const ms = token.length <= 6 ? 0 : Number(token.slice(0, -6));
   return Number.isSafeInteger(ms) ? ms : undefined;
 }

@@ -1,9 +1,8 @@
 // The history proof of a resuming feed, for JetStream messages: where its consumer starts (core's
 // FeedProtocol.proofStart over the backend's RecentDeliveries) and how a replayed message is judged
-// (checkStored, with the message turned into a change by `deliveredChange`). The server side:
+// (checkStored, with the message turned into a change by `toBackendEntry`). The server side:
 // history-rewrite.test.ts.
 import {
-  type BackendEntry,
   DEFAULT_REMEMBERED_DELIVERIES,
   type DeliveredChange,
   FeedProtocol,
@@ -15,7 +14,7 @@ import {
 import { headers, type MsgHdrs } from "@nats-io/nats-core";
 import { describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";
-import { deliveredChange, toBackendEntry } from "./kv-message.js";
+import { toBackendEntry } from "./kv-message.js";
 
 const layout = new BucketLayout("t");
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -28,8 +27,7 @@ function withHeaders(entries: Record<string, string>): MsgHdrs {
 
 /** A stored message at `revision`, as the feed turns it into a change. */
 function message(revision: number, key: string, data: Uint8Array, h?: MsgHdrs): DeliveredChange {
-  const entry = toBackendEntry(layout, layout.keySubject(key), revision, h, data) as BackendEntry;
-  return deliveredChange(entry, h);
+  return toBackendEntry(layout, layout.keySubject(key), revision, h, data) as DeliveredChange;
 }
 
 /** A feed resuming after `position` on the backend's shared deliveries; its gaps are recorded. */

@@ -35,7 +35,7 @@ import type { BucketLayout } from "./bucket-layout.js";
 import type { ConnectionState } from "./connection-state.js";
 import { parseDeliveryInfo } from "./delivery-info.js";
 import { HistoryAudit } from "./history-audit.js";
-import { deliveredChange, toBackendEntry } from "./kv-message.js";
+import { toBackendEntry } from "./kv-message.js";
 import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
 
 /** What a feed needs from its backend. */
@@ -421,14 +421,13 @@ export class KvFeed implements FeedSubscription {
 
   /** One stored message, in stream order: a replay up to the position is the history proof; later ones are new. */
   private deliver(revision: number, msg: Msg, storedAt: number | undefined): void {
-    const entry = toBackendEntry(this.env.layout, msg.subject, revision, msg.headers, msg.data, storedAt);
-    if (entry === undefined) return;
-    const change = deliveredChange(entry, msg.headers);
+    const change = toBackendEntry(this.env.layout, msg.subject, revision, msg.headers, msg.data, storedAt);
+    if (change === undefined) return;
     if (revision <= this.protocol.position) {
       this.protocol.checkStored(revision, change);
       return;
     }
-    this.protocol.liveEntry(change, entry);
+    this.protocol.liveEntry(change, change);
   }
 
   private onStatus(msg: Msg): void {

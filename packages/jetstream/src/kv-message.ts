@@ -1,7 +1,7 @@
 // How one stored KV message becomes a BackendEntry: delete and purge markers are tombstones, the origin
 // comes from our own header (absent on entries written by wasmCloud hosts). For the history proof the write
 // id (`Nats-Msg-Id`) goes with it.
-import type { BackendEntry, DeliveredChange } from "@lattice-cache/core";
+import type { DeliveredChange } from "@lattice-cache/core";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import type { BucketLayout } from "./bucket-layout.js";
 
@@ -29,7 +29,10 @@ export function isTombstone(headers: MsgHdrs | undefined): boolean {
 
 /**
  * The entry a stored message stands for, or `undefined` if its subject is outside the bucket. `writtenAt`
- * is when the server stored it (ms since the epoch), when the delivery says.
+ * is when the server stored it (ms since the epoch), when the delivery says. It carries the write id
+ * (`Nats-Msg-Id`, absent on writes of other KV clients) too, so the same object is both the sink's entry and
+ * what core's history proof remembers: a stream that later holds another key, operation, writer, write id or
+ * bytes at that sequence was rewritten (core's `rewriteOf`). One object per message, built in place.
  */
 export function toBackendEntry(
   layout: BucketLayout,
@@ -38,25 +41,20 @@ export function toBackendEntry(
   headers: MsgHdrs | undefined,
   data: Uint8Array,
   writtenAt?: number,
-): BackendEntry | undefined {
+): DeliveredChange | undefined {
   const key = layout.keyOf(subject);
   if (key === undefined) return undefined;
-  const origin = headers?.get(HEADERS.origin) || undefined;
-  return {
+  const entry: { -readonly [K in keyof DeliveredChange]: DeliveredChange[K] } = {
     key,
     value: isTombstone(headers) ? null : data,
     revision,
-    ...(origin !== undefined ? { origin } : {}),
-    ...(writtenAt !== undefined ? { writtenAt } : {}),
   };
-}
-
-/**
- * What core's history proof remembers of a delivered message: its entry and write id (`Nats-Msg-Id`, absent
- * on writes of other KV clients). A stream that later holds another key, operation, writer, write id or
- * bytes at that sequence was rewritten (core's `rewriteOf`).
- */
-export function deliveredChange(entry: BackendEntry, headers: MsgHdrs | undefined): DeliveredChange {
-  const writeId = headers?.get(HEADERS.messageId) || undefined;
-  return writeId === undefined ? entry : { ...entry, writeId };
+  if (headers !== undefined) {
+    const origin = headers.get(HEADERS.origin);
+    if (origin) entry.origin = origin;
+    const writeId = headers.get(HEADERS.messageId);
+    if (writeId) entry.writeId = writeId;
+  }
+  if (writtenAt !== undefined) entry.writtenAt = writtenAt;
+  return entry;
 }
