@@ -22,6 +22,31 @@ export async function throughput(
   return { opsPerSecond: done / seconds, ops: done };
 }
 
+/** The three sides of a throughput row: ours, the equal-work peer, the bare client. */
+export interface ThroughputSides {
+  readonly ours: (i: number) => Promise<unknown>;
+  readonly peer: (i: number) => Promise<unknown>;
+  readonly bare: (i: number) => Promise<unknown>;
+}
+
+/**
+ * Ops per second of each side: every side warmed for 300 ms, then the three alternated twice (bare, peer,
+ * ours), each keeping its better run, so a noisy moment costs no side more than one run.
+ */
+export async function compareThroughput(
+  sides: ThroughputSides,
+  options: { concurrency: number; durationMs: number },
+): Promise<{ ours: number; peer: number; bare: number }> {
+  for (const op of Object.values(sides)) await throughput(op, { ...options, durationMs: 300 });
+  const best = { ours: 0, peer: 0, bare: 0 };
+  for (let round = 0; round < 2; round++) {
+    for (const side of ["bare", "peer", "ours"] as const) {
+      best[side] = Math.max(best[side], (await throughput(sides[side], options)).opsPerSecond);
+    }
+  }
+  return best;
+}
+
 /** Calls a synchronous `op` in a tight loop for `durationMs`; returns calls per second. */
 export function syncThroughput(op: (i: number) => unknown, durationMs: number): number {
   let sink = 0;

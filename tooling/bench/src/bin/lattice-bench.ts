@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { disposeAll } from "@lattice-cache/test-harness";
-import { formatTable } from "../result.js";
+import { formatBaselines, formatTable } from "../result.js";
 import { FULL_SIZES, QUICK_SIZES, runBenchmarks, SCENARIOS } from "../run-benchmarks.js";
 
 // The memory scenario needs a forced GC: re-run under --expose-gc when started without it.
@@ -74,7 +74,7 @@ progress(`machine: ${machine}; ${values.quick ? "quick" : "full"} sizes, ${sizes
 try {
   const results = await runBenchmarks({ sizes, only, progress });
   console.log(
-    `\n${formatTable(results)}\n\nmachine: ${machine}; ${values.quick ? "--quick" : "full"} run, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `\n${formatTable(results)}\n\nWhat each baseline does:\n${formatBaselines(results)}\n\nmachine: ${machine}; ${values.quick ? "--quick" : "full"} run, ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
   writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
   progress(`wrote ${values.out}`);

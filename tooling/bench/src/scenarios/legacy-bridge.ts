@@ -90,5 +90,14 @@ export async function legacyBridgeScenario(ctx: BenchContext): Promise<BenchResu
   const seconds = ours.reached >= n ? (performance.now() - start) / 1000 : ours.seconds;
   const oursRate = ours.reached / seconds;
   const notes = `${ours.reached}/${n} imported, ${durable.linkdefs.size} in the durable view; raw received ${raw.reached}/${n}`;
-  return [judge("legacy.bridge", oursRate, rawRate, "msgs/s", { kind: "report" }, notes)];
+  return [
+    judge({
+      name: "legacy.bridge",
+      ours: oursRate,
+      baseline: { value: rawRate, does: "a raw subscription counting the broadcasts" },
+      unit: "msgs/s",
+      goal: { kind: "report" },
+      notes,
+    }),
+  ];
 }

@@ -82,14 +82,21 @@ export async function scaleIdleScenario(ctx: BenchContext, server: NatsServerHan
     `${n} hosts, ${windowS} s window; JetStream API req/s per host: ours ${perHost(ours).toFixed(3)}, ` +
     `raw ${perHost(raw).toFixed(3)}; server cpu from /proc (${ours.cpuSource})${partial}`;
   return [
-    judge("scale.idle", ours.cpuPercent, raw.cpuPercent, "% cpu", { kind: "ratio-at-most", value: 2 }, notes),
-    judge(
-      "scale.idle.api",
-      perHost(ours),
-      perHost(raw),
-      "req/s/host",
-      { kind: "ours-below", value: 0.05 },
-      `${n} hosts, ${windowS} s window; /jsz api.total difference${partial}`,
-    ),
+    judge({
+      name: "scale.idle",
+      ours: ours.cpuPercent,
+      baseline: { value: raw.cpuPercent, does: `${n} idle raw kv.watch() watchers, a connection each` },
+      unit: "% cpu",
+      goal: { kind: "ratio-at-most", value: 2 },
+      notes,
+    }),
+    judge({
+      name: "scale.idle.api",
+      ours: perHost(ours),
+      baseline: { value: perHost(raw), does: `${n} idle raw kv.watch() watchers, a connection each` },
+      unit: "req/s/host",
+      goal: { kind: "ours-below", value: 0.05 },
+      notes: `${n} hosts, ${windowS} s window; /jsz api.total difference${partial}`,
+    }),
   ];
 }
