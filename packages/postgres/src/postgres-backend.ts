@@ -162,7 +162,7 @@ export class PostgresBackend implements LatticeBackend {
         outcome = await writeChange(pool, this.schema, request, keep);
       }
     } catch (error) {
-      throw writeFailure(error, request.key);
+      throw writeFailure(error, request.key, this.options.queryTimeoutMs);
     }
     if (!outcome.written) {
       throw new ConflictError({
@@ -308,15 +308,18 @@ function openFailure(error: unknown, action: string, timeoutMs: number): Error {
  * The typed error of a failed write. A write the server refused (it answered with an error) wrote nothing;
  * one whose connection failed or went silent after it was sent may or may not have been committed.
  */
-function writeFailure(error: unknown, key: string): Error {
+function writeFailure(error: unknown, key: string, queryTimeoutMs: number): Error {
   const typed = toLatticeError(error, `write ${key}`);
   if (typed.code !== "BACKEND_UNAVAILABLE" || sqlState(error) !== undefined) return typed;
-  const unknown = isClientTimeout(error) || /terminated/i.test(postgresErrorText(error));
-  return unknown
-    ? new BackendUnavailableError(
-        BACKEND_NAME,
-        `write ${key}: ${postgresErrorText(error)}; the outcome is unknown (it may have been stored)`,
-        { cause: error },
-      )
-    : typed;
+  const why = isClientTimeout(error)
+    ? `no answer from the server within ${queryTimeoutMs} ms`
+    : /terminated unexpectedly/.test(postgresErrorText(error))
+      ? postgresErrorText(error)
+      : undefined;
+  if (why === undefined) return typed;
+  return new BackendUnavailableError(
+    BACKEND_NAME,
+    `write ${key}: ${why}; the outcome is unknown (it may have been stored)`,
+    { cause: error },
+  );
 }

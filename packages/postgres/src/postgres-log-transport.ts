@@ -26,7 +26,7 @@ import {
   readLogHead,
 } from "./lattice-queries.js";
 import { type LatticeSchema, provisionLattice } from "./lattice-schema.js";
-import { isMissingLattice, postgresErrorText } from "./postgres-errors.js";
+import { isMissingLattice, postgresErrorText, sqlState } from "./postgres-errors.js";
 
 /** Entries a snapshot fetches per round trip from its cursor. */
 const SNAPSHOT_CHUNK = 1_000;
@@ -77,39 +77,42 @@ export class PostgresLogTransport implements LogTransport {
   }
 
   /** The head and how far back the log reaches; creates the lattice when it is missing (a new history). */
-  async head(): Promise<LogHead> {
-    const client = this.connected();
-    try {
-      const head = await readLogHead(client, this.options.schema);
-      if (head.epoch !== "") return head;
-    } catch (error) {
-      if (!isMissingLattice(error)) throw error;
-    }
-    await provisionLattice(client, this.options.schema);
-    return readLogHead(client, this.options.schema);
+  head(): Promise<LogHead> {
+    const { schema } = this.options;
+    return this.use(async (client) => {
+      try {
+        const head = await readLogHead(client, schema);
+        if (head.epoch !== "") return head;
+      } catch (error) {
+        if (!isMissingLattice(error)) throw error;
+      }
+      await provisionLattice(client, schema);
+      return readLogHead(client, schema);
+    });
   }
 
   /** Every entry, tombstones included, read in one repeatable-read transaction with the head it matches. */
-  async snapshot(deliver: (change: DeliveredChange) => void): Promise<BackendHead> {
-    const client = this.connected();
+  snapshot(deliver: (change: DeliveredChange) => void): Promise<BackendHead> {
     const { schema } = this.options;
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    try {
-      const head = await readHead(client, schema);
-      await client.query(
-        `DECLARE lattice_snapshot NO SCROLL CURSOR FOR SELECT ${CHANGE_COLUMNS} FROM ${schema.entries}`,
-      );
-      for (;;) {
-        const { rows } = await client.query<ChangeRow>(`FETCH ${SNAPSHOT_CHUNK} FROM lattice_snapshot`);
-        for (const row of rows) deliver(changeOf(row));
-        if (rows.length < SNAPSHOT_CHUNK || this.closed) break;
+    return this.use(async (client) => {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      try {
+        const head = await readHead(client, schema);
+        await client.query(
+          `DECLARE lattice_snapshot NO SCROLL CURSOR FOR SELECT ${CHANGE_COLUMNS} FROM ${schema.entries}`,
+        );
+        for (;;) {
+          const { rows } = await client.query<ChangeRow>(`FETCH ${SNAPSHOT_CHUNK} FROM lattice_snapshot`);
+          for (const row of rows) deliver(changeOf(row));
+          if (rows.length < SNAPSHOT_CHUNK || this.closed) break;
+        }
+        await client.query("COMMIT");
+        return head;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw error;
       }
-      await client.query("COMMIT");
-      return head;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw this.gapIfMissing(error);
-    }
+    });
   }
 
   /**
@@ -125,12 +128,8 @@ export class PostgresLogTransport implements LogTransport {
     return this.readAfter(after, limit);
   }
 
-  async readAt(revisions: readonly number[]): Promise<readonly (DeliveredChange | undefined)[]> {
-    try {
-      return await readChangesAt(this.connected(), this.options.schema, revisions);
-    } catch (error) {
-      throw this.gapIfMissing(error);
-    }
+  readAt(revisions: readonly number[]): Promise<readonly (DeliveredChange | undefined)[]> {
+    return this.use((client) => readChangesAt(client, this.options.schema, revisions));
   }
 
   /** Ends the connection; a pending read settles at once. */
@@ -141,10 +140,21 @@ export class PostgresLogTransport implements LogTransport {
     if (this.client !== undefined) await endConnection(this.client);
   }
 
-  private async readAfter(after: number, limit: number): Promise<DeliveredChange[]> {
+  private readAfter(after: number, limit: number): Promise<DeliveredChange[]> {
+    return this.use((client) => readChangesAfter(client, this.options.schema, after, limit));
+  }
+
+  /**
+   * Runs `work` on the connected client. A failure other than the server's answer (a timeout, a cut) leaves
+   * the connection unusable — a timed-out query still occupies it — so the feed's next `connect()` opens a
+   * new one; a missing lattice is a gap.
+   */
+  private async use<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = this.connected();
     try {
-      return await readChangesAfter(this.connected(), this.options.schema, after, limit);
+      return await work(client);
     } catch (error) {
+      if (sqlState(error) === undefined && client === this.client) this.listening = false;
       throw this.gapIfMissing(error);
     }
   }

@@ -1,6 +1,7 @@
 // Shared test support: unique prefixes, short timeouts, URLs through a fault proxy, a feed recorder.
 import { randomBytes } from "node:crypto";
 import type { BackendEntry, BackendHead, FeedSink } from "@lattice-cache/core";
+import { waitFor } from "@lattice-cache/test-harness";
 import type { PostgresBackendOptions } from "./postgres-backend-options.js";
 
 /**
@@ -50,4 +51,14 @@ export class FeedLog implements FeedSink {
   connection(connected: boolean, detail?: string): void {
     this.connections.push({ connected, detail });
   }
+}
+
+/** The bytes of a JSON value, as core would encode it. */
+export function jsonBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+/** Polls `check` every 20 ms until it holds; fails naming `what` after 20 s. */
+export async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  await waitFor(check, { what, intervalMs: 20 });
 }
