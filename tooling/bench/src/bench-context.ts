@@ -3,8 +3,10 @@
 import type { LatticeCache } from "@lattice-cache/core";
 import {
   type NatsServerHandle,
+  type PostgresServerHandle,
   type RedisServerHandle,
   startNatsServer,
+  startPostgresServer,
   startRedisServer,
 } from "@lattice-cache/test-harness";
 import type { KV } from "@nats-io/kv";
@@ -39,6 +41,7 @@ export interface BenchSizes {
 export class BenchContext {
   private readonly closers: Array<() => Promise<unknown>> = [];
   private prefixCounter = 0;
+  private postgresServer: Promise<PostgresServerHandle> | undefined;
 
   private constructor(
     readonly sizes: BenchSizes,
@@ -78,6 +81,12 @@ export class BenchContext {
     return cache;
   }
 
+  /** A PostgreSQL server on a free loopback port, started on first use (only the postgres scenario needs it). */
+  postgres(): Promise<PostgresServerHandle> {
+    this.postgresServer ??= startPostgresServer();
+    return this.postgresServer;
+  }
+
   /** Registers something to close at the end of the run. */
   onClose(fn: () => Promise<unknown>): void {
     this.closers.push(fn);
@@ -86,6 +95,7 @@ export class BenchContext {
   /** Closes every client, then the servers. */
   async dispose(): Promise<void> {
     for (const close of this.closers.reverse()) await close().catch(() => {});
-    await Promise.all([this.nats.dispose(), this.redis.dispose()]);
+    const postgres = await this.postgresServer?.catch(() => undefined);
+    await Promise.all([this.nats.dispose(), this.redis.dispose(), postgres?.dispose()]);
   }
 }

@@ -5,6 +5,7 @@ import type { BenchResult } from "./result.js";
 import { contentionScenario } from "./scenarios/contention.js";
 import { hydrateScenarios } from "./scenarios/hydrate.js";
 import { legacyBridgeScenario } from "./scenarios/legacy-bridge.js";
+import { postgresWriteScenario } from "./scenarios/postgres-writes.js";
 import { propagationScenario } from "./scenarios/propagation.js";
 import { readScenarios } from "./scenarios/reads.js";
 import { redisWriteScenario } from "./scenarios/redis-writes.js";
@@ -49,6 +50,7 @@ export const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) =
     { name: "hydrate", run: hydrateScenarios },
     { name: "update", run: contentionScenario },
     { name: "redis", run: redisWriteScenario },
+    { name: "postgres", run: postgresWriteScenario },
     { name: "legacy", run: legacyBridgeScenario },
     { name: "scale", run: scaleScenarios },
   ];
