@@ -9,8 +9,10 @@ import {
 import {
   disposeAll,
   type NatsServerHandle,
+  type PostgresServerHandle,
   type RedisServerHandle,
   startNatsServer,
+  startPostgresServer,
   startRedisServer,
 } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,10 +30,11 @@ import { BACKEND, BACKEND_REGISTRY, CONFIG, LATTICE_CACHE, LOGGER, METRICS, reso
 const quiet = createHostLogger("silent");
 let nats: NatsServerHandle;
 let redis: RedisServerHandle;
+let postgres: PostgresServerHandle;
 const opened: LatticeCache[] = [];
 
 beforeAll(async () => {
-  [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
+  [nats, redis, postgres] = await Promise.all([startNatsServer(), startRedisServer(), startPostgresServer()]);
 });
 
 afterAll(async () => {
@@ -51,6 +54,10 @@ describe("composition: a container per backend, each doing a put and a get", () 
     { backend: "jetstream", flags: () => ({ backend: "jetstream", natsUrl: nats.url, prefix: "compose" }) },
     { backend: "redis", flags: () => ({ backend: "redis", redisUrl: redis.url, prefix: "compose" }) },
     { backend: "legacy", flags: () => ({ backend: "legacy", natsUrl: nats.url, prefix: "compose" }) },
+    {
+      backend: "postgres",
+      flags: () => ({ backend: "postgres", postgresUrl: postgres.url, prefix: "compose" }),
+    },
   ];
 
   for (const { backend, flags } of cases) {
@@ -126,7 +133,13 @@ describe("the backend registry", () => {
   });
 
   it("offers jetstream, redis, legacy and memory by default, jetstream first (the default)", () => {
-    expect(createDefaultBackendRegistry().names).toEqual(["jetstream", "redis", "legacy", "memory"]);
+    expect(createDefaultBackendRegistry().names).toEqual([
+      "jetstream",
+      "redis",
+      "legacy",
+      "memory",
+      "postgres",
+    ]);
   });
 
   it("refuses an unknown name with the allowed values, and a duplicate registration", () => {

@@ -1,13 +1,15 @@
-// `backend: postgres` — @lattice-cache/postgres, registered by one registerBackend call in builtin-backends.ts. Its
-// settings are the `postgres` section below (each with its validation, environment variable and flag; they
-// join the schema, `config print`, `--help` and the README's settings table). Add the backend's other
-// options here as they appear, and a `diagnose` (lattice doctor) and a `statusBus` (lattice status --hosts)
-// when it has them: see redis-backend-registration.ts and jetstream-backend-registration.ts.
+// `backend: postgres` — @lattice-cache/postgres (a schema per lattice in PostgreSQL, through node-postgres),
+// registered by one registerBackend call in builtin-backends.ts. Its settings are the `postgres` section
+// below (each with its validation, environment variable and flag; they join the schema, `config print`,
+// `--help` and the README's settings table). No `diagnose` (lattice doctor) nor `statusBus` (lattice
+// status --hosts) yet: see redis-backend-registration.ts and jetstream-backend-registration.ts for theirs.
+import { readFileSync } from "node:fs";
+import { ConfigurationError, errorText } from "@lattice-cache/core";
 import { POSTGRES_URL_SCHEMES, PostgresBackend, type PostgresBackendOptions } from "@lattice-cache/postgres";
 import type { DependencyContainer } from "tsyringe";
 import { configSection } from "../config/config-section.js";
 import { setting } from "../config/setting.js";
-import { url } from "../config/setting-types.js";
+import { integer, text, url } from "../config/setting-types.js";
 import { maskUrlCredentials } from "../config/url-credentials.js";
 import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
 import { LOGGER, resolveToken } from "./tokens.js";
@@ -15,24 +17,55 @@ import { LOGGER, resolveToken } from "./tokens.js";
 /** The postgres backend's settings: `postgres.*`. */
 export const postgresConfigSection = configSection("postgres", {
   url: setting(url(POSTGRES_URL_SCHEMES).optional(), {
-    description: "postgres server URL (`postgres://host:port`; required with `backend: postgres`)",
+    description:
+      "PostgreSQL server and database (`postgres://user@host:port/database`, libpq parameters such as `sslmode`; required with `backend: postgres`)",
     env: "LATTICE_POSTGRES_URL",
     flag: "--postgres-url <url>",
     secret: "url-credentials",
+  }),
+  password: setting(text().optional(), {
+    description: "password (overrides the URL's)",
+    env: "LATTICE_POSTGRES_PASSWORD",
+    secret: true,
+  }),
+  caFile: setting(text().optional(), {
+    description: "CA certificate (PEM) to verify the server: turns TLS on",
+    env: "LATTICE_POSTGRES_CA_FILE",
+  }),
+  changeLogLength: setting(integer(1, 1_000_000_000).optional(), {
+    description: "changes kept in the change log",
+    defaultText: "backend default (100 000)",
   }),
 });
 
 /** The configuration the postgres backend reads. */
 export type PostgresConfig = BackendConfig<typeof postgresConfigSection>;
 
+/** The CA file's PEM. @throws ConfigurationError naming `postgres.caFile` when it cannot be read. */
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigurationError(`postgres.caFile cannot be read: ${errorText(error)}`, {
+      field: "postgres.caFile",
+      cause: error,
+    });
+  }
+}
+
 /** The postgres backend's options from the host's configuration. */
 export function postgresOptions(
   config: PostgresConfig,
   container: DependencyContainer,
 ): PostgresBackendOptions {
+  const { url, password, caFile, changeLogLength } = config.postgres;
   return {
-    url: config.postgres.url,
+    url,
     prefix: config.prefix,
+    ...(password === undefined ? {} : { password }),
+    ...(caFile === undefined ? {} : { ssl: { ca: readCa(caFile) } }),
+    ...(changeLogLength === undefined ? {} : { changeLogLength }),
+    connectTimeoutMs: config.connectTimeoutMs,
     logger: resolveToken(container, LOGGER),
   };
 }
@@ -40,9 +73,9 @@ export function postgresOptions(
 /** `backend: postgres`. */
 export const postgresBackendRegistration: BackendRegistration<PostgresConfig> = {
   name: "postgres",
-  description: "postgres through @lattice-cache/postgres (packages/postgres/README.md)",
+  description: "PostgreSQL through @lattice-cache/postgres (packages/postgres/README.md)",
   config: postgresConfigSection,
   create: (config, container) => new PostgresBackend(postgresOptions(config, container)),
   target: (config) =>
-    `postgres at ${config.postgres.url ? maskUrlCredentials(config.postgres.url) : "(no postgres.url)"}`,
+    `PostgreSQL at ${config.postgres.url ? maskUrlCredentials(config.postgres.url) : "(no postgres.url)"}`,
 };

@@ -3,6 +3,7 @@
 import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
 import type { JetStreamConfig } from "../composition/jetstream-backend-registration.js";
 import type { LegacyConfig } from "../composition/legacy-backend-registration.js";
+import type { PostgresConfig } from "../composition/postgres-backend-registration.js";
 import type { RedisConfig } from "../composition/redis-backend-registration.js";
 import type { ConfigSection } from "./config-section.js";
 import type { CoreConfig } from "./core-settings.js";
@@ -10,10 +11,10 @@ import type { HostConfigSchema } from "./host-config-schema.js";
 
 /**
  * The effective configuration of one `lattice` invocation, after file < env < flags and validation, with
- * the sections of the built-in backends (`nats`, `redis`). A registry of other backends adds theirs (each
+ * the sections of the built-in backends (`nats`, `redis`, `postgres`). A registry of other backends adds theirs (each
  * backend reads its own through its registration's type) and lacks those of backends it does not hold.
  */
-export type HostConfig = CoreConfig & JetStreamConfig & LegacyConfig & RedisConfig;
+export type HostConfig = CoreConfig & JetStreamConfig & LegacyConfig & RedisConfig & PostgresConfig;
 
 const builtin = createDefaultBackendRegistry();
 
