@@ -1,6 +1,7 @@
 // Rule 9 at the change log: it keeps about `changeLogLength` changes; a feed that resumes within them
 // catches up without a snapshot, one that fell behind the trimmed point ends in a gap (and the replica
 // resyncs from a snapshot).
+// Rules cited here: docs/semantics.md#rule-9.
 import { disposeAll, type PostgresServerHandle, startPostgresServer } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { PostgresBackend } from "./postgres-backend.js";

@@ -2,6 +2,7 @@
 // noticed by the client's own deadlines — a write fails with BACKEND_UNAVAILABLE saying its outcome is
 // unknown, the feed reports its connection down — and the feed comes back by itself on a new connection
 // (a timed-out query still occupies the old one), resuming where it was without a gap.
+// Rules cited here: docs/semantics.md#rule-10.
 import { LatticeCacheError } from "@lattice-cache/core";
 import {
   disposeAll,

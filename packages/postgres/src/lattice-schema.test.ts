@@ -1,5 +1,6 @@
 // The lattice's schema: created once however many hosts start at once, left alone when it exists, and a new
 // history (rule 9: a new epoch, revisions from 1) when it is created again after being dropped.
+// Rules cited here: docs/semantics.md#rule-9.
 import { disposeAll, type PostgresServerHandle, startPostgresServer } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { PostgresBackend } from "./postgres-backend.js";

@@ -1,6 +1,7 @@
 // Rule 1 at the store: with many writers committing at once, revisions become visible strictly in order —
 // a reader tailing the change log never finds revision N + 1 while N is missing (a sequence alone would
 // let 5 commit before 4), and a feed delivers every revision once, contiguously, without a gap.
+// Rules cited here: docs/semantics.md#rule-1.
 import { disposeAll, type PostgresServerHandle, startPostgresServer } from "@lattice-cache/test-harness";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";

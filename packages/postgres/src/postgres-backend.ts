@@ -29,8 +29,9 @@ import {
 import pg from "pg";
 import { clientConfig, poolConfig } from "./connection-config.js";
 import { endPool } from "./connection-shutdown.js";
+import { provisionLattice } from "./lattice-provisioning.js";
 import { readEntry, readHead, writeChange } from "./lattice-queries.js";
-import { type LatticeSchema, latticeSchema, provisionLattice } from "./lattice-schema.js";
+import { type LatticeSchema, latticeSchema } from "./lattice-schema.js";
 import {
   type PostgresBackendOptions,
   type ResolvedPostgresBackendOptions,

@@ -16,6 +16,7 @@ import {
 } from "@lattice-cache/core";
 import pg, { type ClientConfig } from "pg";
 import { endConnection } from "./connection-shutdown.js";
+import { provisionLattice } from "./lattice-provisioning.js";
 import {
   CHANGE_COLUMNS,
   type ChangeRow,
@@ -25,7 +26,7 @@ import {
   readHead,
   readLogHead,
 } from "./lattice-queries.js";
-import { type LatticeSchema, provisionLattice } from "./lattice-schema.js";
+import type { LatticeSchema } from "./lattice-schema.js";
 import { isMissingLattice, postgresErrorText, sqlState } from "./postgres-errors.js";
 
 /** Entries a snapshot fetches per round trip from its cursor. */

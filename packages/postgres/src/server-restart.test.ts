@@ -1,6 +1,7 @@
 // Rule 10 across a crash of the server (kill -9, then a restart with crash recovery): writes fail fast while
 // it is down, the feed says its connection is down and resumes by itself afterwards in the same history,
 // without a gap, and every acknowledged write is still there (the durable capability).
+// Rules cited here: docs/semantics.md#rule-10.
 import { LatticeCacheError } from "@lattice-cache/core";
 import { disposeAll, type PostgresServerHandle, startPostgresServer } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
