@@ -2,7 +2,7 @@
 // with the options' credentials and TLS on top, and the settings that make a silent partition fail fast —
 // a connect timeout, a client-side query timeout, the server's statement timeout, TCP keepalive.
 import { ConfigurationError, errorText } from "@lattice-cache/core";
-import type { ClientConfig, PoolConfig } from "pg";
+import type { ClientConfig } from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import type { ResolvedPostgresBackendOptions } from "./postgres-backend-options.js";
 
@@ -30,8 +30,6 @@ export function clientConfig(o: ResolvedPostgresBackendOptions): ClientConfig {
     ...(o.password === undefined ? {} : { password: o.password }),
     ...(o.ssl === undefined ? {} : { ssl: o.ssl }),
     application_name: parsed.application_name ?? o.applicationName,
-    // Every commit is flushed before it is acknowledged, whatever the server's default (the durable capability).
-    options: [parsed.options, "-c synchronous_commit=on"].filter(Boolean).join(" "),
     connectionTimeoutMillis: Math.min(o.queryTimeoutMs, o.connectTimeoutMs),
     query_timeout: o.queryTimeoutMs,
     statement_timeout: o.statementTimeoutMs,
@@ -39,9 +37,4 @@ export function clientConfig(o: ResolvedPostgresBackendOptions): ClientConfig {
     keepAlive: true,
     keepAliveInitialDelayMillis: o.keepAliveDelayMs,
   };
-}
-
-/** The settings of the backend's pool: one connection's, plus its size and idle timeout. */
-export function poolConfig(o: ResolvedPostgresBackendOptions): PoolConfig {
-  return { ...clientConfig(o), max: o.poolSize, idleTimeoutMillis: o.poolIdleTimeoutMs };
 }

@@ -1,6 +1,10 @@
 // @lattice-cache/postgres — the public door of the package: what a program that embeds the cache needs (the
-// backend, its options, the error translation). Helpers for tests: `@lattice-cache/postgres/testing`.
+// backend, its options, the error translation; the connection settings and the closing of a connection, for
+// programs that open connections of their own beside it, as the host's doctor and status channel do).
+// Helpers for tests: `@lattice-cache/postgres/testing`.
 
+export { clientConfig } from "./connection-config.js";
+export { endConnection } from "./connection-shutdown.js";
 export { type LatticeSchema, latticeSchema } from "./lattice-schema.js";
 export { PostgresBackend } from "./postgres-backend.js";
 export {
@@ -10,4 +14,4 @@ export {
   type PostgresBackendOptions,
   resolvePostgresBackendOptions,
 } from "./postgres-backend-options.js";
-export { toLatticeError } from "./postgres-errors.js";
+export { postgresErrorText, sqlState, toLatticeError } from "./postgres-errors.js";

@@ -70,7 +70,7 @@ describe("PostgresBackend options", () => {
       password: "from-options",
       ssl: { ca: "PEM" },
       application_name: "mine",
-      options: "-c search_path=x -c synchronous_commit=on",
+      options: "-c search_path=x",
       query_timeout: 3000,
       statement_timeout: 2000,
       connectionTimeoutMillis: 3000,

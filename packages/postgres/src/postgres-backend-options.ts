@@ -34,7 +34,7 @@ export interface PostgresBackendOptions {
   /** Changes kept in the change log (about: trimmed in steps); a replica further behind resyncs from a snapshot. Default 100 000. */
   readonly changeLogLength?: number;
   /**
-   * Declare that an acknowledged write survives a crash of the server. The backend's sessions commit with
+   * Declare that an acknowledged write survives a crash of the server. Every write commits with
    * `synchronous_commit = on`, so this holds unless the server runs with `fsync = off`. Only sets the
    * `durable` capability; nothing is checked. Default true.
    */

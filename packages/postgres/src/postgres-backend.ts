@@ -26,8 +26,8 @@ import {
   type WriteRequest,
   type WriteResult,
 } from "@lattice-cache/core";
-import pg from "pg";
-import { clientConfig, poolConfig } from "./connection-config.js";
+import pg, { type ClientConfig } from "pg";
+import { clientConfig } from "./connection-config.js";
 import { endPool } from "./connection-shutdown.js";
 import { provisionLattice } from "./lattice-provisioning.js";
 import { readEntry, readHead, writeChange } from "./lattice-queries.js";
@@ -75,6 +75,8 @@ export class PostgresBackend implements LatticeBackend {
   readonly schema: LatticeSchema;
 
   private readonly options: ResolvedPostgresBackendOptions;
+  /** The settings of every connection (the URL read once, with the options on top). */
+  private readonly connection: ClientConfig;
   private readonly logger: Logger;
   private readonly feeds = new Set<FeedSubscription>();
   /** What this backend's feeds delivered last: a resuming feed proves the store still holds it (rule 9). */
@@ -85,9 +87,13 @@ export class PostgresBackend implements LatticeBackend {
   private opening: Promise<void> | undefined;
   private closed = false;
 
-  /** @throws ConfigurationError for invalid options (the field is named). */
+  /**
+   * @throws ConfigurationError for invalid options (the field is named), or a URL that cannot be used (an
+   *   `sslrootcert` file that cannot be read)
+   */
   constructor(options: PostgresBackendOptions) {
     this.options = resolvePostgresBackendOptions(options);
+    this.connection = clientConfig(this.options);
     this.logger = options.logger ?? silentLogger;
     this.schema = latticeSchema(this.options.prefix);
     this.capabilities = {
@@ -125,7 +131,7 @@ export class PostgresBackend implements LatticeBackend {
   subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
     if (this.closed) throw new ClosedError("the postgres backend");
     const o = this.options;
-    const config = clientConfig(o);
+    const config = this.connection;
     const subscription = followLog({
       from,
       sink,
@@ -245,7 +251,7 @@ export class PostgresBackend implements LatticeBackend {
 
   private async connect(): Promise<void> {
     const o = this.options;
-    const pool = new pg.Pool(poolConfig(o));
+    const pool = new pg.Pool({ ...this.connection, max: o.poolSize, idleTimeoutMillis: o.poolIdleTimeoutMs });
     pool.on("connect", (client) => this.pooled.add(client));
     pool.on("remove", (client) => this.pooled.delete(client));
     pool.on("error", (error) => {

@@ -14,7 +14,9 @@ export function quoteLiteral(text: string): string {
  * - `expected` null is unconditional; otherwise the write happens only when core's `casAccepts`
  *   (packages/core/src/conflict-rules.ts) would accept it — 0 for a missing or deleted key, the key's
  *   revision, or a tombstone's own revision (rule 4) — and a refusal returns the key's state, writing nothing;
- * - `keep`: the change log is trimmed to the last `keep` revisions, in steps of a tenth of it (at most 1000).
+ * - `keep`: the change log is trimmed to the last `keep` revisions, in steps of a tenth of it (at most 1000);
+ * - the commit is flushed before it is acknowledged (`synchronous_commit` on for this transaction, whatever
+ *   the server's or the session's default: the durable capability).
  *
  * Returns `(written, assigned, current_revision, current_deleted)`. Revisions: writers take their turn on the
  * metadata row, whose lock is held until commit, so revision N is committed — and visible — before N + 1 is
@@ -31,6 +33,7 @@ DECLARE
   v_last bigint;
   v_now bigint;
 BEGIN
+  PERFORM set_config('synchronous_commit', 'on', true);
   SELECT m.revision INTO v_last FROM ${schema.meta} m FOR UPDATE;
   IF v_last IS NULL THEN
     RAISE EXCEPTION 'lattice % has no metadata row', ${quoteLiteral(schema.name)} USING ERRCODE = 'undefined_table';

@@ -24,7 +24,7 @@ describe("the backend generator's name", () => {
   });
 
   it("accepts lowercase words joined by hyphens that nothing in the repository uses", () => {
-    for (const name of ["etcd", "postgres", "demo-db", "s3", "a1-b2"]) {
+    for (const name of ["etcd", "mysql", "demo-db", "s3", "a1-b2"]) {
       expect(checkBackendName(name, root), name).toBe(true);
     }
   });
