@@ -22,6 +22,7 @@ import {
   type WriteResult,
 } from "@lattice-cache/core";
 import type { StreamInfo } from "@nats-io/jetstream";
+import { AckInbox } from "./ack-inbox.js";
 import { type BackendSession, closeSession, openSession, provisionWithin } from "./backend-session.js";
 import { apiPrefixFor, BucketLayout } from "./bucket-layout.js";
 import { ensureBucket } from "./bucket-provisioner.js";
@@ -217,6 +218,7 @@ export class JetStreamBackend implements LatticeBackend {
     this.session = undefined;
     if (!session) return;
     session.advisories.close();
+    session.writer.close();
     await closeSession(session);
   }
 
@@ -254,7 +256,7 @@ export class JetStreamBackend implements LatticeBackend {
           this.onAdvisory(a),
         ),
         writer: new KvWriter({
-          js: base.js,
+          acks: new AckInbox(base.nc, base.connection),
           jsm: base.jsm,
           layout: this.layout,
           connection: base.connection,

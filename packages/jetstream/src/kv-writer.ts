@@ -23,8 +23,9 @@ import {
   type WriteRequest,
   type WriteResult,
 } from "@lattice-cache/core";
-import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { Empty, headers as natsHeaders } from "@nats-io/nats-core";
+import type { AckPublisher } from "./ack-inbox.js";
 import type { BucketLayout } from "./bucket-layout.js";
 import type { ConnectionState } from "./connection-state.js";
 import { HEADERS, isTombstone } from "./kv-message.js";
@@ -39,7 +40,8 @@ import {
 
 /** What the writer needs from its backend. */
 export interface WriterEnvironment {
-  readonly js: JetStreamClient;
+  /** Where writes are published and acknowledged. */
+  readonly acks: AckPublisher;
   readonly jsm: JetStreamManager;
   readonly layout: BucketLayout;
   readonly connection: ConnectionState;
@@ -68,6 +70,11 @@ const MAX_TOMBSTONE_HOPS = 5;
 /** Writes entries to the bucket. */
 export class KvWriter {
   constructor(private readonly env: WriterEnvironment) {}
+
+  /** Fails the writes still waiting for an acknowledgement and stops listening for them. */
+  close(): void {
+    this.env.acks.close();
+  }
 
   /** Writes one entry; resolves with its revision or throws a typed core error. */
   async write(request: WriteRequest): Promise<WriteResult> {
@@ -162,10 +169,10 @@ export class KvWriter {
         stop();
         reject(new ConnectionDroppedError(detail));
       });
-      this.env.js.publish(subject, data, { headers: h, timeout }).then(
-        (ack) => {
+      this.env.acks.publish(subject, data, h, timeout).then(
+        (sequence) => {
           stop();
-          resolve(ack.seq);
+          resolve(sequence);
         },
         (error: unknown) => {
           stop();

@@ -16,9 +16,10 @@ import {
   startNatsServer,
   waitFor,
 } from "@lattice-cache/test-harness";
-import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import { errors } from "@nats-io/nats-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AckInbox, type AckPublisher } from "./ack-inbox.js";
 import { BucketLayout } from "./bucket-layout.js";
 import { desiredStreamConfig } from "./bucket-provisioner.js";
 import { ConnectionState } from "./connection-state.js";
@@ -162,20 +163,25 @@ describe("rule 4: conditional writes", () => {
   });
 });
 
-/** A JetStream client whose first publish lands on the server but "loses" its acknowledgement. */
-function losingFirstAck(real: JetStreamClient): JetStreamClient {
+/**
+ * Publishes through a real {@link AckInbox}; the first publish lands on the server but "loses" its
+ * acknowledgement — at once, or after `delayMs`.
+ */
+function losingFirstAck(connection: ConnectionState, delayMs = 0): AckPublisher {
+  const real = new AckInbox(admin.nc, connection);
   let lost = false;
-  const publish: JetStreamClient["publish"] = async (subject, data, opts) => {
-    const ack = await real.publish(subject, data, opts);
-    if (!lost) {
-      lost = true;
-      throw new errors.TimeoutError();
-    }
-    return ack;
+  return {
+    publish: async (...args) => {
+      const sequence = await real.publish(...args);
+      if (!lost) {
+        lost = true;
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+        throw new errors.TimeoutError();
+      }
+      return sequence;
+    },
+    close: () => real.close(),
   };
-  return new Proxy(real, {
-    get: (target, prop) => (prop === "publish" ? publish : Reflect.get(target, prop)),
-  });
 }
 
 describe("retries never misreport a write that landed", () => {
@@ -184,7 +190,7 @@ describe("retries never misreport a write that landed", () => {
     const connection = new ConnectionState(nc, silentLogger);
     connection.start();
     return new KvWriter({
-      js: losingFirstAck(jetstream(nc)),
+      acks: losingFirstAck(connection),
       jsm: admin.jsm,
       layout: new BucketLayout(prefix),
       connection,
@@ -226,26 +232,10 @@ describe("retries never misreport a write that landed", () => {
       duplicate_window: 100_000_000,
     });
     const existing = await jetstream(admin.nc).publish(layout.keySubject("CLAIMS_MY"), bytes("old"));
-    const real = jetstream(admin.nc);
-    let lost = false;
-    const slowLosing = new Proxy(real, {
-      get: (target, prop) =>
-        prop === "publish"
-          ? async (...args: Parameters<JetStreamClient["publish"]>) => {
-              const ack = await real.publish(...args);
-              if (!lost) {
-                lost = true;
-                await new Promise((r) => setTimeout(r, 300));
-                throw new errors.TimeoutError();
-              }
-              return ack;
-            }
-          : Reflect.get(target, prop),
-    });
     const connection = new ConnectionState(admin.nc, silentLogger);
     connection.start();
     const writer = new KvWriter({
-      js: slowLosing,
+      acks: losingFirstAck(connection, 300),
       jsm: admin.jsm,
       layout,
       connection,
