@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { envMs, reportScenario, seconds, since } from "./chaos-report.test-helpers.js";
+import { workloadFigures } from "./scenario-steps.test-helpers.js";
 import { SingleServerScenario } from "./single-server-scenario.test-helpers.js";
 
 const WRITE_DEADLINE_MS = 3_000;
@@ -66,12 +67,7 @@ describe("fault: nats-server frozen with SIGSTOP, then SIGCONT", () => {
         staleAfterMs,
         pausedMs: resumedAt - pausedAt,
         recoveredMs,
-        acknowledged: stats.acknowledged,
-        failed: stats.failed["BACKEND_UNAVAILABLE"] ?? 0,
-        maxFailureMs: stats.maxFailureMs,
-        maxSuccessMs: stats.maxSuccessMs,
-        revision: converged.revision,
-        seed: workload.seed,
+        ...workloadFigures(workload, converged),
       },
     );
   }, 150_000);

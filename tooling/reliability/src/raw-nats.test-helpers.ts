@@ -1,9 +1,9 @@
 // Plain nats.js, no lattice-cache code: the admin/observer connection of a scenario, marker writes that
 // retry through elections, and a raw `kv.watch()` to compare our feed with.
-import { claimsCodec } from "@lattice-cache/core";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { type RawPut, writeMarkerWith } from "./marker-write.test-helpers.js";
 import type { Workload } from "./workload.test-helpers.js";
 
 /** A raw client connection. */
@@ -33,36 +33,21 @@ export async function rawNats(
   };
 }
 
-let markers = 0;
-
 /**
  * Writes a fresh marker claim through `kv` (retrying for up to `timeoutMs` while the bucket has no leader)
  * and records it in `workload` as acknowledged. Resolves with the revision and when it was acknowledged.
  */
-export async function writeMarker(
+export function writeMarker(
   kv: KV,
   workload: Workload,
   timeoutMs = 60_000,
 ): Promise<{ revision: number; ackedAt: number }> {
-  markers += 1;
-  const value = claimsCodec.parse({ sub: `MMARKER${markers}`, name: `marker ${markers}` });
-  const key = `CLAIMS_${value.sub}`;
-  const text = JSON.stringify(value);
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const revision = await kv.put(key, claimsCodec.encode(value), { timeout: 2_000 });
-      const ackedAt = Date.now();
-      workload.recordAck({ key, revision, text, ackedAt, host: "raw-marker" });
-      return { revision, ackedAt };
-    } catch (error) {
-      lastError = error;
-      workload.recordUnknown(key, text);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  throw new Error(`marker write did not succeed within ${timeoutMs} ms: ${String(lastError)}`);
+  return writeMarkerWith(kvPut(kv), workload, timeoutMs);
+}
+
+/** A put into `kv` for {@link writeMarkerWith}: each try waits at most 2 s for the server's answer. */
+export function kvPut(kv: KV): RawPut {
+  return (key, bytes) => kv.put(key, bytes, { timeout: 2_000 });
 }
 
 /** A raw `kv.watch()` that remembers the highest revision it has delivered. */

@@ -1,5 +1,5 @@
-// What a backend really stores, read around lattice-cache (raw nats.js / ioredis), and the rule-2 digest a
-// replica holding exactly that must report.
+// What a backend really stores, read around lattice-cache (raw nats.js / ioredis / node-postgres), and the
+// rule-2 digest a replica holding exactly that must report.
 import {
   type CollectionCodec,
   claimsCodec,
@@ -9,6 +9,7 @@ import {
   refmapsCodec,
   SetDigest,
 } from "@lattice-cache/core";
+import type { RawPostgresLattice } from "@lattice-cache/postgres/testing";
 import { redisKeys } from "@lattice-cache/redis";
 import { decodeEntryRecord } from "@lattice-cache/redis/testing";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -102,6 +103,11 @@ export async function readRedisState(redis: Redis, prefix: string): Promise<Stor
     out.set(key, storedValue(key, record.revision, record.value));
   }
   return out;
+}
+
+/** Reads every row of a lattice's entries table in PostgreSQL (tombstones included). */
+export async function readPostgresState(raw: RawPostgresLattice): Promise<StoredState> {
+  return storedStateOf((await raw.readAll()).values());
 }
 
 /** The rule-2 digest of the live entries of `state`, computed the way a replica computes it. */
