@@ -16,7 +16,7 @@ import type { NatsConnectionSettings } from "../nats/nats-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import { HOST_RETRY_POLICY } from "../runtime/retry-policy.js";
 import type { HostStatusReport } from "./host-status-report.js";
-import type { StatusBus } from "./status-bus.js";
+import { type StatusBus, serveInBackground } from "./status-bus.js";
 
 /** What the NATS status bus reads of a host's configuration: its identity and the NATS connection settings. */
 export type NatsStatusBusConfig = Pick<CoreConfig, "prefix" | "hostId" | "connectTimeoutMs"> & {
@@ -46,12 +46,9 @@ export class NatsStatusBus implements StatusBus {
 
   /** Resolves after the first connection attempt; on failure keeps retrying in the background. */
   async serve(report: () => HostStatusReport): Promise<void> {
-    let firstAttempt!: () => void;
-    const attempted = new Promise<void>((resolve) => {
-      firstAttempt = resolve;
-    });
-    this.background = this.connectAndServe(report, firstAttempt);
-    await attempted;
+    const serving = serveInBackground((attempted) => this.connectAndServe(report, attempted));
+    this.background = serving.background;
+    await serving.attempted;
   }
 
   async gather(windowMs: number): Promise<string[]> {
@@ -152,6 +149,5 @@ export class NatsStatusBus implements StatusBus {
         }
       }
     }
-    firstAttempt();
   }
 }

@@ -1,5 +1,6 @@
 // The seam of the cross-host audit: a lattice-wide channel on which every host answers status requests.
-// Each backend registration may provide one (NATS subject, Redis pub/sub, in-process); see backend-registry.ts.
+// Each backend registration may provide one (NATS subject, Redis pub/sub, PostgreSQL NOTIFY, in-process); see
+// backend-registry.ts.
 import type { HostStatusReport } from "./host-status-report.js";
 
 /** Default time a requester gathers answers, in ms (`lattice status --hosts --window`). */
@@ -24,4 +25,20 @@ export interface StatusBus {
   gather(windowMs: number): Promise<string[]>;
   /** Stops serving and closes connections. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Starts a host's serving loop in the background and says when its first connection attempt is over: the
+ * loop calls `attempted()` once it serves, or after its first failure (it goes on retrying by itself).
+ * `serve()` awaits `attempted`; `close()` awaits `background`.
+ */
+export function serveInBackground(loop: (attempted: () => void) => Promise<void>): {
+  readonly background: Promise<void>;
+  readonly attempted: Promise<void>;
+} {
+  let attempt!: () => void;
+  const attempted = new Promise<void>((resolve) => {
+    attempt = resolve;
+  });
+  return { background: loop(attempt).finally(attempt), attempted };
 }

@@ -1,16 +1,23 @@
 // `backend: postgres` — @lattice-cache/postgres (a schema per lattice in PostgreSQL, through node-postgres),
 // registered by one registerBackend call in builtin-backends.ts. Its settings are the `postgres` section
 // below (each with its validation, environment variable and flag; they join the schema, `config print`,
-// `--help` and the README's settings table). No `diagnose` (lattice doctor) nor `statusBus` (lattice
-// status --hosts) yet: see redis-backend-registration.ts and jetstream-backend-registration.ts for theirs.
+// `--help` and the README's settings table). `lattice doctor` checks the server, the lattice's schema and the
+// role's privileges (doctor/postgres-checks.ts); `lattice status --hosts` travels on PostgreSQL NOTIFY
+// (audit/postgres-status-bus.ts), or on the NATS subject with the `nats` settings when
+// `postgres.statusChannel` is `nats`.
 import { readFileSync } from "node:fs";
 import { ConfigurationError, errorText } from "@lattice-cache/core";
 import { POSTGRES_URL_SCHEMES, PostgresBackend, type PostgresBackendOptions } from "@lattice-cache/postgres";
 import type { DependencyContainer } from "tsyringe";
+import { NatsStatusBus } from "../audit/nats-status-bus.js";
+import { PostgresStatusBus } from "../audit/postgres-status-bus.js";
+import type { StatusBus } from "../audit/status-bus.js";
 import { configSection } from "../config/config-section.js";
 import { setting } from "../config/setting.js";
-import { integer, text, url } from "../config/setting-types.js";
+import { choice, integer, text, url } from "../config/setting-types.js";
 import { maskUrlCredentials } from "../config/url-credentials.js";
+import { diagnosePostgres } from "../doctor/postgres-checks.js";
+import type { NatsConnectionSettings } from "../nats/nats-settings.js";
 import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
 import { LOGGER, resolveToken } from "./tokens.js";
 
@@ -36,10 +43,20 @@ export const postgresConfigSection = configSection("postgres", {
     description: "changes kept in the change log",
     defaultText: "backend default (100 000)",
   }),
+  statusChannel: setting(choice(["notify", "nats"]).default("notify"), {
+    description:
+      "where hosts answer `lattice status --hosts`: PostgreSQL NOTIFY, or the NATS subject through the `nats` settings (the same on every host of a lattice)",
+    env: "LATTICE_POSTGRES_STATUS_CHANNEL",
+  }),
 });
 
-/** The configuration the postgres backend reads. */
-export type PostgresConfig = BackendConfig<typeof postgresConfigSection>;
+/**
+ * The configuration the postgres backend reads: its section, and the NATS connection settings when this
+ * build has them (with `postgres.statusChannel: nats`).
+ */
+export type PostgresConfig = BackendConfig<typeof postgresConfigSection> & {
+  readonly nats?: NatsConnectionSettings;
+};
 
 /** The CA file's PEM. @throws ConfigurationError naming `postgres.caFile` when it cannot be read. */
 function readCa(path: string): string {
@@ -70,6 +87,24 @@ export function postgresOptions(
   };
 }
 
+/** The status channel of the configured kind: NOTIFY in the lattice's database, or the NATS subject. */
+function postgresStatusBus(config: PostgresConfig, container: DependencyContainer): StatusBus {
+  const logger = resolveToken(container, LOGGER);
+  if (config.postgres.statusChannel === "nats") {
+    if (config.nats === undefined) {
+      throw new ConfigurationError(
+        "postgres.statusChannel is nats, but this build of lattice has no NATS settings",
+        { field: "postgres.statusChannel" },
+      );
+    }
+    return new NatsStatusBus({ ...config, nats: config.nats }, logger);
+  }
+  return new PostgresStatusBus(
+    { options: postgresOptions(config, container), hostId: config.hostId },
+    logger,
+  );
+}
+
 /** `backend: postgres`. */
 export const postgresBackendRegistration: BackendRegistration<PostgresConfig> = {
   name: "postgres",
@@ -78,4 +113,6 @@ export const postgresBackendRegistration: BackendRegistration<PostgresConfig> = 
   create: (config, container) => new PostgresBackend(postgresOptions(config, container)),
   target: (config) =>
     `PostgreSQL at ${config.postgres.url ? maskUrlCredentials(config.postgres.url) : "(no postgres.url)"}`,
+  diagnose: (config, container) => diagnosePostgres(postgresOptions(config, container)),
+  statusBus: postgresStatusBus,
 };

@@ -1,0 +1,217 @@
+// `lattice doctor` with `backend: postgres` against a real PostgreSQL: a healthy server, a wrong password, a
+// role without privileges (whose fix, run as printed, makes it pass), a missing schema (creatable or not),
+// nothing listening and a server that does not answer; and the version verdicts on made-up inspections.
+import {
+  disposeAll,
+  freePort,
+  type PostgresServerHandle,
+  startPostgresServer,
+} from "@lattice-cache/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../cli/program.js";
+import type { DoctorCheck } from "./doctor-check.js";
+import { type PostgresInspection, postgresChecks } from "./postgres-checks.js";
+
+let server: PostgresServerHandle;
+
+beforeAll(async () => {
+  server = await startPostgresServer();
+  await server.query("CREATE ROLE stranger LOGIN PASSWORD 'stranger-pw'");
+});
+
+afterAll(() => disposeAll());
+
+/** The server's URL as another role (or with another password). */
+const urlAs = (username: string, password: string) =>
+  Object.assign(new URL(server.url), { username, password }).toString();
+
+/** `lattice doctor --json` in this process: its exit code, its checks by name, and everything it printed. */
+async function doctor(url: string, prefix: string, env: Record<string, string> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(
+    ["doctor", "--json", "--backend", "postgres", "--postgres-url", url, "--prefix", prefix],
+    {
+      io: {
+        stdout: (t) => {
+          stdout += t;
+        },
+        stderr: (t) => {
+          stderr += t;
+        },
+        env,
+      },
+    },
+  );
+  const checks = JSON.parse(stdout) as DoctorCheck[];
+  const byName = new Map(checks.map((c) => [c.name, c]));
+  return { code, checks, byName, output: stdout + stderr };
+}
+
+describe("lattice doctor, backend postgres", () => {
+  it("a healthy server and a lattice the role owns: every check passes (fsync off is the harness's: a warning)", async () => {
+    const first = await doctor(server.url, "healthy");
+    expect(first.code, first.output).toBe(0);
+    // The schema did not exist: creatable; the generic checks then opened the backend, which created it.
+    expect(first.byName.get("lattice schema")?.detail).toMatch(/lattice_healthy does not exist yet/);
+    expect(first.byName.get("open backend")?.outcome).toBe("pass");
+
+    const { code, checks, byName } = await doctor(server.url, "healthy");
+    expect(code).toBe(0);
+    expect(checks.map((c) => [c.name, c.outcome])).toEqual([
+      ["configuration", "pass"],
+      ["PostgreSQL reachable", "pass"],
+      ["server version", "pass"],
+      ["durable commits", "warn"],
+      ["lattice schema", "pass"],
+      ["privileges", "pass"],
+      ["open backend", "pass"],
+      ["initial sync", "pass"],
+      ["replica state", "pass"],
+    ]);
+    expect(byName.get("PostgreSQL reachable")?.detail).toMatch(
+      /^connected to 127\.0\.0\.1:\d+\/lattice as role lattice \(no TLS\)$/,
+    );
+    expect(byName.get("server version")?.detail).toMatch(new RegExp(`^PostgreSQL ${server.version}\\.`));
+    expect(byName.get("durable commits")?.detail).toMatch(/fsync = off/);
+    expect(byName.get("lattice schema")?.detail).toMatch(
+      /^lattice_healthy \(owner lattice\): revision 0, epoch [0-9a-f-]{36}, change log empty$/,
+    );
+    expect(byName.get("privileges")?.detail).toBe(
+      "role lattice may use lattice_healthy, read and write its tables and execute lattice_write",
+    );
+  });
+
+  it("a wrong password: PostgreSQL reachable fails naming the refused credentials, never echoing the password", async () => {
+    const { code, checks, byName, output } = await doctor(urlAs("lattice", "wrong-pw-7f3a"), "healthy");
+    expect(code).toBe(1);
+    expect(checks.map((c) => c.name)).toEqual(["configuration", "PostgreSQL reachable"]);
+    expect(byName.get("PostgreSQL reachable")).toMatchObject({
+      outcome: "fail",
+      detail: expect.stringMatching(/the server refused the credentials \(password authentication failed/),
+      fix: expect.stringMatching(/LATTICE_POSTGRES_PASSWORD.*pg_hba\.conf/),
+    });
+    expect(output).not.toContain("wrong-pw-7f3a");
+  });
+
+  it("a role without privileges on an existing lattice: the GRANTs it needs, which make doctor pass once run", async () => {
+    const url = urlAs("stranger", "stranger-pw");
+    const before = await doctor(url, "healthy");
+    expect(before.code).toBe(1);
+    expect(before.byName.get("lattice schema")).toMatchObject({
+      outcome: "pass",
+      detail: expect.stringMatching(/this role may not read the metadata row/),
+    });
+    const privileges = before.byName.get("privileges");
+    expect(privileges).toMatchObject({
+      outcome: "fail",
+      detail:
+        "role stranger lacks USAGE on schema lattice_healthy; SELECT, INSERT, UPDATE, DELETE on meta; " +
+        "SELECT, INSERT, UPDATE, DELETE on entries; SELECT, INSERT, UPDATE, DELETE on changes",
+    });
+    // (Functions are executable by PUBLIC unless revoked, so EXECUTE is not lacking.) Run the fix as printed (its statements after the "as … or a superuser:" lead).
+    const grants = (privileges?.fix ?? "").replace(/^[^:]*: /, "");
+    expect(grants).toMatch(/^GRANT USAGE ON SCHEMA "lattice_healthy" TO "stranger";/);
+    await server.query(grants.replaceAll("; ", ";\n"));
+
+    const after = await doctor(url, "healthy");
+    expect(after.code, after.output).toBe(0);
+    expect(after.byName.get("privileges")?.outcome).toBe("pass");
+    expect(after.byName.get("lattice schema")?.detail).toMatch(/revision 0, epoch/);
+  });
+
+  it("a missing schema the role may not create: both checks fail with GRANT CREATE ON DATABASE", async () => {
+    const { code, byName } = await doctor(urlAs("stranger", "stranger-pw"), "missing");
+    expect(code).toBe(1);
+    expect(byName.get("lattice schema")).toMatchObject({
+      outcome: "fail",
+      detail: "lattice_missing does not exist, and role stranger may not create it",
+    });
+    expect(byName.get("privileges")).toMatchObject({
+      outcome: "fail",
+      detail: "role stranger lacks CREATE on database lattice, which creating the lattice takes",
+      fix: 'as the database\'s owner or a superuser: `GRANT CREATE ON DATABASE "lattice" TO "stranger";`',
+    });
+    expect(byName.has("open backend")).toBe(false);
+  });
+
+  it("a schema without its tables: incomplete, completed by the first host when the role owns it", async () => {
+    await server.query('CREATE SCHEMA "lattice_partial" AUTHORIZATION lattice');
+    const owner = await doctor(server.url, "partial");
+    expect(owner.byName.get("lattice schema")).toMatchObject({
+      outcome: "warn",
+      detail: expect.stringMatching(
+        /^lattice_partial lacks table meta, table entries, table changes, function lattice_write/,
+      ),
+    });
+    // The generic checks opened the backend, which completed the schema.
+    expect(owner.code, owner.output).toBe(0);
+    expect((await doctor(server.url, "partial")).byName.get("lattice schema")?.outcome).toBe("pass");
+  });
+
+  it("nothing listening, and a server that does not answer: refused and timed out, each with its fix", async () => {
+    const port = await freePort();
+    const refused = await doctor(`postgres://lattice:pw@127.0.0.1:${port}/lattice`, "healthy");
+    expect(refused.code).toBe(1);
+    expect(refused.byName.get("PostgreSQL reachable")).toMatchObject({
+      outcome: "fail",
+      detail: expect.stringMatching(/nothing accepts connections there \(connect ECONNREFUSED/),
+      fix: expect.stringMatching(/start PostgreSQL there/),
+    });
+
+    server.pause();
+    try {
+      const started = Date.now();
+      const silent = await doctor(server.url, "healthy", { LATTICE_CONNECT_TIMEOUT_MS: "1000" });
+      expect(silent.code).toBe(1);
+      expect(silent.byName.get("PostgreSQL reachable")).toMatchObject({
+        outcome: "fail",
+        detail: expect.stringMatching(/no answer in time/),
+        fix: expect.stringMatching(/firewall/),
+      });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      server.resume();
+    }
+  });
+});
+
+describe("postgresChecks: the server version", () => {
+  const inspection = (version: string, versionNum: number): PostgresInspection => ({
+    server: "db:5432/lattice",
+    session: {
+      role: "lattice",
+      database: "lattice",
+      version,
+      versionNum,
+      ssl: true,
+      fsync: "on",
+      createOnDatabase: true,
+    },
+    lattice: { name: "lattice_default", exists: false, tables: {} },
+  });
+  const version = (text: string, num: number) =>
+    postgresChecks(inspection(text, num)).find((c) => c.name === "server version");
+
+  it("passes 12 and newer, warns for 9.6 to 11, fails older servers", () => {
+    expect(version("12.0", 120_000)?.outcome).toBe("pass");
+    expect(version("17.2", 170_002)?.outcome).toBe("pass");
+    expect(version("11.22", 110_022)).toMatchObject({
+      outcome: "warn",
+      fix: "upgrade PostgreSQL to 12 or newer",
+    });
+    expect(version("9.6.24", 90_624)?.outcome).toBe("warn");
+    expect(version("9.5.25", 90_525)).toMatchObject({
+      outcome: "fail",
+      detail: "PostgreSQL 9.5.25: the backend needs 9.6 or newer",
+    });
+  });
+
+  it("reports TLS and fsync on", () => {
+    const checks = postgresChecks(inspection("16.4", 160_004));
+    expect(checks.find((c) => c.name === "PostgreSQL reachable")?.detail).toBe(
+      "connected to db:5432/lattice as role lattice (TLS)",
+    );
+    expect(checks.find((c) => c.name === "durable commits")?.outcome).toBe("pass");
+  });
+});
