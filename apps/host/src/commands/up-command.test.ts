@@ -130,6 +130,17 @@ describe("lattice up", () => {
     expect((await probeNats("127.0.0.1", nats.port)).kind).toBe("nats");
   });
 
+  it("says so when the configuration names another backend: up runs jetstream, `lattice host` runs that one", async () => {
+    const env = cleanEnv({ XDG_DATA_HOME: join(dir, "other-backend"), PATH: pathWithPnpm() });
+    const args = ["--backend", "postgres", "--postgres-url", "postgres://u@127.0.0.1:9/db"];
+    const up = LatticeProcess.start([...args, "up", "--nats-url", nats.url, "--http-port", "0"], { env });
+    await up.waitForOutput(/Ctrl-C stops/, { timeoutMs: 60_000 });
+    expect(up.stderr).toContain("runs a jetstream host on a local nats-server, not backend postgres");
+    expect(up.stderr).toContain("lattice --backend postgres host");
+    up.signal("SIGINT");
+    expect((await up.finished(30_000)).code, up.describe()).toBe(0);
+  });
+
   it("starts nats-server -js where nothing listens, and stops it (freeing the port) on Ctrl-C", async () => {
     const port = await freePort();
     const url = `nats://127.0.0.1:${port}`;

@@ -34,6 +34,13 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         throw new OperationalError("this build of lattice has no jetstream backend, which `up` needs");
       }
       const config = withHostId({ ...given, backend: "jetstream" }, "host");
+      if (given.backend !== "jetstream") {
+        // Never silently: the host below is not on the backend the configuration names.
+        ctx.note(
+          `\`up\` runs a jetstream host on a local nats-server, not backend ${given.backend}; ` +
+            `for a host on ${given.backend} run \`lattice --backend ${given.backend} host\` (apps/host/README.md: A host on PostgreSQL)`,
+        );
+      }
       if (ctx.dryRun) return;
       const json = ctx.json(command);
       // Installed first: a Ctrl-C while nats-server starts must still stop it.
