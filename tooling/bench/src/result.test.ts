@@ -63,7 +63,7 @@ describe("benchmark rows: two baselines, the goal judged on the equal-work one",
     expect(p99).toMatchObject({ name: "propagate.p99", ours: 4, ratio: 2, bareRatio: 4, pass: false });
   });
 
-  it("the table shows both ratios, and the baselines are described once per row family", () => {
+  it("the table shows both ratios, and rows with the same baselines share one line of description", () => {
     const rows = latencyRows(
       "propagate",
       [1],
@@ -75,5 +75,16 @@ describe("benchmark rows: two baselines, the goal judged on the equal-work one",
     expect(formatBaselines(rows)).toBe(
       "- **propagate.p50 / .p99** — baseline: 10 raw views; bare: 1 raw watch",
     );
+    const other = judge({
+      name: "hydrate.20k",
+      ours: 1,
+      baseline: peer,
+      unit: "x",
+      goal: { kind: "report" },
+    });
+    expect(formatBaselines([...rows, other]).split("\n")).toEqual([
+      "- **propagate.p50 / .p99** — baseline: 10 raw views; bare: 1 raw watch",
+      "- **hydrate.20k** — baseline: the hand-rolled peer; bare: the same as the baseline",
+    ]);
   });
 });

@@ -146,18 +146,26 @@ export function formatTable(results: readonly BenchResult[]): string {
   return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-/** One markdown line per row on what its two baselines do (rows sharing a description once, e.g. p50/p99). */
+/**
+ * One markdown line per row on what its two baselines do; consecutive rows with the same baselines share a
+ * line (`propagate.p50 / .p99`, `write.put.c1 / .c256`).
+ */
 export function formatBaselines(results: readonly BenchResult[]): string {
-  const lines: string[] = [];
-  const seen = new Set<string>();
+  const groups: { names: string[]; text: string }[] = [];
   for (const r of results) {
     const text = `baseline: ${r.baselineDoes}; bare: ${r.bareDoes}`;
-    const family = r.name.replace(/\.p(50|99)$/, "");
-    if (seen.has(`${family}\n${text}`)) continue;
-    seen.add(`${family}\n${text}`);
-    lines.push(`- **${family === r.name ? r.name : `${family}.p50 / .p99`}** — ${text}`);
+    const last = groups.at(-1);
+    if (last?.text === text) last.names.push(r.name);
+    else groups.push({ names: [r.name], text });
   }
-  return lines.join("\n");
+  return groups.map(({ names, text }) => `- **${joinNames(names)}** — ${text}`).join("\n");
+}
+
+/** `a.b.c1`, `a.b.c256` → `a.b.c1 / .c256`: later names without the dotted prefix they share with the first. */
+function joinNames(names: readonly string[]): string {
+  const [first = "", ...rest] = names;
+  const stem = first.slice(0, first.lastIndexOf(".") + 1);
+  return [first, ...rest.map((n) => (stem && n.startsWith(stem) ? n.slice(stem.length - 1) : n))].join(" / ");
 }
 
 /** A count as it appears in a scenario name: `20k`, `100k`, `1m`. */
