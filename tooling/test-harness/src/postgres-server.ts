@@ -370,17 +370,23 @@ function registeredSegment(dataDir: string): { key: string; shmid: string } | un
 
 /**
  * Removes the small System V segment of a postmaster that was killed and not restarted (a clean shutdown
- * and a restart remove it themselves), if nothing is attached to it any more. Best effort.
+ * and a restart remove it themselves), once the cluster's processes are gone. A backend still exiting may
+ * hold it attached for a moment (its `/proc` entry no longer names the data dir): the segment is marked for
+ * removal anyway — the kernel frees it at the last detach — and awaited for up to two seconds. Best effort.
  */
 async function removeStaleSegment(dataDir: string): Promise<void> {
   const segment = registeredSegment(dataDir);
   if (segment === undefined) {
     return;
   }
-  const row = sharedMemorySegments().find(([key, shmid]) => key === segment.key && shmid === segment.shmid);
-  if (row?.[6] === "0") {
-    await run("ipcrm", ["-m", segment.shmid]).catch(() => undefined);
+  const present = () => sharedMemorySegments().some(([, shmid]) => shmid === segment.shmid);
+  if (!sharedMemorySegments().some(([key, shmid]) => key === segment.key && shmid === segment.shmid)) {
+    return;
   }
+  await run("ipcrm", ["-m", segment.shmid]).catch(() => undefined);
+  await waitFor(() => !present(), { timeoutMs: 2000, intervalMs: 20, what: "the segment to go" }).catch(
+    () => undefined,
+  );
 }
 
 function isPostgresProcess(pid: number): boolean {
