@@ -118,6 +118,7 @@ export {
   type LogSignals,
   type LogTransport,
 } from "./log-feed.js";
+export { LogFeeds } from "./log-feeds.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { MemoryBackend, type MemoryBackendOptions, MemoryStore } from "./memory-backend.js";
 export { DEFAULT_REMEMBERED_DELIVERIES, RecentDeliveries } from "./recent-deliveries.js";

@@ -19,9 +19,9 @@ import { type CompactionReport, type CompactionRequest, CompactionScan } from ".
 import { casAccepts, comparableRevision } from "./conflict-rules.js";
 import { BackendUnavailableError, ClosedError, ConflictError } from "./errors.js";
 import type { DeliveredChange } from "./feed-protocol.js";
-import { followLog, type LogHead, type LogSignals, type LogTransport } from "./log-feed.js";
+import type { LogHead, LogSignals, LogTransport } from "./log-feed.js";
+import { LogFeeds } from "./log-feeds.js";
 import { silentLogger } from "./logger.js";
-import { RecentDeliveries } from "./recent-deliveries.js";
 
 type Listener = {
   /** Something was written. */
@@ -210,8 +210,7 @@ export class MemoryBackend implements LatticeBackend {
   private closed = false;
   private cut = false;
   private readonly feedWaitMs: number;
-  private readonly subscriptions = new Set<FeedSubscription>();
-  private readonly recent = new RecentDeliveries<DeliveredChange>();
+  private readonly feeds = new LogFeeds();
   private readonly cutListeners = new Set<(cut: boolean) => void>();
 
   /** @param store - the shared state; a fresh one when omitted. */
@@ -240,19 +239,15 @@ export class MemoryBackend implements LatticeBackend {
   }
 
   subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
-    const subscription: FeedSubscription = followLog({
+    return this.feeds.follow({
       from,
       sink,
-      recent: this.recent,
       store: "the memory store",
       logger: silentLogger,
       waitMs: this.feedWaitMs,
       retry: { baseMs: 20, maxMs: 500, jitter: 0.5 },
       transport: (signals) => new MemoryLog(this, signals),
-      onStop: () => this.subscriptions.delete(subscription),
     });
-    this.subscriptions.add(subscription);
-    return subscription;
   }
 
   async write(request: WriteRequest): Promise<WriteResult> {
@@ -283,8 +278,7 @@ export class MemoryBackend implements LatticeBackend {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((s) => s.close()));
-    this.subscriptions.clear();
+    await this.feeds.close();
   }
 
   describe(): Readonly<Record<string, unknown>> {

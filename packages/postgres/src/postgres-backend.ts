@@ -14,14 +14,12 @@ import {
   type CompactionRequest,
   ConflictError,
   comparableRevision,
-  type DeliveredChange,
   type FeedPosition,
   type FeedSink,
   type FeedSubscription,
-  followLog,
   type LatticeBackend,
+  LogFeeds,
   type Logger,
-  RecentDeliveries,
   silentLogger,
   type WriteRequest,
   type WriteResult,
@@ -78,9 +76,8 @@ export class PostgresBackend implements LatticeBackend {
   /** The settings of every connection (the URL read once, with the options on top). */
   private readonly connection: ClientConfig;
   private readonly logger: Logger;
-  private readonly feeds = new Set<FeedSubscription>();
-  /** What this backend's feeds delivered last: a resuming feed proves the store still holds it (rule 9). */
-  private readonly recent = new RecentDeliveries<DeliveredChange>();
+  /** Its feeds, and what they delivered last (a resuming feed proves the store still holds it). */
+  private readonly feeds = new LogFeeds();
   private pool: pg.Pool | undefined;
   /** The pool's open connections (its `connect` and `remove` events), destroyed if closing hangs. */
   private readonly pooled = new Set<pg.Client>();
@@ -132,10 +129,9 @@ export class PostgresBackend implements LatticeBackend {
     if (this.closed) throw new ClosedError("the postgres backend");
     const o = this.options;
     const config = this.connection;
-    const subscription = followLog({
+    return this.feeds.follow({
       from,
       sink,
-      recent: this.recent,
       store: `postgres ${this.schema.name}`,
       logger: this.logger,
       waitMs: o.feedWaitMs,
@@ -143,10 +139,7 @@ export class PostgresBackend implements LatticeBackend {
       retry: { baseMs: Math.min(100, o.maxReconnectDelayMs), maxMs: o.maxReconnectDelayMs, jitter: 0.5 },
       describeError: postgresErrorText,
       transport: (signals) => new PostgresLogTransport({ config, schema: this.schema }, signals),
-      onStop: () => this.feeds.delete(subscription),
     });
-    this.feeds.add(subscription);
-    return subscription;
   }
 
   /**
@@ -216,8 +209,7 @@ export class PostgresBackend implements LatticeBackend {
   /** Stops every feed and closes the pool. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.feeds].map((feed) => feed.close()));
-    this.feeds.clear();
+    await this.feeds.close();
     const pool = this.pool;
     this.pool = undefined;
     if (pool !== undefined) await endPool(pool, this.pooled);

@@ -11,15 +11,13 @@ import {
   type CompactionRequest,
   ConfigurationError,
   ConflictError,
-  type DeliveredChange,
   type FeedPosition,
   type FeedSink,
   type FeedSubscription,
-  followLog,
   type LatticeBackend,
+  LogFeeds,
   type Logger,
   PermissionDeniedError,
-  RecentDeliveries,
   silentLogger,
   type WriteRequest,
   type WriteResult,
@@ -73,9 +71,8 @@ export class RedisBackend implements LatticeBackend {
   private scripts: LatticeScripts | undefined;
   private opening: Promise<void> | undefined;
   private closed = false;
-  private readonly feeds = new Set<FeedSubscription>();
-  /** What the feeds delivered last: a resuming feed proves the change log still holds it. */
-  private readonly recent = new RecentDeliveries<DeliveredChange>();
+  /** Its feeds, and what they delivered last (a resuming feed proves the store still holds it). */
+  private readonly feeds = new LogFeeds();
 
   /** @throws ConfigurationError for invalid options (the field is named). */
   constructor(options: RedisBackendOptions = {}) {
@@ -117,10 +114,9 @@ export class RedisBackend implements LatticeBackend {
     if (this.closed) throw new ClosedError("the redis backend");
     const o = this.options;
     let refusalLogged = false;
-    const subscription = followLog({
+    return this.feeds.follow({
       from,
       sink,
-      recent: this.recent,
       store: `lattice ${this.keys.tag}`,
       logger: this.logger,
       waitMs: o.feedBlockMs,
@@ -147,10 +143,7 @@ export class RedisBackend implements LatticeBackend {
           },
           signals,
         ),
-      onStop: () => this.feeds.delete(subscription),
     });
-    this.feeds.add(subscription);
-    return subscription;
   }
 
   /**
@@ -201,7 +194,7 @@ export class RedisBackend implements LatticeBackend {
   /** Stops every feed and closes the connections. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.feeds].map((feed) => feed.close()));
+    await this.feeds.close();
     this.client?.disconnect();
     this.client = undefined;
     this.scripts = undefined;
