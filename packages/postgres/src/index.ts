@@ -5,7 +5,12 @@
 
 export { clientConfig } from "./connection-config.js";
 export { endConnection } from "./connection-shutdown.js";
-export { type LatticeSchema, latticeSchema } from "./lattice-schema.js";
+export {
+  LATTICE_TABLES,
+  type LatticeSchema,
+  latticeSchema,
+  WRITE_FUNCTION_ARGUMENTS,
+} from "./lattice-schema.js";
 export { PostgresBackend } from "./postgres-backend.js";
 export {
   MAX_PREFIX_LENGTH,

@@ -4,11 +4,8 @@
 // Rules cited here: docs/semantics.md#rule-9.
 import { randomUUID } from "node:crypto";
 import type { ClientBase } from "pg";
-import { LATTICE_LAYOUT_VERSION, type LatticeSchema } from "./lattice-schema.js";
+import { LATTICE_LAYOUT_VERSION, type LatticeSchema, WRITE_FUNCTION_ARGUMENTS } from "./lattice-schema.js";
 import { writeFunctionSql } from "./write-function.js";
-
-/** The write function's argument types, as `to_regprocedure` names it. */
-const WRITE_SIGNATURE = "(text, bytea, bigint, text, bigint)";
 
 /** Key of the advisory lock creators take: a constant class ('latt') and the schema name's hash. */
 const ADVISORY_LOCK_CLASS = 0x6c617474;
@@ -18,7 +15,7 @@ export async function latticeExists(client: ClientBase, schema: LatticeSchema): 
   const found = await client.query<{ tables: boolean; write: boolean }>(
     "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS tables, " +
       "to_regprocedure($4) IS NOT NULL AS write",
-    [schema.meta, schema.entries, schema.changes, `${schema.writeFunction}${WRITE_SIGNATURE}`],
+    [schema.meta, schema.entries, schema.changes, `${schema.writeFunction}(${WRITE_FUNCTION_ARGUMENTS})`],
   );
   const row = found.rows[0];
   if (!row?.tables || !row.write) return false;

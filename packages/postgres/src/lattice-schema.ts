@@ -9,6 +9,12 @@
 /** The version of the layout below, kept in `meta.layout`. */
 export const LATTICE_LAYOUT_VERSION = 1;
 
+/** The lattice's tables, by their unqualified names. */
+export const LATTICE_TABLES = ["meta", "entries", "changes"] as const;
+
+/** The write function's argument types, as PostgreSQL names them (`to_regprocedure`, `GRANT EXECUTE`). */
+export const WRITE_FUNCTION_ARGUMENTS = "text, bytea, bigint, text, bigint";
+
 /** The names of one lattice's objects, quoted where SQL needs them. */
 export interface LatticeSchema {
   /** The schema's name as PostgreSQL shows it: `lattice_<prefix>`. Also the NOTIFY channel. */

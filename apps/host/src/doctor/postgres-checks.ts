@@ -4,11 +4,13 @@
 // privileges. Each problem carries the fix, down to the GRANT statements.
 import {
   endConnection,
+  LATTICE_TABLES,
   type LatticeSchema,
   latticeSchema,
   type PostgresBackendOptions,
   postgresErrorText,
   sqlState,
+  WRITE_FUNCTION_ARGUMENTS,
 } from "@lattice-cache/postgres";
 import type pg from "pg";
 import { connectPostgresClient, hostPostgresClientConfig } from "../postgres/postgres-client.js";
@@ -18,12 +20,8 @@ import type { DoctorCheck } from "./doctor-check.js";
 const REQUIRED_VERSION_NUM = 90_600;
 /** Older servers work but are past their end of life and untested: a warning. */
 const ADVISED_VERSION_NUM = 120_000;
-/** The lattice's tables (lattice-schema.ts in @lattice-cache/postgres). */
-const TABLES = ["meta", "entries", "changes"] as const;
 /** What the role needs on each table: reads, writes through the write function, trimming and compaction. */
 const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
-/** The write function's argument types, as `oidvectortypes` prints them. */
-const WRITE_ARGUMENTS = "text, bytea, bigint, text, bigint";
 
 /** Why a connection could not be made. */
 export type ConnectFailure =
@@ -155,13 +153,13 @@ async function readLattice(client: pg.Client, schema: LatticeSchema): Promise<La
   const tables = await client.query<Record<string, string | boolean>>(
     `SELECT c.relname AS name, ${privileges} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = $1 AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')`,
-    [schema.name, TABLES],
+    [schema.name, LATTICE_TABLES],
   );
   const writeFunction = await client.query<{ execute: boolean }>(
     `SELECT has_function_privilege(p.oid, 'EXECUTE') AS execute FROM pg_proc p
      JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE n.nspname = $1 AND p.proname = 'lattice_write' AND oidvectortypes(p.proargtypes) = $2`,
-    [schema.name, WRITE_ARGUMENTS],
+    [schema.name, WRITE_FUNCTION_ARGUMENTS],
   );
   const missing = Object.fromEntries(
     tables.rows.map((row) => [row.name as string, TABLE_PRIVILEGES.filter((p) => row[p] !== true)]),
@@ -303,8 +301,8 @@ function schemaCheck(
         };
   }
   const missing = [
-    ...TABLES.filter((t) => lattice.tables[t] === undefined).map((t) => `table ${t}`),
-    ...(lattice.writeFunction ? [] : [`function lattice_write(${WRITE_ARGUMENTS})`]),
+    ...LATTICE_TABLES.filter((t) => lattice.tables[t] === undefined).map((t) => `table ${t}`),
+    ...(lattice.writeFunction ? [] : [`function lattice_write(${WRITE_FUNCTION_ARGUMENTS})`]),
   ];
   if (missing.length > 0 || lattice.meta === null) {
     const lacks = missing.length > 0 ? `lacks ${missing.join(", ")}` : "has no metadata row";
@@ -359,7 +357,7 @@ function privilegesCheck(
   }
   const lacking = [
     ...(lattice.usage ? [] : [`USAGE on schema ${lattice.name}`]),
-    ...TABLES.flatMap((table) => {
+    ...LATTICE_TABLES.flatMap((table) => {
       const privileges = lattice.tables[table] ?? [];
       return privileges.length > 0 ? [`${privileges.join(", ")} on ${table}`] : [];
     }),
@@ -380,6 +378,6 @@ function privilegesCheck(
     fix:
       `as ${lattice.owner} (the schema's owner) or a superuser: GRANT USAGE ON SCHEMA ${schema} TO ${q(role)}; ` +
       `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${q(role)}; ` +
-      `GRANT EXECUTE ON FUNCTION ${schema}.lattice_write(${WRITE_ARGUMENTS}) TO ${q(role)};`,
+      `GRANT EXECUTE ON FUNCTION ${schema}.lattice_write(${WRITE_FUNCTION_ARGUMENTS}) TO ${q(role)};`,
   };
 }
