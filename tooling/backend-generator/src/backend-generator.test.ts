@@ -300,7 +300,7 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
     const source = read(`${PACKAGE}/src/conformance.test.ts`);
     const started = source
       .replace(/async function startDemoServer\(\): Promise<ManagedServer> \{[\s\S]*?\n\}/, STARTED_SERVER)
-      .replace("  startFaultProxy,\n", "  startFaultProxy,\n  startManagedServer,\n");
+      .replace("  StoreProxies,\n", "  StoreProxies,\n  startManagedServer,\n");
     expect(started).not.toBe(source);
     writeFileSync(file, started);
     const report = await conformanceRun("vitest run (conformance, server started)");

@@ -8,6 +8,7 @@ describe("the public entry point", () => {
         "PostgresNotInstalledError",
         "PostgresQueryError",
         "RedisReplyError",
+        "StoreProxies",
         "disposeAll",
         "findExecutable",
         "formatReply",

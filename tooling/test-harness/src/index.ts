@@ -38,6 +38,7 @@ export type { RedisServerHandle, RedisServerOptions } from "./redis-server.js";
 export { startRedisServer } from "./redis-server.js";
 export type { RespValue } from "./resp-codec.js";
 export { formatReply, RedisReplyError } from "./resp-codec.js";
+export { type StoreFaultSwitches, StoreProxies } from "./store-proxies.js";
 export type { TlsCertificates } from "./tls-certificates.js";
 export { makeTlsCertificates } from "./tls-certificates.js";
 export type { WaitForOptions } from "./wait-for.js";
