@@ -111,6 +111,7 @@ export {
   DEFAULT_LOG_AUDIT_INTERVAL_MS,
   DEFAULT_LOG_RETRY,
   followLog,
+  LOG_FEED_CLOSE_GRACE_MS,
   type LogFeedOptions,
   LogGapError,
   type LoggedChange,

@@ -3,6 +3,9 @@
 // Rules cited here: docs/semantics.md#rule-8, #rule-9, #rule-10.
 import { describe, expect, it } from "vitest";
 import { recorder } from "./feed-recorder.test-helpers.js";
+import { followLog, type LogTransport } from "./log-feed.js";
+import type { Logger } from "./logger.js";
+import { RecentDeliveries } from "./recent-deliveries.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
 import { until } from "./until.test-helpers.js";
 
@@ -96,5 +99,41 @@ describe("followLog (through the memory backend)", () => {
     const reports = r.calls.filter((c) => c.startsWith("connection"));
     expect(reports.at(-1), r.calls.join(", ")).toBe("connection true");
     await feed.close();
+  });
+});
+
+describe("followLog: close() is bounded (issue 22 item 7)", () => {
+  it("a transport whose connect never settles, even once closed, cannot hold close(): the loop is abandoned with a warning", async () => {
+    const never = new Promise<never>(() => {});
+    const transport: LogTransport = {
+      connect: () => never,
+      head: () => never,
+      snapshot: () => never,
+      read: () => never,
+      readAt: () => never,
+      close: async () => {},
+    };
+    const warnings: string[] = [];
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      warn: (_fields: unknown, message?: string) => {
+        warnings.push(String(message));
+      },
+      error() {},
+    };
+    const r = recorder();
+    const feed = followLog({
+      from: { revision: 0 },
+      sink: r.sink,
+      recent: new RecentDeliveries(),
+      store: "a store that never answers",
+      logger,
+      waitMs: 1_000,
+      transport: () => transport,
+      closeGraceMs: 50,
+    });
+    await feed.close();
+    expect(warnings).toEqual(["a closed log feed's transport did not settle; the feed was abandoned"]);
   });
 });

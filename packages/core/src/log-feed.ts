@@ -86,7 +86,16 @@ export interface LogFeedOptions extends Omit<FeedProtocolOptions, "onStop"> {
   readonly describeError?: (error: unknown) => string;
   /** Called once when the feed stopped for good. */
   readonly onStop?: () => void;
+  /** How long `close()` waits for the loop once the transport is closed. Default {@link LOG_FEED_CLOSE_GRACE_MS}. */
+  readonly closeGraceMs?: number;
 }
+
+/**
+ * How long `close()` waits for the feed's loop after closing its transport: 5 s. A transport call that never
+ * settles (a client library that forgets a pending connect when it is ended) must not hold a host's shutdown;
+ * the loop is abandoned with a warning naming the store.
+ */
+export const LOG_FEED_CLOSE_GRACE_MS = 5_000;
 
 /** How often an idle log feed audits the store's head and history by default: 30 s. */
 export const DEFAULT_LOG_AUDIT_INTERVAL_MS = 30_000;
@@ -126,7 +135,19 @@ class LogFeed implements FeedSubscription {
   async close(): Promise<void> {
     this.protocol.stop();
     await this.transport.close().catch(() => {});
-    await this.finished;
+    const graceMs = this.options.closeGraceMs ?? LOG_FEED_CLOSE_GRACE_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const abandoned = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), graceMs);
+    });
+    const late = await Promise.race([this.finished.then(() => false), abandoned]);
+    clearTimeout(timer);
+    if (late) {
+      this.options.logger.warn(
+        { store: this.options.store, graceMs },
+        "a closed log feed's transport did not settle; the feed was abandoned",
+      );
+    }
   }
 
   private get stopped(): boolean {

@@ -88,3 +88,40 @@ describe("rule 10: a silent connection", () => {
     }
   });
 });
+
+/** Resolves when `work` settles, or rejects after `ms` naming `what`: a close that hangs fails the test. */
+async function settlesWithin(what: string, work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([work.then(() => undefined), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe("close() is bounded whatever the feed is doing (issue 22 item 7)", () => {
+  // node-postgres never settles the connect() of a client ended while it connects: a feed reconnecting
+  // when the backend closed (after a gap, a cut, a restart) held close() forever.
+  it("closing while the feed's connection is still being made settles, and the feed stops", async () => {
+    proxy.setMode("blackhole");
+    const backend = new PostgresBackend({
+      url: urlThrough(server.url, proxy),
+      prefix: uniquePrefix(),
+      ...TEST_TUNING,
+    });
+    const log = new FeedLog();
+    const before = proxy.connections();
+    backend.subscribe({ revision: 0 }, log);
+    try {
+      await eventually("the feed is connecting through the silent proxy", () => proxy.connections() > before);
+      await settlesWithin("closing the backend", backend.close(), 10_000);
+      expect(backend.describe().feeds).toBe(0);
+    } finally {
+      proxy.setMode("drop");
+      await backend.close();
+    }
+  });
+});

@@ -45,6 +45,8 @@ export class PostgresLogTransport implements LogTransport {
   /** The client is connected and listening. */
   private listening = false;
   private closed = false;
+  /** Aborted by `close()`: what waits on the connection stops waiting (see {@link unlessClosed}). */
+  private readonly closing = new AbortController();
   /** Notifications heard so far: a read compares before and after its query. */
   private notifications = 0;
   private wakeReader: (() => void) | undefined;
@@ -72,7 +74,7 @@ export class PostgresLogTransport implements LogTransport {
       this.notifications++;
       this.wakeReader?.();
     });
-    await client.connect();
+    await this.unlessClosed(client.connect());
     await client.query(`LISTEN ${this.options.schema.channel}`);
     if (this.client === client && !this.closed) this.listening = true;
   }
@@ -137,8 +139,24 @@ export class PostgresLogTransport implements LogTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     this.wakeReader?.();
     if (this.client !== undefined) await endConnection(this.client);
+  }
+
+  /**
+   * `work`, or a rejection as soon as the transport closes. node-postgres never settles the `connect()` of a
+   * client that was ended while it connected; without this a feed reconnecting when its backend closed would
+   * hold `close()` forever.
+   */
+  private unlessClosed<T>(work: Promise<T>): Promise<T> {
+    const signal = this.closing.signal;
+    if (signal.aborted) return Promise.reject(new Error("the feed is closed"));
+    return new Promise<T>((resolve, reject) => {
+      const onClose = () => reject(new Error("the feed is closed"));
+      signal.addEventListener("abort", onClose, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onClose));
+    });
   }
 
   private readAfter(after: number, limit: number): Promise<DeliveredChange[]> {

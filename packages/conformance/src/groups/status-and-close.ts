@@ -1,11 +1,14 @@
-// status() reports what the replica holds and how current it is; close() is idempotent and local.
+// status() reports what the replica holds and how current it is; close() is idempotent, local and bounded:
+// it settles whatever the feed or a compaction is doing at that moment.
 // Rules cited here: docs/semantics.md#rule-12.
 import { deepStrictEqual, equal, notEqual, ok } from "node:assert/strict";
+import { compactLattice, errorText, LatticeCacheError } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";
 import { eventually, withinDeadline } from "../eventually.js";
 import { expectErrorCode } from "../expect-error.js";
 import { replicaValues } from "../replica-contents.js";
-import { sampleClaims, sampleLinkdef, sampleLinkdefRef, sampleRefmap } from "../sample-values.js";
+import { demandedDeletes } from "../demanded-deletes.js";
+import { sampleClaims, sampleLinkdef, sampleLinkdefRef, sampleRefmap, slotOf } from "../sample-values.js";
 
 /** The status() group. */
 export const cacheStatus: TestGroup = {
@@ -57,10 +60,71 @@ export const cacheStatus: TestGroup = {
   },
 };
 
+/** How long one close() may take in these tests: the session's own release deadline. */
+const CLOSE_DEADLINE_MS = 15_000;
+
 /** The close() group. */
 export const cacheClose: TestGroup = {
   title: "close()",
-  define({ test, options }) {
+  define({ test, options, features }) {
+    if (features.backdoor.interruptFeed && features.backdoor.blackhole) {
+      test("close() settles while the feed is reconnecting into a silent partition", async (session) => {
+        const cache = await session.cache();
+        // The feed's connection is cut, then every new connection is swallowed: the feed sits in a
+        // reconnection that never completes (PostgreSQL: a client ended mid-connect never settled).
+        await session.backdoor.interruptFeed!(session.backendOf(cache), true);
+        await session.backdoor.blackhole!();
+        await eventually(
+          "the replica noticed its feed is down",
+          () => cache.status().state !== "live",
+          session.poll(),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        try {
+          await withinDeadline(cache.close(), CLOSE_DEADLINE_MS, "close() during a reconnection");
+        } finally {
+          await session.backdoor.reconnect!();
+        }
+      });
+    }
+
+    if (features.compaction) {
+      test("close() settles while the cache's backend is compacting; the compaction ends (done or with a typed error)", async (session) => {
+        const cache = await session.cache();
+        const deletable = demandedDeletes(features.capabilities);
+        for (let i = 0; i < 20; i++) {
+          const slot = deletable.includes("claims")
+            ? slotOf.claims(`MCOMPACTCLOSE${i}`)
+            : slotOf.linkdef(`MCOMPACTCLOSE${i}`);
+          await slot.put(cache, 1);
+          await slot.remove(cache);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const compaction = compactLattice(session.backendOf(cache), {
+          olderThanMs: 10,
+          hostId: "closing-host",
+        }).then(
+          (outcome) => outcome,
+          (error: unknown) => error,
+        );
+        await withinDeadline(cache.close(), CLOSE_DEADLINE_MS, "close() during a compaction");
+        const outcome = await withinDeadline(compaction, CLOSE_DEADLINE_MS, "the compaction after close()");
+        if (outcome instanceof Error) {
+          ok(
+            LatticeCacheError.hasCode(outcome, "CLOSED") ||
+              LatticeCacheError.hasCode(outcome, "BACKEND_UNAVAILABLE"),
+            `a compaction cut short by close() fails with CLOSED or BACKEND_UNAVAILABLE (got ${errorText(outcome)})`,
+          );
+        } else {
+          equal(
+            (outcome as { status: string }).status,
+            "compacted",
+            "a compaction that finished first compacted",
+          );
+        }
+      });
+    }
+
     test("close() is idempotent, ends watchers, and later writes fail with ClosedError", async (session) => {
       const cache = await session.cache();
       const iterator = cache.watch();
