@@ -7,6 +7,7 @@ import { claimsCodec } from "./claims.js";
 import type { CollectionCodec } from "./collection-codec.js";
 import { shouldApply } from "./conflict-rules.js";
 import { type EntryHash, entryHash, SetDigest } from "./digest.js";
+import { deepFreeze } from "./frozen-value.js";
 import { COLLECTION_NAMES, type CollectionName, collectionOfKey } from "./keys.js";
 import { type LinkDefinition, linkdefsCodec } from "./linkdefs.js";
 import { NaturalKeyIndex } from "./natural-key-index.js";
@@ -161,6 +162,8 @@ export class ReplicaStore {
     if (entry.revision > this.maxRevision) this.maxRevision = entry.revision;
     this.invalidRevisions.delete(entry.key);
     this.tombstones.delete(entry.key);
+    // The one place values enter the store: frozen here, they can be handed out without a copy.
+    deepFreeze(value);
     const stored: StoredEntry = {
       collection,
       value,
@@ -420,5 +423,6 @@ function makeEvent(
   revision: number,
   origin: string | undefined,
 ): LatticeChange {
-  return { collection, key, operation, value, previous, revision, origin } as LatticeChange;
+  // One event object reaches every listener and watcher: none may change it for the others.
+  return Object.freeze({ collection, key, operation, value, previous, revision, origin }) as LatticeChange;
 }

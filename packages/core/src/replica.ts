@@ -215,8 +215,9 @@ export class Replica {
   /** Sync state (see `ReplicaState`). */
   get state(): ReplicaState {
     if (!this.initialSynced) return "syncing";
-    if (this.resyncing) return "resyncing";
-    return this.staleSince === undefined ? "live" : "stale";
+    // Unreachable wins: a resync that lost its backend serves the view it wanted to replace (rule 10).
+    if (this.staleSince !== undefined) return "stale";
+    return this.resyncing ? "resyncing" : "live";
   }
 
   /**
@@ -677,7 +678,7 @@ export class Replica {
     const first = !this.initialSynced;
     this.initialSynced = true;
     this.counters.appliedChanges += events.length;
-    for (const event of events) this.hub.emit(event);
+    this.hub.emitBatch(events);
     if (first) {
       this.logger.info({ revision: this.highWater, entries: this.storeRef.size }, "initial sync complete");
       this.resolveReady();

@@ -2,6 +2,7 @@
 import type { LatticeChange } from "./change-event.js";
 import { WatchOverflowError } from "./errors.js";
 import type { CollectionName } from "./keys.js";
+import { PendingEvents } from "./pending-events.js";
 
 /** Options of `watch()`. */
 export interface WatchOptions {
@@ -9,7 +10,11 @@ export interface WatchOptions {
   readonly collections?: readonly CollectionName[];
   /** Ends the iterator when aborted. */
   readonly signal?: AbortSignal;
-  /** Events buffered for a slow consumer before it fails with `WatchOverflowError`. Default 10 000. */
+  /**
+   * Events buffered for a slow consumer before it fails with `WatchOverflowError`. Default 10 000. A
+   * resync's changes arrive as one batch: the rest of the batch a watcher is reading does not count, so a
+   * watcher that keeps reading receives a resync of any size.
+   */
   readonly bufferLimit?: number;
 }
 
@@ -19,6 +24,8 @@ export type ChangeListener = (event: LatticeChange) => void;
 interface Subscriber {
   readonly filter: ReadonlySet<CollectionName> | undefined;
   deliver(event: LatticeChange): void;
+  /** Many events at once (a resync's diff), already filtered for this subscriber. */
+  deliverBatch(events: LatticeChange[]): void;
   end(error?: unknown): void;
 }
 
@@ -41,6 +48,17 @@ export class WatchHub {
     }
   }
 
+  /**
+   * Delivers many events at once (a resync's diff, rule 9): each listener gets them one by one now; each
+   * watcher gets them as one batch that does not count against its buffer limit while it reads it.
+   */
+  emitBatch(events: LatticeChange[]): void {
+    if (events.length === 0) return;
+    for (const s of this.subscribers) {
+      s.deliverBatch(s.filter ? events.filter((event) => s.filter?.has(event.collection)) : events);
+    }
+  }
+
   /** Registers a callback; returns the function that removes it. */
   listen(listener: ChangeListener, collections?: readonly CollectionName[]): () => void {
     const sub: Subscriber = {
@@ -52,6 +70,9 @@ export class WatchHub {
           this.onListenerError(error);
         }
       },
+      deliverBatch: (events) => {
+        for (const event of events) sub.deliver(event);
+      },
       end: () => this.subscribers.delete(sub),
     };
     this.subscribers.add(sub);
@@ -61,7 +82,7 @@ export class WatchHub {
   /** An async iterator of events from now on. */
   iterate(options: WatchOptions = {}): AsyncIterableIterator<LatticeChange> {
     const limit = options.bufferLimit ?? 10_000;
-    const buffer: LatticeChange[] = [];
+    const buffer = new PendingEvents();
     let waiting: ((r: IteratorResult<LatticeChange>) => void) | undefined;
     let failWaiting: ((e: unknown) => void) | undefined;
     let done = false;
@@ -76,10 +97,24 @@ export class WatchHub {
           waiting = undefined;
           failWaiting = undefined;
           resolve({ value: event, done: false });
-        } else if (buffer.length >= limit) {
+        } else if (buffer.counted >= limit) {
           sub.end(new WatchOverflowError(limit));
         } else {
           buffer.push(event);
+        }
+      },
+      deliverBatch: (events) => {
+        if (done || events.length === 0) return;
+        // Behind already: a watcher still holding more than its limit gets no second batch.
+        if (buffer.length >= limit) {
+          sub.end(new WatchOverflowError(limit));
+          return;
+        }
+        if (waiting) {
+          sub.deliver(events[0] as LatticeChange);
+          buffer.pushBatch(events, 1);
+        } else {
+          buffer.pushBatch(events);
         }
       },
       end: (error) => {
@@ -123,7 +158,7 @@ export class WatchHub {
         });
       },
       return() {
-        buffer.length = 0;
+        buffer.clear();
         sub.end();
         failure = undefined;
         return Promise.resolve({ value: undefined, done: true });

@@ -1,0 +1,179 @@
+// The replica's seams (issue 22): what crosses the public API cannot alias the store, a partition during a
+// resync reads as stale, and a large resync reaches a watcher that keeps up. Reproduced with the public API
+// and the memory backend.
+// Rules cited here: docs/semantics.md#rule-5, #rule-7, #rule-9, #rule-10, #rule-12.
+import { describe, expect, it } from "vitest";
+import type { LatticeChange } from "./change-event.js";
+import { LatticeCache } from "./lattice-cache.js";
+import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+import { until } from "./until.test-helpers.js";
+
+const FAST = {
+  stallCheckIntervalMs: 50,
+  idleCheckIntervalMs: 100,
+  stallTimeoutMs: 200,
+  headTimeoutMs: 500,
+  readYourWritesTimeoutMs: 2000,
+};
+
+const link = (actor: string, provider = "Vprovider", url = "redis://a") => ({
+  actor_id: actor,
+  provider_id: provider,
+  contract_id: "wasmcloud:keyvalue",
+  values: { url },
+});
+const ref = (actor: string) => ({ actor_id: actor, contract_id: "wasmcloud:keyvalue" });
+
+async function openCache(store: MemoryStore) {
+  const backend = new MemoryBackend(store);
+  const cache = await LatticeCache.open({ backend, timing: FAST });
+  await cache.ready(5000);
+  return cache;
+}
+
+describe("values handed out cannot alias the replica (issue 22 item 1; rules 5 and 7)", () => {
+  it("an update that edits the current value in place fails with a TypeError; nothing changed, nothing was sent", async () => {
+    const store = new MemoryStore();
+    const cache = await openCache(store);
+    await cache.linkdefs.put(link("Mbob"));
+    const before = cache.status();
+    store.disconnect();
+    const failure = await cache.linkdefs
+      .update(ref("Mbob"), (cur) => {
+        if (cur === undefined) return undefined;
+        (cur.values as Record<string, string>).url = "redis://edited";
+        return cur;
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failure).toBeInstanceOf(TypeError);
+    expect(cache.linkdefs.get(ref("Mbob"))?.values.url).toBe("redis://a");
+    expect(cache.status().digest).toBe(before.digest);
+    store.reconnect();
+    await cache.close();
+  });
+
+  it("an update that returns a new value: the event's previous is the old value, and the indexes move", async () => {
+    const store = new MemoryStore();
+    const cache = await openCache(store);
+    await cache.linkdefs.put(link("Mbob", "VOLD"));
+    const events: LatticeChange[] = [];
+    cache.onChange((event) => events.push(event));
+    await cache.linkdefs.update(ref("Mbob"), (cur) => cur && { ...cur, provider_id: "VNEW" });
+    expect(events).toHaveLength(1);
+    expect((events[0] as { previous: { provider_id: string } }).previous.provider_id).toBe("VOLD");
+    expect(cache.linkdefs.byProvider("VNEW").map((l) => l.actor_id)).toEqual(["Mbob"]);
+    expect(cache.linkdefs.byProvider("VOLD")).toEqual([]);
+    await cache.close();
+  });
+
+  it("editing an object returned by get(), entries() or an event throws; the replica keeps its value", async () => {
+    const store = new MemoryStore();
+    const cache = await openCache(store);
+    const events: LatticeChange[] = [];
+    cache.onChange((event) => events.push(event));
+    await cache.linkdefs.put(link("Mbob"));
+    const got = cache.linkdefs.get(ref("Mbob"));
+    expect(() => {
+      (got as { provider_id: string }).provider_id = "VNEW";
+    }).toThrow(TypeError);
+    expect(() => {
+      (got?.values as Record<string, string>).url = "x";
+    }).toThrow(TypeError);
+    const listed = cache.linkdefs.entries()[0]?.value;
+    expect(() => {
+      (listed as { contract_id: string }).contract_id = "x";
+    }).toThrow(TypeError);
+    expect(() => {
+      (
+        (events[0] as { value: { values: Record<string, string> } }).value.values as Record<string, string>
+      ).url = "x";
+    }).toThrow(TypeError);
+    const fresh = await openCache(store);
+    expect(cache.status().digest).toBe(fresh.status().digest);
+    expect(cache.linkdefs.get(ref("Mbob"))?.provider_id).toBe("Vprovider");
+    await fresh.close();
+    await cache.close();
+  });
+
+  it("the caller's own input object is not stored: editing it after put() changes nothing", async () => {
+    const store = new MemoryStore();
+    const cache = await openCache(store);
+    const input = link("Mbob");
+    await cache.linkdefs.put(input);
+    input.values.url = "redis://changed-after";
+    input.provider_id = "VAFTER";
+    expect(cache.linkdefs.get(ref("Mbob"))?.values.url).toBe("redis://a");
+    expect(cache.linkdefs.byProvider("VAFTER")).toEqual([]);
+    await cache.close();
+  });
+});
+
+describe("unreachable wins over resyncing (issue 22 item 4; rule 10)", () => {
+  it("a replica that starts a resync and then loses the backend reports stale for the whole partition", async () => {
+    const store = new MemoryStore();
+    // The partition begins just as the resync's snapshot starts: the replica serves the view it wanted
+    // to replace, and must say it is stale (not "resyncing", which readiness treats as fine).
+    class PartitionedOnResync extends MemoryBackend {
+      private subscriptions = 0;
+      override subscribe(...args: Parameters<MemoryBackend["subscribe"]>) {
+        this.subscriptions += 1;
+        if (this.subscriptions === 2) store.disconnect();
+        return super.subscribe(...args);
+      }
+    }
+    const cache = await LatticeCache.open({ backend: new PartitionedOnResync(store), timing: FAST });
+    await cache.ready(5000);
+    await cache.linkdefs.put(link("Mbob"));
+    store.loseHistory();
+    await until(() => cache.status().counters.resyncs > 0, "the resync starts");
+    await until(() => !store.reachable, "the partition");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(cache.status().state).toBe("stale");
+    expect(cache.linkdefs.get(ref("Mbob"))).toBeDefined();
+    store.reconnect();
+    await until(() => cache.status().state === "live", "live after the heal");
+    expect(cache.linkdefs.get(ref("Mbob"))).toBeUndefined();
+    await cache.close();
+  });
+});
+
+describe("a large resync reaches a watcher that keeps up (issue 22 item 5; rule 9)", () => {
+  it("12,000 changes of one resync are delivered to a prompt async-iterator watcher; none overflows", async () => {
+    const store = new MemoryStore();
+    const cache = await openCache(store);
+    const n = 12_000;
+    for (let i = 0; i < n; i++) await cache.claims.put({ sub: `M${i}`, name: "m" });
+    const received: LatticeChange[] = [];
+    const watcher = cache.watch();
+    const consuming = (async () => {
+      for await (const event of watcher) {
+        received.push(event);
+        if (received.length === n) return;
+      }
+    })();
+    store.loseHistory();
+    await consuming;
+    expect(received.every((e) => e.operation === "delete")).toBe(true);
+    expect(new Set(received.map((e) => e.key)).size).toBe(n);
+    await cache.close();
+  }, 30_000);
+
+  it("a watcher that really falls behind still overflows (its buffer limit counts live events)", async () => {
+    const store = new MemoryStore();
+    const cache = await openCache(store);
+    const watcher = cache.watch({ bufferLimit: 10 });
+    for (let i = 0; i < 20; i++) await cache.claims.put({ sub: `M${i}`, name: "m" });
+    const drained: unknown[] = [];
+    const error = await (async () => {
+      for await (const event of watcher) drained.push(event);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as { code?: string }).code).toBe("WATCH_OVERFLOW");
+    await cache.close();
+  });
+});
