@@ -4,7 +4,13 @@
 import "reflect-metadata";
 
 export type { HostStatusReport } from "./audit/host-status-report.js";
+export { statusChannelContext } from "./audit/host-status-channel.js";
 export type { StatusBus } from "./audit/status-bus.js";
+export type { StatusChannelContext } from "./audit/status-channel-context.js";
+export { type GatheredStatus, type ReceivedReport, StatusIntake } from "./audit/status-intake.js";
+export { STATUS_LIMITS } from "./audit/status-limits.js";
+export { encodeStatusRequest, newStatusRequest, type StatusRequest } from "./audit/status-request.js";
+export { StatusResponder } from "./audit/status-responder.js";
 // Metric names (the Prometheus contract: dashboards and alerts use them).
 export { BRIDGE_COUNTER_METRICS, BRIDGE_GAUGE_METRICS } from "./bridge/bridge-metrics.js";
 // The command line.

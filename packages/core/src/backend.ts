@@ -109,6 +109,14 @@ export interface WriteRequest {
    * counts as not existing). On mismatch throw `ConflictError` with the current revision; write nothing.
    */
   readonly expectedRevision?: number;
+  /**
+   * The history (`BackendHead.epoch`) `expectedRevision` was read in. With an `expectedRevision` above 0, a
+   * backend that declares `compareAndSwap` writes only while its history is this one (core's
+   * `historyAccepts`), atomically with the revision check; otherwise it throws `ConflictError` with
+   * `otherHistory: true` and writes nothing (rule 4: a revision of a lost history never matches). Undefined:
+   * not tied to a history.
+   */
+  readonly expectedEpoch?: string;
   /** The writing host's id. */
   readonly origin: string;
 }

@@ -6,6 +6,7 @@ import { NotReadyError } from "./errors.js";
 import type { CollectionName } from "./keys.js";
 import type { Replica } from "./replica.js";
 import type { ReplicaStore } from "./replica-store.js";
+import type { ReplicaView } from "./replica-view.js";
 import type { ChangeListener, WatchOptions } from "./watch-hub.js";
 import type { WriteCoordinator } from "./write-coordinator.js";
 import type { UpdateOutcome, WriteOutcome } from "./write-outcome.js";
@@ -19,6 +20,12 @@ export interface WriteOptions {
    * On mismatch the write fails with `ConflictError` and nothing is written.
    */
   readonly expectedRevision?: number;
+  /**
+   * The history `expectedRevision` was read in (`CacheEntry.epoch`). A revision names a change only in its
+   * history: when the backend has lost that history since, the write fails with `ConflictError`
+   * (`otherHistory`). Default: the history the replica holds now.
+   */
+  readonly expectedEpoch?: string;
 }
 
 /** A value with its storage key and revision (for conditional writes). */
@@ -28,6 +35,8 @@ export interface CacheEntry<V> {
   readonly revision: number;
   /** The host that wrote it, when the backend records it. */
   readonly origin: string | undefined;
+  /** The history `revision` belongs to (pass it as `expectedEpoch` with `expectedRevision`). */
+  readonly epoch: string | undefined;
 }
 
 /**
@@ -46,8 +55,10 @@ export type UpdateResult<I> = I | null | undefined;
  * @typeParam I - what `put` accepts (normalized into the stored shape)
  */
 export class CollectionHandle<C extends CollectionName, R, I> {
-  /** The replica every read is served from; writes go through `writer`. */
+  /** The replica whose events watchers get; writes go through `writer`. */
   private readonly replica: Replica;
+  /** What the replica holds: every read is served from `view.readable`. */
+  private readonly view: ReplicaView;
 
   /** @internal */
   constructor(
@@ -57,13 +68,14 @@ export class CollectionHandle<C extends CollectionName, R, I> {
     protected readonly writer: WriteCoordinator,
   ) {
     this.replica = writer.replica;
+    this.view = writer.replica.view;
   }
 
   /** The value under a natural key, or undefined. Served from memory; allocation-free on the hot path. */
   get(ref: R): CollectionValues[C] | undefined {
     // The hot path of every host: no allocation, no extra calls. A key from `keyOfRef` carries this
     // collection's prefix, so the entry found is necessarily of this collection.
-    const store = this.replica.readable ?? notReady();
+    const store = this.view.readable ?? notReady();
     return store.get(this.codec.keyOfRef(ref))?.value as CollectionValues[C] | undefined;
   }
 
@@ -81,6 +93,7 @@ export class CollectionHandle<C extends CollectionName, R, I> {
       value: stored.value as CollectionValues[C],
       revision: stored.revision,
       origin: stored.origin,
+      epoch: this.view.epoch,
     };
   }
 
@@ -92,12 +105,14 @@ export class CollectionHandle<C extends CollectionName, R, I> {
   /** Every entry in the collection, with keys and revisions. */
   entries(): CacheEntry<CollectionValues[C]>[] {
     const out: CacheEntry<CollectionValues[C]>[] = [];
+    const epoch = this.view.epoch;
     for (const [key, stored] of this.readableStore().entriesOf(this.name)) {
       out.push({
         key,
         value: stored.value as CollectionValues[C],
         revision: stored.revision,
         origin: stored.origin,
+        epoch,
       });
     }
     return out;
@@ -122,12 +137,18 @@ export class CollectionHandle<C extends CollectionName, R, I> {
   async put(input: I, options: WriteOptions = {}): Promise<WriteOutcome> {
     const value = this.codec.parse(input);
     const key = this.codec.keyOfValue(value);
-    return this.writer.write(key, this.codec.encode(value), options.expectedRevision, value);
+    return this.writer.write(key, this.codec.encode(value), options.expectedRevision, value, options.expectedEpoch);
   }
 
   /** Deletes a value: writes a tombstone with its own revision (rule 6). */
   async delete(ref: R, options: WriteOptions = {}): Promise<WriteOutcome> {
-    return this.writer.write(this.codec.keyOfRef(ref), null, options.expectedRevision);
+    return this.writer.write(
+      this.codec.keyOfRef(ref),
+      null,
+      options.expectedRevision,
+      undefined,
+      options.expectedEpoch,
+    );
   }
 
   /**
@@ -167,7 +188,7 @@ export class CollectionHandle<C extends CollectionName, R, I> {
 
   /** The replica's store, once the initial sync is done (rule 8); reads never touch the network. */
   protected readableStore(): ReplicaStore {
-    return this.replica.readable ?? notReady();
+    return this.view.readable ?? notReady();
   }
 
   /** Values of the entries whose index `index` equals `value`. */

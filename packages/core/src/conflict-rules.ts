@@ -34,6 +34,22 @@ export function casAccepts(expectedRevision: number, state: KeyState | undefined
   return state?.deleted === true && expectedRevision === state.revision;
 }
 
+/**
+ * Rule 4 across histories: may a conditional write that expects `expectedRevision` of history
+ * `expectedEpoch` be made in the history `currentEpoch`? A revision names a change only together with its
+ * epoch: after a history is lost, revisions start over and revision N of the new history is another change
+ * than revision N of the old one, so an expectation of N > 0 from the old history must never match it. An
+ * expectation of 0 ("must not exist") or one without an epoch is not tied to a history.
+ */
+export function historyAccepts(
+  expectedRevision: number | undefined,
+  expectedEpoch: string | undefined,
+  currentEpoch: string,
+): boolean {
+  if (expectedRevision === undefined || expectedRevision === 0 || expectedEpoch === undefined) return true;
+  return expectedEpoch === currentEpoch;
+}
+
 /** Rule 5 (atomic edits): bounds of `update`'s optimistic retry loop. */
 export interface UpdateRetryPolicy {
   /** Attempts before `update` gives up with a `ConflictError`. Default 100. */

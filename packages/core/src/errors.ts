@@ -60,18 +60,31 @@ export class ConflictError extends LatticeCacheError {
   readonly currentRevision: number | undefined;
   /** For `update`: how many attempts were made before giving up. */
   readonly attempts: number | undefined;
+  /**
+   * True when the expected revision belongs to another history than the backend's (it was read before the
+   * backend lost its history): no revision of the current history can match it; re-read after the replica
+   * resynced (rule 4).
+   */
+  readonly otherHistory: boolean;
 
-  constructor(args: { key: string; expectedRevision: number; currentRevision?: number; attempts?: number }) {
+  constructor(args: {
+    key: string;
+    expectedRevision: number;
+    currentRevision?: number;
+    attempts?: number;
+    otherHistory?: boolean;
+  }) {
     const current = args.currentRevision === undefined ? "unknown" : String(args.currentRevision);
     const tail = args.attempts === undefined ? "" : ` after ${args.attempts} attempts`;
-    super(
-      "CONFLICT",
-      `conflict on ${shown(args.key)}: expected revision ${args.expectedRevision}, current revision is ${current}${tail}`,
-    );
+    const expected = args.otherHistory
+      ? `expected revision ${args.expectedRevision} of a history the backend no longer has (it lost its history since)`
+      : `expected revision ${args.expectedRevision}, current revision is ${current}`;
+    super("CONFLICT", `conflict on ${shown(args.key)}: ${expected}${tail}`);
     this.key = args.key;
     this.expectedRevision = args.expectedRevision;
     this.currentRevision = args.currentRevision;
     this.attempts = args.attempts;
+    this.otherHistory = args.otherHistory === true;
   }
 }
 

@@ -7,6 +7,7 @@
 // Rules cited here: docs/semantics.md#rule-8, #rule-9.
 import type { BackendEntry, BackendHead, FeedPosition, FeedSink } from "./backend.js";
 import { sameBytes } from "./bytes.js";
+import { historyBreak } from "./history-rule.js";
 import type { Logger } from "./logger.js";
 import type { RecentDeliveries } from "./recent-deliveries.js";
 
@@ -67,6 +68,8 @@ export class FeedProtocol {
   /** The history the delivered changes belong to, once known. */
   epoch: string | undefined;
   private isSynced = false;
+  /** The highest revision a snapshot delivered so far. */
+  private snapshotTop = 0;
   private isStopped = false;
   private reportedUp: boolean | undefined;
 
@@ -100,14 +103,13 @@ export class FeedProtocol {
    */
   acceptHead(head: BackendHead, asOf = this.position): boolean {
     if (this.isStopped) return false;
-    if (this.epoch !== undefined && head.epoch !== this.epoch) {
-      return this.gap(`${this.options.store}'s history changed (epoch ${this.epoch} → ${head.epoch})`);
-    }
-    if (head.revision < asOf) {
-      return this.gap(
-        `${this.options.store} is at revision ${head.revision}, behind this feed's revision ${asOf}: history lost`,
-      );
-    }
+    const broken = historyBreak(
+      head,
+      { epoch: this.epoch, revision: asOf },
+      this.options.store,
+      "this feed's",
+    );
+    if (broken !== undefined) return this.gap(broken);
     this.epoch = head.epoch;
     return true;
   }
@@ -118,6 +120,16 @@ export class FeedProtocol {
    */
   proofRevisions(): number[] {
     return this.proof().map((change) => change.revision);
+  }
+
+  /** How many deliveries no proof has covered yet (a log feed proves them every `VERIFY_EVERY_DELIVERIES`). */
+  get unproven(): number {
+    return this.options.recent.unproven;
+  }
+
+  /** The store held what was delivered at every proof revision up to `revision` (see `RecentDeliveries.proven`). */
+  proven(revision: number): void {
+    if (!this.isStopped) this.options.recent.proven(revision);
   }
 
   /** Where a transport that replays the store must start so the replay includes the proof. */
@@ -147,7 +159,12 @@ export class FeedProtocol {
    */
   snapshotEntry(change: DeliveredChange, entry: BackendEntry | undefined): void {
     if (this.isStopped) return;
-    this.options.recent.note(change);
+    // Of a snapshot only the newest change needs proving: a rewrite below it rewrites it too (a snapshot
+    // holds each key's latest change, so the store's newest is among them); noted as the maximum grows.
+    if (change.revision > this.snapshotTop) {
+      this.snapshotTop = change.revision;
+      this.options.recent.note(change);
+    }
     this.delivering();
     if (entry !== undefined) this.options.sink.entry(entry);
   }

@@ -55,6 +55,7 @@ export {
 export {
   bridgeExpectedRevision,
   casAccepts,
+  historyAccepts,
   comparableRevision,
   DEFAULT_UPDATE_RETRY,
   type KeyState,
@@ -112,6 +113,7 @@ export {
   DEFAULT_LOG_RETRY,
   followLog,
   LOG_FEED_CLOSE_GRACE_MS,
+  PROVE_WITHIN_MS,
   type LogFeedOptions,
   LogGapError,
   type LoggedChange,
@@ -122,7 +124,11 @@ export {
 export { LogFeeds } from "./log-feeds.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { MemoryBackend, type MemoryBackendOptions, MemoryStore } from "./memory-backend.js";
-export { DEFAULT_REMEMBERED_DELIVERIES, RecentDeliveries } from "./recent-deliveries.js";
+export {
+  DEFAULT_REMEMBERED_DELIVERIES,
+  RecentDeliveries,
+  VERIFY_EVERY_DELIVERIES,
+} from "./recent-deliveries.js";
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
 export {
   DEFAULT_REPLICA_TIMING,
@@ -134,4 +140,5 @@ export {
   type ReplicaTiming,
 } from "./replica.js";
 export type { CacheStatus } from "./status.js";
+export { REDACTED, redactUrl, redactUrlsInText, SECRET_URL_PARAMETERS } from "./url-redaction.js";
 export type { ChangeListener, WatchOptions } from "./watch-hub.js";

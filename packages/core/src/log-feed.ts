@@ -2,10 +2,12 @@
 // is here once — snapshot or checked resume, catch up to the head, then follow the log, retrying with
 // backoff and proving the history on every resume — and a backend supplies only its transport (connect,
 // snapshot, head, read after a revision, read at revisions). The rules themselves are FeedProtocol's.
+// Rules cited here: docs/semantics.md#rule-9.
 import type { BackendEntry, BackendHead, FeedSubscription } from "./backend.js";
 import { Backoff, type BackoffPolicy } from "./backoff.js";
 import { errorText } from "./error-text.js";
 import { type DeliveredChange, FeedProtocol, type FeedProtocolOptions } from "./feed-protocol.js";
+import { VERIFY_EVERY_DELIVERIES } from "./recent-deliveries.js";
 
 /** The head of a log: the store's head and how far back its log reaches. */
 export interface LogHead extends BackendHead {
@@ -100,6 +102,13 @@ export const LOG_FEED_CLOSE_GRACE_MS = 5_000;
 /** How often an idle log feed audits the store's head and history by default: 30 s. */
 export const DEFAULT_LOG_AUDIT_INTERVAL_MS = 30_000;
 
+/**
+ * How soon a log feed proves what it delivered: 2 s after the oldest delivery no proof covers yet (or at once
+ * past `VERIFY_EVERY_DELIVERIES`). A feed that delivers costs the store at most one head read and one read
+ * of the proof's revisions every 2 s; an idle one nothing beyond its audits.
+ */
+export const PROVE_WITHIN_MS = 2_000;
+
 /** The default pauses of a log feed between failed attempts. */
 export const DEFAULT_LOG_RETRY: BackoffPolicy = { baseMs: 100, maxMs: 5_000, jitter: 0.5 };
 
@@ -118,6 +127,8 @@ class LogFeed implements FeedSubscription {
   private wakeUp: (() => void) | undefined;
   /** When an idle feed audits the head and the history proof next (ms epoch). */
   private nextAuditAt = 0;
+  /** Since when deliveries have been waiting for a proof (ms epoch). */
+  private unprovenSince: number | undefined;
 
   constructor(private readonly options: LogFeedOptions) {
     this.protocol = new FeedProtocol({ ...options, onStop: () => this.wakeUp?.() });
@@ -209,9 +220,26 @@ class LogFeed implements FeedSubscription {
   /** False (after a gap) when the log holds other changes than were delivered at the proof's revisions. */
   private async proofHolds(): Promise<boolean> {
     const revisions = this.protocol.proofRevisions();
-    if (revisions.length === 0) return true;
-    const stored = await this.transport.readAt(revisions);
-    return revisions.every((revision, i) => this.protocol.checkStored(revision, stored[i]));
+    const stored = revisions.length === 0 ? [] : await this.transport.readAt(revisions);
+    if (!revisions.every((revision, i) => this.protocol.checkStored(revision, stored[i]))) return false;
+    this.protocol.proven(revisions[0] ?? this.protocol.position);
+    this.unprovenSince = undefined;
+    return true;
+  }
+
+  /**
+   * True when what the feed delivered must be proven now: `VERIFY_EVERY_DELIVERIES` are unproven, or the
+   * oldest unproven delivery is `PROVE_WITHIN_MS` old. An idle feed with nothing unproven is never due.
+   */
+  private proofDue(): boolean {
+    const unproven = this.protocol.unproven;
+    if (unproven === 0) {
+      this.unprovenSince = undefined;
+      return false;
+    }
+    const now = Date.now();
+    this.unprovenSince ??= now;
+    return unproven >= VERIFY_EVERY_DELIVERIES || now - this.unprovenSince >= PROVE_WITHIN_MS;
   }
 
   /** False (after a gap) when the log was trimmed past the position while the store moved on. */
@@ -237,7 +265,7 @@ class LogFeed implements FeedSubscription {
       );
       if (this.stopped) return;
       if (changes.length === 0) {
-        if (catchingUp || Date.now() >= this.nextAuditAt) await this.idle(catchingUp);
+        if (catchingUp || Date.now() >= this.nextAuditAt || this.proofDue()) await this.audit(catchingUp);
         continue;
       }
       for (const change of changes) {
@@ -250,15 +278,20 @@ class LogFeed implements FeedSubscription {
         this.protocol.liveEntry(change, entryOf(change), true);
         if (this.stopped) return;
       }
+      // A busy feed proves what it delivered too: a rewrite followed by any number of changes is found
+      // within PROVE_WITHIN_MS of the first of them, not only once the feed is idle (rule 9).
+      if (this.proofDue()) await this.audit(false);
     }
   }
 
   /**
-   * Nothing new: is the history under the feed still the same one? A lost history makes no noise, and one
-   * rewritten under the same epoch while the feed was connected (a backup restored, then written past the
-   * position) not even a jump: the log then holds other changes at revisions already delivered.
+   * Is the history under the feed still the same one? Run when nothing new came and an audit is due (or the
+   * feed is catching up), and after a batch once `VERIFY_EVERY_DELIVERIES` deliveries are unproven or an
+   * audit is due. A lost history makes no noise, and one rewritten under the same epoch while the feed was
+   * connected (a backup restored, then written past the position) not even a jump: the log then holds other
+   * changes at revisions already delivered.
    */
-  private async idle(catchingUp: boolean): Promise<void> {
+  private async audit(catchingUp: boolean): Promise<void> {
     const interval = this.options.auditIntervalMs ?? DEFAULT_LOG_AUDIT_INTERVAL_MS;
     this.nextAuditAt = Date.now() + Math.round(interval * (0.8 + 0.4 * Math.random()));
     const head = await this.transport.head();

@@ -16,7 +16,7 @@ import {
   type WriteResult,
 } from "./backend.js";
 import { type CompactionReport, type CompactionRequest, CompactionScan } from "./compaction.js";
-import { casAccepts, comparableRevision } from "./conflict-rules.js";
+import { casAccepts, comparableRevision, historyAccepts } from "./conflict-rules.js";
 import { BackendUnavailableError, ClosedError, ConflictError } from "./errors.js";
 import type { DeliveredChange } from "./feed-protocol.js";
 import type { LogHead, LogSignals, LogTransport } from "./log-feed.js";
@@ -91,6 +91,14 @@ export class MemoryStore {
     if (!this.up) throw new BackendUnavailableError("memory", "the memory store is disconnected");
     const current = this.entries.get(request.key);
     const state = current && { revision: current.revision, deleted: current.value === null };
+    if (!historyAccepts(request.expectedRevision, request.expectedEpoch, this.epochId)) {
+      throw new ConflictError({
+        key: request.key,
+        expectedRevision: request.expectedRevision ?? 0,
+        currentRevision: comparableRevision(state),
+        otherHistory: true,
+      });
+    }
     if (request.expectedRevision !== undefined && !casAccepts(request.expectedRevision, state)) {
       throw new ConflictError({
         key: request.key,
@@ -188,6 +196,8 @@ export interface MemoryBackendOptions {
   readonly stallFeed?: boolean;
   /** How long a live read waits before its feed checks the head (a lost history). Default 1000 ms. */
   readonly feedWaitMs?: number;
+  /** How often a feed audits the store's head and its history proof (`followLog`). Default 30 s ± 20 %. */
+  readonly auditIntervalMs?: number;
 }
 
 /**
@@ -210,6 +220,7 @@ export class MemoryBackend implements LatticeBackend {
   private closed = false;
   private cut = false;
   private readonly feedWaitMs: number;
+  private readonly auditIntervalMs: number | undefined;
   private readonly feeds = new LogFeeds();
   private readonly cutListeners = new Set<(cut: boolean) => void>();
 
@@ -220,6 +231,7 @@ export class MemoryBackend implements LatticeBackend {
   ) {
     this.stallFeed = options.stallFeed ?? false;
     this.feedWaitMs = options.feedWaitMs ?? 1000;
+    this.auditIntervalMs = options.auditIntervalMs;
   }
 
   /** True while this connection can reach the store. */
@@ -245,6 +257,7 @@ export class MemoryBackend implements LatticeBackend {
       store: "the memory store",
       logger: silentLogger,
       waitMs: this.feedWaitMs,
+      ...(this.auditIntervalMs === undefined ? {} : { auditIntervalMs: this.auditIntervalMs }),
       retry: { baseMs: 20, maxMs: 500, jitter: 0.5 },
       transport: (signals) => new MemoryLog(this, signals),
     });

@@ -18,17 +18,32 @@ describe("RecentDeliveries", () => {
     expect(recent.upTo(6)).toEqual([]);
   });
 
-  it(`keeps the last ${DEFAULT_REMEMBERED_DELIVERIES} by default, or as many as asked`, () => {
+  it("issue 22 item 3: keeps every unproven delivery however many follow, until a proof covers them", () => {
     const recent = new RecentDeliveries<ReturnType<typeof delivery>>();
     for (let revision = 1; revision <= 40; revision++) recent.note(delivery(revision));
-    const kept = recent.upTo(40).map((d) => d.revision);
-    expect(kept).toHaveLength(DEFAULT_REMEMBERED_DELIVERIES);
-    expect(kept[0]).toBe(40);
-    expect(kept.at(-1)).toBe(40 - DEFAULT_REMEMBERED_DELIVERIES + 1);
+    expect(recent.unproven).toBe(40);
+    expect(recent.upTo(40).map((d) => d.revision)).toEqual(Array.from({ length: 40 }, (_, i) => 40 - i));
+  });
 
-    const two = new RecentDeliveries<ReturnType<typeof delivery>>(2);
-    for (let revision = 1; revision <= 5; revision++) two.note(delivery(revision));
-    expect(two.upTo(5).map((d) => d.revision)).toEqual([5, 4]);
+  it("a proof makes the newest delivery it covered the anchor; later deliveries stay unproven", () => {
+    const recent = new RecentDeliveries<ReturnType<typeof delivery>>();
+    for (let revision = 1; revision <= 10; revision++) recent.note(delivery(revision));
+    recent.proven(7);
+    expect(recent.unproven).toBe(3);
+    expect(recent.upTo(10).map((d) => d.revision)).toEqual([10, 9, 8, 7]);
+    for (let revision = 11; revision <= 500; revision++) recent.note(delivery(revision));
+    // The anchor stays however many deliveries follow: a rewrite below it is still found.
+    expect(recent.upTo(500).at(-1)?.revision).toBe(7);
+  });
+
+  it(`past its capacity (${DEFAULT_REMEMBERED_DELIVERIES} by default) it keeps the oldest unproven delivery and the newest`, () => {
+    const five = new RecentDeliveries<ReturnType<typeof delivery>>(5);
+    for (let revision = 1; revision <= 20; revision++) five.note(delivery(revision));
+    expect(five.unproven).toBe(5);
+    expect(five.upTo(20).map((d) => d.revision)).toEqual([20, 19, 18, 17, 1]);
+    const one = new RecentDeliveries<ReturnType<typeof delivery>>(1);
+    for (let revision = 1; revision <= 3; revision++) one.note(delivery(revision));
+    expect(one.upTo(3).map((d) => d.revision)).toEqual([1]);
   });
 
   it("a revision delivered twice is listed once, as delivered last", () => {

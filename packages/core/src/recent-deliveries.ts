@@ -1,50 +1,103 @@
-// For backends: what their feeds delivered last. A backend whose history can be rewritten without a new epoch
-// (a stream renumbered by its server, a store restored from an older backup) compares these with what it
-// holds at the same revisions when a feed resumes; any difference means the replica must resync.
+// For backends: what their feeds delivered and has not been proven since. A backend whose history can be
+// rewritten without a new epoch (a stream renumbered by its server, a store restored from an older backup)
+// compares these with what it holds at the same revisions; any difference means the replica must resync.
+// The proof is tied to positions verified, not to a sliding window: the newest delivery a proof confirmed
+// stays as the anchor, and every delivery after it is kept until a proof covers it, so a rewrite is found
+// however many changes follow it (rule 9). A feed proves what it delivered at least every
+// `VERIFY_EVERY_DELIVERIES` deliveries and on every audit.
+// Rules cited here: docs/semantics.md#rule-9.
 
-/** How many deliveries {@link RecentDeliveries} keeps unless told otherwise. */
-export const DEFAULT_REMEMBERED_DELIVERIES = 16;
+/** How many unproven deliveries {@link RecentDeliveries} keeps unless told otherwise. */
+export const DEFAULT_REMEMBERED_DELIVERIES = 1_000;
+
+/** A log feed proves its deliveries once this many are unproven (and on every audit). */
+export const VERIFY_EVERY_DELIVERIES = 256;
 
 /**
- * The last `capacity` items a backend's feeds delivered, in a ring: noting one is O(1) and keeps a reference,
- * no copy. Shared by a backend's feeds, so a feed the replica restarts knows what came before its position.
+ * What a backend's feeds delivered since the last proof, plus the anchor: the newest delivery a proof
+ * confirmed. Noting is O(1) and keeps a reference, no copy. Shared by a backend's feeds, so a feed the
+ * replica restarts knows what came before its position. Past `capacity` unproven deliveries, the oldest one
+ * is kept and the ones after it are forgotten oldest first (a feed that proves in time never gets there).
  */
 export class RecentDeliveries<T extends { readonly revision: number }> {
+  private anchor: T | undefined;
+  /** The oldest unproven delivery: where a rewrite that began since the last proof shows first. */
+  private first: T | undefined;
+  /** The unproven deliveries after `first`, newest `capacity - 1` in a ring. */
   private readonly ring: (T | undefined)[];
   private next = 0;
+  private count = 0;
 
-  /** @param capacity - how many deliveries are kept (at least 1) */
+  /** @param capacity - how many unproven deliveries are kept (at least 1) */
   constructor(readonly capacity = DEFAULT_REMEMBERED_DELIVERIES) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(`capacity must be a whole number >= 1, got ${capacity}`);
     }
-    this.ring = new Array(capacity);
+    this.ring = new Array(Math.max(0, capacity - 1));
   }
 
-  /** Remembers a delivery, forgetting the oldest once `capacity` are kept. */
+  /** How many deliveries are unproven. */
+  get unproven(): number {
+    return this.count;
+  }
+
+  /** Remembers a delivery as unproven. */
   note(item: T): void {
-    this.ring[this.next] = item;
-    this.next = (this.next + 1) % this.capacity;
+    if (this.first === undefined) {
+      this.first = item;
+    } else if (this.ring.length > 0) {
+      this.ring[this.next] = item;
+      this.next = (this.next + 1) % this.ring.length;
+    }
+    this.count = Math.min(this.count + 1, this.capacity);
   }
 
   /** Forgets everything (a feed starting from an empty replica). */
   clear(): void {
+    this.anchor = undefined;
+    this.first = undefined;
     this.ring.fill(undefined);
     this.next = 0;
+    this.count = 0;
   }
 
   /**
-   * The remembered deliveries at or below revision `position`, newest revision first, one per revision (the
-   * one noted last, should a revision have been delivered twice).
+   * The deliveries at or below revision `position` a proof must check — the unproven ones and the anchor —
+   * newest revision first, one per revision (the one noted last, should a revision have been delivered twice).
    */
   upTo(position: number): T[] {
     const byRevision = new Map<number, T>();
-    for (let i = 1; i <= this.capacity; i++) {
-      const item = this.ring[(this.next - i + this.capacity) % this.capacity];
+    const add = (item: T | undefined) => {
       if (item !== undefined && item.revision <= position && !byRevision.has(item.revision)) {
         byRevision.set(item.revision, item);
       }
-    }
+    };
+    for (let i = 1; i <= this.ring.length; i++)
+      add(this.ring[(this.next - i + this.ring.length) % this.ring.length]);
+    add(this.first);
+    add(this.anchor);
     return [...byRevision.values()].sort((a, b) => b.revision - a.revision);
+  }
+
+  /**
+   * A proof confirmed what was delivered up to `revision`: the newest of those deliveries becomes the anchor,
+   * and they are no longer unproven. Deliveries above `revision` stay unproven.
+   */
+  proven(revision: number): void {
+    const checked = this.upTo(revision);
+    const newest = checked[0];
+    if (newest === undefined) return;
+    if (this.anchor === undefined || newest.revision >= this.anchor.revision) this.anchor = newest;
+    const above: T[] = [];
+    for (let i = this.count - 1; i >= 1; i--) {
+      const item = this.ring[(this.next - i + this.ring.length) % this.ring.length];
+      if (item !== undefined && item.revision > revision) above.push(item);
+    }
+    if (this.first !== undefined && this.first.revision > revision) above.unshift(this.first);
+    this.first = undefined;
+    this.ring.fill(undefined);
+    this.next = 0;
+    this.count = 0;
+    for (const item of above) this.note(item);
   }
 }

@@ -177,3 +177,101 @@ describe("a large resync reaches a watcher that keeps up (issue 22 item 5; rule 
     await cache.close();
   });
 });
+
+describe("a rewrite under the same epoch cannot outrun the history proof (issue 22 item 3; rule 9)", () => {
+  const other = (text: string) => new TextEncoder().encode(JSON.stringify({ sub: text, name: "other" }));
+  const openOn = async (store: MemoryStore) => {
+    const cache = await LatticeCache.open({
+      backend: new MemoryBackend(store, { auditIntervalMs: 500, feedWaitMs: 100 }),
+      timing: FAST,
+    });
+    await cache.ready(5000);
+    return cache;
+  };
+
+  for (const changes of [6, 40, 600]) {
+    it(`a backup restored, then written past the replicas by ${changes} changes, is found on the writer and on a reader`, async () => {
+      const store = new MemoryStore();
+      const [writer, reader] = [await openOn(store), await openOn(store)];
+      await writer.claims.put({ sub: "MKEPT", name: "kept" });
+      const restore = store.checkpoint();
+      await writer.claims.put({ sub: "MLOST", name: "lost" });
+      await until(() => reader.claims.get("MLOST") !== undefined, "the reader's feed delivered the value");
+      restore();
+      // Another writer, past the replicas' position: revision 2 is now another change.
+      for (let i = 0; i < changes; i++) {
+        store.write({ key: `CLAIMS_MOTHER${i}`, value: other(`MOTHER${i}`), origin: "other" });
+      }
+      for (const cache of [writer, reader]) {
+        await until(() => cache.claims.get("MLOST") === undefined, "the lost value is dropped", 15_000);
+        await until(() => cache.status().revision === store.revision, "caught up with the rewrite", 15_000);
+        expect(cache.status().counters.resyncs).toBeGreaterThan(0);
+        expect(cache.claims.get("MKEPT")?.name).toBe("kept");
+        expect(cache.claims.size).toBe(changes + 1);
+      }
+      await writer.close();
+      await reader.close();
+    }, 40_000);
+  }
+
+  it("an own write applied on its acknowledgement, then lost to a restored backup before the feed brought it, is found", async () => {
+    const store = new MemoryStore();
+    const writer = await openOn(store);
+    await writer.claims.put({ sub: "MKEPT", name: "kept" });
+    await until(() => writer.status().revision === 1, "the first write applied");
+    const restore = store.checkpoint();
+    await writer.claims.put({ sub: "MLOST", name: "lost" });
+    restore();
+    for (let i = 0; i < 40; i++) {
+      store.write({ key: `CLAIMS_MOTHER${i}`, value: other(`MOTHER${i}`), origin: "other" });
+    }
+    await until(() => writer.claims.get("MLOST") === undefined, "the lost value is dropped", 15_000);
+    await until(() => writer.status().revision === store.revision, "caught up with the rewrite", 15_000);
+    expect(writer.claims.size).toBe(41);
+    await writer.close();
+  });
+});
+
+describe("a compare-and-swap never matches a revision of another history (issue 22 item 2; rule 4)", () => {
+  const counter = (cache: LatticeCache) => Number(cache.claims.get("MCOUNT")?.name ?? "0");
+
+  it("host a's update after the store lost its history builds on host b's acknowledged edit, never over it", async () => {
+    const store = new MemoryStore();
+    const a = await openCache(store);
+    await a.claims.put({ sub: "MCOUNT", name: "1" });
+    store.loseHistory();
+    const b = await openCache(store);
+    await b.claims.put({ sub: "MCOUNT", name: "10" });
+    expect(b.status().revision).toBe(1);
+    // a still holds "1" at revision 1 of the old history; b's edit is revision 1 of the new one.
+    const outcome = await a.claims.update(
+      "MCOUNT",
+      (cur) => cur && { ...cur, name: String(Number(cur.name) + 1) },
+    );
+    expect(outcome.written).toBe(true);
+    expect(outcome.value?.name).toBe("11");
+    await until(() => counter(b) === 11, "b sees the edit built on its own");
+    expect(store.read("CLAIMS_MCOUNT")?.revision).toBe(2);
+    await a.close();
+    await b.close();
+  });
+
+  it("a conditional put naming a revision of the lost history is refused with ConflictError (otherHistory)", async () => {
+    const store = new MemoryStore();
+    const a = await openCache(store);
+    const { revision } = await a.claims.put({ sub: "MCOUNT", name: "1" });
+    store.loseHistory();
+    const b = await openCache(store);
+    await b.claims.put({ sub: "MCOUNT", name: "10" });
+    const error = await a.claims.put({ sub: "MCOUNT", name: "2" }, { expectedRevision: revision }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: "CONFLICT", otherHistory: true });
+    expect((error as Error).message).toMatch(/a history the backend no longer has/);
+    expect(store.read("CLAIMS_MCOUNT")?.revision).toBe(1);
+    expect(counter(b)).toBe(10);
+    await a.close();
+    await b.close();
+  });
+});

@@ -1,4 +1,5 @@
 // Fans change events out to callback listeners and to async-iterator watchers with bounded buffers.
+// Rules cited here: docs/semantics.md#rule-9.
 import type { LatticeChange } from "./change-event.js";
 import { WatchOverflowError } from "./errors.js";
 import type { CollectionName } from "./keys.js";

@@ -34,6 +34,9 @@ export interface WriteCounters {
   errors: Record<string, number>;
 }
 
+/** How long an update waits for its replica to resync after its write met another history. */
+const HISTORY_CATCH_UP_MS = 10_000;
+
 /** @internal The write path behind every `CollectionHandle`. */
 export class WriteCoordinator {
   readonly counters: WriteCounters = { writes: 0, errors: {} };
@@ -50,7 +53,7 @@ export class WriteCoordinator {
 
   /** The replica's store, once the initial sync is done (an update reads it, never the network). */
   private readableStore(): ReplicaStore {
-    return this.replica.readable ?? notReady();
+    return this.replica.view.readable ?? notReady();
   }
 
   /** Marks the path closed: later writes fail with `ClosedError`. */
@@ -67,13 +70,22 @@ export class WriteCoordinator {
     value: Uint8Array | null,
     expectedRevision?: number,
     decoded?: unknown,
+    epoch?: string,
   ): Promise<WriteOutcome> {
     try {
       this.check(key, value, expectedRevision);
       let revision: number;
       const forget = this.replica.expectOwnWrite(key, value, decoded);
       try {
-        ({ revision } = await this.backend.write({ key, value, expectedRevision, origin: this.hostId }));
+        // A revision names a change only in its history: a conditional write carries the replica's (rule 4).
+        const expectedEpoch = expectedRevision ? (epoch ?? this.replica.view.epoch) : undefined;
+        ({ revision } = await this.backend.write({
+          key,
+          value,
+          expectedRevision,
+          ...(expectedEpoch === undefined ? {} : { expectedEpoch }),
+          origin: this.hostId,
+        }));
       } catch (error) {
         // The backend did not answer: the feed may be cut off the same way (rule 10), so ask its head.
         if (!LatticeCacheError.isInstance(error) || LatticeCacheError.hasCode(error, "BACKEND_UNAVAILABLE")) {
@@ -124,8 +136,11 @@ export class WriteCoordinator {
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         lastConflict = error;
-        // Let the replica catch up with the revision that beat us, then back off a little (jittered).
-        if (error.currentRevision !== undefined && error.currentRevision > 0) {
+        if (error.otherHistory) {
+          // The replica read a history the backend lost: retry once it has resynced to the current one.
+          await this.replica.catchUpWithHistory(HISTORY_CATCH_UP_MS);
+        } else if (error.currentRevision !== undefined && error.currentRevision > 0) {
+          // Let the replica catch up with the revision that beat us, then back off a little (jittered).
           await this.replica.waitForRevision(error.currentRevision, 2000);
         }
         const pause = updateBackoffMs(attempt, this.retry);

@@ -68,6 +68,8 @@ export interface LegacyBackendCounters {
   readonly published: number;
   /** `.get` requests this backend answered. */
   readonly answeredGets: number;
+  /** `.get` requests ignored because their reply subject is not an inbox. */
+  readonly refusedGets: number;
   /** Values taken from the start-up `.get` replies. */
   readonly seeded: number;
   /** Start-up `.get` requests nobody answered in time (the collection began empty). */
@@ -120,6 +122,7 @@ export class LegacyBackend implements LatticeBackend {
     invalid: 0,
     published: 0,
     answeredGets: 0,
+    refusedGets: 0,
     seeded: 0,
     unansweredGets: 0,
   };
@@ -318,6 +321,9 @@ export class LegacyBackend implements LatticeBackend {
         recordsOf: (c) => this.view.liveRecords(c),
         onAnswered: () => {
           this.counts.answeredGets += 1;
+        },
+        onRefused: () => {
+          this.counts.refusedGets += 1;
         },
         logger: this.logger,
       });

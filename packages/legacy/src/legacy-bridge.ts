@@ -94,6 +94,8 @@ export interface LegacyBridgeCounters {
   readonly invalid: number;
   /** Old hosts' `.get`s answered from the durable view. */
   readonly answeredGets: number;
+  /** `.get`s ignored because their reply subject is not an inbox (nobody's reply: a confused-deputy attempt). */
+  readonly refusedGets: number;
   /** Imports that failed even after retries (logged; the old hosts still hold the value). */
   readonly failed: number;
   /** Broadcasts of other bridges, heard and not imported. */
@@ -133,6 +135,7 @@ export function emptyBridgeCounters(): MutableCounters {
     broadcast: 0,
     invalid: 0,
     answeredGets: 0,
+    refusedGets: 0,
     failed: 0,
     ignoredBridged: 0,
     unbroadcastable: 0,
@@ -251,6 +254,9 @@ export class LegacyBridge {
           headers: () => headerWith(BRIDGE_HEADER, this.bridgeId),
           onAnswered: () => {
             this.counts.answeredGets += 1;
+          },
+          onRefused: () => {
+            this.counts.refusedGets += 1;
           },
           logger: this.logger,
         });

@@ -105,30 +105,43 @@ export type WriteOutcome =
   | { readonly written: true; readonly revision: number }
   | {
       readonly written: false;
-      /** The key's state at the refusal, undefined when it holds nothing. */
+      /** The key's state at the refusal, undefined when it holds nothing (or unknown: another history). */
       readonly current: { readonly revision: number; readonly deleted: boolean } | undefined;
+      /** The expected revision belongs to another history than the lattice's (rule 4). */
+      readonly otherHistory?: true;
     };
 
 /** One write through the lattice's write function (write-function.ts), keeping `keep` changes logged. */
 export async function writeChange(
   db: Queryable,
   schema: LatticeSchema,
-  request: Pick<WriteRequest, "key" | "value" | "expectedRevision" | "origin">,
+  request: Pick<WriteRequest, "key" | "value" | "expectedRevision" | "expectedEpoch" | "origin">,
   keep: number,
 ): Promise<WriteOutcome> {
-  const { rows } = await db.query<{
-    written: boolean;
-    assigned: string | null;
-    current_revision: string | null;
-    current_deleted: boolean | null;
-  }>(`SELECT * FROM ${schema.writeFunction}($1, $2, $3, $4, $5)`, [
+  const params = [
     request.key,
     request.value === null ? null : toBuffer(request.value),
     request.expectedRevision ?? null,
     request.origin,
     keep,
-  ]);
+  ];
+  // An expected revision above 0 names a change of one history (core's historyAccepts): the function runs
+  // only for a metadata row that still holds that epoch — its argument reads a column of that row, so the
+  // call is made once per matching row and never without one (a constant would let the planner call it
+  // first) — in the same statement, so a lattice recreated meanwhile is never written by it.
+  const gated = (request.expectedRevision ?? 0) > 0 && request.expectedEpoch !== undefined;
+  const sql = gated
+    ? `SELECT w.* FROM ${schema.meta} m CROSS JOIN LATERAL ` +
+      `${schema.writeFunction}($1, $2, $3, $4, $5 + 0 * m.revision) w WHERE m.epoch = $6`
+    : `SELECT * FROM ${schema.writeFunction}($1, $2, $3, $4, $5)`;
+  const { rows } = await db.query<{
+    written: boolean;
+    assigned: string | null;
+    current_revision: string | null;
+    current_deleted: boolean | null;
+  }>(sql, gated ? [...params, request.expectedEpoch] : params);
   const row = rows[0];
+  if (row === undefined && gated) return { written: false, current: undefined, otherHistory: true };
   if (row?.written) return { written: true, revision: Number(row.assigned) };
   const current =
     row?.current_revision == null

@@ -1,6 +1,6 @@
 // The options: defaults, a ConfigurationError naming the bad field, the URL's settings under the options',
 // and no password in anything printed.
-import { ConfigurationError } from "@lattice-cache/core";
+import { ConfigurationError, redactUrl } from "@lattice-cache/core";
 import { describe, expect, it } from "vitest";
 import { clientConfig } from "./connection-config.js";
 import { latticeSchema } from "./lattice-schema.js";
@@ -8,7 +8,6 @@ import { PostgresBackend } from "./postgres-backend.js";
 import {
   POSTGRES_BACKEND_DEFAULTS,
   type PostgresBackendOptions,
-  redactUrl,
   resolvePostgresBackendOptions,
 } from "./postgres-backend-options.js";
 

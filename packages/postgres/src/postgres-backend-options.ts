@@ -2,7 +2,7 @@
 // ConfigurationError naming the field (`postgres.url`, as the host's configuration calls it), thrown by the
 // constructor, before anything connects.
 import type { ConnectionOptions } from "node:tls";
-import { ConfigurationError, type Logger } from "@lattice-cache/core";
+import { ConfigurationError, type Logger, redactUrl } from "@lattice-cache/core";
 
 /** The URL schemes of a PostgreSQL server address (the host's `postgres.url` setting accepts the same). */
 export const POSTGRES_URL_SCHEMES = ["postgres:", "postgresql:"] as const;
@@ -172,20 +172,6 @@ export function resolvePostgresBackendOptions(
     maxReconnectDelayMs: number("maxReconnectDelayMs"),
     applicationName: optionalText("applicationName", options.applicationName) ?? d.applicationName,
   };
-}
-
-/** `url` without its password, for messages, logs and `describe()`. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    for (const name of ["password", "sslpassword"]) {
-      if (parsed.searchParams.has(name)) parsed.searchParams.set(name, "***");
-    }
-    return parsed.toString();
-  } catch {
-    return "(unparseable url)";
-  }
 }
 
 function checkUrl(url: string | undefined): string {

@@ -20,6 +20,7 @@ import {
   type LatticeBackend,
   LogFeeds,
   type Logger,
+  redactUrl,
   silentLogger,
   type WriteRequest,
   type WriteResult,
@@ -33,7 +34,6 @@ import { type LatticeSchema, latticeSchema } from "./lattice-schema.js";
 import {
   type PostgresBackendOptions,
   type ResolvedPostgresBackendOptions,
-  redactUrl,
   resolvePostgresBackendOptions,
 } from "./postgres-backend-options.js";
 import {
@@ -169,6 +169,7 @@ export class PostgresBackend implements LatticeBackend {
         key: request.key,
         expectedRevision: request.expectedRevision ?? 0,
         currentRevision: comparableRevision(outcome.current),
+        otherHistory: outcome.otherHistory === true,
       });
     }
     return { revision: outcome.revision };

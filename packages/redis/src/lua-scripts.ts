@@ -1,6 +1,7 @@
 // The Lua scripts that make each lattice operation atomic on the server, registered with ioredis
 // `defineCommand` (EVALSHA, falling back to EVAL after a script-cache flush or a restart).
 // All keys of a lattice share one hash tag, so the scripts also run on Redis Cluster.
+// Rules cited here: docs/semantics.md#rule-4.
 import { randomUUID } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import type { RedisKeyLayout } from "./redis-keys.js";
@@ -35,8 +36,10 @@ end
  * KEYS: entries, revision, epoch, changes.
  * ARGV: storage key, kind ('v' value | 'd' tombstone), value bytes, expected revision ('' = unconditional),
  * origin, change-log MAXLEN, epoch candidate, the write time in ms (kept in a tombstone's record, for
- * compaction: tombstone-compaction.ts).
- * Returns {1, revision} on success, {0, current comparable revision} on a conflict.
+ * compaction: tombstone-compaction.ts), the epoch the expected revision belongs to ('' = any; core's
+ * `historyAccepts`: only an expected revision above 0 is tied to its history).
+ * Returns {1, revision} on success, {0, current comparable revision} on a conflict, {2, current comparable
+ * revision} when the expected revision belongs to another history than the lattice's (rule 4).
  */
 const WRITE_SCRIPT = `${ENSURE_EPOCH}${LEADING_NUMBER}
 local record = redis.call('HGET', KEYS[1], ARGV[1])
@@ -50,6 +53,9 @@ if ARGV[4] ~= '' then
   local expected = tonumber(ARGV[4])
   local comparable = current
   if deleted then comparable = 0 end
+  if expected > 0 and ARGV[9] and ARGV[9] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[9] then
+    return {2, comparable}
+  end
   if expected ~= comparable and not (record and deleted and expected == current) then
     return {0, comparable}
   end
@@ -147,13 +153,14 @@ export interface LatticeSnapshot {
 /** The outcome of the write script. */
 export type ScriptWriteOutcome =
   | { readonly written: true; readonly revision: number }
-  | { readonly written: false; readonly currentRevision: number };
+  | { readonly written: false; readonly currentRevision: number; readonly otherHistory: boolean };
 
 /** One write as the script takes it. */
 export interface ScriptWrite {
   readonly key: string;
   readonly value: Uint8Array | null;
   readonly expectedRevision?: number | undefined;
+  readonly expectedEpoch?: string | undefined;
   readonly origin: string;
 }
 
@@ -196,8 +203,11 @@ export class LatticeScripts {
       String(this.changeLogLength),
       randomUUID(),
       String(Date.now()),
+      request.expectedEpoch ?? "",
     );
-    return status === 1 ? { written: true, revision } : { written: false, currentRevision: revision };
+    return status === 1
+      ? { written: true, revision }
+      : { written: false, currentRevision: revision, otherHistory: status === 2 };
   }
 
   /** Reads counter, epoch and (up to `inlineLimit` entries) the whole hash atomically. */

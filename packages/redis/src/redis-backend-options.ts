@@ -1,6 +1,6 @@
 // The options of the Redis backend, their defaults, and their validation (ConfigurationError names the field).
 import type { ConnectionOptions } from "node:tls";
-import { ConfigurationError, type Logger } from "@lattice-cache/core";
+import { ConfigurationError, type Logger, redactUrl } from "@lattice-cache/core";
 import type { ClusterOptions, RedisOptions } from "ioredis";
 
 /** A Redis Cluster seed node: `"redis://host:port"`, `"host:port"` or `{ host, port }`. */
@@ -160,17 +160,6 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
     maxReconnectDelayMs: positiveInteger(options, "maxReconnectDelayMs"),
     redisOptions: options.redisOptions ?? {},
   };
-}
-
-/** `url` without its password, for logs and `describe()`. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "";
-    return parsed.toString();
-  } catch {
-    return "(unparseable url)";
-  }
 }
 
 /** A cluster seed node as text, without credentials. */

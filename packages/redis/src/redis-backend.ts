@@ -18,6 +18,7 @@ import {
   LogFeeds,
   type Logger,
   PermissionDeniedError,
+  redactUrl,
   silentLogger,
   type WriteRequest,
   type WriteResult,
@@ -28,7 +29,6 @@ import {
   describeClusterNode,
   type RedisBackendOptions,
   type ResolvedRedisBackendOptions,
-  redactUrl,
   resolveRedisBackendOptions,
 } from "./redis-backend-options.js";
 import { backendClient, reconnectPolicy } from "./redis-client-factory.js";
@@ -165,6 +165,7 @@ export class RedisBackend implements LatticeBackend {
         key: request.key,
         expectedRevision: request.expectedRevision ?? 0,
         currentRevision: outcome.currentRevision,
+        otherHistory: outcome.otherHistory,
       });
     }
     return { revision: outcome.revision };

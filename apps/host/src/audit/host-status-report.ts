@@ -1,8 +1,11 @@
 // What one host answers on the lattice-wide status channel, and how an answer from the wire is checked
-// (answers come from other processes: a malformed one is reported, never trusted).
+// (answers come from other processes — from any client that may publish on the channel: a malformed or
+// out-of-bounds one is reported, never trusted; issue 27).
 // Rules cited here: docs/semantics.md#rule-2.
 import { COLLECTION_NAMES, type CollectionName, type LatticeCache } from "@lattice-cache/core";
+import { HOST_ID_TEXT } from "../config/core-settings.js";
 import { HOST_STATES, type HostState } from "../observability/host-states.js";
+import { STATUS_LIMITS } from "./status-limits.js";
 
 /** One host's answer to a status request (JSON on the wire). */
 export interface HostStatusReport {
@@ -70,26 +73,75 @@ export function hostStatusReport(cache: LatticeCache | undefined, facts: HostFac
   };
 }
 
+/** A decoded answer: the report, and whether its HTTP address was dropped (not an absolute http(s) URL). */
+export interface DecodedAnswer {
+  readonly report: HostStatusReport;
+  /** The parsed object, for the members beyond the report (a signed answer's `nonce`). */
+  readonly members: Readonly<Record<string, unknown>>;
+  /** True when the answer named an HTTP address that is not an absolute http: or https: URL (now null). */
+  readonly httpDropped: boolean;
+}
+
+/** Why an answer was refused: the counted reason, and a sentence for the audit's notes. */
+export interface RefusedAnswer {
+  readonly reason: "malformed" | "host-id";
+  readonly problem: string;
+}
+
+const SHORT_TEXT = new RegExp(`^[\\x21-\\x7e]{1,${STATUS_LIMITS.textLength}}$`);
+/** Control, format (bidi overrides), unassigned and separator characters, spaces included. */
+const UNPRINTABLE = /[\p{C}\p{Z}]/u;
+
+/** Whether `hostId` is a host id a requester accepts: 1–256 characters of the `hostId` setting's alphabet. */
+export function isAcceptedHostId(hostId: unknown): hostId is string {
+  return (
+    typeof hostId === "string" &&
+    hostId.length > 0 &&
+    hostId.length <= STATUS_LIMITS.hostIdLength &&
+    HOST_ID_TEXT.pattern.test(hostId)
+  );
+}
+
 /**
- * Parses one answer from the wire. Returns the report, or a sentence saying what is wrong with it (the
- * audit lists those instead of failing: one broken host must not hide the others).
+ * `http` when it is an absolute http: or https: URL of at most STATUS_LIMITS.httpLength characters, with no
+ * control, format or blank character (so it is safe to show and to link); otherwise undefined.
  */
-export function decodeHostStatusReport(text: string): HostStatusReport | string {
+export function acceptedHttpAddress(http: unknown): string | undefined {
+  if (typeof http !== "string" || http.length === 0 || http.length > STATUS_LIMITS.httpLength)
+    return undefined;
+  if (UNPRINTABLE.test(http)) return undefined;
+  try {
+    const { protocol } = new URL(http);
+    return protocol === "http:" || protocol === "https:" ? http : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses one answer from the wire, bounding every field (STATUS_LIMITS). Returns the decoded answer, or why
+ * it is refused (the audit lists those instead of failing: one broken host must not hide the others). Names
+ * the answering host in the sentence only when its id is acceptable.
+ */
+export function decodeHostStatusAnswer(text: string): DecodedAnswer | RefusedAnswer {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return `an answer that is not JSON (${JSON.stringify(text.slice(0, 60))})`;
+    return {
+      reason: "malformed",
+      problem: `an answer that is not JSON (${JSON.stringify(text.slice(0, 60))})`,
+    };
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return "an answer that is not a JSON object";
+    return { reason: "malformed", problem: "an answer that is not a JSON object" };
   }
   const v = value as Record<string, unknown>;
   const problems: string[] = [];
-  const str = (field: string): string => {
+  const shortText = (field: string): string => {
     const x = v[field];
-    if (typeof x === "string" && x.length > 0) return x;
-    problems.push(`${field} is not a non-empty string`);
+    if (typeof x === "string" && SHORT_TEXT.test(x)) return x;
+    problems.push(`${field} is not printable text of 1 to ${STATUS_LIMITS.textLength} characters`);
     return "";
   };
   const count = (x: unknown, field: string): number => {
@@ -97,15 +149,12 @@ export function decodeHostStatusReport(text: string): HostStatusReport | string 
     problems.push(`${field} is not a non-negative integer`);
     return 0;
   };
-  const hostId = str("hostId");
+  const hostId = isAcceptedHostId(v.hostId) ? v.hostId : "";
   const state = v.state;
   if (typeof state !== "string" || !(HOST_STATES as readonly string[]).includes(state)) {
     problems.push(`state is not one of ${HOST_STATES.join(", ")}`);
   }
-  const digest = v.digest;
-  if (digest !== null && (typeof digest !== "string" || digest.length === 0)) {
-    problems.push("digest is neither a string nor null");
-  }
+  const digest = v.digest === null ? null : shortText("digest");
   const counts = {} as Record<CollectionName, number>;
   const rawCounts = v.counts;
   for (const name of COLLECTION_NAMES) {
@@ -116,22 +165,41 @@ export function decodeHostStatusReport(text: string): HostStatusReport | string 
       `counts.${name}`,
     );
   }
+  const http = acceptedHttpAddress(v.http) ?? null;
   const report: HostStatusReport = {
     hostId,
-    backend: str("backend"),
-    prefix: str("prefix"),
+    backend: shortText("backend"),
+    prefix: shortText("prefix"),
     state: state as HostState,
     ordered: v.ordered === true,
     revision: count(v.revision, "revision"),
     backendRevision: v.backendRevision === null ? null : count(v.backendRevision, "backendRevision"),
-    digest: typeof digest === "string" ? digest : null,
+    digest,
     counts,
     staleForMs: count(v.staleForMs, "staleForMs"),
-    version: str("version"),
-    http: typeof v.http === "string" ? v.http : null,
+    version: shortText("version"),
+    http,
   };
-  if (problems.length > 0) {
-    return `an answer${hostId ? ` from ${hostId}` : ""} that is not a host status (${problems.join("; ")})`;
+  const from = hostId ? ` from ${hostId}` : "";
+  if (!hostId) {
+    const given = typeof v.hostId === "string" ? ` (${JSON.stringify(v.hostId.slice(0, 64))})` : "";
+    const problem = `hostId${given} is not 1 to ${STATUS_LIMITS.hostIdLength} characters of ${HOST_ID_TEXT.patternText}`;
+    return {
+      reason: "host-id",
+      problem: `an answer that is not a host status (${[problem, ...problems].join("; ")})`,
+    };
   }
-  return report;
+  if (problems.length > 0) {
+    return {
+      reason: "malformed",
+      problem: `an answer${from} that is not a host status (${problems.join("; ")})`,
+    };
+  }
+  return { report, members: v, httpDropped: http === null && v.http !== null && v.http !== undefined };
+}
+
+/** Parses one answer from the wire: the report, or a sentence saying what is wrong with it (see above). */
+export function decodeHostStatusReport(text: string): HostStatusReport | string {
+  const decoded = decodeHostStatusAnswer(text);
+  return "report" in decoded ? decoded.report : decoded.problem;
 }

@@ -3,6 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { decodeHostStatusReport, type HostStatusReport } from "./host-status-report.js";
 import { auditLattice } from "./lattice-audit.js";
+import { readStatusAnswers } from "./status-intake.js";
+import { StatusSecret, signAnswer } from "./status-signature.js";
+
+/** The audit of these raw answers, read as a requester without a status secret reads them. */
+const auditOf = (answers: readonly string[]) => auditLattice(readStatusAnswers(answers));
 
 function host(id: string, overrides: Partial<HostStatusReport> = {}): string {
   const report: HostStatusReport = {
@@ -25,7 +30,7 @@ function host(id: string, overrides: Partial<HostStatusReport> = {}): string {
 
 describe("rule 2 across hosts: same revision, same digest", () => {
   it("hosts in step and in agreement converge, with nothing to note", () => {
-    const audit = auditLattice([host("b"), host("a"), host("c")]);
+    const audit = auditOf([host("b"), host("a"), host("c")]);
     expect(audit.hosts.map((h) => h.hostId)).toEqual(["a", "b", "c"]);
     expect(audit.hosts.every((h) => h.lag === 0 && !h.behind && h.splitBrainWith.length === 0)).toBe(true);
     expect(audit.splitBrains).toEqual([]);
@@ -34,7 +39,7 @@ describe("rule 2 across hosts: same revision, same digest", () => {
   });
 
   it("two hosts at the same revision with different digests are a split brain naming both sides", () => {
-    const audit = auditLattice([host("a"), host("b"), host("c", { digest: "d-bad" })]);
+    const audit = auditOf([host("a"), host("b"), host("c", { digest: "d-bad" })]);
     expect(audit.splitBrains).toEqual([
       {
         backend: "jetstream",
@@ -51,7 +56,7 @@ describe("rule 2 across hosts: same revision, same digest", () => {
   });
 
   it("different digests at different revisions are only hosts behind, not split brain", () => {
-    const audit = auditLattice([host("a"), host("b", { revision: 8, digest: "d-old" })]);
+    const audit = auditOf([host("a"), host("b", { revision: 8, digest: "d-old" })]);
     expect(audit.splitBrains).toEqual([]);
     expect(audit.hosts.find((h) => h.hostId === "b")).toMatchObject({ lag: 2, behind: true });
     expect(audit.notes).toEqual(["b is behind: revision 8 of 10 (lag 2)"]);
@@ -59,14 +64,14 @@ describe("rule 2 across hosts: same revision, same digest", () => {
   });
 
   it("lag counts from the highest revision seen, including a backend revision no host has applied yet", () => {
-    const audit = auditLattice([host("a", { backendRevision: 12 }), host("b")]);
+    const audit = auditOf([host("a", { backendRevision: 12 }), host("b")]);
     expect(audit.hosts.map((h) => h.lag)).toEqual([2, 2]);
   });
 });
 
 describe("what is not compared", () => {
   it("hosts still connecting or syncing are listed and noted, never called split brain", () => {
-    const audit = auditLattice([
+    const audit = auditOf([
       host("a"),
       host("b", { state: "syncing", digest: "partial" }),
       host("c", { state: "connecting", digest: null, revision: 0, backendRevision: null }),
@@ -77,18 +82,18 @@ describe("what is not compared", () => {
   });
 
   it("stale and resyncing replicas are compared (their view is complete, if old)", () => {
-    const audit = auditLattice([host("a", { state: "stale", staleForMs: 4000 }), host("b", { digest: "x" })]);
+    const audit = auditOf([host("a", { state: "stale", staleForMs: 4000 }), host("b", { digest: "x" })]);
     expect(audit.splitBrains).toHaveLength(1);
     expect(audit.notes).toContain("a is stale for 4 s");
   });
 
   it("hosts of different backends are never compared with each other", () => {
-    const audit = auditLattice([host("a"), host("b", { backend: "redis", digest: "other" })]);
+    const audit = auditOf([host("a"), host("b", { backend: "redis", digest: "other" })]);
     expect(audit.splitBrains).toEqual([]);
   });
 
   it("an unordered backend's differing digests are drift, noted but not a split brain verdict", () => {
-    const audit = auditLattice([
+    const audit = auditOf([
       host("a", { backend: "legacy", ordered: false, revision: 3 }),
       host("b", { backend: "legacy", ordered: false, revision: 3, digest: "d-other" }),
     ]);
@@ -99,15 +104,50 @@ describe("what is not compared", () => {
 });
 
 describe("answers from the wire are checked (rule 11 in spirit)", () => {
-  it("a malformed answer is noted and ignored; the others are still audited", () => {
-    const audit = auditLattice(["not json", '{"hostId": "x"}', "[1]", host("a")]);
+  it("malformed answers are refused, summed up in one note, and the others still audited", () => {
+    const audit = auditOf(["not json", '{"hostId": "x"}', "[1]", host("a")]);
     expect(audit.hosts.map((h) => h.hostId)).toEqual(["a"]);
-    expect(audit.notes).toHaveLength(3);
-    expect(audit.notes[1]).toMatch(/^ignored an answer from x that is not a host status \(/);
+    expect(audit.notes).toHaveLength(1);
+    expect(audit.notes[0]).toMatch(
+      /^refused 3 answers \(not a host status\): an answer that is not JSON .*; an answer from x that is not a host status \(.*; an answer that is not a JSON object$/,
+    );
+  });
+
+  it("issue 27 item 5: with a status secret, an unverified answer is listed but never compared", () => {
+    const secret = StatusSecret.from("lattice-audit-status-secret");
+    const signed = (id: string, overrides: Partial<HostStatusReport> = {}, nonce = "n1") =>
+      signAnswer(`${host(id, overrides).slice(0, -1)},"nonce":"${nonce}"}`, secret);
+    const audit = auditLattice(
+      readStatusAnswers(
+        [
+          signed("a"),
+          signed("b"),
+          host("forged", { digest: "d-forged", revision: 10 }),
+          host("ahead", { revision: 99, backendRevision: 99 }),
+          // Rightly signed, for an earlier request: a replay.
+          signed("replayed", { digest: "d-replayed" }, "n0"),
+          signed("tampered").replace('"digest":"d-good"', '"digest":"d-evil"'),
+        ],
+        { secret, nonce: "n1" },
+      ),
+    );
+    expect(audit.secured).toBe(true);
+    expect(audit.splitBrains).toEqual([]);
+    expect(audit.hosts.map((h) => [h.hostId, h.verified, h.lag])).toEqual([
+      ["a", true, 0],
+      ["ahead", false, 0],
+      ["b", true, 0],
+      ["forged", false, 0],
+      ["replayed", false, 0],
+      ["tampered", false, 0],
+    ]);
+    expect(audit.notes).toEqual([
+      "4 answers not verified with the status secret (listed, never compared): forged (unsigned); ahead (unsigned); replayed (signed for another request); and 1 more",
+    ]);
   });
 
   it("two answers under one host id are noted", () => {
-    expect(auditLattice([host("a"), host("a")]).notes).toContain(
+    expect(auditOf([host("a"), host("a")]).notes).toContain(
       "2 hosts answered as a: give each host its own --host-id",
     );
   });
@@ -117,6 +157,6 @@ describe("answers from the wire are checked (rule 11 in spirit)", () => {
   });
 
   it("no answers at all is not converged", () => {
-    expect(auditLattice([]).converged).toBe(false);
+    expect(auditOf([]).converged).toBe(false);
   });
 });

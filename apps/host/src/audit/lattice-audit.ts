@@ -1,13 +1,15 @@
 // The cross-host consistency audit: from every host's status answer, who is behind and — rule 2 — which
-// hosts hold the same revision with different digests (split brain). Pure: no I/O, easy to test.
+// hosts hold the same revision with different digests (split brain). With a status secret only verified
+// answers are compared (and set the highest revision): a forged answer can neither cause nor hide a split
+// brain (issue 27). Pure: no I/O, easy to test.
 // Rules cited here: docs/semantics.md#rule-2, #rule-8.
-import { decodeHostStatusReport, type HostStatusReport } from "./host-status-report.js";
+import type { GatheredStatus, ReceivedReport } from "./status-intake.js";
 
 /** Replica states whose revision and digest describe a complete, consistent view (rule 8 passed). */
 const SYNCED_STATES: ReadonlySet<string> = new Set(["live", "stale", "resyncing"]);
 
 /** One host in the audit. */
-export interface AuditedHost extends HostStatusReport {
+export interface AuditedHost extends ReceivedReport {
   /**
    * Revisions behind the highest revision any host of the same backend reported (its own or its backend's);
    * null when revisions are not comparable across hosts (an unordered backend).
@@ -33,42 +35,45 @@ export interface LatticeAudit {
   readonly hosts: readonly AuditedHost[];
   /** Every split brain found (empty in a healthy lattice). */
   readonly splitBrains: readonly SplitBrain[];
-  /** Everything else worth knowing: hosts behind, not synced or stale, unreadable answers, shared ids. */
+  /** Everything else worth knowing: hosts behind, not synced or stale, refused answers, shared ids. */
   readonly notes: readonly string[];
   /** True when every host is live, at the highest revision, with no split brain and nothing to note. */
   readonly converged: boolean;
+  /**
+   * True when the requester has a status secret: only verified hosts were compared. False: every answer was
+   * compared, none could be verified.
+   */
+  readonly secured: boolean;
 }
 
-/** Audits the raw answers gathered from the status channel. */
-export function auditLattice(answers: readonly string[]): LatticeAudit {
-  const notes: string[] = [];
-  const reports: HostStatusReport[] = [];
-  for (const answer of answers) {
-    const decoded = decodeHostStatusReport(answer);
-    if (typeof decoded === "string") notes.push(`ignored ${decoded}`);
-    else reports.push(decoded);
-  }
-  reports.sort((a, b) => (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0));
+/** Audits what a status request gathered. */
+export function auditLattice(gathered: GatheredStatus): LatticeAudit {
+  const notes: string[] = [...gathered.notes];
+  const reports = [...gathered.reports].sort((a, b) =>
+    a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : a.verified === b.verified ? 0 : a.verified ? -1 : 1,
+  );
+  // With a secret, only what is verified is compared; without one, nothing can be, so everything is.
+  const compared = gathered.secured ? reports.filter((r) => r.verified) : reports;
 
   const answersPerId = new Map<string, number>();
-  for (const r of reports) answersPerId.set(r.hostId, (answersPerId.get(r.hostId) ?? 0) + 1);
+  for (const r of compared) answersPerId.set(r.hostId, (answersPerId.get(r.hostId) ?? 0) + 1);
   for (const [id, n] of answersPerId) {
     if (n > 1) notes.push(`${n} hosts answered as ${id}: give each host its own --host-id`);
   }
 
   const highest = new Map<string, number>();
-  for (const r of reports) {
+  for (const r of compared) {
     if (!r.ordered) continue;
     const seen = Math.max(r.revision, r.backendRevision ?? 0, highest.get(r.backend) ?? 0);
     highest.set(r.backend, seen);
   }
 
-  const splitBrains = findSplitBrains(reports);
-  const partners = new Map<HostStatusReport, Set<string>>();
+  const splitBrains = findSplitBrains(compared);
+  const partners = new Map<ReceivedReport, Set<string>>();
   for (const split of splitBrains) {
     for (const group of split.groups) {
       const others = split.groups.filter((g) => g !== group).flatMap((g) => g.hostIds);
-      for (const r of reports) {
+      for (const r of compared) {
         if (r.backend === split.backend && r.revision === split.revision && r.digest === group.digest) {
           const set = partners.get(r) ?? new Set<string>();
           for (const o of others) set.add(o);
@@ -79,7 +84,7 @@ export function auditLattice(answers: readonly string[]): LatticeAudit {
   }
 
   const hosts: AuditedHost[] = reports.map((r) => {
-    const lag = r.ordered ? (highest.get(r.backend) ?? r.revision) - r.revision : null;
+    const lag = r.ordered ? Math.max(0, (highest.get(r.backend) ?? r.revision) - r.revision) : null;
     return {
       ...r,
       lag,
@@ -88,7 +93,9 @@ export function auditLattice(answers: readonly string[]): LatticeAudit {
     };
   });
 
-  for (const h of hosts) {
+  // An unverified host (with a secret) is noted once, by the intake, and never compared.
+  const comparedHosts = gathered.secured ? hosts.filter((h) => h.verified) : hosts;
+  for (const h of comparedHosts) {
     if (!SYNCED_STATES.has(h.state)) notes.push(`${h.hostId} is ${h.state} (not yet synced: not compared)`);
     else if (h.state !== "live") {
       notes.push(
@@ -99,19 +106,19 @@ export function auditLattice(answers: readonly string[]): LatticeAudit {
       notes.push(`${h.hostId} is behind: revision ${h.revision} of ${highest.get(h.backend)} (lag ${h.lag})`);
     }
   }
-  notes.push(...unorderedDrift(hosts));
+  notes.push(...unorderedDrift(comparedHosts));
 
   const converged =
     splitBrains.length === 0 &&
     notes.length === 0 &&
     hosts.length > 0 &&
     hosts.every((h) => h.state === "live");
-  return { hosts, splitBrains, notes, converged };
+  return { hosts, splitBrains, notes, converged, secured: gathered.secured };
 }
 
 /** Rule 2 across hosts: same backend (ordered), same revision, different digests. */
-function findSplitBrains(reports: readonly HostStatusReport[]): SplitBrain[] {
-  const byRevision = new Map<string, HostStatusReport[]>();
+function findSplitBrains(reports: readonly ReceivedReport[]): SplitBrain[] {
+  const byRevision = new Map<string, ReceivedReport[]>();
   for (const r of reports) {
     if (!r.ordered || r.digest === null || !SYNCED_STATES.has(r.state)) continue;
     const at = `${r.backend}\0${r.revision}`;
@@ -123,7 +130,7 @@ function findSplitBrains(reports: readonly HostStatusReport[]): SplitBrain[] {
     for (const r of group)
       byDigest.set(r.digest as string, [...(byDigest.get(r.digest as string) ?? []), r.hostId]);
     if (byDigest.size < 2) continue;
-    const first = group[0] as HostStatusReport;
+    const first = group[0] as ReceivedReport;
     found.push({
       backend: first.backend,
       revision: first.revision,

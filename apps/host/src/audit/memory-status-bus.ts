@@ -1,16 +1,27 @@
 // The status bus of the memory backend: in-process, one channel per prefix, so hosts sharing a memory store
-// in one process (tests, demos) can be audited like real ones.
+// in one process (tests, demos) can be audited like real ones — requests and answers go through the same
+// responder and intake as on a real wire (JSON text, bounds, signatures).
 import type { HostStatusReport } from "./host-status-report.js";
 import type { StatusBus } from "./status-bus.js";
+import type { StatusChannelContext } from "./status-channel-context.js";
+import { type GatheredStatus, StatusIntake } from "./status-intake.js";
+import { StatusResponder } from "./status-responder.js";
+import { encodeStatusRequest, newStatusRequest } from "./status-request.js";
 
-const channels = new Map<string, Set<() => HostStatusReport>>();
+/** A host on a channel: answers a request's text, or undefined when it refuses it. */
+type Listener = (request: string) => string | undefined;
 
-/** An in-process {@link StatusBus}; answers are JSON round-tripped, as on a real wire. */
+const channels = new Map<string, Set<Listener>>();
+
+/** An in-process {@link StatusBus}. */
 export class MemoryStatusBus implements StatusBus {
   readonly channel: string;
-  private served: (() => HostStatusReport) | undefined;
+  private served: Listener | undefined;
 
-  constructor(private readonly prefix: string) {
+  constructor(
+    private readonly prefix: string,
+    private readonly context: StatusChannelContext,
+  ) {
     this.channel = `in-process channel ${prefix}`;
   }
 
@@ -21,13 +32,25 @@ export class MemoryStatusBus implements StatusBus {
       listeners = new Set();
       channels.set(this.prefix, listeners);
     }
-    this.served = report;
-    listeners.add(report);
+    const responder = new StatusResponder("memory", this.context, report);
+    const listener: Listener = (text) => {
+      const request = responder.request(text);
+      return request && responder.answer(request);
+    };
+    this.served = listener;
+    listeners.add(listener);
   }
 
   /** Every in-process host answers synchronously, so there is nothing to wait for. */
-  async gather(_windowMs: number): Promise<string[]> {
-    return [...(channels.get(this.prefix) ?? [])].map((report) => JSON.stringify(report()));
+  async gather(_windowMs: number): Promise<GatheredStatus> {
+    const request = newStatusRequest(null);
+    const intake = new StatusIntake("memory", this.context, request.nonce);
+    const text = encodeStatusRequest(request);
+    for (const listener of channels.get(this.prefix) ?? []) {
+      const answer = listener(text);
+      if (answer !== undefined) intake.offer(answer);
+    }
+    return intake.result();
   }
 
   async close(): Promise<void> {

@@ -1,22 +1,34 @@
 // The status bus of the NATS-based backends (jetstream, legacy): a core NATS subject every host subscribes
 // to (no queue group, so all answer) on a small connection of its own; requesters publish with a reply inbox.
+// A host answers only on an inbox (`_INBOX.` and inbox tokens, or the connection's own inbox prefix): a request
+// naming any other reply subject — `$KV.LATTICEDATA_x.LINKDEF_…` — would make every host publish its status
+// there with its own credentials (issue 27: the host trusts no peer), so it is ignored and counted.
 import { setTimeout as sleep } from "node:timers/promises";
-import { BackendUnavailableError, Backoff, errorText, PermissionDeniedError } from "@lattice-cache/core";
+import {
+  BackendUnavailableError,
+  Backoff,
+  errorText,
+  PermissionDeniedError,
+  redactUrl,
+} from "@lattice-cache/core";
+import { DEFAULT_INBOX_PREFIX, isInboxSubject } from "@lattice-cache/legacy";
 import {
   AuthorizationError,
   createInbox,
   type NatsConnection,
   PermissionViolationError,
 } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NodeConnectionOptions } from "@nats-io/transport-node";
 import type { CoreConfig } from "../config/core-settings.js";
-import { maskUrlCredentials } from "../config/url-credentials.js";
 import { natsConnectionOptions } from "../nats/nats-connection-options.js";
 import type { NatsConnectionSettings } from "../nats/nats-settings.js";
-import type { HostLogger } from "../observability/host-logger.js";
 import { HOST_RETRY_POLICY } from "../runtime/retry-policy.js";
 import type { HostStatusReport } from "./host-status-report.js";
 import { type StatusBus, serveInBackground } from "./status-bus.js";
+import type { StatusChannelContext } from "./status-channel-context.js";
+import { type GatheredStatus, StatusIntake } from "./status-intake.js";
+import { encodeStatusRequest, newStatusRequest } from "./status-request.js";
+import { StatusResponder } from "./status-responder.js";
 
 /** What the NATS status bus reads of a host's configuration: its identity and the NATS connection settings. */
 export type NatsStatusBusConfig = Pick<CoreConfig, "prefix" | "hostId" | "connectTimeoutMs"> & {
@@ -38,7 +50,7 @@ export class NatsStatusBus implements StatusBus {
 
   constructor(
     private readonly config: NatsStatusBusConfig,
-    private readonly logger: HostLogger,
+    private readonly context: StatusChannelContext,
   ) {
     this.subject = natsStatusSubject(config.prefix);
     this.channel = `NATS subject ${this.subject}`;
@@ -51,8 +63,9 @@ export class NatsStatusBus implements StatusBus {
     await serving.attempted;
   }
 
-  async gather(windowMs: number): Promise<string[]> {
-    const nc = await this.connectOnce();
+  async gather(windowMs: number): Promise<GatheredStatus> {
+    const options = this.connectionOptions(false);
+    const nc = await this.connectOnce(options);
     const problems: string[] = [];
     void (async () => {
       for await (const s of nc.status()) {
@@ -60,21 +73,22 @@ export class NatsStatusBus implements StatusBus {
       }
     })().catch(() => {});
     try {
-      const inbox = createInbox();
-      const answers: string[] = [];
+      const inbox = createInbox(options.inboxPrefix);
+      const request = newStatusRequest(this.config.hostId ?? null);
+      const intake = new StatusIntake("nats", this.context, request.nonce);
       const sub = nc.subscribe(inbox, {
         callback: (error, msg) => {
-          if (!error) answers.push(msg.string());
+          if (!error) intake.offer(msg.data);
         },
       });
-      nc.publish(this.subject, JSON.stringify({ requester: this.config.hostId ?? null }), { reply: inbox });
+      nc.publish(this.subject, encodeStatusRequest(request), { reply: inbox });
       await nc.flush();
       await sleep(windowMs);
       sub.unsubscribe();
-      if (problems.length > 0 && answers.length === 0) {
+      if (problems.length > 0 && intake.received === 0) {
         throw new PermissionDeniedError(`NATS refused the status request: ${problems.join("; ")}`);
       }
-      return answers;
+      return intake.result();
     } finally {
       await nc.close().catch(() => {});
     }
@@ -89,12 +103,11 @@ export class NatsStatusBus implements StatusBus {
   }
 
   private target(): string {
-    return `NATS at ${this.config.nats.servers.map(maskUrlCredentials).join(",")}`;
+    return `NATS at ${this.config.nats.servers.map(redactUrl).join(",")}`;
   }
 
-  private async connectOnce(): Promise<NatsConnection> {
-    // An unreadable creds or TLS file is a ConfigurationError: thrown as it is, not as "unavailable".
-    const options = this.connectionOptions(false);
+  /** Connects with `options` (built first: an unreadable creds or TLS file is a ConfigurationError). */
+  private async connectOnce(options: NodeConnectionOptions): Promise<NatsConnection> {
     try {
       return await connect(options);
     } catch (error) {
@@ -105,7 +118,7 @@ export class NatsStatusBus implements StatusBus {
     }
   }
 
-  private connectionOptions(persistent: boolean) {
+  private connectionOptions(persistent: boolean): NodeConnectionOptions {
     return natsConnectionOptions(this.config.nats, {
       name: `lattice-cache-status:${this.config.hostId ?? "anonymous"}`,
       timeoutMs: this.config.connectTimeoutMs,
@@ -118,26 +131,39 @@ export class NatsStatusBus implements StatusBus {
     while (!this.abort.signal.aborted) {
       try {
         // Once connected, the client reconnects by itself, forever (persistent options).
-        const nc = await connect(this.connectionOptions(true));
+        const options = this.connectionOptions(true);
+        const nc = await connect(options);
         if (this.abort.signal.aborted) {
           await nc.close().catch(() => {});
           break;
         }
         this.connection = nc;
+        const responder = new StatusResponder("nats", this.context, report);
+        // Requesters connect with the same settings: their inboxes are under the same prefix.
+        const inboxes = [options.inboxPrefix || DEFAULT_INBOX_PREFIX];
         nc.subscribe(this.subject, {
           callback: (error, msg) => {
             if (error) {
-              this.logger.warn({ err: error, channel: this.channel }, "cannot answer status requests");
+              this.context.logger.warn(
+                { err: error, channel: this.channel },
+                "cannot answer status requests",
+              );
               return;
             }
-            if (msg.reply) msg.respond(JSON.stringify(report()));
+            if (!msg.reply) return;
+            if (!isInboxSubject(msg.reply, inboxes)) {
+              responder.refuseReplyTo(msg.reply);
+              return;
+            }
+            const request = responder.request(msg.data);
+            if (request) msg.respond(responder.answer(request));
           },
         });
-        this.logger.info({ channel: this.channel }, "answering status requests");
+        this.context.logger.info({ channel: this.channel }, "answering status requests");
         break;
       } catch (error) {
         const delay = backoff.next();
-        this.logger.warn(
+        this.context.logger.warn(
           { retryInMs: delay, channel: this.channel },
           `status channel: cannot reach ${this.target()}: ${errorText(error)}`,
         );

@@ -1,6 +1,7 @@
 // `lattice status --hosts` with `backend: postgres`: hosts answer on PostgreSQL NOTIFY (a spawned `lattice host`
 // and one in this process, audited by the spawned CLI), an answer too long for one NOTIFY arrives whole, hosts
-// listen again after a kill -9 and restart of the server, a wrong password is refused; with
+// listen again after a kill -9 and restart of the server, a wrong password is refused, answers out of bounds
+// (issue 27: `parts: 4294967295`, oversized parts, a long host id) are refused and counted; with
 // `postgres.statusChannel: nats` they answer on the NATS subject instead.
 import {
   disposeAll,
@@ -10,6 +11,7 @@ import {
   startPostgresServer,
   waitFor,
 } from "@lattice-cache/test-harness";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../cli/exit-codes.js";
 import { createHostContainer } from "../composition/host-container.js";
@@ -23,19 +25,22 @@ import {
   LatticeProcess,
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
-import { decodeHostStatusReport, type HostStatusReport } from "./host-status-report.js";
-import { type AuditedHost, auditLattice } from "./lattice-audit.js";
+import type { HostStatusReport } from "./host-status-report.js";
+import type { AuditedHost } from "./lattice-audit.js";
 import {
+  AnswerParts,
   answerPayloads,
-  joinAnswers,
+  asciiJson,
+  MAX_ANSWER_PARTS,
   MAX_NOTIFY_PAYLOAD_BYTES,
-  PostgresStatusBus,
-  postgresStatusChannels,
-} from "./postgres-status-bus.js";
+} from "./postgres-answer-parts.js";
+import { PostgresStatusBus, postgresStatusChannels } from "./postgres-status-bus.js";
+import { UNCOUNTED_REJECTIONS } from "./status-rejections.js";
 
 const quiet = createHostLogger("silent");
 const runtimes: HostRuntime[] = [];
 const buses: PostgresStatusBus[] = [];
+const clients: pg.Client[] = [];
 let server: PostgresServerHandle;
 
 beforeAll(async () => {
@@ -43,7 +48,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...runtimes.map((r) => r.stop()), ...buses.map((b) => b.close())]);
+  await Promise.all([
+    ...runtimes.map((r) => r.stop()),
+    ...buses.map((b) => b.close()),
+    ...clients.map((c) => c.end().catch(() => {})),
+  ]);
   await killAllLattice();
   await disposeAll();
 });
@@ -62,11 +71,11 @@ async function startRuntime(flags: Record<string, string>, env: Record<string, s
   return { runtime, cache: await runtime.ready(20_000) };
 }
 
-/** A bus on the test server (not serving until told). */
+/** A bus on the test server (not serving until told), counting nothing, without a status secret. */
 function bus(prefix: string, hostId: string): PostgresStatusBus {
   const b = new PostgresStatusBus(
     { options: { url: server.url, prefix, connectTimeoutMs: 2_000 }, hostId },
-    quiet,
+    { logger: quiet, rejections: UNCOUNTED_REJECTIONS, secret: undefined },
   );
   buses.push(b);
   return b;
@@ -136,28 +145,35 @@ describe("PostgreSQL NOTIFY status channel", () => {
   });
 
   it("an answer longer than one NOTIFY travels in parts and arrives whole (text beyond ASCII included)", async () => {
-    const long = report(`h-${"x".repeat(20_000)}`, { http: `http://bücher.example/${"é".repeat(3_000)}` });
-    const payloads = answerPayloads(long);
-    expect(payloads.length).toBeGreaterThan(5);
+    // The longest fields an answer may have; escaped to ASCII, the address alone is over 12 000 bytes.
+    const long = report(`h-${"x".repeat(254)}`, { http: `http://bücher.example/${"é".repeat(2_000)}` });
+    const payloads = answerPayloads(asciiJson(long));
+    expect(payloads.length).toBeGreaterThanOrEqual(3);
+    expect(payloads.length).toBeLessThanOrEqual(MAX_ANSWER_PARTS);
     for (const p of payloads) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(MAX_NOTIFY_PAYLOAD_BYTES);
     expect(payloads.every((p) => /^[\x20-\x7e]*$/.test(p))).toBe(true);
 
     await bus("pglong", "long-host").serve(() => long);
     await bus("pglong", "short-host").serve(() => report("short-host"));
-    const answers = await bus("pglong", "auditor").gather(500);
-    const decoded = answers.map(decodeHostStatusReport);
-    expect(decoded).toHaveLength(2);
-    expect(decoded).toContainEqual(long);
-    expect(decoded).toContainEqual(report("short-host"));
+    const { reports, notes } = await bus("pglong", "auditor").gather(500);
+    expect(notes).toEqual([]);
+    expect(reports).toHaveLength(2);
+    expect(reports).toContainEqual({ ...long, verified: false });
+    expect(reports).toContainEqual({ ...report("short-host"), verified: false });
   });
 
-  it("an answer missing a part is listed as unreadable, not dropped", () => {
-    const parts = answerPayloads(report("y".repeat(10_000)));
-    const joined = joinAnswers(parts.slice(1));
-    expect(joined).toEqual([
+  it("an answer missing a part is refused as incomplete and noted, not dropped silently", () => {
+    const parts = answerPayloads(asciiJson(report("y", { http: `http://x.example/${"é".repeat(2_000)}` })));
+    const refused: string[] = [];
+    const joiner = new AnswerParts({
+      answer: (text) => refused.push(`whole: ${text}`),
+      refused: (detail) => refused.push(detail),
+    });
+    for (const part of parts.slice(1)) joiner.add(part);
+    joiner.finish();
+    expect(refused).toEqual([
       expect.stringMatching(/^incomplete answer [0-9a-f]+: \d+ of \d+ parts arrived$/),
     ]);
-    expect(auditLattice(joined).notes.join(" ")).toMatch(/not JSON/);
   });
 
   it("channel names fit PostgreSQL's 63 bytes, also for the longest prefixes, and stay apart", () => {
@@ -174,22 +190,20 @@ describe("PostgreSQL NOTIFY status channel", () => {
   it("hosts listen again after the server is killed (-9) and restarted", async () => {
     await bus("pgrestart", "r-a").serve(() => report("r-a"));
     await bus("pgrestart", "r-b").serve(() => report("r-b"));
-    expect((await bus("pgrestart", "auditor").gather(300)).length).toBe(2);
+    expect((await bus("pgrestart", "auditor").gather(300)).reports.length).toBe(2);
     await server.kill("SIGKILL");
     await server.restart();
     const answers = await waitFor(
       async () => {
         const got = await bus("pgrestart", "auditor")
           .gather(300)
+          .then((g) => g.reports)
           .catch(() => []);
         return got.length === 2 ? got : undefined;
       },
       { timeoutMs: 30_000, what: "both hosts to answer after the restart" },
     );
-    expect(answers.map((a) => (decodeHostStatusReport(a) as HostStatusReport).hostId).sort()).toEqual([
-      "r-a",
-      "r-b",
-    ]);
+    expect(answers.map((a) => a.hostId).sort()).toEqual(["r-a", "r-b"]);
   });
 
   it("a wrong password is refused with exit 1, never echoing it", async () => {
@@ -204,6 +218,80 @@ describe("PostgreSQL NOTIFY status channel", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/refused/);
     expect(r.stderr).not.toContain("wrong-status-pw-91c2");
+  });
+});
+
+/** The value of one sample in a Prometheus text, 0 when absent. */
+function sampleOf(metrics: string, sample: string): number {
+  const line = metrics.split("\n").find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+}
+
+describe("issue 27 item 2: every answer on the PostgreSQL channel is bounded", () => {
+  it("a NOTIFY with parts 4294967295 (and other out-of-bounds answers) is refused: the host stays up, counts it in /metrics, and real answers still arrive", async () => {
+    const prefix = "pgbounds";
+    const channels = postgresStatusChannels(prefix);
+    const env = cleanEnv({ LATTICE_POSTGRES_URL: server.url });
+    const host = LatticeProcess.start(
+      ["host", "--backend", "postgres", "--prefix", prefix, "--host-id", "pgb-a", "--http-port", "0"],
+      { env },
+    );
+    const url = (await host.waitForOutput(/listening on (http:\/\/\S+)/))[1] as string;
+    await host.waitForOutput(/answering status requests/, { stream: "stderr" });
+
+    // Mallory LISTENs on the request channel and answers every request with payloads out of bounds.
+    const mallory = new pg.Client({ connectionString: server.url });
+    clients.push(mallory);
+    await mallory.connect();
+    mallory.on("notification", (message) => {
+      if (message.channel !== channels.requests) return;
+      const { replyTo } = JSON.parse(message.payload ?? "{}") as { replyTo: string };
+      const payloads = [
+        JSON.stringify({ answer: "a1", part: 0, parts: 4294967295, text: "{" }),
+        JSON.stringify({ answer: "a2", part: 0, parts: 2, text: "x".repeat(7000) }),
+        JSON.stringify(report("h".repeat(5000))),
+        JSON.stringify(report("pg-http", { http: "javascript:alert(document.cookie)" })),
+      ];
+      mallory
+        .query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [replyTo, payloads])
+        .catch(() => {});
+    });
+    await mallory.query(`LISTEN ${mallory.escapeIdentifier(channels.requests)}`);
+
+    // The host's Lattice view asks the lattice (and hears Mallory): it keeps serving and counts each refusal.
+    const text = (path: string) =>
+      fetch(`${url}${path}`, { signal: AbortSignal.timeout(20_000) }).then((r) => r.text());
+    const rejected = (metrics: string, reason: string) =>
+      sampleOf(metrics, `lattice_cache_status_rejected_total{channel="postgres",reason="${reason}"}`);
+    const view = await waitFor(
+      async () => {
+        const lattice = JSON.parse(await text("/lattice")) as { hosts: AuditedHost[] };
+        const metrics = await text("/metrics");
+        const counted =
+          rejected(metrics, "parts") >= 2 &&
+          rejected(metrics, "host-id") >= 1 &&
+          rejected(metrics, "http") >= 1;
+        return counted && lattice.hosts.some((h) => h.hostId === "pgb-a") ? lattice : undefined;
+      },
+      { timeoutMs: 40_000, what: "pgb-a to count Mallory's answers and still list itself" },
+    );
+    expect(view.hosts.find((h) => h.hostId === "pg-http")?.http ?? null).toBeNull();
+    expect((await httpGet(`${url}/healthz`)).status).toBe(200);
+    expect(host.alive).toBe(true);
+
+    // The CLI is a requester too: it lists the real host (and the one whose address it dropped), nothing else.
+    const audit = await runLattice(
+      ["status", "--hosts", "--json", "--backend", "postgres", "--prefix", prefix],
+      { env },
+    );
+    expect(audit.code, audit.stderr).toBe(EXIT_CODES.success);
+    const listed = JSON.parse(audit.stdout) as AuditedHost[];
+    expect(listed.map((h) => [h.hostId, h.http === null])).toEqual([
+      ["pg-http", true],
+      ["pgb-a", false],
+    ]);
+    expect(audit.stderr).toMatch(/note: refused 2 answers \(parts out of bounds\)/);
+    expect(audit.stderr).toMatch(/note: refused 1 answer \(host id out of bounds\)/);
   });
 });
 
@@ -225,6 +313,6 @@ describe("postgres.statusChannel: nats", () => {
     expect(audit.code, audit.stderr).toBe(0);
     expect(audit.stdout).toContain("2 hosts answered on NATS subject lattice-cache.pgnats.status");
     // Nobody answers on the NOTIFY channel of that lattice.
-    expect(await bus("pgnats", "auditor").gather(300)).toEqual([]);
+    expect((await bus("pgnats", "auditor").gather(300)).reports).toEqual([]);
   });
 });

@@ -1,20 +1,38 @@
 // The status bus of the redis backend: Redis pub/sub. Requests go to `{lattice:<prefix>}:status` (hash-tagged
 // like the backend's keys); each request names a reply channel under the same tag, where every host publishes
-// its status.
+// its status — only there: a request naming any other channel (another application's, a keyspace
+// notification's) is ignored and counted (issue 27: the host trusts no peer).
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type RedisClient, redisKeys, toLatticeError } from "@lattice-cache/redis";
 import type { CoreConfig } from "../config/core-settings.js";
-import type { HostLogger } from "../observability/host-logger.js";
 import { connectRedisClient, hostRedisClient } from "../redis/redis-client.js";
 import type { RedisSettings } from "../redis/redis-settings.js";
 import type { HostStatusReport } from "./host-status-report.js";
 import type { StatusBus } from "./status-bus.js";
+import type { StatusChannelContext } from "./status-channel-context.js";
+import { type GatheredStatus, StatusIntake } from "./status-intake.js";
+import { STATUS_LIMITS } from "./status-limits.js";
+import { encodeStatusRequest, newStatusRequest } from "./status-request.js";
+import { StatusResponder } from "./status-responder.js";
 
 /** The request channel and the prefix of reply channels of a lattice. */
 export function redisStatusChannels(prefix: string): { requests: string; replyPrefix: string } {
   const tag = redisKeys(prefix).tag;
   return { requests: `${tag}:status`, replyPrefix: `${tag}:status-reply:` };
+}
+
+/** What a reply channel's name holds after the lattice's reply prefix. */
+const REPLY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Whether `replyTo` is a reply channel of the lattice whose reply channels start with `replyPrefix`. */
+export function isRedisReplyChannel(replyTo: unknown, replyPrefix: string): replyTo is string {
+  return (
+    typeof replyTo === "string" &&
+    replyTo.length <= STATUS_LIMITS.replyToLength &&
+    replyTo.startsWith(replyPrefix) &&
+    REPLY_ID.test(replyTo.slice(replyPrefix.length))
+  );
 }
 
 /** What the Redis status bus reads of a host's configuration: its identity and the Redis settings. */
@@ -34,7 +52,7 @@ export class RedisStatusBus implements StatusBus {
 
   constructor(
     private readonly config: RedisStatusBusConfig,
-    private readonly logger: HostLogger,
+    private readonly context: StatusChannelContext,
   ) {
     this.channels = redisStatusChannels(config.prefix);
     this.channel = `Redis channel ${this.channels.requests}`;
@@ -47,56 +65,57 @@ export class RedisStatusBus implements StatusBus {
     const failedOnce = new Promise<void>((resolve) => {
       firstError = resolve;
     });
+    const logger = this.context.logger;
     const subscriber = this.client("status-subscriber", true, (error) => {
-      this.logger.warn({ channel: this.channel }, `status channel: ${error.message}; retrying`);
+      logger.warn({ channel: this.channel }, `status channel: ${error.message}; retrying`);
       firstError();
     });
     // A subscribed connection takes no other commands: answers are published on a second one.
     const publisher = this.client("status-publisher", true, (error) =>
-      this.logger.debug({ channel: this.channel, err: error }, "status channel: publisher connection error"),
+      logger.debug({ channel: this.channel, err: error }, "status channel: publisher connection error"),
     );
     this.clients.push(subscriber, publisher);
+    const responder = new StatusResponder("redis", this.context, report);
     subscriber.on("message", (channel: string, message: string) => {
-      if (channel === this.channels.requests) this.answer(publisher, message, report);
+      if (channel === this.channels.requests) this.answer(publisher, message, responder);
     });
     // Both retry by themselves after a failed first attempt (the rejection only reports that attempt).
     subscriber.connect().catch(() => {});
     publisher.connect().catch(() => {});
     let subscribedOnce = false;
     subscriber.on("ready", () => {
-      if (subscribedOnce) this.logger.info({ channel: this.channel }, "status channel: reconnected");
+      if (subscribedOnce) logger.info({ channel: this.channel }, "status channel: reconnected");
     });
     // Queued until the connection is up; ioredis subscribes again after every reconnection.
     const subscribed = subscriber.subscribe(this.channels.requests).then(
       () => {
         subscribedOnce = true;
-        this.logger.info({ channel: this.channel }, "answering status requests");
+        logger.info({ channel: this.channel }, "answering status requests");
       },
       (error: unknown) => {
-        if (!this.closed) this.logger.warn({ err: error, channel: this.channel }, "cannot subscribe");
+        if (!this.closed) logger.warn({ err: error, channel: this.channel }, "cannot subscribe");
       },
     );
     await Promise.race([subscribed, failedOnce]);
   }
 
-  async gather(windowMs: number): Promise<string[]> {
-    const noteError = (error: Error) => this.logger.debug({ err: error }, "status channel: connection error");
+  async gather(windowMs: number): Promise<GatheredStatus> {
+    const noteError = (error: Error) =>
+      this.context.logger.debug({ err: error }, "status channel: connection error");
     const subscriber = this.client("status-request", false, noteError);
     const publisher = this.client("status-request", false, noteError);
     try {
       await Promise.all([connectRedisClient(subscriber), connectRedisClient(publisher)]);
       const replyTo = `${this.channels.replyPrefix}${randomBytes(8).toString("hex")}`;
-      const answers: string[] = [];
-      subscriber.on("message", (channel: string, message: string) => {
-        if (channel === replyTo) answers.push(message);
+      const request = newStatusRequest(this.config.hostId ?? null, replyTo);
+      const intake = new StatusIntake("redis", this.context, request.nonce);
+      subscriber.on("messageBuffer", (channel: Buffer, message: Buffer) => {
+        if (channel.toString() === replyTo) intake.offer(message);
       });
       await subscriber.subscribe(replyTo);
-      await publisher.publish(
-        this.channels.requests,
-        JSON.stringify({ replyTo, requester: this.config.hostId ?? null }),
-      );
+      await publisher.publish(this.channels.requests, encodeStatusRequest(request));
       await sleep(windowMs);
-      return answers;
+      return intake.result();
     } catch (error) {
       throw toLatticeError(error, "ask for the hosts' status");
     } finally {
@@ -121,20 +140,16 @@ export class RedisStatusBus implements StatusBus {
     });
   }
 
-  private answer(publisher: RedisClient, request: string, report: () => HostStatusReport): void {
-    let replyTo: unknown;
-    try {
-      replyTo = (JSON.parse(request) as { replyTo?: unknown }).replyTo;
-    } catch {
-      replyTo = undefined;
-    }
-    // Only reply channels of this lattice: a stray message must not make hosts publish anywhere else.
-    if (typeof replyTo !== "string" || !replyTo.startsWith(this.channels.replyPrefix)) {
-      this.logger.debug({ channel: this.channel }, "ignored a malformed status request");
+  private answer(publisher: RedisClient, message: string, responder: StatusResponder): void {
+    const request = responder.request(message);
+    if (!request) return;
+    // Only reply channels of this lattice: a request must not make hosts publish anywhere else.
+    if (!isRedisReplyChannel(request.replyTo, this.channels.replyPrefix)) {
+      responder.refuseReplyTo(request.replyTo);
       return;
     }
     publisher
-      .publish(replyTo, JSON.stringify(report()))
-      .catch((error: unknown) => this.logger.warn({ err: error }, "cannot answer a status request"));
+      .publish(request.replyTo, responder.answer(request))
+      .catch((error: unknown) => this.context.logger.warn({ err: error }, "cannot answer a status request"));
   }
 }

@@ -2,6 +2,7 @@
 // Each backend registration may provide one (NATS subject, Redis pub/sub, PostgreSQL NOTIFY, in-process); see
 // backend-registry.ts.
 import type { HostStatusReport } from "./host-status-report.js";
+import type { GatheredStatus } from "./status-intake.js";
 
 /** Default time a requester gathers answers, in ms (`lattice status --hosts --window`). */
 export const DEFAULT_STATUS_WINDOW_MS = 1500;
@@ -14,15 +15,17 @@ export interface StatusBus {
   /** Where requests travel, for logs and messages: e.g. `NATS subject lattice-cache.default.status`. */
   readonly channel: string;
   /**
-   * Host side: answers every request with `report()` until {@link close}. Resolves once listening is set
-   * up or being retried in the background; transient problems (server down) are retried, never thrown.
+   * Host side: answers every request with `report()` (through a `StatusResponder`: bounded requests, allowed
+   * reply addresses only, signed answers) until {@link close}. Resolves once listening is set up or being
+   * retried in the background; transient problems (server down) are retried, never thrown.
    */
   serve(report: () => HostStatusReport): Promise<void>;
   /**
-   * Requester side: sends one request and resolves with the raw text of every answer that arrives within
-   * `windowMs`. Throws a typed error when the channel cannot be reached at all.
+   * Requester side: sends one request and resolves with the answers that arrive within `windowMs`, read by a
+   * `StatusIntake` (bounded, decoded, checked against the status secret) with what it refused. Throws a typed
+   * error when the channel cannot be reached at all.
    */
-  gather(windowMs: number): Promise<string[]>;
+  gather(windowMs: number): Promise<GatheredStatus>;
   /** Stops serving and closes connections. Idempotent. */
   close(): Promise<void>;
 }

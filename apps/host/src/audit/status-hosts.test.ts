@@ -1,6 +1,7 @@
 // `lattice status --hosts` end to end: real hosts on one lattice answer on the status channel (NATS subject
 // for jetstream, Redis pub/sub for redis, in-process for memory); a replica corrupted in the test (core's
-// testing door, on a host running in this process) shows up as SPLIT BRAIN naming that host, exit code 4.
+// testing door, on a host running in this process) shows up as SPLIT BRAIN naming that host, exit code 4; a
+// Redis request naming a reply channel outside the lattice is not answered there (issue 27).
 import { claimsKey, type LatticeCache } from "@lattice-cache/core";
 import { corruptReplica } from "@lattice-cache/core/testing";
 import {
@@ -11,6 +12,7 @@ import {
   startRedisServer,
   waitFor,
 } from "@lattice-cache/test-harness";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../cli/exit-codes.js";
 import { runCli } from "../cli/program.js";
@@ -27,6 +29,7 @@ import {
 } from "../test-support/lattice-process.test-helpers.js";
 import { type AuditedHost, auditLattice } from "./lattice-audit.js";
 import { RedisStatusBus } from "./redis-status-bus.js";
+import { UNCOUNTED_REJECTIONS } from "./status-rejections.js";
 
 const SUB = "MAUDITMODULE";
 const CLAIMS = { sub: SUB, name: "audited", iss: "AISSUER", caps: "wasmcloud:httpserver", rev: "1" };
@@ -165,6 +168,7 @@ describe("Redis pub/sub status channel: in-process hosts on a redis lattice (wit
   let redis: RedisServerHandle;
   const password = "audit-redis-secret";
   let caches: LatticeCache[];
+  let urls: string[];
 
   beforeAll(async () => {
     redis = await startRedisServer({ password });
@@ -175,6 +179,7 @@ describe("Redis pub/sub status channel: in-process hosts on a redis lattice (wit
       ),
     );
     caches = started.map((s) => s.cache);
+    urls = started.map((s) => s.runtime.http.listening?.url as string);
   });
 
   const audit = () =>
@@ -213,13 +218,49 @@ describe("Redis pub/sub status channel: in-process hosts on a redis lattice (wit
     });
     const answers = await waitFor(
       async () => {
-        const bus = new RedisStatusBus(config, createHostLogger("silent"));
+        const bus = new RedisStatusBus(config, {
+          logger: createHostLogger("silent"),
+          rejections: UNCOUNTED_REJECTIONS,
+          secret: undefined,
+        });
         const audit = auditLattice(await bus.gather(300).finally(() => bus.close()));
         return audit.hosts.length === 2 && audit.converged ? audit : undefined;
       },
       { timeoutMs: 40_000, what: "both redis hosts to answer again, in agreement" },
     );
     expect(answers.hosts.map((h) => h.hostId)).toEqual(["redis-a", "redis-b"]);
+  });
+
+  it("issue 27 item 1: a request naming a reply channel outside the lattice's reply channels gets no answer there, and is counted", async () => {
+    const victims = [
+      "__keyspace@0__:victim",
+      `{lattice:audit}:status-reply:${"x".repeat(500)}`,
+      "{lattice:audit}:status-reply:a b",
+    ];
+    const observer = new Redis(redis.url, { password, lazyConnect: true });
+    const mallory = new Redis(redis.url, { password, lazyConnect: true });
+    try {
+      await Promise.all([observer.connect(), mallory.connect()]);
+      const seen: string[] = [];
+      observer.on("message", (channel: string) => seen.push(channel));
+      await observer.subscribe(...victims);
+      for (const replyTo of victims)
+        await mallory.publish("{lattice:audit}:status", JSON.stringify({ replyTo }));
+      // A real request after them: once answered, the hosts have dealt with the three before it.
+      const healthy = await audit();
+      expect(healthy.code, healthy.stderr).not.toBe(1);
+      await observer.ping();
+      expect(seen).toEqual([]);
+      for (const url of urls) {
+        const metrics = (await httpGet(`${url}/metrics`)).body;
+        expect(metrics).toMatch(
+          /^lattice_cache_status_rejected_total\{channel="redis",reason="reply-to"\} 3$/m,
+        );
+      }
+    } finally {
+      observer.disconnect();
+      mallory.disconnect();
+    }
   });
 
   it("a wrong password is refused with exit 1, never echoing it", async () => {

@@ -12,6 +12,7 @@ const counters = {
   broadcast: 4,
   invalid: 5,
   answeredGets: 6,
+  refusedGets: 10,
   failed: 0,
   ignoredBridged: 8,
   unbroadcastable: 9,

@@ -36,6 +36,10 @@ export const BRIDGE_COUNTER_METRICS: Readonly<
     name: "lattice_bridge_answered_gets_total",
     help: "Old hosts' .get requests answered from the durable view",
   },
+  refusedGets: {
+    name: "lattice_bridge_refused_gets_total",
+    help: ".get requests ignored because their reply subject is not an inbox",
+  },
   failed: {
     name: "lattice_bridge_failed_total",
     help: "Imports that failed even after retries",

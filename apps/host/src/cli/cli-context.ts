@@ -5,6 +5,7 @@ import type { GlobalFlags } from "../config/config-flags.js";
 import type { ConfigLayer } from "../config/config-layer.js";
 import type { HostConfig } from "../config/host-config.js";
 import { loadConfig } from "../config/load-config.js";
+import { escapeTerminalOutput } from "./terminal-text.js";
 
 /** Where a command writes, and what it reads from its surroundings (replaceable in tests). */
 export interface CliIo {
@@ -72,18 +73,21 @@ export class CliContext {
     return config;
   }
 
-  /** Writes a line (or lines) to stdout. */
+  /**
+   * Writes a line (or lines) to stdout, control characters escaped (terminal-text.ts): what it prints may
+   * hold what other processes wrote. JSON text stays exact (its values parse back unchanged).
+   */
   print(text: string): void {
-    this.io.stdout(text.endsWith("\n") ? text : `${text}\n`);
+    this.io.stdout(escapeTerminalOutput(text.endsWith("\n") ? text : `${text}\n`));
   }
 
-  /** Writes a value as pretty JSON to stdout. */
+  /** Writes a value as pretty JSON to stdout (exact: see {@link print}). */
   printJson(value: unknown): void {
     this.print(JSON.stringify(value, null, 2));
   }
 
-  /** Writes a message to stderr. */
+  /** Writes a message to stderr, control characters escaped as {@link print} does. */
   note(text: string): void {
-    this.io.stderr(text.endsWith("\n") ? text : `${text}\n`);
+    this.io.stderr(escapeTerminalOutput(text.endsWith("\n") ? text : `${text}\n`));
   }
 }

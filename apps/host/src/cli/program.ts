@@ -1,5 +1,6 @@
 // The `lattice` command line: global flags, the commands, and the mapping of outcomes to exit codes.
 import { readFileSync } from "node:fs";
+import { redactUrlsInText } from "@lattice-cache/core";
 import { Command, CommanderError, Option } from "commander";
 import { registerBridgeCommand } from "../commands/bridge-command.js";
 import { registerClaimsCommand } from "../commands/claims-command.js";
@@ -19,6 +20,7 @@ import { flagBindings, OTHER_GLOBAL_FLAGS } from "../config/config-flags.js";
 import { LATTICE_VERSION } from "../version.js";
 import { CliContext, type CliIo } from "./cli-context.js";
 import { EXIT_CODES, type ExitCode, exitCodeOf } from "./exit-codes.js";
+import { escapeTerminalOutput } from "./terminal-text.js";
 
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
@@ -36,7 +38,11 @@ export function buildProgram(ctx: CliContext): Command {
     .description("The lattice cache: a durable, partition-tolerant metadata cache for wasmCloud-style hosts")
     .version(LATTICE_VERSION)
     .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
+    // Commander's messages echo the command line: escaped like everything else the CLI prints.
+    .configureOutput({
+      writeOut: (text) => ctx.io.stdout(escapeTerminalOutput(text)),
+      writeErr: (text) => ctx.io.stderr(escapeTerminalOutput(text)),
+    })
     .exitOverride();
   // The settings' flags come from the configuration schema (the registered backends' sections included).
   for (const binding of flagBindings(ctx.registry.configSchema())) {
@@ -71,7 +77,9 @@ export function buildProgram(ctx: CliContext): Command {
 
 /**
  * Runs `lattice` with `argv` (without the node and script paths) and resolves with the exit code.
- * Errors are reported on stderr as `lattice: <message>`; commander reports its own usage errors.
+ * Errors are reported on stderr as `lattice: <message>`, with the URLs in it redacted (`redactUrlsInText` of
+ * `@lattice-cache/core`: a client library's message may quote one) and control characters escaped;
+ * commander reports its own usage errors.
  */
 export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<ExitCode> {
   const io: CliIo = {
@@ -90,8 +98,10 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
   } catch (error) {
     const code = exitCodeOf(error);
     // Commander has already printed its own message (usage errors, help, version).
-    if (!(error instanceof CommanderError))
-      io.stderr(`lattice: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (!(error instanceof CommanderError)) {
+      const message = error instanceof Error ? error.message : String(error);
+      io.stderr(`lattice: ${escapeTerminalOutput(redactUrlsInText(message))}\n`);
+    }
     return code;
   }
 }

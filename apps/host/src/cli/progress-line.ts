@@ -1,5 +1,7 @@
 // Progress of a long one-shot command on stderr: one line per phase, and a throttled count line — rewritten
 // in place on a terminal, printed as plain lines (at most one per interval) when stderr is a file or pipe.
+// Each text is one line, its control characters escaped (terminal-text.ts): only ERASE_LINE acts on the terminal.
+import { escapeTerminalValue } from "./terminal-text.js";
 
 /** Erases the terminal line the cursor is on and returns to its start. */
 const ERASE_LINE = "\r\x1b[2K";
@@ -37,7 +39,7 @@ export class ProgressLine {
   /** A new phase: always printed, on a line of its own (replacing a count line shown in place). */
   phase(text: string): void {
     this.erase();
-    this.write(`${text}\n`);
+    this.write(`${escapeTerminalValue(text)}\n`);
     this.lastLineAt = this.now();
   }
 
@@ -49,10 +51,11 @@ export class ProgressLine {
     const now = this.now();
     if (now - this.lastLineAt < this.intervalMs) return;
     this.lastLineAt = now;
+    const shown = escapeTerminalValue(text);
     if (this.tty) {
-      this.write(`${ERASE_LINE}${text}`);
+      this.write(`${ERASE_LINE}${shown}`);
       this.showing = true;
-    } else this.write(`${text}\n`);
+    } else this.write(`${shown}\n`);
   }
 
   /** Removes a count line shown in place, so what follows starts on a clean line. */

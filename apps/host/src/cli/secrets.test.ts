@@ -3,9 +3,12 @@
 // (/, /status, /entries, /metrics, /events) is searched for each secret.
 import {
   disposeAll,
+  freePort,
   type NatsServerHandle,
+  type PostgresServerHandle,
   type RedisServerHandle,
   startNatsServer,
+  startPostgresServer,
   startRedisServer,
 } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -156,5 +159,97 @@ describe("secrets in logs, output, HTTP and error messages", () => {
         expect(text.includes(secret), `${name} appears in ${what}:\n${text.slice(0, 2000)}`).toBe(false);
       }
     }
+  });
+});
+
+describe("issue 27 item 6: passwords in URL parameters and userinfo never reach output", () => {
+  const URL_SECRETS = {
+    pgPassword: "pw-81c2-postgres-query-secret",
+    pgSslPassword: "pw-62d0-postgres-sslkey-secret",
+    redisPassword: "pw-93e1-redis-query-secret",
+    natsUserPassword: "pw-24f7-nats-userinfo-secret",
+    natsToken: "tok-57a3-nats-userinfo-token",
+  };
+  let postgres: PostgresServerHandle;
+
+  beforeAll(async () => {
+    postgres = await startPostgresServer();
+  });
+
+  /** Fails naming the secret and the run when any of them appears in what it printed. */
+  function expectNoSecret(what: string, r: RunResult): void {
+    for (const [name, secret] of Object.entries(URL_SECRETS)) {
+      expect(r.stdout.includes(secret), `${name} in stdout of ${what}:\n${r.stdout}`).toBe(false);
+      expect(r.stderr.includes(secret), `${name} in stderr of ${what}:\n${r.stderr}`).toBe(false);
+    }
+  }
+
+  const pgQuery = `password=${URL_SECRETS.pgPassword}&sslpassword=${URL_SECRETS.pgSslPassword}`;
+  const redisQuery = `password=${URL_SECRETS.redisPassword}`;
+
+  it("config print (YAML and --json) masks ?password= and &sslpassword= of postgres and redis URLs, NATS user:pass and tokens, and keeps user names", async () => {
+    const args = [
+      "--backend",
+      "postgres",
+      "--postgres-url",
+      `postgres://lattice@db.example:5432/lattice?sslmode=require&${pgQuery}`,
+      "--redis-url",
+      `redis://cache.example:6379/0?${redisQuery}`,
+      "--nats-url",
+      `nats://ann:${URL_SECRETS.natsUserPassword}@n1:4222,nats://${URL_SECRETS.natsToken}@n2:4222`,
+    ];
+    for (const json of [[], ["--json"]]) {
+      const r = await runLattice([...args, "config", "print", ...json], { env: cleanEnv() });
+      expect(r.code, r.stderr).toBe(0);
+      expectNoSecret(`config print ${json.join(" ")}`, r);
+      expect(r.stdout).toContain(
+        "postgres://lattice@db.example:5432/lattice?sslmode=require&password=***&sslpassword=***",
+      );
+      expect(r.stdout).toContain("redis://cache.example:6379/0?password=***");
+      expect(r.stdout).toContain("nats://ann:***@n1:4222");
+      expect(r.stdout).toContain("nats://***@n2:4222");
+    }
+  });
+
+  it("doctor against real servers refusing a ?password= (PostgreSQL, Redis), a NATS refusing a userinfo token, and against nothing listening, never prints it", async () => {
+    const closed = await freePort();
+    const pgAt = (port: number) => `postgres://lattice@127.0.0.1:${port}/lattice?${pgQuery}`;
+    const redisAt = (port: number) => `redis://127.0.0.1:${port}/?${redisQuery}`;
+    const runs = await Promise.all([
+      runLattice(["doctor", "--backend", "postgres", "--postgres-url", pgAt(postgres.port)], {
+        env: cleanEnv(),
+      }),
+      runLattice(["doctor", "--json", "--backend", "postgres", "--postgres-url", pgAt(postgres.port)], {
+        env: cleanEnv(),
+      }),
+      runLattice(["doctor", "--backend", "postgres", "--postgres-url", pgAt(closed)], { env: cleanEnv() }),
+      runLattice(["doctor", "--backend", "redis", "--redis-url", redisAt(redis.port)], {
+        env: cleanEnv({ LATTICE_CONNECT_TIMEOUT_MS: "2000" }),
+      }),
+      runLattice(["doctor", "--backend", "redis", "--redis-url", redisAt(closed)], {
+        env: cleanEnv({ LATTICE_CONNECT_TIMEOUT_MS: "2000" }),
+      }),
+      runLattice(["doctor", "--nats-url", nats.url.replace("nats://", `nats://${URL_SECRETS.natsToken}@`)], {
+        env: cleanEnv({ LATTICE_CONNECT_TIMEOUT_MS: "2000" }),
+      }),
+      runLattice(["claims", "ls", "--backend", "postgres", "--postgres-url", pgAt(postgres.port)], {
+        env: cleanEnv(),
+      }),
+      runLattice(["claims", "ls", "--backend", "redis", "--redis-url", redisAt(closed)], {
+        env: cleanEnv({ LATTICE_CONNECT_TIMEOUT_MS: "2000" }),
+      }),
+    ]);
+    for (const [i, r] of runs.entries()) {
+      expect(r.code, `run ${i}: ${r.stdout}\n${r.stderr}`).toBe(1);
+      expectNoSecret(`failing run ${i}`, r);
+    }
+    // They failed for the reasons meant, and still say where they looked.
+    expect(runs[0]?.stdout).toMatch(/password authentication failed|credentials/i);
+    expect(runs[0]?.stdout).toContain(
+      `postgres://lattice@127.0.0.1:${postgres.port}/lattice?password=***&sslpassword=***`,
+    );
+    expect(runs[2]?.stdout).toMatch(/nothing accepts connections/);
+    expect(runs[3]?.stdout).toMatch(/WRONGPASS|refused/i);
+    expect(runs[3]?.stdout).toContain(`redis://127.0.0.1:${redis.port}/?password=***`);
   });
 });

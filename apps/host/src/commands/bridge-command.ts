@@ -1,6 +1,6 @@
 // `lattice bridge`: the migration bridge as a long-running process — a host on the durable backend (HTTP
 // status, metrics, the cross-host audit) plus a LegacyBridge between its cache and the old hosts' broadcast.
-import { LatticeCacheError } from "@lattice-cache/core";
+import { LatticeCacheError, redactUrl } from "@lattice-cache/core";
 import type { LegacyBridgeStatus } from "@lattice-cache/legacy";
 import type { Command } from "commander";
 import { registerBridgeMetrics } from "../bridge/bridge-metrics.js";
@@ -14,7 +14,6 @@ import { LOGGER, METRICS, resolveToken } from "../composition/tokens.js";
 import { ConfigLayerBuilder } from "../config/config-layer.js";
 import { DEFAULT_BRIDGE_HTTP_PORT } from "../config/core-settings.js";
 import { settingsCatalog } from "../config/settings-catalog.js";
-import { maskUrlCredentials } from "../config/url-credentials.js";
 import { StatusServer } from "../http/status-server.js";
 import { withHostId } from "../runtime/host-identity.js";
 import { runHostUntilStopped } from "../runtime/run-host.js";
@@ -67,7 +66,7 @@ export function registerBridgeCommand(program: Command, ctx: CliContext): void {
         ready: () => bridge.running,
       });
       registerBridgeMetrics(resolveToken(container, METRICS).registry, () => bridge.current());
-      const oldHosts = `NATS at ${connection.servers.map(maskUrlCredentials).join(",")}`;
+      const oldHosts = `NATS at ${connection.servers.map(redactUrl).join(",")}`;
       await runHostUntilStopped(container, {
         async onListening(address, runtime) {
           const target = ctx.registry.targetOf(config);

@@ -1,9 +1,9 @@
 // `lattice doctor`: checks the configured backend end to end and prints concrete fixes; exit 1 on a failure.
+import { redactUrlsInText } from "@lattice-cache/core";
 import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
 import { createHostContainer } from "../composition/host-container.js";
-import { maskUrlCredentials } from "../config/url-credentials.js";
 import type { DoctorCheck } from "../doctor/doctor-check.js";
 import { genericChecks } from "../doctor/generic-checks.js";
 import { withHostId } from "../runtime/host-identity.js";
@@ -27,18 +27,29 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
           name: "configuration",
           outcome: "pass",
           detail:
-            `backend ${config.backend} (${maskUrlCredentials(ctx.registry.targetOf(config))}), prefix ${config.prefix}` +
+            `backend ${config.backend} (${ctx.registry.targetOf(config)}), prefix ${config.prefix}` +
             (config.configFile ? `, file ${config.configFile}` : ""),
         },
       ];
       if (registration.diagnose) checks.push(...(await registration.diagnose(config, container)));
       const blocked = checks.some((c) => c.outcome === "fail");
       if (!blocked) checks.push(...(await genericChecks(container, ctx.registry.targetOf(config))));
-      if (ctx.json(command)) ctx.printJson(checks);
-      else ctx.print(formatChecks(checks));
+      // A check may quote a server's or a client library's message, and those may quote a URL.
+      const shown = checks.map(redactCheck);
+      if (ctx.json(command)) ctx.printJson(shown);
+      else ctx.print(formatChecks(shown));
       const failed = checks.filter((c) => c.outcome === "fail").length;
       if (failed > 0) throw new OperationalError(`doctor: ${failed} check${failed === 1 ? "" : "s"} failed`);
     });
+}
+
+/** `check` with every URL in its detail and fix shown as core's `redactUrl` shows it. */
+function redactCheck(check: DoctorCheck): DoctorCheck {
+  return {
+    ...check,
+    detail: redactUrlsInText(check.detail),
+    ...(check.fix === undefined ? {} : { fix: redactUrlsInText(check.fix) }),
+  };
 }
 
 function formatChecks(checks: readonly DoctorCheck[]): string {

@@ -4,10 +4,12 @@ import type { CacheStatus } from "@lattice-cache/core";
 import { type Command, InvalidArgumentError } from "commander";
 import { auditLattice } from "../audit/lattice-audit.js";
 import { DEFAULT_STATUS_WINDOW_MS } from "../audit/status-bus.js";
+import type { GatheredStatus } from "../audit/status-intake.js";
 import { describeSplitBrain, formatAudit } from "../cli/audit-output.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError, SplitBrainError, UsageError } from "../cli/cli-errors.js";
 import { describeOpenFailure, withReadyCache } from "../cli/one-shot.js";
+import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { formatFields } from "../cli/text-table.js";
 import { createHostContainer } from "../composition/host-container.js";
 import { withHostId } from "../runtime/host-identity.js";
@@ -55,7 +57,7 @@ async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions
     );
   }
   if (ctx.dryRun) return;
-  let answers: string[];
+  let answers: GatheredStatus;
   try {
     answers = await bus.gather(windowMs);
   } catch (error) {
@@ -67,7 +69,7 @@ async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions
   const json = ctx.json(command);
   if (json) {
     ctx.printJson(audit.hosts);
-    for (const note of audit.notes) ctx.note(`note: ${note}`);
+    for (const note of audit.notes) ctx.note(`note: ${escapeTerminalValue(note)}`);
   } else {
     ctx.print(formatAudit(audit, bus.channel, windowMs));
   }

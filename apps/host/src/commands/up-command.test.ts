@@ -4,7 +4,13 @@ import { execFile } from "node:child_process";
 import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { disposeAll, freePort, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
+import {
+  disposeAll,
+  freePort,
+  type NatsServerHandle,
+  startNatsServer,
+  waitFor,
+} from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeNats } from "../nats/nats-probe.js";
 import {
@@ -179,5 +185,50 @@ describe("lattice up", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("issue 27 item 7: up starts no open NATS beyond loopback unless told to", () => {
+  /**
+   * Runs `up args…` until it exits or says it is up; one that came up is stopped with Ctrl-C, so a wrong
+   * outcome fails the test instead of leaving a server behind.
+   */
+  async function upUntilSettled(args: readonly string[], env: NodeJS.ProcessEnv) {
+    const up = LatticeProcess.start(["up", ...args, "--http-port", "0"], { env });
+    await waitFor(() => !up.alive || up.stdout.includes("Ctrl-C stops"), {
+      timeoutMs: 60_000,
+      what: `lattice up ${args.join(" ")} to exit or come up`,
+    });
+    const cameUp = up.alive;
+    if (cameUp) up.signal("SIGINT");
+    return { cameUp, done: await up.finished(30_000), up };
+  }
+
+  it("refuses --nats-url nats://0.0.0.0:<port> (exit 2, naming up.natsPublic) and starts no nats-server", async () => {
+    const port = await freePort();
+    const env = cleanEnv({ XDG_DATA_HOME: join(dir, "open-refused") });
+    const { cameUp, done, up } = await upUntilSettled(["--nats-url", `nats://0.0.0.0:${port}`], env);
+    expect(cameUp, up.describe()).toBe(false);
+    expect(done.code, up.describe()).toBe(2);
+    expect(done.stderr).toContain("up.natsPublic");
+    expect(done.stderr).toContain("--nats-public");
+    expect(done.stderr).toContain("LATTICE_UP_NATS_PUBLIC");
+    expect(done.stderr).not.toContain("starting nats-server");
+    expect((await probeNats("127.0.0.1", port, 1000)).kind).toBe("nothing");
+  });
+
+  it("with --nats-public starts it on every interface, warns that it is open, and stops it on Ctrl-C", async () => {
+    const port = await freePort();
+    const env = cleanEnv({ XDG_DATA_HOME: join(dir, "open-allowed"), PATH: pathWithPnpm() });
+    const { cameUp, done, up } = await upUntilSettled(
+      ["--nats-url", `nats://0.0.0.0:${port}`, "--nats-public"],
+      env,
+    );
+    expect(cameUp, up.describe()).toBe(true);
+    expect(up.stdout).toMatch(new RegExp(`NATS\\s+nats://0\\.0\\.0\\.0:${port}\\s+\\(started nats-server`));
+    expect(up.stderr).toMatch(/WARNING: .*every interface.*no authentication.*up\.natsPublic/);
+    expect(done.code, up.describe()).toBe(0);
+    expect(done.stderr).toContain("nats-server stopped");
+    expect((await probeNats("127.0.0.1", port, 1000)).kind).toBe("nothing");
   });
 });

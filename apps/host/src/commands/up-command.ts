@@ -1,22 +1,21 @@
 // `lattice up`: the zero-setup path. Reuses the NATS server at --nats-url or starts `nats-server -js` there,
 // runs a jetstream host on it, prints what runs and what to try next; Ctrl-C stops the host, then the server.
 import { join } from "node:path";
-import { errorText } from "@lattice-cache/core";
+import { errorText, redactUrl } from "@lattice-cache/core";
 import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
 import { createHostContainer } from "../composition/host-container.js";
+import { ConfigLayerBuilder } from "../config/config-layer.js";
 import type { HostConfig } from "../config/host-config.js";
-import { maskUrlCredentials } from "../config/url-credentials.js";
+import { settingsCatalog } from "../config/settings-catalog.js";
+import { localNatsExposure, NATS_PUBLIC_SETTING, publicNatsWarning } from "../nats/local-nats-exposure.js";
 import { type LocalNatsServer, latticeDataDir, startLocalNatsServer } from "../nats/local-nats-server.js";
 import { type NatsServerInfo, natsAddress, probeNats } from "../nats/nats-probe.js";
 import { withHostId } from "../runtime/host-identity.js";
 import { runHostUntilStopped } from "../runtime/run-host.js";
 import { waitForStopSignal } from "../runtime/shutdown-signals.js";
 import { nextSteps } from "../up/next-steps.js";
-
-/** Hosts `up` may start a server on: this machine only. */
-const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
 
 /** How `up` got its NATS server. */
 type NatsOrigin =
@@ -25,11 +24,22 @@ type NatsOrigin =
 
 /** Adds `up` to `program`. */
 export function registerUpCommand(program: Command, ctx: CliContext): void {
+  // `--nats-public` sets the setting up.natsPublic (its env variable and description are the schema's).
+  const natsPublic = settingsCatalog(ctx.registry.configSchema()).setting(NATS_PUBLIC_SETTING);
+  const howToAllow = `${NATS_PUBLIC_SETTING}: true (flag --nats-public, env ${natsPublic?.facts.env}=1)`;
   program
     .command("up")
     .description("zero setup: use (or start) a local nats-server -js, run a host on it, print where to look")
-    .action(async (_opts: unknown, command: Command) => {
-      const given = ctx.config(command);
+    .option(
+      "--nats-public",
+      `${natsPublic?.facts.description} (config ${NATS_PUBLIC_SETTING}, env ${natsPublic?.facts.env})`,
+    )
+    .action(async (opts: { natsPublic?: boolean }, command: Command) => {
+      const given = ctx.config(command, {
+        flags: new ConfigLayerBuilder()
+          .set(NATS_PUBLIC_SETTING, opts.natsPublic, "flag --nats-public")
+          .build(),
+      });
       if (!ctx.registry.names.includes("jetstream")) {
         throw new OperationalError("this build of lattice has no jetstream backend, which `up` needs");
       }
@@ -47,7 +57,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       const stop = waitForStopSignal(() => ctx.note("second signal: exiting without a clean stop"));
       let nats: NatsOrigin | undefined;
       try {
-        nats = await obtainNats(ctx, config);
+        nats = await obtainNats(ctx, config, howToAllow);
         const origin = nats;
         if (origin.kind === "started") {
           origin.server.onUnexpectedExit((code, signal) =>
@@ -67,7 +77,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
               await runtime.ready(config.readyTimeoutMs);
             } catch (error) {
               throw new OperationalError(
-                `the host could not sync with NATS at ${maskUrlCredentials(config.nats.servers[0] as string)} within ${config.readyTimeoutMs} ms: ` +
+                `the host could not sync with NATS at ${redactUrl(config.nats.servers[0] as string)} within ${config.readyTimeoutMs} ms: ` +
                   errorText(error),
                 { cause: error },
               );
@@ -90,9 +100,11 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     });
 }
 
-async function obtainNats(ctx: CliContext, config: HostConfig): Promise<NatsOrigin> {
-  const url = config.nats.servers[0] as string;
-  const { host, port } = natsAddress(url);
+async function obtainNats(ctx: CliContext, config: HostConfig, howToAllow: string): Promise<NatsOrigin> {
+  const given = config.nats.servers[0] as string;
+  const { host, port } = natsAddress(given);
+  // Credentials in the URL never reach the output.
+  const url = redactUrl(given);
   const probe = await probeNats(host, port);
   if (probe.kind === "other") {
     throw new OperationalError(`cannot use ${url}: ${probe.reason}; pass a free address with --nats-url`);
@@ -106,7 +118,8 @@ async function obtainNats(ctx: CliContext, config: HostConfig): Promise<NatsOrig
     }
     return { kind: "reused", url, info: probe.info };
   }
-  if (!LOCAL_HOSTS.has(host) && !host.startsWith("127.")) {
+  const exposure = localNatsExposure(host, port, config.up.natsPublic, howToAllow);
+  if (exposure === "elsewhere") {
     throw new OperationalError(
       `cannot reach NATS at ${url} (${probe.reason}), and \`lattice up\` only starts a server on this machine; ` +
         "pass --nats-url nats://127.0.0.1:<port>",
@@ -114,6 +127,7 @@ async function obtainNats(ctx: CliContext, config: HostConfig): Promise<NatsOrig
   }
   const dir = join(latticeDataDir(ctx.io.env), "nats", String(port));
   ctx.note(`no NATS server answers at ${url}; starting nats-server -js (data in ${dir})`);
+  if (exposure === "public") ctx.note(publicNatsWarning(host, port));
   const server = await startLocalNatsServer({
     host,
     port,

@@ -3,6 +3,7 @@ import { COLLECTION_NAMES, type CollectionName, type LatticeChange } from "@latt
 import { Argument, type Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { withReadyCache } from "../cli/one-shot.js";
+import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { waitForStopSignal } from "../runtime/shutdown-signals.js";
 
 /** Adds `watch` to `program`. */
@@ -44,7 +45,8 @@ function changeRecord(change: LatticeChange): Record<string, unknown> {
   };
 }
 
+/** One line per change: the key escaped (a value is JSON, whose control characters are escaped already). */
 function changeLine(change: LatticeChange): string {
-  const head = `${change.operation.padEnd(6)} ${change.collection.padEnd(8)} ${change.key} @${change.revision}`;
+  const head = `${change.operation.padEnd(6)} ${change.collection.padEnd(8)} ${escapeTerminalValue(change.key)} @${change.revision}`;
   return change.value === undefined ? head : `${head} ${JSON.stringify(change.value)}`;
 }

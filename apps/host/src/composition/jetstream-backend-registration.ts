@@ -1,13 +1,14 @@
 // `backend: jetstream` — the default: NATS JetStream KV bucket LATTICEDATA_{prefix}. Its settings are the
 // `nats` section below: how to reach NATS (shared with the legacy backend), the JetStream domain, the bucket.
+import { redactUrl } from "@lattice-cache/core";
 import { JETSTREAM_DEFAULTS, JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
 import type { DependencyContainer } from "tsyringe";
+import { statusChannelContext } from "../audit/host-status-channel.js";
 import { NatsStatusBus } from "../audit/nats-status-bus.js";
 import { configSection } from "../config/config-section.js";
 import { MAX_VALUE_BYTES_CEILING, NAME_TEXT } from "../config/core-settings.js";
 import { setting, settingGroup } from "../config/setting.js";
 import { choice, integer, text } from "../config/setting-types.js";
-import { maskUrlCredentials } from "../config/url-credentials.js";
 import { diagnoseJetStream } from "../doctor/jetstream-checks.js";
 import { natsAuth } from "../nats/nats-connection-options.js";
 import { NATS_CONNECTION_SETTINGS } from "../nats/nats-settings.js";
@@ -76,7 +77,7 @@ export const jetstreamBackendRegistration: BackendRegistration<JetStreamConfig> 
   description: "NATS JetStream KV bucket LATTICEDATA_{prefix} (the default; what wasmCloud hosts use)",
   config: jetstreamConfigSection,
   create: (config, container) => new JetStreamBackend(jetstreamOptions(config, container)),
-  target: (config) => `NATS at ${config.nats.servers.map(maskUrlCredentials).join(",")}`,
+  target: (config) => `NATS at ${config.nats.servers.map(redactUrl).join(",")}`,
   diagnose: (config, container) => diagnoseJetStream(jetstreamOptions(config, container)),
-  statusBus: (config, container) => new NatsStatusBus(config, resolveToken(container, LOGGER)),
+  statusBus: (config, container) => new NatsStatusBus(config, statusChannelContext(config, container)),
 };

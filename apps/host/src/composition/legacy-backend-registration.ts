@@ -1,16 +1,16 @@
 // `backend: legacy` — the generation-1 fire-and-forget broadcast of old wasmCloud hosts (unordered; for
 // talking to old hosts and migrating away from them). Its settings: how to reach NATS (`nats.servers`,
 // `nats.auth`, `nats.tls` — the same settings the jetstream backend reads).
-import { ConfigurationError } from "@lattice-cache/core";
+import { ConfigurationError, redactUrl } from "@lattice-cache/core";
 import {
   LegacyBackend,
   type LegacyBackendOptions,
   type LegacyConnectionOptions,
 } from "@lattice-cache/legacy";
 import type { DependencyContainer } from "tsyringe";
+import { statusChannelContext } from "../audit/host-status-channel.js";
 import { NatsStatusBus } from "../audit/nats-status-bus.js";
 import { configSection } from "../config/config-section.js";
-import { maskUrlCredentials } from "../config/url-credentials.js";
 import { natsConnectionOptions } from "../nats/nats-connection-options.js";
 import { NATS_CONNECTION_SETTINGS } from "../nats/nats-settings.js";
 import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
@@ -63,6 +63,6 @@ export const legacyBackendRegistration: BackendRegistration<LegacyConfig> = {
   description: "the generation-1 NATS broadcast old wasmCloud hosts speak (unordered, not durable)",
   config: legacyConfigSection,
   create: (config, container) => new LegacyBackend(legacyOptions(config, container)),
-  target: (config) => `NATS at ${config.nats.servers.map(maskUrlCredentials).join(",")} (legacy broadcast)`,
-  statusBus: (config, container) => new NatsStatusBus(config, resolveToken(container, LOGGER)),
+  target: (config) => `NATS at ${config.nats.servers.map(redactUrl).join(",")} (legacy broadcast)`,
+  statusBus: (config, container) => new NatsStatusBus(config, statusChannelContext(config, container)),
 };

@@ -1,6 +1,7 @@
 // The in-memory backend: process-local, one shared store per prefix, so several containers in one process
 // form one lattice (handy for tests and demos; nothing survives the process).
 import { MemoryBackend, MemoryStore } from "@lattice-cache/core";
+import { statusChannelContext } from "../audit/host-status-channel.js";
 import { MemoryStatusBus } from "../audit/memory-status-bus.js";
 import type { BackendRegistration } from "./backend-registry.js";
 
@@ -19,5 +20,6 @@ export const memoryBackendRegistration: BackendRegistration = {
     return new MemoryBackend(store);
   },
   target: (config) => `the in-process memory store for prefix ${config.prefix}`,
-  statusBus: (config) => new MemoryStatusBus(config.prefix),
+  statusBus: (config, container) =>
+    new MemoryStatusBus(config.prefix, statusChannelContext(config, container)),
 };

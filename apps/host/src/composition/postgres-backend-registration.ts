@@ -6,16 +6,16 @@
 // (audit/postgres-status-bus.ts), or on the NATS subject with the `nats` settings when
 // `postgres.statusChannel` is `nats`.
 import { readFileSync } from "node:fs";
-import { ConfigurationError, errorText } from "@lattice-cache/core";
+import { ConfigurationError, errorText, redactUrl } from "@lattice-cache/core";
 import { POSTGRES_URL_SCHEMES, PostgresBackend, type PostgresBackendOptions } from "@lattice-cache/postgres";
 import type { DependencyContainer } from "tsyringe";
+import { statusChannelContext } from "../audit/host-status-channel.js";
 import { NatsStatusBus } from "../audit/nats-status-bus.js";
 import { PostgresStatusBus } from "../audit/postgres-status-bus.js";
 import type { StatusBus } from "../audit/status-bus.js";
 import { configSection } from "../config/config-section.js";
 import { setting } from "../config/setting.js";
 import { choice, integer, text, url } from "../config/setting-types.js";
-import { maskUrlCredentials } from "../config/url-credentials.js";
 import { diagnosePostgres } from "../doctor/postgres-checks.js";
 import type { NatsConnectionSettings } from "../nats/nats-settings.js";
 import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
@@ -89,7 +89,7 @@ export function postgresOptions(
 
 /** The status channel of the configured kind: NOTIFY in the lattice's database, or the NATS subject. */
 function postgresStatusBus(config: PostgresConfig, container: DependencyContainer): StatusBus {
-  const logger = resolveToken(container, LOGGER);
+  const context = statusChannelContext(config, container);
   if (config.postgres.statusChannel === "nats") {
     if (config.nats === undefined) {
       throw new ConfigurationError(
@@ -97,11 +97,11 @@ function postgresStatusBus(config: PostgresConfig, container: DependencyContaine
         { field: "postgres.statusChannel" },
       );
     }
-    return new NatsStatusBus({ ...config, nats: config.nats }, logger);
+    return new NatsStatusBus({ ...config, nats: config.nats }, context);
   }
   return new PostgresStatusBus(
     { options: postgresOptions(config, container), hostId: config.hostId },
-    logger,
+    context,
   );
 }
 
@@ -112,7 +112,7 @@ export const postgresBackendRegistration: BackendRegistration<PostgresConfig> = 
   config: postgresConfigSection,
   create: (config, container) => new PostgresBackend(postgresOptions(config, container)),
   target: (config) =>
-    `PostgreSQL at ${config.postgres.url ? maskUrlCredentials(config.postgres.url) : "(no postgres.url)"}`,
+    `PostgreSQL at ${config.postgres.url ? redactUrl(config.postgres.url) : "(no postgres.url)"}`,
   diagnose: (config, container) => diagnosePostgres(postgresOptions(config, container)),
   statusBus: postgresStatusBus,
 };

@@ -1,10 +1,11 @@
 // `backend: redis` — keys and a change-log stream in Redis (single server, Cluster or Sentinel) via ioredis.
 // Its settings are the `redis` section (redis/redis-settings.ts: the host's status channel reads them too).
+import { redactUrl } from "@lattice-cache/core";
 import { RedisBackend, type RedisBackendOptions } from "@lattice-cache/redis";
 import type { DependencyContainer } from "tsyringe";
+import { statusChannelContext } from "../audit/host-status-channel.js";
 import { RedisStatusBus } from "../audit/redis-status-bus.js";
 import { configSection } from "../config/config-section.js";
-import { maskUrlCredentials } from "../config/url-credentials.js";
 import { redisConnectionSettings } from "../redis/redis-client.js";
 import { REDIS_SETTINGS } from "../redis/redis-settings.js";
 import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
@@ -32,7 +33,7 @@ function redisTarget(config: RedisConfig): string {
   if (redis.cluster) return `Redis Cluster at ${redis.cluster.join(",")}`;
   if (redis.sentinel)
     return `Redis Sentinel master ${redis.sentinel.name} via ${redis.sentinel.sentinels.join(",")}`;
-  return `Redis at ${maskUrlCredentials(redis.url)}`;
+  return `Redis at ${redactUrl(redis.url)}`;
 }
 
 /** `backend: redis`. */
@@ -42,5 +43,5 @@ export const redisBackendRegistration: BackendRegistration<RedisConfig> = {
   config: redisConfigSection,
   create: (config, container) => new RedisBackend(redisOptions(config, container)),
   target: redisTarget,
-  statusBus: (config, container) => new RedisStatusBus(config, resolveToken(container, LOGGER)),
+  statusBus: (config, container) => new RedisStatusBus(config, statusChannelContext(config, container)),
 };

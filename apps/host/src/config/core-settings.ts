@@ -3,7 +3,7 @@
 import { DEFAULT_MAX_VALUE_BYTES, LEGACY_POLICIES, type LegacyPolicy } from "@lattice-cache/core";
 import type { SettingsValues } from "./config-section.js";
 import { setting, settingGroup } from "./setting.js";
-import { choice, duration, integer, text, toggle } from "./setting-types.js";
+import { choice, duration, integer, text, textList, toggle } from "./setting-types.js";
 
 /** Log levels pino accepts, most severe first. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -23,6 +23,12 @@ export const MAX_VALUE_BYTES_CEILING = 64 * 1024 * 1024;
 
 /** What a name that becomes part of a bucket name or a NATS subject may hold. */
 export const NAME_TEXT = { pattern: /^[A-Za-z0-9_-]+$/, patternText: "letters, digits, _ and -" } as const;
+
+/** What a host id may hold (the `hostId` setting; a status answer's host id is checked against it too). */
+export const HOST_ID_TEXT = {
+  pattern: /^[A-Za-z0-9_.:=-]+$/,
+  patternText: "letters, digits and _ . : = -",
+} as const;
 
 /** `backend`: one of the registered backends' names, the first by default. */
 export function backendSetting(names: readonly string[]) {
@@ -52,6 +58,40 @@ function httpToken() {
   });
 }
 
+/** A host name as a Host header or `http.allowedHosts` gives it (without a port): DNS labels, maybe a final dot. */
+export const HOST_NAME_PATTERN = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$/i;
+
+/** `http.allowedHosts`: host names, as a list or comma-separated (no scheme, port or path). */
+function hostNameList() {
+  return textList().superRefine((names, ctx) => {
+    const bad = names.find((name) => !HOST_NAME_PATTERN.test(name));
+    if (bad !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `entries must be host names, without scheme, port or path (got ${JSON.stringify(bad)})`,
+      });
+    }
+  });
+}
+
+/** The shortest status secret accepted (it is all that tells a host's answer from a forged one). */
+export const MIN_STATUS_SECRET_LENGTH = 16;
+
+/** What a status secret must be, wherever it comes from (the message never echoes it: it is a secret). */
+export function statusSecretProblem(secret: string): string | undefined {
+  return secret.length < MIN_STATUS_SECRET_LENGTH
+    ? `must be at least ${MIN_STATUS_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`
+    : undefined;
+}
+
+/** `status.secret`: text of at least {@link MIN_STATUS_SECRET_LENGTH} characters. */
+function statusSecret() {
+  return text().superRefine((secret, ctx) => {
+    const problem = statusSecretProblem(secret);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  });
+}
+
 /** The host's settings other than `backend` (whose allowed values are the registry's). */
 export const CORE_SETTINGS = {
   prefix: setting(text(NAME_TEXT).default(DEFAULT_PREFIX), {
@@ -61,7 +101,7 @@ export const CORE_SETTINGS = {
     flag: "--prefix <prefix>",
   }),
   hostId: setting(
-    text({ pattern: /^[A-Za-z0-9_.:=-]+$/, patternText: "letters, digits and _ . : = -" }).optional(),
+    text(HOST_ID_TEXT).optional(),
     {
       description: "this host's id (the origin of its writes)",
       env: "LATTICE_HOST_ID",
@@ -108,6 +148,11 @@ export const CORE_SETTINGS = {
       description: "serve /metrics without the token (it holds counts and revisions, no entry values)",
       env: "LATTICE_HTTP_METRICS_PUBLIC",
     }),
+    allowedHosts: setting(hostNameList().optional(), {
+      description:
+        "host names HTTP requests may name in their Host header besides localhost, IP addresses and http.host (a list, or comma-separated); requests naming another get 421 (DNS rebinding), except on /healthz, /readyz and a public /metrics",
+      env: "LATTICE_HTTP_ALLOWED_HOSTS",
+    }),
   }).superRefine((given, ctx) => {
     if (given.token !== undefined && given.tokenFile !== undefined) {
       ctx.addIssue({
@@ -138,6 +183,27 @@ export const CORE_SETTINGS = {
     flag: "--tombstone-retention <duration>",
     defaultText: "`24h`",
   }),
+  status: settingGroup({
+    secret: setting(statusSecret().optional(), {
+      description: `secret shared by a lattice's hosts: each signs its status answers with it (HMAC-SHA256), and \`status --hosts\` and the Lattice section compare only answers signed with it; at least ${MIN_STATUS_SECRET_LENGTH} characters, the same on every host and requester`,
+      env: "LATTICE_STATUS_SECRET",
+      secret: true,
+    }),
+    secretFile: setting(text().optional(), {
+      description:
+        "file holding status.secret (read when the status channel opens, surrounding blanks ignored; the path is not secret)",
+      env: "LATTICE_STATUS_SECRET_FILE",
+      flag: "--status-secret-file <file>",
+    }),
+  }).superRefine((given, ctx) => {
+    if (given.secret !== undefined && given.secretFile !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: "and status.secret both give the status secret: set only one",
+        path: ["secretFile"],
+      });
+    }
+  }),
   bridge: settingGroup({
     policy: setting(
       choice(LEGACY_POLICIES as readonly [LegacyPolicy, ...LegacyPolicy[]]).default("legacy-wins"),
@@ -148,6 +214,14 @@ export const CORE_SETTINGS = {
         commandFlag: "bridge --policy",
       },
     ),
+  }),
+  up: settingGroup({
+    natsPublic: setting(toggle().default(false), {
+      description:
+        "let `lattice up` start its nats-server beyond loopback (`--nats-url nats://0.0.0.0:…`): JetStream with no authentication, which anyone who reaches the port reads and writes",
+      env: "LATTICE_UP_NATS_PUBLIC",
+      commandFlag: "up --nats-public",
+    }),
   }),
 };
 

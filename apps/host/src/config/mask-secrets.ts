@@ -1,17 +1,16 @@
 // Secrets never leave the process: printed and logged configs go through this first. What is secret is
-// the schema's to say (`secret` in a setting's facts).
+// the schema's to say (`secret` in a setting's facts); how a URL is shown is core's `redactUrl`.
 
+import { REDACTED, redactUrl } from "@lattice-cache/core";
 import { isPlainObject } from "./config-layer.js";
 import { HOST_CONFIG_SCHEMA } from "./host-config.js";
 import type { HostConfigSchema } from "./host-config-schema.js";
 import { settingsCatalog } from "./settings-catalog.js";
-import { MASK, maskUrlCredentials } from "./url-credentials.js";
-
-export { MASK, maskUrlCredentials } from "./url-credentials.js";
 
 /**
- * A copy of `config` with every secret setting of `schema` replaced by `***` and the credentials in its URL
- * settings masked. Default schema: the host's with the built-in backends.
+ * A copy of `config` with every secret setting of `schema` replaced by `***` and its URL settings shown by
+ * `redactUrl` of `@lattice-cache/core` (passwords, tokens and secret parameters such as `?password=` masked,
+ * user names kept). Default schema: the host's with the built-in backends.
  */
 export function maskSecrets<T extends object>(config: T, schema: HostConfigSchema = HOST_CONFIG_SCHEMA): T {
   let masked: Record<string, unknown> = config as Record<string, unknown>;
@@ -19,12 +18,12 @@ export function maskSecrets<T extends object>(config: T, schema: HostConfigSchem
     if (facts.secret === undefined) continue;
     const hide =
       facts.secret === true
-        ? () => MASK
+        ? () => REDACTED
         : (value: unknown) =>
             typeof value === "string"
-              ? maskUrlCredentials(value)
+              ? redactUrl(value)
               : Array.isArray(value)
-                ? value.map((item) => (typeof item === "string" ? maskUrlCredentials(item) : item))
+                ? value.map((item) => (typeof item === "string" ? redactUrl(item) : item))
                 : value;
     masked = replaceAt(masked, path.split("."), hide);
   }

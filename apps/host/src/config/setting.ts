@@ -16,8 +16,8 @@ export interface SettingFacts {
   /** A flag of one command that sets it (that command reads it itself), for the README: `bridge --policy`. */
   readonly commandFlag?: string;
   /**
-   * `true`: the value is never printed or logged (`***`). `url-credentials`: URL(s) whose user and password
-   * are masked.
+   * `true`: the value is never printed or logged (`***`). `url-credentials`: URL(s) shown as core's
+   * `redactUrl` shows them (passwords, tokens and secret parameters masked).
    */
   readonly secret?: true | "url-credentials";
   /** The README's default when the type's own default does not tell it (one chosen at run time). */

@@ -2,7 +2,7 @@
 // launching it, and bounded waits on what an element reads.
 import { existsSync } from "node:fs";
 import { waitFor } from "@lattice-cache/test-harness";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** Debian's Chromium (`apt-get install -y chromium`; the repo bootstrap installs it in CI). */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -71,4 +71,17 @@ export async function notReloaded(page: Page): Promise<boolean> {
   return (
     (await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)) === true
   );
+}
+
+/**
+ * Collects what Chromium reports, from now on, as refused by a page's Content-Security-Policy in `context`
+ * (its console errors naming the policy): a page that works under its CSP reports nothing.
+ */
+export function cspViolations(context: BrowserContext): string[] {
+  const seen: string[] = [];
+  context.on("console", (message) => {
+    if (message.type() === "error" && /Content.Security.Policy/i.test(message.text()))
+      seen.push(message.text());
+  });
+  return seen;
 }

@@ -3,12 +3,12 @@
 // with a browser — a session cookie the page obtains by exchanging the token once. Credentials are compared in
 // constant time. On loopback with no token configured, everything is open, as it always was.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
-import { ConfigurationError, errorText } from "@lattice-cache/core";
+import { ConfigurationError } from "@lattice-cache/core";
 import type { CoreConfig } from "../config/core-settings.js";
 import { httpTokenProblem } from "../config/core-settings.js";
+import { readSecretFile } from "../config/secret-file.js";
 
 /** Paths anyone may read: liveness and readiness probes carry nothing worth hiding. */
 const ALWAYS_OPEN = new Set(["/healthz", "/readyz"]);
@@ -76,10 +76,18 @@ export class HttpAccess {
     return this.mode === "token";
   }
 
+  /**
+   * True for the paths that carry no entry values and are read by probes and scrapers: `/healthz`, `/readyz`
+   * and, with `http.metricsPublic`, `/metrics`. They never need a credential, and answer whatever Host the
+   * request names.
+   */
+  isOpen(path: string): boolean {
+    return ALWAYS_OPEN.has(path) || (path === "/metrics" && this.metricsPublic);
+  }
+
   /** True when `path` needs a credential. */
   guards(path: string): boolean {
-    if (!this.required || ALWAYS_OPEN.has(path)) return false;
-    return !(path === "/metrics" && this.metricsPublic);
+    return this.required && !this.isOpen(path);
   }
 
   /**
@@ -135,23 +143,7 @@ export function isLoopback(host: string): boolean {
 }
 
 function readTokenFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new ConfigurationError(
-      `invalid configuration: http.tokenFile cannot be read (${errorText(error)})`,
-      { field: "http.tokenFile", cause: error },
-    );
-  }
-  const token = text.trim();
-  const problem = token === "" ? "is empty" : httpTokenProblem(token);
-  if (problem !== undefined) {
-    throw new ConfigurationError(`invalid configuration: the token in http.tokenFile ${path} ${problem}`, {
-      field: "http.tokenFile",
-    });
-  }
-  return token;
+  return readSecretFile(path, "http.tokenFile", "token", httpTokenProblem);
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {

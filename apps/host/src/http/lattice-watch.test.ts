@@ -6,11 +6,13 @@ import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@la
 import { afterAll, describe, expect, it } from "vitest";
 import type { HostStatusReport } from "../audit/host-status-report.js";
 import type { StatusBus } from "../audit/status-bus.js";
+import { type GatheredStatus, readStatusAnswers } from "../audit/status-intake.js";
+import { StatusSecret, signAnswer } from "../audit/status-signature.js";
 import { createHostContainer } from "../composition/host-container.js";
 import { loadConfig } from "../config/load-config.js";
 import { createHostLogger } from "../observability/host-logger.js";
 import { HostRuntime } from "../runtime/host-runtime.js";
-import { type LatticeView, LatticeWatch, propagationNote } from "./lattice-watch.js";
+import { DEFAULT_LATTICE_WATCH, type LatticeView, LatticeWatch, propagationNote } from "./lattice-watch.js";
 
 const runtimes: HostRuntime[] = [];
 const watches: LatticeWatch[] = [];
@@ -87,8 +89,8 @@ class ScriptedBus implements StatusBus {
   readonly channel = "scripted channel";
   answers: HostStatusReport[] = [];
   async serve(): Promise<void> {}
-  async gather(): Promise<string[]> {
-    return this.answers.map((a) => JSON.stringify(a));
+  async gather(): Promise<GatheredStatus> {
+    return readStatusAnswers(this.answers.map((a) => JSON.stringify(a)));
   }
   async close(): Promise<void> {}
 }
@@ -165,6 +167,76 @@ describe("the history", () => {
     bus.answers = ["n1", "n2", "n3"].map((id) => report(id, 1));
     await watch.sample();
     expect((await watch.view()).hosts.map((h) => h.hostId)).toEqual(["n1", "n2", "n3"]);
+  });
+
+  it("issue 27 item 4: a flood of fake ids cannot push out hosts that keep answering, nor grow the view past maxHosts", async () => {
+    const { bus, watch, advance } = scriptedWatch({ maxHosts: 4 });
+    bus.answers = [report("real-a", 7), report("real-b", 7)];
+    await watch.view();
+    for (let round = 0; round < 5; round++) {
+      advance(3_000);
+      // Ids sorting before the real ones, new every round: each would evict the longest silent host.
+      bus.answers = [
+        ...Array.from({ length: 50 }, (_, i) => report(`0-fake-${round}-${i}`, 7)),
+        report("real-a", 7),
+        report("real-b", 7),
+      ];
+      await watch.sample();
+      const ids = (await watch.view()).hosts.map((h) => h.hostId);
+      expect(ids).toContain("real-a");
+      expect(ids).toContain("real-b");
+      expect(ids.length).toBeLessThanOrEqual(4);
+    }
+    expect((await watch.view()).notes).toContain(
+      "48 answering hosts not listed: the view holds 4, and hosts listed already keep their place while they answer",
+    );
+  });
+
+  it("issue 27 item 4: with a status secret, only verified answers enter the view; an out-of-bounds id never does", async () => {
+    const secret = StatusSecret.from("lattice-watch-status-secret");
+    const signed = (hostId: string) =>
+      signAnswer(JSON.stringify({ ...report(hostId, 3), nonce: "n" }), secret);
+    const bus: StatusBus = {
+      channel: "scripted signed channel",
+      serve: async () => {},
+      gather: async () =>
+        readStatusAnswers(
+          [
+            signed("real-a"),
+            JSON.stringify(report("forged", 3, "d-forged")),
+            JSON.stringify(report("x".repeat(300), 3)),
+          ],
+          { secret, nonce: "n" },
+        ),
+      close: async () => {},
+    };
+    const watch = new LatticeWatch(
+      () => bus,
+      () => undefined,
+      { sampleEveryMs: 3_600_000 },
+    );
+    watches.push(watch);
+    const view = await watch.view();
+    expect(view.hosts.map((h) => [h.hostId, h.verified])).toEqual([["real-a", true]]);
+    expect(view.splitBrains).toEqual([]);
+    expect(view.notes.join("\n")).toMatch(
+      /1 answer not verified with the status secret .*forged \(unsigned\)/,
+    );
+    expect(view.notes.join("\n")).toMatch(/refused 1 answer \(host id out of bounds\)/);
+  });
+
+  it("issue 27 item 4: a host's history is capped by count too, however often it is sampled", async () => {
+    const { bus, watch, advance } = scriptedWatch({});
+    bus.answers = [report("h1", 1)];
+    await watch.view();
+    // 500 samples 100 ms apart: all within the ten minutes of history, far more than it holds points.
+    for (let i = 0; i < 500; i++) {
+      advance(100);
+      await watch.sample();
+    }
+    const history = (await watch.view()).hosts[0]?.history ?? [];
+    expect(history.length).toBe(DEFAULT_LATTICE_WATCH.maxHistoryPoints);
+    expect(history.at(-1)?.[0]).toBe((await watch.view()).sampling.lastSampleAt);
   });
 
   it("derives this host's apply and write rates from its counters between samples", async () => {

@@ -3,6 +3,12 @@
 // keeps a bounded, in-memory history per host; beside it, this host's own apply and write rates, how long
 // the oldest change it has not applied yet has waited, and its propagation delay (backend write time → applied
 // here). Nothing is sampled while nobody asks.
+//
+// Whoever may publish on the status channel chooses the host ids it hears (issue 27), so what it keeps is
+// capped by count as well as by time: at most `maxHosts` hosts, at most `maxHistoryPoints` points each. A host
+// already listed keeps its place while it answers; a new one takes free room or the place of the longest
+// silent one, and is left out (and noted) when every listed host still answers — so a flood of fake ids
+// cannot push out hosts that answer. With a status secret, only verified answers enter the view's memory.
 // Rules cited here: docs/semantics.md#rule-2.
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CacheStatus, errorText } from "@lattice-cache/core";
@@ -13,6 +19,7 @@ import {
   type SplitBrain,
 } from "../audit/lattice-audit.js";
 import type { StatusBus } from "../audit/status-bus.js";
+import type { GatheredStatus } from "../audit/status-intake.js";
 
 /** How often, how long and how much the watch samples. */
 export interface LatticeWatchOptions {
@@ -24,21 +31,24 @@ export interface LatticeWatchOptions {
   readonly historyMs: number;
   /** Sampling stops this long after the last request for the view, in ms. */
   readonly idleAfterMs: number;
-  /** Most hosts remembered (the longest silent ones are forgotten first). */
+  /** Most hosts remembered (the longest silent ones are forgotten first; hosts that answer never for new ones). */
   readonly maxHosts: number;
+  /** Most points of each host's history (older ones are dropped first). */
+  readonly maxHistoryPoints: number;
   /** How long the first request waits for the first sample, in ms. */
   readonly firstSampleWaitMs: number;
   /** The clock, ms since the epoch (tests pass their own). */
   readonly clock: () => number;
 }
 
-/** The defaults: a sample every 3 s gathering for 1 s, ten minutes of history. */
+/** The defaults: a sample every 3 s gathering for 1 s, ten minutes of history (201 points), 256 hosts. */
 export const DEFAULT_LATTICE_WATCH: LatticeWatchOptions = {
   sampleEveryMs: 3000,
   windowMs: 1000,
   historyMs: 10 * 60_000,
   idleAfterMs: 3 * 60_000,
   maxHosts: 256,
+  maxHistoryPoints: (10 * 60_000) / 3000 + 1,
   firstSampleWaitMs: 3000,
   clock: Date.now,
 };
@@ -158,6 +168,8 @@ export class LatticeWatch {
   private selfSamples: SelfSample[] = [];
   private previousCounters: { t: number; applied: number; writes: number } | undefined;
   private latest: LatticeAudit | undefined;
+  /** Hosts the latest sample heard but could not list (every listed host still answered). */
+  private leftOut = 0;
   private latestAt: number | null = null;
   private lastError: string | null = null;
   private since: number | null = null;
@@ -251,26 +263,55 @@ export class LatticeWatch {
       this.prune(this.latestAt);
       return;
     }
-    let answers: string[];
+    let gathered: GatheredStatus;
     try {
-      answers = await bus.gather(this.options.windowMs);
+      gathered = await bus.gather(this.options.windowMs);
       this.lastError = null;
     } catch (error) {
       this.lastError = `cannot ask the hosts on ${bus.channel}: ${errorText(error)}`;
-      answers = [];
+      gathered = { reports: [], notes: [], secured: false };
     }
     const now = this.now();
-    const audit = auditLattice(answers);
-    for (const host of audit.hosts) {
-      const record = this.records.get(host.hostId) ?? { host, lastSeen: now, history: [] };
-      record.host = host;
-      record.lastSeen = now;
-      record.history.push([now, host.lag]);
-      this.records.set(host.hostId, record);
-    }
+    const audit = auditLattice(gathered);
+    this.prune(now);
+    this.record(audit, now);
     this.latest = audit;
     this.latestAt = now;
-    this.prune(now);
+  }
+
+  /** Records a sample's hosts: those listed already first, then new ones in the room left (file comment). */
+  private record(audit: LatticeAudit, now: number): void {
+    const heard = audit.secured ? audit.hosts.filter((h) => h.verified) : audit.hosts;
+    const listed = heard.filter((h) => this.records.has(h.hostId));
+    const fresh = heard.filter((h) => !this.records.has(h.hostId));
+    this.leftOut = 0;
+    for (const host of [...listed, ...fresh]) {
+      let record = this.records.get(host.hostId);
+      if (record === undefined) {
+        if (this.records.size >= this.options.maxHosts && !this.forgetLongestSilent(now)) {
+          this.leftOut += 1;
+          continue;
+        }
+        record = { host, lastSeen: now, history: [] };
+        this.records.set(host.hostId, record);
+      }
+      record.host = host;
+      if (record.lastSeen === now && record.history.at(-1)?.[0] === now) continue; // one point per sample
+      record.lastSeen = now;
+      record.history.push([now, host.lag]);
+      if (record.history.length > this.options.maxHistoryPoints) record.history.shift();
+    }
+  }
+
+  /** Forgets the host silent the longest, unless every listed host answered at `now`. */
+  private forgetLongestSilent(now: number): boolean {
+    let oldest: [string, HostRecord] | undefined;
+    for (const entry of this.records) {
+      if (entry[1].lastSeen < now && (oldest === undefined || entry[1].lastSeen < oldest[1].lastSeen))
+        oldest = entry;
+    }
+    if (oldest !== undefined) this.records.delete(oldest[0]);
+    return oldest !== undefined;
   }
 
   private sampleSelf(now: number): void {
@@ -293,18 +334,14 @@ export class LatticeWatch {
     });
   }
 
-  /** Drops what is older than the history, and the longest-silent hosts beyond `maxHosts`. */
+  /** Drops what is older than the history: samples, points, and hosts silent that long. */
   private prune(now: number): void {
     const oldest = now - this.options.historyMs;
     while ((this.selfSamples[0]?.t ?? now) < oldest) this.selfSamples.shift();
+    while (this.selfSamples.length > this.options.maxHistoryPoints) this.selfSamples.shift();
     for (const [id, record] of this.records) {
       if (record.lastSeen < oldest) this.records.delete(id);
       else while ((record.history[0]?.[0] ?? now) < oldest) record.history.shift();
-    }
-    if (this.records.size > this.options.maxHosts) {
-      const bySilence = [...this.records].sort((a, b) => a[1].lastSeen - b[1].lastSeen);
-      for (const [id] of bySilence.slice(0, this.records.size - this.options.maxHosts))
-        this.records.delete(id);
     }
   }
 
@@ -342,7 +379,14 @@ export class LatticeWatch {
       propagationNote: propagationNote(selfStatus),
       hosts,
       splitBrains: this.latest?.splitBrains ?? [],
-      notes: this.latest?.notes ?? [],
+      notes: [
+        ...(this.latest?.notes ?? []),
+        ...(this.leftOut > 0
+          ? [
+              `${this.leftOut} answering host${this.leftOut === 1 ? "" : "s"} not listed: the view holds ${this.options.maxHosts}, and hosts listed already keep their place while they answer`,
+            ]
+          : []),
+      ],
       converged: this.latest?.converged ?? false,
     };
   }

@@ -17,6 +17,7 @@ import {
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
 import {
+  cspViolations,
   launchChromium,
   markDocument,
   notReloaded,
@@ -87,13 +88,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A page in a fresh browser context (its own cookies) that signed in with a `/?token=` link. */
-async function signedInPage(): Promise<Page> {
+/**
+ * A page in a fresh browser context (its own cookies) that signed in with a `/?token=` link, and what the
+ * browser has refused under the pages' Content-Security-Policy since the context opened.
+ */
+async function signedInPage(): Promise<{ page: Page; violations: string[] }> {
   const context = await (browser as Browser).newContext();
+  const violations = cspViolations(context);
   const page = await context.newPage();
   await page.goto(`${url}/?token=${encodeURIComponent(TOKEN)}`);
   expect(page.url()).toBe(`${url}/`);
-  return page;
+  return { page, violations };
 }
 
 describe("the status page", () => {
@@ -107,8 +112,18 @@ describe("the status page", () => {
     expect(await signIn.text()).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|https?:\/\//);
   });
 
+  it("issue 27 item 3: both pages are served under a Content-Security-Policy that runs only their own inline script", async () => {
+    for (const answer of [await fetchWithToken("/"), await fetch(`${url}/`)]) {
+      const csp = answer.headers.get("content-security-policy") ?? "";
+      expect(csp).toMatch(/script-src 'sha256-[\w+/=]+'(;|$)/);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain("unsafe-inline");
+    }
+  });
+
   it("asks a browser without a session for the token, then shows the page (cookie: HttpOnly, SameSite=Strict)", async () => {
     const context = await (browser as Browser).newContext();
+    const violations = cspViolations(context);
     try {
       const page = await context.newPage();
       const first = await page.goto(`${url}/`);
@@ -133,13 +148,14 @@ describe("the status page", () => {
           () => (globalThis as unknown as { document: { cookie: string } }).document.cookie,
         ),
       ).toBe("");
+      expect(violations, "refused under the CSP (issue 27 item 3)").toEqual([]);
     } finally {
       await context.close();
     }
   });
 
   it("takes the token from a /?token= link and drops it from the address", async () => {
-    const page = await signedInPage();
+    const { page } = await signedInPage();
     try {
       expect(page.url()).not.toContain(TOKEN);
       await until(page, "state", "live");
@@ -150,7 +166,7 @@ describe("the status page", () => {
   });
 
   it("shows state live, the counts per collection and the entries", async () => {
-    const page = await signedInPage();
+    const { page } = await signedInPage();
     try {
       await until(page, "state", "live");
       await until(page, "count-linkdefs", "2");
@@ -166,8 +182,8 @@ describe("the status page", () => {
     }
   });
 
-  it("shows a put and a delete made with the CLI without a reload (the event stream carries the cookie)", async () => {
-    const page = await signedInPage();
+  it("shows a put and a delete made with the CLI without a reload (the event stream carries the cookie), and the CSP refuses nothing of it", async () => {
+    const { page, violations } = await signedInPage();
     try {
       await until(page, "count-refmaps", "1");
       await until(page, "feed", "live updates");
@@ -203,6 +219,7 @@ describe("the status page", () => {
 
       expect(await notReloaded(page)).toBe(true);
       expect(await text(page, "feed")).toBe("live updates");
+      expect(violations, "refused under the CSP (issue 27 item 3)").toEqual([]);
       mkdirSync(join(HOST_DIR, ".test-results"), { recursive: true });
       await page.screenshot({
         path: join(HOST_DIR, ".test-results", "status-page-signed-in.png"),

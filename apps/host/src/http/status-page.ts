@@ -2,6 +2,8 @@
 // loads /status and /entries, then follows /events (Server-Sent Events), polling /status if that fails; and
 // polls /lattice for the Lattice section (every host's state, lag and digest agreement, drawn as inline SVG).
 // Its requests carry the session cookie when the host requires a token; a 401 reloads it into the sign-in page.
+// It is served under a Content-Security-Policy that runs only its own inline script and style (security-headers.ts),
+// and what other hosts answer is shown as text, never as markup (their addresses linked only when http(s)).
 
 /** The HTML of the status page. Every dynamic value is filled in by the page's script, never by templating. */
 export function renderStatusPage(): string {
@@ -315,6 +317,15 @@ export function renderStatusPage(): string {
     });
   }
 
+  // A host's page from the address it answered with — another process's word: only an http: or https: URL is
+  // linked (a javascript: or data: address would run in this page when clicked).
+  function hostPage(http) {
+    if (typeof http !== "string" || http === "") return null;
+    var url;
+    try { url = new URL(http + "/"); } catch (e) { return null; }
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  }
+
   function agreementText(h) {
     if (h.agreement === "split-brain") return "SPLIT BRAIN with " + h.splitBrainWith.join(", ");
     if (!h.answering) return "–";
@@ -360,13 +371,15 @@ export function renderStatusPage(): string {
         tr.setAttribute("data-host", h.hostId);
         tr.className = h.agreement === "split-brain" ? "split-brain" : h.answering ? "" : "silent";
         var id = document.createElement("td");
-        if (h.http) {
+        var page = hostPage(h.http);
+        if (page) {
           var a = document.createElement("a");
-          a.href = h.http + "/";
+          a.href = page;
           a.textContent = h.hostId;
           id.appendChild(a);
         } else {
           id.textContent = h.hostId;
+          if (h.http) id.title = "not linked: its address is no http(s) URL: " + h.http;
         }
         if (h.self) {
           var tag = document.createElement("span");

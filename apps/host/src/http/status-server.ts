@@ -1,5 +1,6 @@
 // The host's HTTP endpoints: /healthz, /readyz, /metrics, /status, /entries, /events, /lattice and the status
-// page, guarded by http-access.ts (a token beyond loopback, or whenever one is configured).
+// page, guarded by http-access.ts (a token beyond loopback, or whenever one is configured) and allowed-hosts.ts
+// (requests must name this host), every answer carrying security-headers.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { COLLECTION_NAMES, type CollectionName, errorText, type LatticeCache } from "@lattice-cache/core";
@@ -9,16 +10,20 @@ import { CONFIG, LOGGER, METRICS, STATUS_BUS_FACTORY } from "../composition/toke
 import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
+import { AllowedHosts } from "./allowed-hosts.js";
 import { ChangeStream } from "./change-stream.js";
 import { type CredentialVerdict, HttpAccess, sessionCookieName } from "./http-access.js";
 import { LatticeWatch } from "./lattice-watch.js";
 import { renderLoginPage } from "./login-page.js";
+import { pagePolicy, SECURITY_HEADERS } from "./security-headers.js";
 import { renderStatusPage } from "./status-page.js";
 
 /** How often connected status pages get a fresh `status` event (state, lag, counts). */
 const STATUS_TICK_MS = 2000;
 /** The largest sign-in form body read, in bytes. */
 const MAX_LOGIN_BODY = 8192;
+/** What a refused `/events` request is told to wait before trying again, in seconds. */
+const EVENTS_RETRY_AFTER_S = 10;
 
 /** Where the server listens. */
 export interface ListeningAddress {
@@ -60,6 +65,7 @@ export class StatusServer {
   private readonly sections: StatusSection[] = [];
   private readonly watch: LatticeWatch;
   private access: HttpAccess | undefined;
+  private hosts: AllowedHosts | undefined;
   private cookieName = "";
 
   constructor(
@@ -69,6 +75,7 @@ export class StatusServer {
     @inject(STATUS_BUS_FACTORY) createStatusBus: () => StatusBus | undefined,
   ) {
     this.watch = new LatticeWatch(createStatusBus, () => this.cache?.status());
+    metrics.observeEventStreams(this.stream);
     this.routes = {
       "/": (_, res) => sendPage(res, 200, renderStatusPage()),
       "/healthz": (_, res) => sendJson(res, 200, { status: "ok" }),
@@ -81,6 +88,7 @@ export class StatusServer {
       "/lattice": async (_, res) =>
         send(res, 200, "application/json; charset=utf-8", `${JSON.stringify(await this.watch.view())}\n`),
     };
+    // Node answers an HTTP/1.1 request without a Host header with 400 by itself; handle() refuses the rest.
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -92,6 +100,7 @@ export class StatusServer {
   async start(): Promise<ListeningAddress> {
     const access = HttpAccess.fromConfig(this.config);
     this.access = access;
+    this.hosts = AllowedHosts.fromConfig(this.config);
     if (access.required) this.postRoutes["/login"] = (req, res) => this.login(req, res);
     const { host, port } = this.config.http;
     await new Promise<void>((resolve, reject) => {
@@ -167,8 +176,12 @@ export class StatusServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const url = new URL(req.url ?? "/", "http://host");
     const path = url.pathname;
+    // A request naming another host is a browser tricked by DNS rebinding (or a misdirected client).
+    const misdirected = this.access?.isOpen(path) ? undefined : this.hosts?.refusal(req);
+    if (misdirected !== undefined) return send(res, 421, "text/plain; charset=utf-8", `${misdirected}\n`);
     const post = this.postRoutes[path];
     const route = req.method === "POST" && post ? post : this.routes[path];
     if (!route)
@@ -234,7 +247,6 @@ export class StatusServer {
       location: "./",
       "set-cookie": access.sessionCookie(this.cookieName),
       "cache-control": "no-store",
-      "referrer-policy": "no-referrer",
     });
     res.end();
   }
@@ -286,8 +298,14 @@ export class StatusServer {
   }
 
   private events(res: ServerResponse): void {
-    this.stream.add(res);
-    this.stream.send("status", this.statusBody(), res);
+    if (this.stream.add(res)) {
+      this.stream.send("status", this.statusBody(), res);
+      return;
+    }
+    res.setHeader("retry-after", String(EVENTS_RETRY_AFTER_S));
+    sendJson(res, 503, {
+      error: `${this.stream.limits.maxClients} event streams are open, the most this host serves: try again later (the status page polls /status meanwhile)`,
+    });
   }
 
   /** The /status body: core `status()` with `prefix` and `uptimeSeconds`, unknowns as `null`. */
@@ -333,9 +351,9 @@ function send(
   res.end(res.req.method === "HEAD" ? undefined : body);
 }
 
-/** An HTML page; it never sends its address (which may hold `?token=`) to anyone as a referrer. */
+/** An HTML page, under its own Content-Security-Policy. */
 function sendPage(res: ServerResponse, status: number, html: string): void {
-  send(res, status, "text/html; charset=utf-8", html, { "referrer-policy": "no-referrer" });
+  send(res, status, "text/html; charset=utf-8", html, { "content-security-policy": pagePolicy(html) });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

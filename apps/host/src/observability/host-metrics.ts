@@ -3,6 +3,11 @@
 import type { CacheStatus, LatticeCache } from "@lattice-cache/core";
 import { COLLECTION_NAMES } from "@lattice-cache/core";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import type {
+  StatusChannelKind,
+  StatusRejectionReason,
+  StatusRejections,
+} from "../audit/status-rejections.js";
 import { HOST_STATES, type HostState } from "./host-states.js";
 import { mirroredCounter, scrapedGauge } from "./scraped-metrics.js";
 
@@ -31,18 +36,37 @@ export const METRIC_NAMES = {
   invalidEntries: "lattice_cache_invalid_entries_total",
   writes: "lattice_cache_writes_total",
   writeErrors: "lattice_cache_write_errors_total",
+  statusRejected: "lattice_cache_status_rejected_total",
+  eventStreams: "lattice_http_event_streams",
+  eventStreamQueuedBytes: "lattice_http_event_stream_queued_bytes",
+  eventStreamsDropped: "lattice_http_event_streams_dropped_total",
+  eventStreamsRefused: "lattice_http_event_streams_refused_total",
 } as const;
+
+/** What the host's `/events` streams report to the metrics (the HTTP server's `ChangeStream`). */
+export interface EventStreamFigures {
+  /** Open streams. */
+  readonly size: number;
+  /** Bytes written to them that the kernel has not taken yet. */
+  readonly queuedBytes: number;
+  /** Streams closed because their client fell too far behind (a monotonic total). */
+  readonly dropped: number;
+  /** Requests refused because the most streams were open (a monotonic total). */
+  readonly refused: number;
+}
 
 /**
  * The host's metrics. The container makes one per host (token `METRICS`, from the host's config); `observe`
- * the cache once open.
+ * the cache once open. Its status buses count what they refuse through it ({@link StatusRejections}).
  */
-export class HostMetrics {
+export class HostMetrics implements StatusRejections {
   /** The prom-client registry `/metrics` renders. */
   readonly registry = new Registry();
   private cache: LatticeCache | undefined;
+  private eventStreams: EventStreamFigures | undefined;
   /** One status() per scrape: every metric of a scrape sees the same snapshot. */
   private snapshot: CacheStatus | undefined;
+  private readonly statusRejections: Counter<"channel" | "reason">;
 
   constructor(config: MetricsIdentity) {
     collectDefaultMetrics({ register: this.registry });
@@ -146,11 +170,43 @@ export class HostMetrics {
         for (const [code, n] of Object.entries(status()?.counters.writeErrors ?? {})) this.inc({ code }, n);
       },
     });
+    this.statusRejections = new Counter({
+      name: METRIC_NAMES.statusRejected,
+      help: "Status requests and answers refused on the status channel, by channel and reason (http: an address dropped; signature: an answer listed as unverified)",
+      labelNames: ["channel", "reason"],
+      registers,
+    });
+    gauge(METRIC_NAMES.eventStreams, "Open /events streams", () => this.eventStreams?.size ?? 0);
+    gauge(
+      METRIC_NAMES.eventStreamQueuedBytes,
+      "Bytes written to /events streams that the kernel has not taken yet (their clients read slowly)",
+      () => this.eventStreams?.queuedBytes ?? 0,
+    );
+    counter(
+      METRIC_NAMES.eventStreamsDropped,
+      "/events streams closed because their client fell too far behind",
+      () => this.eventStreams?.dropped ?? 0,
+    );
+    counter(
+      METRIC_NAMES.eventStreamsRefused,
+      "/events requests refused (503) because the most streams were open",
+      () => this.eventStreams?.refused ?? 0,
+    );
+  }
+
+  /** Counts what a status channel refused (`lattice_cache_status_rejected_total`). */
+  rejected(channel: StatusChannelKind, reason: StatusRejectionReason, count = 1): void {
+    this.statusRejections.inc({ channel, reason }, count);
   }
 
   /** Starts reporting `cache` (before this, state is `connecting` and the values are 0). */
   observe(cache: LatticeCache): void {
     this.cache = cache;
+  }
+
+  /** Starts reporting the HTTP server's `/events` streams. */
+  observeEventStreams(streams: EventStreamFigures): void {
+    this.eventStreams = streams;
   }
 
   /** The Prometheus text exposition. */

@@ -139,6 +139,54 @@ export const rule4ConditionalWrites: TestGroup = {
       );
     });
 
+    if (features.backdoor.loseHistory) {
+      test("a conditional write never matches a revision of a lost history: an update builds on the edit acknowledged in the new one", async (session) => {
+        const sub = "MOTHERHISTORY";
+        const key = wireClaimsKey(sub);
+        const a = await session.cache();
+        const first = await a.claims.put(sampleClaims(sub, "1"));
+        const before = a.claims.getEntry(sub);
+        await session.backdoor.loseHistory!();
+        const b = await session.cache();
+        let acknowledged = 0;
+        await session.writeWhenPossible("b's write in the new history", async () => {
+          acknowledged = (await b.claims.put(sampleClaims(sub, "10"))).revision;
+        });
+        if (ordered) {
+          equal(
+            acknowledged,
+            first.revision,
+            "precondition: b's edit reuses the revision a read in the old history",
+          );
+        }
+        // a may not have noticed the loss yet: it holds "1" at that same revision of the old history.
+        const stale = (await expectErrorCode(
+          "a conditional put naming the old history's revision and epoch",
+          () =>
+            a.claims.put(sampleClaims(sub, "2"), {
+              expectedRevision: first.revision,
+              expectedEpoch: before?.epoch,
+            }),
+          "CONFLICT",
+        )) as ConflictError;
+        equal(stale.otherHistory, true, "the conflict says the expectation belongs to another history");
+        // a's replica may hold the old value, nothing yet (resynced, b's edit still on its way), or b's edit.
+        const outcome = await a.claims.update(sub, (cur) => ({
+          ...sampleClaims(sub),
+          name: String(Number(cur?.name ?? "0") + 1),
+        }));
+        equal(outcome.value?.name, "11", "a's update was computed from b's acknowledged edit");
+        const raw = await session.backdoor.readRaw(key);
+        ok(raw?.value, "the key is stored");
+        equal(
+          JSON.parse(new TextDecoder().decode(raw.value)).name,
+          "11",
+          "the store holds the edit built on b's",
+        );
+        await eventually("b sees a's edit", () => b.claims.get(sub)?.name === "11", session.poll());
+      });
+    }
+
     test("delete with expectedRevision: a stale one is refused and deletes nothing, a matching one deletes", async (session) => {
       const [a, b] = await session.cacheGroup(2);
       const sub = "MCASDELETE";
