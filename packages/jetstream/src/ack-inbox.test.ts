@@ -5,7 +5,7 @@ import { silentLogger } from "@lattice-cache/core";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import { headers } from "@nats-io/nats-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AckInbox } from "./ack-inbox.js";
+import { AckAbandonedError, AckInbox, AckInboxClosedError } from "./ack-inbox.js";
 import { BucketLayout } from "./bucket-layout.js";
 import { desiredStreamConfig } from "./bucket-provisioner.js";
 import { ConnectionState } from "./connection-state.js";
@@ -78,14 +78,24 @@ describe("publishing through the ack inbox", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
-  it("close() fails what is still waiting", async () => {
+  it("issue 22 item 6: close() abandons what is still waiting as sent (outcome unknown), and refuses later publishes unsent", async () => {
     const connection = new ConnectionState(admin.nc, silentLogger);
     connection.start();
     const own = new AckInbox(admin.nc, connection);
-    const silent = admin.nc.subscribe("silent.closing", { callback: () => {} });
-    const pending = own.publish("silent.closing", bytes("a"), headers(), 60_000);
+    const received: string[] = [];
+    const silent = admin.nc.subscribe("silent.closing", {
+      callback: (_, msg) => {
+        received.push(msg.string());
+      },
+    });
+    const pending = own.publish("silent.closing", bytes("sent"), headers(), 60_000);
     own.close();
-    await expect(pending).rejects.toThrow(/closing/);
+    await expect(pending).rejects.toBeInstanceOf(AckAbandonedError);
+    await expect(own.publish("silent.closing", bytes("late"), headers(), 60_000)).rejects.toBeInstanceOf(
+      AckInboxClosedError,
+    );
+    await admin.nc.flush();
+    expect(received).toEqual(["sent"]);
     silent.unsubscribe();
     connection.stop();
   });

@@ -1,7 +1,9 @@
 // JetStream publishes acknowledged through one wildcard reply subscription: what `js.publish` does through
 // nats.js's request machinery, without its per-request objects — a timer, a deferred, a request record and an
 // Error (with its stack) built on every successful request, ~15 % of a writing host's CPU at 256 in flight.
-// The outcomes are the ones `js.publish` gives, so nats-errors.ts classifies them the same way.
+// The outcomes are the ones `js.publish` gives, so nats-errors.ts classifies them the same way; closing adds
+// two of its own, which say whether the message was sent (issue 22 item 6: a write sent before close() must
+// never be reported as not written).
 import { JetStreamApiError } from "@nats-io/jetstream";
 import {
   createInbox,
@@ -17,6 +19,25 @@ import type { ConnectionState } from "./connection-state.js";
 
 /** What a writer publishes through: an {@link AckInbox}, or a stand-in wrapping one (tests that lose an ack). */
 export type AckPublisher = Pick<AckInbox, "publish" | "close">;
+
+/** A publish refused because the inbox is closed: nothing was sent. */
+export class AckInboxClosedError extends Error {
+  constructor() {
+    super("not sent: the backend is closing");
+    this.name = "AckInboxClosedError";
+  }
+}
+
+/**
+ * The inbox closed while a publish still waited for its acknowledgement: the message was sent, and the server
+ * may or may not have stored it.
+ */
+export class AckAbandonedError extends Error {
+  constructor() {
+    super("the backend closed before the acknowledgement arrived");
+    this.name = "AckAbandonedError";
+  }
+}
 
 /** A publish waiting for its acknowledgement. */
 interface PendingAck {
@@ -43,6 +64,7 @@ export class AckInbox {
   private subscription: Subscription | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private next = 0;
+  private closed = false;
   private readonly stopErrors: () => void;
 
   /**
@@ -56,8 +78,12 @@ export class AckInbox {
     this.stopErrors = connection.onError((error) => this.onServerError(error));
   }
 
-  /** Publishes `data` to `subject` with `headers`; resolves the stream sequence it was stored at. */
+  /**
+   * Publishes `data` to `subject` with `headers`; resolves the stream sequence it was stored at. After
+   * `close()` it sends nothing and rejects with {@link AckInboxClosedError}.
+   */
   publish(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<number> {
+    if (this.closed) return Promise.reject(new AckInboxClosedError());
     const prefix = this.subscribe();
     const token = (this.next++).toString(36);
     return new Promise<number>((resolve, reject) => {
@@ -71,10 +97,14 @@ export class AckInbox {
     });
   }
 
-  /** Rejects what is pending and stops listening. */
+  /**
+   * Stops listening: what still waits for its acknowledgement rejects with {@link AckAbandonedError} (sent,
+   * outcome unknown); later publishes are refused unsent. Idempotent.
+   */
   close(): void {
+    this.closed = true;
     this.stopErrors();
-    this.failAll(new Error("the backend is closing"));
+    this.failAll(new AckAbandonedError());
     this.subscription?.unsubscribe();
     this.subscription = undefined;
   }

@@ -8,6 +8,7 @@ import {
   errorText,
   LatticeCacheError,
   PermissionDeniedError,
+  redactUrl,
 } from "@lattice-cache/core";
 import {
   type JetStreamClient,
@@ -20,7 +21,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { BucketLayout } from "./bucket-layout.js";
 import { ensureBucket } from "./bucket-provisioner.js";
-import { natsConnectOptions, redactServerUrl } from "./connection-options.js";
+import { natsConnectOptions } from "./connection-options.js";
 import { ConnectionState } from "./connection-state.js";
 import { JetStreamNotEnabledError } from "./jetstream-not-enabled-error.js";
 import {
@@ -93,7 +94,7 @@ export async function provisionWithin(
   deadline: number,
   cancelled: () => boolean,
 ): Promise<StreamInfo> {
-  const servers = options.servers.map(redactServerUrl);
+  const servers = options.servers.map(redactUrl);
   for (let attempt = 1; ; attempt++) {
     try {
       return await ensureBucket({
@@ -152,7 +153,7 @@ async function connectTyped(options: ResolvedOptions): Promise<NatsConnection> {
     return await connect(natsConnectOptions(options));
   } catch (error) {
     if (LatticeCacheError.isInstance(error)) throw error;
-    const servers = options.servers.map(redactServerUrl).join(", ");
+    const servers = options.servers.map(redactUrl).join(", ");
     if (isPermissionError(error) || /authorization/i.test(errorText(error))) {
       throw new PermissionDeniedError(
         `NATS at ${servers} refused the credentials (${errorText(error)}); check jetstream.auth`,

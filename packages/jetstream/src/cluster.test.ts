@@ -142,68 +142,83 @@ describe("rule 9: the stream's advisories reach every replica (docs/semantics.md
   });
 });
 
-describe("rule 9: a follower carrying a feed's consumer dies — the cluster's gossip reaches the replica (docs/semantics.md#rule-9)", () => {
-  it("the replica gets the next write within seconds, with a 30 s heartbeat and the idle fallback off", async () => {
-    const prefix = uniquePrefix("gone");
-    const layout = new BucketLayout(prefix);
-    const timing = { idleCheckIntervalMs: 600_000 };
-    const creator = await openCache(
-      { servers: cluster.urls, prefix, hostId: "creator", bucket: { replicas: 3 }, openTimeoutMs: 30_000 },
-      { hostId: "creator", timing },
-    );
-    await creator.cache.close();
-    const leader = (await streamInfo(layout.stream)).cluster?.leader;
-    // A reader connected to the leader whose first consumer (placed at random) landed on a follower: that
-    // follower's death sends no stream advisory and does not touch the reader's connection.
-    const home = cluster.servers.find((s) => s.serverName === leader);
-    if (!home) throw new Error("no stream leader");
-    const writer = await openCache(
-      { servers: [home.url], prefix, hostId: "writer" },
-      { hostId: "writer", timing },
-    );
-    closers.push(() => writer.cache.close());
-    let reader: LatticeCache | undefined;
-    let victim: NatsServerHandle | undefined;
-    for (let attempt = 0; attempt < 12 && victim === undefined; attempt++) {
-      const known = new Set<string>();
-      for await (const c of admin.jsm.consumers.list(layout.stream)) known.add(c.name);
-      const opened = await openCache(
-        { servers: [home.url], prefix, hostId: `reader${attempt}`, heartbeatMs: 30_000 },
-        { hostId: `reader${attempt}`, timing },
+describe("rule 9: a follower carrying a feed's consumer dies — the cluster's word reaches the replica (docs/semantics.md#rule-9)", () => {
+  it.each([
+    ["a replica given one URL (the others learnt by gossip)", "one"],
+    [
+      "issue 22 item 8: a replica given every cluster URL (the production advice; nats.js reports no explicit server as gone)",
+      "all",
+    ],
+  ] as const)(
+    "%s gets the next write within seconds, with a 30 s heartbeat and the idle fallback off",
+    async (_, servers) => {
+      const prefix = uniquePrefix("gone");
+      const layout = new BucketLayout(prefix);
+      const timing = { idleCheckIntervalMs: 600_000 };
+      const creator = await openCache(
+        { servers: cluster.urls, prefix, hostId: "creator", bucket: { replicas: 3 }, openTimeoutMs: 30_000 },
+        { hostId: "creator", timing },
       );
-      let node: string | undefined;
-      for await (const c of admin.jsm.consumers.list(layout.stream)) {
-        if (!known.has(c.name) && c.name.startsWith("lattice_")) node = c.cluster?.leader;
+      await creator.cache.close();
+      const leader = (await streamInfo(layout.stream)).cluster?.leader;
+      // A reader whose first consumer (placed at random) landed on a follower it is not connected to: that
+      // follower's death sends no stream advisory and does not touch the reader's connection.
+      const home = cluster.servers.find((s) => s.serverName === leader);
+      if (!home) throw new Error("no stream leader");
+      const writer = await openCache(
+        { servers: [home.url], prefix, hostId: "writer" },
+        { hostId: "writer", timing },
+      );
+      closers.push(() => writer.cache.close());
+      let reader: LatticeCache | undefined;
+      let victim: NatsServerHandle | undefined;
+      for (let attempt = 0; attempt < 12 && victim === undefined; attempt++) {
+        const known = new Set<string>();
+        for await (const c of admin.jsm.consumers.list(layout.stream)) known.add(c.name);
+        const opened = await openCache(
+          {
+            servers: servers === "one" ? [home.url] : cluster.urls,
+            prefix,
+            hostId: `reader${attempt}`,
+            heartbeatMs: 30_000,
+          },
+          { hostId: `reader${attempt}`, timing },
+        );
+        const connectedTo = opened.backend.describe().serverName;
+        let node: string | undefined;
+        for await (const c of admin.jsm.consumers.list(layout.stream)) {
+          if (!known.has(c.name) && c.name.startsWith("lattice_")) node = c.cluster?.leader;
+        }
+        if (node !== undefined && node !== leader && node !== connectedTo) {
+          reader = opened.cache;
+          victim = serverNamed(node);
+        } else await opened.cache.close();
       }
-      if (node !== undefined && node !== leader) {
-        reader = opened.cache;
-        victim = serverNamed(node);
-      } else await opened.cache.close();
-    }
-    if (!reader || !victim) throw new Error("no reader consumer was placed on a follower in 12 tries");
-    closers.push(() => reader.close());
+      if (!reader || !victim) throw new Error("no reader consumer was placed on a follower in 12 tries");
+      closers.push(() => reader.close());
 
-    await victim.kill("SIGKILL");
-    try {
-      const start = Date.now();
-      const { revision } = await writer.cache.refmaps.put({ oci_url: "gone:1", public_key: "MGONE" });
-      await waitFor(() => reader.status().revision >= revision || undefined, {
-        what: "the reader to get the write after its consumer's node died",
-        timeoutMs: 20_000,
-      });
-      expect(since(start), "well inside two missed 30 s heartbeats").toBeLessThan(20_000);
-    } finally {
-      await victim.restart();
-    }
-    await waitFor(
-      async () =>
-        ((await streamInfo(layout.stream)).cluster?.replicas ?? []).every((r) => r.current) || undefined,
-      {
-        what: "the restarted follower to be current again",
-        timeoutMs: 60_000,
-      },
-    );
-  });
+      await victim.kill("SIGKILL");
+      try {
+        const start = Date.now();
+        const { revision } = await writer.cache.refmaps.put({ oci_url: "gone:1", public_key: "MGONE" });
+        await waitFor(() => reader.status().revision >= revision || undefined, {
+          what: "the reader to get the write after its consumer's node died",
+          timeoutMs: 20_000,
+        });
+        expect(since(start), "well inside two missed 30 s heartbeats").toBeLessThan(20_000);
+      } finally {
+        await victim.restart();
+      }
+      await waitFor(
+        async () =>
+          ((await streamInfo(layout.stream)).cluster?.replicas ?? []).every((r) => r.current) || undefined,
+        {
+          what: "the restarted follower to be current again",
+          timeoutMs: 60_000,
+        },
+      );
+    },
+  );
 });
 
 describe("R3 bucket under node loss (production replica timing)", () => {

@@ -107,11 +107,6 @@ export function natsConnectOptions(options: ResolvedOptions): NodeConnectionOpti
   });
 }
 
-/** A server URL without user info, safe for status output and logs. */
-export function redactServerUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1");
-}
-
 function assertReadable(path: string, field: string, what: string): void {
   try {
     accessSync(path, constants.R_OK);

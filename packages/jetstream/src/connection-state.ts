@@ -1,5 +1,8 @@
 // Follows the connection's status events so writes can fail fast while disconnected (nats.js would buffer
-// them and time out) and feeds can report disconnection and reconnection.
+// them and time out) and feeds can report disconnection and reconnection — and tells feeds when cluster
+// servers leave, from the server list in each INFO the connected server sends: nats.js reports only servers
+// it learnt by gossip as deleted, so a host given every cluster URL (the production advice) heard of no death
+// at all, and a feed whose consumer lived on a killed follower stayed silent for a minute (issue 22 item 8).
 import type { Logger } from "@lattice-cache/core";
 import type { NatsConnection, Status } from "@nats-io/nats-core";
 
@@ -18,12 +21,18 @@ export class ConnectionState {
   private readonly waiters = new Set<() => void>();
   private iterator: AsyncIterable<Status> | undefined;
   private stopped = false;
+  /** The client URLs (`host:port`) the connected server listed in its last INFO (`connect_urls`). */
+  private clusterServers: ReadonlySet<string>;
+  /** Servers that left and have not been listed again since. */
+  private readonly missing = new Set<string>();
+  private missingSince: number | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly logger: Logger,
   ) {
     this.up = !nc.isClosed();
+    this.clusterServers = this.reportedServers();
   }
 
   /** True while the client holds a live connection to a server. */
@@ -39,6 +48,14 @@ export class ConnectionState {
   /** When the state last changed (ms epoch). */
   get changedAt(): number {
     return this.since;
+  }
+
+  /**
+   * Since when a cluster server that left (see `onServersLeft`) has been missing; `undefined` when every
+   * server that left is listed again (or none left).
+   */
+  get serverMissingSince(): number | undefined {
+    return this.missingSince;
   }
 
   /** The last status detail (server URL, error text). */
@@ -146,11 +163,31 @@ export class ConnectionState {
         this.serversLeft(`server ${status.server} entered lame duck mode`);
         break;
       case "update":
-        if (status.deleted?.length) this.serversLeft(`cluster servers left: ${status.deleted.join(", ")}`);
+        this.clusterUpdate(status.deleted ?? []);
         break;
       default:
         break;
     }
+  }
+
+  /**
+   * An INFO from the connected server (nats.js reports each as an update): the servers it no longer lists
+   * left, whether nats.js learnt them by gossip (its `deleted`) or was given them in `servers`.
+   */
+  private clusterUpdate(deleted: readonly string[]): void {
+    const now = this.reportedServers();
+    const left = new Set(deleted);
+    for (const server of this.clusterServers) if (!now.has(server)) left.add(server);
+    this.clusterServers = now;
+    for (const server of left) this.missing.add(server);
+    for (const server of [...this.missing]) if (now.has(server)) this.missing.delete(server);
+    if (this.missing.size === 0) this.missingSince = undefined;
+    else this.missingSince ??= Date.now();
+    if (left.size > 0) this.serversLeft(`cluster servers left: ${[...left].join(", ")}`);
+  }
+
+  private reportedServers(): ReadonlySet<string> {
+    return new Set(this.nc.info?.connect_urls ?? []);
   }
 
   private serversLeft(detail: string): void {

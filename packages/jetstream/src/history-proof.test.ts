@@ -64,10 +64,14 @@ describe("where a resuming feed starts its consumer", () => {
     expect(resuming(recent, 10).protocol.proofStart()).toBe(3);
   });
 
-  it(`remembers the last ${DEFAULT_REMEMBERED_DELIVERIES} deliveries and replays no further than ${MAX_PROOF_SPAN} revisions back`, () => {
+  it(`issue 22 item 3: replays every delivery since the last proof, however many, no further than ${MAX_PROOF_SPAN} revisions back`, () => {
     const recent = new RecentDeliveries<DeliveredChange>();
     for (let sequence = 1; sequence <= 40; sequence++) recent.note(message(sequence, "K", bytes("x")));
-    expect(resuming(recent, 40).protocol.proofStart()).toBe(40 - DEFAULT_REMEMBERED_DELIVERIES + 1);
+    expect(resuming(recent, 40).protocol.proofStart()).toBe(1);
+    // A replay that matched up to 30 proved it: 30 stays as the anchor, 31–40 are still to prove.
+    recent.proven(30);
+    expect(resuming(recent, 40).protocol.proofStart()).toBe(30);
+    expect(DEFAULT_REMEMBERED_DELIVERIES).toBeGreaterThanOrEqual(MAX_PROOF_SPAN);
 
     const sparse = new RecentDeliveries<DeliveredChange>();
     sparse.note(message(10, "OLD", bytes("x")));

@@ -1,13 +1,13 @@
 // Facts for `lattice doctor`: can we reach NATS, does JetStream answer (in which domain), does the bucket
 // exist and how does it compare with what we recommend — each problem with a concrete fix. Never throws
 // for a broken setup; it reports it.
-import { errorText } from "@lattice-cache/core";
+import { errorText, redactUrl } from "@lattice-cache/core";
 import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { apiPrefixFor, BucketLayout } from "./bucket-layout.js";
 import { assessBucket, type BucketDifference } from "./bucket-provisioner.js";
-import { natsConnectOptions, redactServerUrl } from "./connection-options.js";
+import { natsConnectOptions } from "./connection-options.js";
 import {
   isNoResponders,
   isPermissionError,
@@ -80,7 +80,7 @@ export interface JetStreamInspection {
  */
 export async function inspectJetStream(options: JetStreamBackendOptions): Promise<JetStreamInspection> {
   const resolved = resolveOptions(options);
-  const servers = resolved.servers.map(redactServerUrl);
+  const servers = resolved.servers.map(redactUrl);
   const apiPrefix = apiPrefixFor(resolved.jsDomain);
   const layout = new BucketLayout(resolved.prefix, apiPrefix);
   const findings: JetStreamFinding[] = [];

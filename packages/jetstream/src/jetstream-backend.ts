@@ -9,15 +9,18 @@ import {
   ClosedError,
   type CompactionReport,
   type CompactionRequest,
+  ConflictError,
   type DeliveredChange,
   errorText,
   type FeedPosition,
   type FeedSink,
   type FeedSubscription,
+  historyAccepts,
   type LatticeBackend,
   LatticeCacheError,
   PermissionDeniedError,
   RecentDeliveries,
+  redactUrl,
   type WriteRequest,
   type WriteResult,
 } from "@lattice-cache/core";
@@ -26,7 +29,6 @@ import { AckInbox } from "./ack-inbox.js";
 import { type BackendSession, closeSession, openSession, provisionWithin } from "./backend-session.js";
 import { apiPrefixFor, BucketLayout } from "./bucket-layout.js";
 import { ensureBucket } from "./bucket-provisioner.js";
-import { redactServerUrl } from "./connection-options.js";
 import { KvFeed } from "./kv-feed.js";
 import { KvWriter } from "./kv-writer.js";
 import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
@@ -69,6 +71,10 @@ export class JetStreamBackend implements LatticeBackend {
   private opening: Promise<void> | undefined;
   private closed = false;
   private stream: StreamInfo | undefined;
+  /** When `stream` was last read (ms epoch): its creation time is the epoch writes are checked against. */
+  private epochReadAt = 0;
+  /** When a stream deletion or creation was last announced: an epoch read before it is in doubt. */
+  private historyDoubtSince = 0;
   private readonly feeds = new Set<KvFeed>();
   /** What the feeds delivered last: the history proof of a feed that replaces another (core's FeedProtocol). */
   private readonly recent = new RecentDeliveries<DeliveredChange>();
@@ -162,7 +168,41 @@ export class JetStreamBackend implements LatticeBackend {
     if (this.closed) throw new ClosedError("the jetstream backend");
     const session = this.session;
     if (!session) throw new BackendUnavailableError(BACKEND, "the backend is not open; call open() first");
+    if ((request.expectedRevision ?? 0) > 0 && request.expectedEpoch !== undefined) {
+      await this.checkHistory(request);
+    }
     return session.writer.write(request);
+  }
+
+  /**
+   * Rule 4 across histories: an expected revision of another history never matches. JetStream has no
+   * condition on the stream's identity, so the stream's creation time (the epoch) is checked before the
+   * write, after one round trip to the server: as last read — kept current by the stream's advisories, read
+   * again (one STREAM.INFO) after a deleted or created stream was announced, after a reconnection
+   * (advisories may have been missed) and when this connection may not receive advisories. What is left is a
+   * bucket recreated between that check and the write's arrival at the server.
+   */
+  private async checkHistory(request: WriteRequest): Promise<void> {
+    // A round trip first: the server sends what it announced before our ping before its pong, so a
+    // deletion or creation the server made before this write is heard now.
+    await this.session?.nc.flush();
+    if (!this.epochCurrent()) await this.head();
+    const epoch = this.stream?.created;
+    if (epoch !== undefined && !historyAccepts(request.expectedRevision, request.expectedEpoch, epoch)) {
+      throw new ConflictError({
+        key: request.key,
+        expectedRevision: request.expectedRevision ?? 0,
+        otherHistory: true,
+      });
+    }
+  }
+
+  /** The epoch last read still holds as far as this backend can tell (see `checkHistory`). */
+  private epochCurrent(): boolean {
+    const session = this.session;
+    if (session === undefined || this.stream === undefined) return false;
+    if (session.advisories.access !== "receiving" && session.advisories.access !== "unknown") return false;
+    return this.epochReadAt > this.historyDoubtSince && session.connection.changedAt < this.epochReadAt;
   }
 
   /**
@@ -206,19 +246,26 @@ export class JetStreamBackend implements LatticeBackend {
     return compactTombstones(this.storeAccess(), request);
   }
 
-  /** Stops every feed and closes the connection (a connection passed in options is left open). Idempotent. */
+  /**
+   * Stops every feed and closes the connection (a connection passed in options is left open). Idempotent.
+   * Writes already sent get up to `closeGraceMs` for their acknowledgements first, so each resolves or fails
+   * with the truth; one still unanswered then fails saying it "may or may not have been applied", and a write
+   * not sent yet fails with `CLOSED` (issue 22 item 6).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.opening?.catch(() => {});
     const feeds = [...this.feeds];
     this.feeds.clear();
-    await Promise.all(feeds.map((feed) => feed.close()));
     const session = this.session;
+    await Promise.all([
+      ...feeds.map((feed) => feed.close()),
+      session?.writer.close(this.options.closeGraceMs),
+    ]);
     this.session = undefined;
     if (!session) return;
     session.advisories.close();
-    session.writer.close();
     await closeSession(session);
   }
 
@@ -228,13 +275,13 @@ export class JetStreamBackend implements LatticeBackend {
     const info = session?.nc.info;
     const config = this.stream?.config;
     return {
-      servers: this.options.servers.map(redactServerUrl),
+      servers: this.options.servers.map(redactUrl),
       bucket: this.layout.bucket,
       stream: this.layout.stream,
       jsDomain: this.options.jsDomain,
       provision: this.options.provision,
       connected: session?.connection.connected ?? false,
-      connectedServer: session && info ? redactServerUrl(session.nc.getServer()) : undefined,
+      connectedServer: session && info ? redactUrl(session.nc.getServer()) : undefined,
       serverVersion: info?.version,
       serverName: info?.server_name,
       replicas: config?.num_replicas,
@@ -271,14 +318,14 @@ export class JetStreamBackend implements LatticeBackend {
           },
         }),
       };
-      this.stream = await provisionWithin(session, options, this.layout, deadline, () => this.closed);
+      this.observe(await provisionWithin(session, options, this.layout, deadline, () => this.closed));
       if (this.closed) throw new ClosedError("the jetstream backend");
       this.session = session;
       session.advisories.start();
       options.logger.info(
         {
           bucket: this.layout.bucket,
-          server: redactServerUrl(base.nc.getServer()),
+          server: redactUrl(base.nc.getServer()),
           serverVersion: base.nc.info?.version,
           jsDomain: options.jsDomain,
           reconnects: options.maxReconnectAttempts === -1 ? "unlimited" : options.maxReconnectAttempts,
@@ -326,6 +373,7 @@ export class JetStreamBackend implements LatticeBackend {
    */
   private onAdvisory(advisory: StreamAdvisory): void {
     if (advisory.leader !== undefined) this.leader = advisory.leader;
+    if (advisory.event === "DELETED" || advisory.event === "CREATED") this.historyDoubtSince = Date.now();
     const reason = `stream advisory ${advisory.event}${advisory.leader ? ` (leader ${advisory.leader})` : ""}`;
     for (const feed of this.feeds) feed.signal(reason);
   }
@@ -333,6 +381,7 @@ export class JetStreamBackend implements LatticeBackend {
   /** Records what a stream info says (settings for writes and `describe()`, the last known leader). */
   private observe(info: StreamInfo): StreamInfo {
     this.stream = info;
+    this.epochReadAt = Date.now();
     // The last known leader: a leaderless moment in between must not hide a change from n1 to n2.
     const leader = info.cluster?.leader;
     if (leader !== undefined) this.leader = leader;

@@ -73,6 +73,12 @@ const MAX_PLACEMENT_ATTEMPTS = 4;
  */
 const SYNC_PATIENCE_MS = 5_000;
 
+/**
+ * For this long after a cluster server went missing (unless it is back sooner), a replacement consumer stays
+ * wherever it was placed: the cluster keeps placing consumers on a server it has not yet noticed is dead, and
+ * each such try costs the feed its API timeout — moving to the stream leader meanwhile only adds tries.
+ */
+const NODE_LOSS_PLACEMENT_MS = 30_000;
 /** At most one consumer replacement per feed for servers leaving the cluster in this time. */
 const NODE_LOSS_GAP_MS = 5_000;
 /** Replacements after a server left are spread over this time across a lattice's hosts. */
@@ -99,7 +105,11 @@ export class KvFeed implements FeedSubscription {
   private chasingSince: number | undefined;
   /** Where the current consumer lives (cluster only) and since when. */
   private consumerNode: string | undefined;
+  /** The stream is replicated across a cluster: a consumer may live on another server than the connection. */
+  private clustered = false;
   private consumerCreatedAt = 0;
+  /** The current consumer replays the history proof up to the position (see `proofReplayed`). */
+  private replayingProof = false;
   /** {@link SYNC_PATIENCE_MS}, or two heartbeats when that is longer. */
   private readonly syncPatienceMs: number;
   private subscription: Subscription | undefined;
@@ -183,7 +193,9 @@ export class KvFeed implements FeedSubscription {
 
   private serversLeft(detail: string): void {
     // Outside a cluster the consumer lives on the server this connection uses: its loss is a disconnection.
-    if (this.stopped || this.consumerNode === undefined || this.nodeLossTimer !== undefined) return;
+    // In one, a consumer being created may have been placed on the server that left, just before it died:
+    // it is replaced once created (establish() queues the request), so clustered is enough to act.
+    if (this.stopped || !this.clustered || this.nodeLossTimer !== undefined) return;
     const now = Date.now();
     if (now - this.lastNodeLossAt < NODE_LOSS_GAP_MS) return;
     this.lastNodeLossAt = now;
@@ -254,6 +266,7 @@ export class KvFeed implements FeedSubscription {
     // Rule 9: another history (a recreated bucket: always a gap, in a snapshot too) or one behind the feed.
     if (!this.protocol.acceptHead({ revision: info.state.last_seq, epoch: info.created }, asOf)) return;
     if (!this.protocol.synced) this.target = Math.max(this.target, info.state.last_seq);
+    this.clustered = info.cluster !== undefined;
     const position = this.protocol.position;
     this.serverPosition = position;
 
@@ -294,12 +307,13 @@ export class KvFeed implements FeedSubscription {
               info.config.max_msgs_per_subject === 1 ? ("all" as const) : ("last_per_subject" as const),
           }
         : {
-            // From the oldest remembered delivery: the replay up to the position is the history proof.
+            // From the oldest unproven delivery: the replay up to the position is the history proof.
             deliver_policy: "by_start_sequence" as const,
             opt_start_seq: this.protocol.proofStart(),
           }),
     };
     this.lastActivity = Date.now();
+    this.replayingProof = position > 0;
     const api = position === 0 ? this.env.snapshotJsm : this.env.jsm;
     const created = await api.consumers.add(this.env.layout.stream, config);
     if (this.stopped || generation !== this.generation) {
@@ -343,7 +357,9 @@ export class KvFeed implements FeedSubscription {
    * follower can stop following (seen after the double node loss: consumers there deliver nothing, while the
    * stream info still calls the node current), so a consumer that replaces a stalled or failed one — in this
    * feed or in the one before — asks for the stream leader: placed elsewhere, it is deleted and created
-   * again, up to {@link MAX_PLACEMENT_ATTEMPTS} times. True when the consumer was dropped to be placed again.
+   * again, up to {@link MAX_PLACEMENT_ATTEMPTS} times — except while a server that left is still missing
+   * (for {@link NODE_LOSS_PLACEMENT_MS}): a live placement is kept then. True when the consumer was dropped to
+   * be placed again.
    */
   private misplaced(name: string, info: StreamInfo, created: ConsumerInfo): boolean {
     const node = created.cluster?.leader;
@@ -355,7 +371,8 @@ export class KvFeed implements FeedSubscription {
       node !== undefined &&
       leader !== undefined &&
       node !== leader &&
-      this.placements < MAX_PLACEMENT_ATTEMPTS;
+      this.placements < MAX_PLACEMENT_ATTEMPTS &&
+      !this.nodeLossUnderway();
     this.env.logger.debug(
       {
         consumer: name,
@@ -375,6 +392,12 @@ export class KvFeed implements FeedSubscription {
     this.dropConsumer();
     this.establishAgain ??= `consumer placed on ${node}, not on the stream leader ${leader}`;
     return true;
+  }
+
+  /** A cluster server went missing less than {@link NODE_LOSS_PLACEMENT_MS} ago and is not back. */
+  private nodeLossUnderway(): boolean {
+    const since = this.env.connection.serverMissingSince;
+    return since !== undefined && Date.now() - since < NODE_LOSS_PLACEMENT_MS;
   }
 
   private onEstablishFailed(error: unknown): void {
@@ -424,10 +447,22 @@ export class KvFeed implements FeedSubscription {
     const change = toBackendEntry(this.env.layout, msg.subject, revision, msg.headers, msg.data, storedAt);
     if (change === undefined) return;
     if (revision <= this.protocol.position) {
-      this.protocol.checkStored(revision, change);
+      if (this.protocol.checkStored(revision, change) && revision === this.protocol.position) this.proofReplayed();
       return;
     }
+    this.proofReplayed();
     this.protocol.liveEntry(change, change);
+  }
+
+  /**
+   * A consumer made from the proof's start has replayed up to the position, and every remembered delivery
+   * in it matched: they are proven (rule 9); what the feed delivers from now on is unproven until the next
+   * consumer's replay.
+   */
+  private proofReplayed(): void {
+    if (!this.replayingProof) return;
+    this.replayingProof = false;
+    this.protocol.proven(this.protocol.position);
   }
 
   private onStatus(msg: Msg): void {

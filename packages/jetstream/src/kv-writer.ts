@@ -5,13 +5,19 @@
 // Why not `kv.put` / `kv.delete`: they take no headers (no origin, no idempotency key), `delete` does not
 // return the marker's revision, and `kv.create` hides the tombstone retry this module needs to map exactly
 // onto rule 4.
-// Rules cited here: docs/semantics.md#rule-4.
+//
+// Closing tells the truth about writes in flight (issue 22 item 6): close() sends no new attempt, waits up to
+// a grace for the writes already sent, and a write still unanswered then says its outcome is unknown — never
+// "failed" for a message the server may have stored. A write with nothing sent (or only definite refusals)
+// fails with CLOSED.
+// Rules cited here: docs/semantics.md#rule-4, #rule-10.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   BackendUnavailableError,
   type BackoffPolicy,
   backoffDelay,
+  ClosedError,
   ConflictError,
   casAccepts,
   comparableRevision,
@@ -25,7 +31,7 @@ import {
 } from "@lattice-cache/core";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { Empty, headers as natsHeaders } from "@nats-io/nats-core";
-import type { AckPublisher } from "./ack-inbox.js";
+import { AckAbandonedError, AckInboxClosedError, type AckPublisher } from "./ack-inbox.js";
 import type { BucketLayout } from "./bucket-layout.js";
 import type { ConnectionState } from "./connection-state.js";
 import { HEADERS, isTombstone } from "./kv-message.js";
@@ -35,6 +41,7 @@ import {
   isConnectionClosed,
   isMessageTooLarge,
   isPermissionError,
+  isTimeout,
   isTransient,
 } from "./nats-errors.js";
 
@@ -69,15 +76,48 @@ const MAX_TOMBSTONE_HOPS = 5;
 
 /** Writes entries to the bucket. */
 export class KvWriter {
+  private closing = false;
+  /** Aborted when closing starts: wakes writes pausing between attempts or waiting for a reconnection. */
+  private readonly stopping = new AbortController();
+  private readonly inFlight = new Set<Promise<WriteResult>>();
+
   constructor(private readonly env: WriterEnvironment) {}
 
-  /** Fails the writes still waiting for an acknowledgement and stops listening for them. */
-  close(): void {
+  /**
+   * Stops writing: no write sends another attempt, and what was already sent gets up to `graceMs` to be
+   * acknowledged (each then resolves with its revision, or fails with what the server answered). Writes
+   * still unanswered after that fail with `BACKEND_UNAVAILABLE` "may or may not have been applied"; writes
+   * that sent nothing fail with `CLOSED`. Resolves once the grace is over or nothing is in flight.
+   */
+  async close(graceMs: number): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.stopping.abort();
+    }
+    if (this.inFlight.size > 0 && graceMs > 0) {
+      const grace = new AbortController();
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        sleep(graceMs, undefined, { signal: grace.signal }).catch(() => {}),
+      ]);
+      grace.abort();
+    }
     this.env.acks.close();
   }
 
-  /** Writes one entry; resolves with its revision or throws a typed core error. */
-  async write(request: WriteRequest): Promise<WriteResult> {
+  /** Writes one entry; resolves with its revision or throws a typed core error (`CLOSED` once closing). */
+  write(request: WriteRequest): Promise<WriteResult> {
+    if (this.closing) return Promise.reject(new ClosedError("the jetstream backend"));
+    const running = this.attempts(request);
+    this.inFlight.add(running);
+    running.then(
+      () => this.inFlight.delete(running),
+      () => this.inFlight.delete(running),
+    );
+    return running;
+  }
+
+  private async attempts(request: WriteRequest): Promise<WriteResult> {
     const { connection } = this.env;
     if (!connection.connected) {
       throw new BackendUnavailableError(
@@ -93,7 +133,11 @@ export class KvWriter {
     let expectedHeader = request.expectedRevision;
     let attempt = 0;
     let tombstoneHops = 0;
+    // An attempt was sent and got no answer that proves it was not stored (a timeout, a dropped
+    // connection, an acknowledgement abandoned at close): from then on a failure cannot say "not written".
+    let maybeStored = false;
     for (;;) {
+      if (this.closing) throw this.closedWhileWriting(request.key, maybeStored);
       attempt += 1;
       const h = natsHeaders();
       h.set(HEADERS.messageId, writeId);
@@ -110,9 +154,16 @@ export class KvWriter {
         );
         return { revision: ack };
       } catch (error) {
+        if (
+          isTimeout(error) ||
+          error instanceof ConnectionDroppedError ||
+          error instanceof AckAbandonedError
+        ) {
+          maybeStored = true;
+        }
         const mismatch = casMismatch(error);
         if (mismatch && request.expectedRevision !== undefined) {
-          const last = await this.lastMessage(request.key, deadline);
+          const last = await this.lastMessage(request.key, deadline, maybeStored);
           // An earlier attempt of this very write landed (its ack was lost): that is success, not a conflict.
           if (last?.writeId === writeId) return { revision: last.revision };
           const state: KeyState | undefined = last && { revision: last.revision, deleted: last.deleted };
@@ -129,7 +180,10 @@ export class KvWriter {
             currentRevision: comparableRevision(state),
           });
         }
-        this.throwIfFinal(error, request, subject);
+        if (this.closing || error instanceof AckInboxClosedError) {
+          throw this.closedWhileWriting(request.key, maybeStored, error);
+        }
+        this.throwIfFinal(error, request, subject, maybeStored);
         const left = deadline - Date.now();
         if (left <= 0) {
           throw new BackendUnavailableError(
@@ -141,7 +195,8 @@ export class KvWriter {
         }
         if (!connection.connected) {
           // Sent, outcome unknown: retry (deduplicated) once the connection is back, within the deadline.
-          if (!(await connection.waitConnected(left))) {
+          if (!(await this.untilClosing(connection.waitConnected(left), false))) {
+            if (this.closing) throw this.closedWhileWriting(request.key, maybeStored, error);
             throw new BackendUnavailableError(
               BACKEND,
               `connection lost while writing ${request.key} and not restored within ${this.env.deadlineMs} ms; ` +
@@ -150,10 +205,48 @@ export class KvWriter {
             );
           }
         } else {
-          await sleep(Math.min(backoffDelay(attempt, RETRY), Math.max(0, deadline - Date.now())));
+          await this.pause(Math.min(backoffDelay(attempt, RETRY), Math.max(0, deadline - Date.now())));
         }
       }
     }
+  }
+
+  /**
+   * The error of a write that closing ended: outcome unknown when an attempt may have been stored, else
+   * `CLOSED` (nothing was written).
+   */
+  private closedWhileWriting(key: string, maybeStored: boolean, cause?: unknown): Error {
+    if (!maybeStored) return new ClosedError("the jetstream backend");
+    return new BackendUnavailableError(
+      BACKEND,
+      `the backend closed before the write of ${key} was acknowledged; the write may or may not have been applied`,
+      { cause },
+    );
+  }
+
+  /** Sleeps `ms`, or less when closing starts. */
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => {});
+  }
+
+  /** `wait`'s outcome, or `fallback` as soon as closing starts. */
+  private untilClosing<T>(wait: Promise<T>, fallback: T): Promise<T> {
+    if (this.closing) return Promise.resolve(fallback);
+    const { signal } = this.stopping;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => resolve(fallback);
+      signal.addEventListener("abort", onAbort, { once: true });
+      wait.then(
+        (value) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Publishes and resolves the acknowledged sequence; rejects early when the connection drops meanwhile. */
@@ -183,7 +276,7 @@ export class KvWriter {
   }
 
   /** Errors no retry can fix: permission, size, closed connection, unexpected API answers. */
-  private throwIfFinal(error: unknown, request: WriteRequest, subject: string): void {
+  private throwIfFinal(error: unknown, request: WriteRequest, subject: string, maybeStored: boolean): void {
     if (error instanceof ConnectionDroppedError || isTransient(error)) return;
     if (isPermissionError(error)) {
       throw new PermissionDeniedError(
@@ -197,17 +290,28 @@ export class KvWriter {
       throw new ValueTooLargeError(request.key, size, this.env.maxMessageBytes() ?? size);
     }
     if (isConnectionClosed(error)) {
-      throw new BackendUnavailableError(BACKEND, "the NATS connection is closed; nothing was written", {
-        cause: error,
-      });
+      throw new BackendUnavailableError(
+        BACKEND,
+        maybeStored
+          ? `the NATS connection closed while writing ${request.key}; the write may or may not have been applied`
+          : "the NATS connection is closed; nothing was written",
+        { cause: error },
+      );
     }
     throw new BackendUnavailableError(BACKEND, `write of ${request.key} failed: ${errorText(error)}`, {
       cause: error,
     });
   }
 
-  /** The key's last stored message (retrying transient failures until the deadline); undefined if none. */
-  private async lastMessage(key: string, deadline: number): Promise<LastMessage | undefined> {
+  /**
+   * The key's last stored message (retrying transient failures until the deadline, or until closing);
+   * undefined if none.
+   */
+  private async lastMessage(
+    key: string,
+    deadline: number,
+    maybeStored: boolean,
+  ): Promise<LastMessage | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         const stored = await this.readLast(key);
@@ -226,6 +330,7 @@ export class KvWriter {
             },
           );
         }
+        if (this.closing) throw this.closedWhileWriting(key, maybeStored, error);
         if (Date.now() >= deadline) {
           throw new BackendUnavailableError(
             BACKEND,
@@ -233,7 +338,7 @@ export class KvWriter {
             { cause: error },
           );
         }
-        await sleep(Math.min(backoffDelay(attempt, RETRY), Math.max(0, deadline - Date.now())));
+        await this.pause(Math.min(backoffDelay(attempt, RETRY), Math.max(0, deadline - Date.now())));
       }
     }
   }

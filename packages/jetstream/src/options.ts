@@ -63,6 +63,13 @@ export interface JetStreamBackendOptions {
   /** How long `open()` may take to connect and find the bucket (retrying transient failures). Default 15 000 ms. */
   readonly openTimeoutMs?: number;
   /**
+   * How long `close()` waits for the acknowledgements of writes already sent, so that each resolves with its
+   * revision or fails with what the server answered. A write still unanswered then fails with
+   * `BACKEND_UNAVAILABLE` saying it "may or may not have been applied"; a write not sent when `close()` began
+   * fails with `CLOSED` and was not written. `0` waits for nothing. Default 5 000 ms (one write attempt's timeout).
+   */
+  readonly closeGraceMs?: number;
+  /**
    * Idle heartbeat of the feed's consumer; two missed heartbeats make the feed recreate it. Default 30 000 ms,
    * like a raw `kv.watch()`: on nats-server 2.9 each heartbeat costs the server about as much as a small API
    * request, so a 3 s heartbeat made 100 idle hosts cost it 1.3 % CPU. A dead consumer is found sooner by the
@@ -102,6 +109,7 @@ export interface ResolvedOptions {
   readonly maxReconnectAttempts: number;
   readonly writeDeadlineMs: number;
   readonly openTimeoutMs: number;
+  readonly closeGraceMs: number;
   readonly heartbeatMs: number;
   readonly pingIntervalMs: number;
   readonly logger: Logger;
@@ -116,6 +124,7 @@ export const JETSTREAM_DEFAULTS = {
   maxReconnectAttempts: -1,
   writeDeadlineMs: 10_000,
   openTimeoutMs: 15_000,
+  closeGraceMs: 5_000,
   heartbeatMs: 30_000,
   pingIntervalMs: 20_000,
 } as const;
@@ -183,6 +192,7 @@ export function resolveOptions(options: JetStreamBackendOptions): ResolvedOption
       1,
     ),
     openTimeoutMs: integerOption("openTimeoutMs", options.openTimeoutMs, JETSTREAM_DEFAULTS.openTimeoutMs, 1),
+    closeGraceMs: integerOption("closeGraceMs", options.closeGraceMs, JETSTREAM_DEFAULTS.closeGraceMs, 0),
     heartbeatMs: integerOption("heartbeatMs", options.heartbeatMs, JETSTREAM_DEFAULTS.heartbeatMs, 100),
     pingIntervalMs: integerOption(
       "pingIntervalMs",
