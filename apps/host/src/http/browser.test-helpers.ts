@@ -19,15 +19,22 @@ const CHROMIUM_ARGS = [
 /** How long an element may take to read what a test expects (a busy 2-core machine included). */
 export const PAGE_WAIT_MS = 30_000;
 
-/** Launches headless Chromium, or throws saying how to install it. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Launches headless Chromium, or throws saying how to install it. `extraArgs` go after the defaults (e.g.
+ * `--host-resolver-rules=MAP name 127.0.0.1`, a name that resolves to this machine as a rebound one would).
+ */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `the status page tests need Chromium at ${CHROMIUM}; install it with \`apt-get install -y chromium\` ` +
         "(the repo bootstrap does this in CI)",
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    headless: true,
+  });
 }
 
 /** The trimmed text of `[data-testid=testId]`. */

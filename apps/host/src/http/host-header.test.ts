@@ -189,3 +189,41 @@ describe("the status page in headless Chromium", () => {
     });
   }
 });
+
+describe("in headless Chromium, a page served from a name rebound to this machine", () => {
+  let browser: Browser | undefined;
+  let s: Serving;
+
+  beforeAll(async () => {
+    // The attacker's name resolves to 127.0.0.1, as DNS rebinding makes it do for the victim's browser.
+    browser = await launchChromium([`--host-resolver-rules=MAP ${REBIND} 127.0.0.1`]);
+    s = await serving("host-header-rebind");
+    await s.cache.linkdefs.put({
+      actor_id: "Mrebind",
+      provider_id: "Vkv",
+      contract_id: "wasmcloud:keyvalue",
+      values: { PASSWORD: "rebound-secret" },
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("issue 27 item 4: reads nothing — /entries and the page answer 421, and no credential reaches it", async () => {
+    const page = await (browser as Browser).newPage();
+    try {
+      for (const path of ["/entries", "/"]) {
+        const response = await page.goto(`http://${REBIND}:${s.port}${path}`);
+        expect(response?.status(), path).toBe(421);
+        expect(await page.content(), path).not.toContain("rebound-secret");
+      }
+      // The same browser on the host's own name reads it: the refusal is the name's, not the browser's.
+      const own = await page.goto(`http://127.0.0.1:${s.port}/entries`);
+      expect(own?.status()).toBe(200);
+      expect(await page.content()).toContain("rebound-secret");
+    } finally {
+      await page.close();
+    }
+  });
+});
