@@ -168,10 +168,12 @@ export class JetStreamBackend implements LatticeBackend {
     if (this.closed) throw new ClosedError("the jetstream backend");
     const session = this.session;
     if (!session) throw new BackendUnavailableError(BACKEND, "the backend is not open; call open() first");
+    // One deadline for the whole write, the history check included.
+    const deadline = Date.now() + this.options.writeDeadlineMs;
     if ((request.expectedRevision ?? 0) > 0 && request.expectedEpoch !== undefined) {
-      await this.checkHistory(request);
+      await this.checkHistory(request, deadline);
     }
-    return session.writer.write(request);
+    return session.writer.write(request, deadline);
   }
 
   /**
@@ -182,10 +184,38 @@ export class JetStreamBackend implements LatticeBackend {
    * (advisories may have been missed) and when this connection may not receive advisories. What is left is a
    * bucket recreated between that check and the write's arrival at the server.
    */
-  private async checkHistory(request: WriteRequest): Promise<void> {
+  private async checkHistory(request: WriteRequest, deadline: number): Promise<void> {
     // A round trip first: the server sends what it announced before our ping before its pong, so a
-    // deletion or creation the server made before this write is heard now.
-    await this.session?.nc.flush();
+    // deletion or creation the server made before this write is heard now. Bounded like the write itself
+    // (a paused or silent server answers no ping); nothing is written when it does not answer.
+    const session = this.session;
+    if (session === undefined || !session.connection.connected) {
+      throw new BackendUnavailableError(
+        BACKEND,
+        `write ${request.key}: not connected to NATS; nothing was written`,
+      );
+    }
+    const deadlineMs = this.options.writeDeadlineMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        session.nc.flush(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new BackendUnavailableError(
+                  BACKEND,
+                  `write ${request.key}: no answer from NATS within ${deadlineMs} ms; nothing was written`,
+                ),
+              ),
+            Math.max(0, deadline - Date.now()),
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
     if (!this.epochCurrent()) await this.head();
     const epoch = this.stream?.created;
     if (epoch !== undefined && !historyAccepts(request.expectedRevision, request.expectedEpoch, epoch)) {

@@ -447,7 +447,8 @@ export class KvFeed implements FeedSubscription {
     const change = toBackendEntry(this.env.layout, msg.subject, revision, msg.headers, msg.data, storedAt);
     if (change === undefined) return;
     if (revision <= this.protocol.position) {
-      if (this.protocol.checkStored(revision, change) && revision === this.protocol.position) this.proofReplayed();
+      if (this.protocol.checkStored(revision, change) && revision === this.protocol.position)
+        this.proofReplayed();
       return;
     }
     this.proofReplayed();

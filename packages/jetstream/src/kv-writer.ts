@@ -105,10 +105,13 @@ export class KvWriter {
     this.env.acks.close();
   }
 
-  /** Writes one entry; resolves with its revision or throws a typed core error (`CLOSED` once closing). */
-  write(request: WriteRequest): Promise<WriteResult> {
+  /**
+   * Writes one entry; resolves with its revision or throws a typed core error (`CLOSED` once closing).
+   * @param deadline - when the write must be done by (ms epoch); default `deadlineMs` from now
+   */
+  write(request: WriteRequest, deadline = Date.now() + this.env.deadlineMs): Promise<WriteResult> {
     if (this.closing) return Promise.reject(new ClosedError("the jetstream backend"));
-    const running = this.attempts(request);
+    const running = this.attempts(request, deadline);
     this.inFlight.add(running);
     running.then(
       () => this.inFlight.delete(running),
@@ -117,7 +120,7 @@ export class KvWriter {
     return running;
   }
 
-  private async attempts(request: WriteRequest): Promise<WriteResult> {
+  private async attempts(request: WriteRequest, deadline: number): Promise<WriteResult> {
     const { connection } = this.env;
     if (!connection.connected) {
       throw new BackendUnavailableError(
@@ -125,7 +128,6 @@ export class KvWriter {
         `not connected to NATS (${connection.detail || "disconnected"}); nothing was written`,
       );
     }
-    const deadline = Date.now() + this.env.deadlineMs;
     const subject = this.env.layout.editSubject(request.key);
     const data = request.value ?? Empty;
     // One id for every attempt of this write: the stream answers a repeat with the first attempt's revision.
