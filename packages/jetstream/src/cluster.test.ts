@@ -201,11 +201,14 @@ describe("rule 9: a follower carrying a feed's consumer dies — the cluster's w
       try {
         const start = Date.now();
         const { revision } = await writer.cache.refmaps.put({ oci_url: "gone:1", public_key: "MGONE" });
+        // The goal is seconds (docs/reliability.md: worst 8.5 s in 20 runs); the bound only proves the replica
+        // did not wait for the heartbeats (two missed 30 s ones) or the 60 s fallback. A CI run on Node 24
+        // under load once took over 20 s here (replacement consumers placed on the dead node time out first).
         await waitFor(() => reader.status().revision >= revision || undefined, {
           what: "the reader to get the write after its consumer's node died",
-          timeoutMs: 20_000,
+          timeoutMs: 30_000,
         });
-        expect(since(start), "well inside two missed 30 s heartbeats").toBeLessThan(20_000);
+        expect(since(start), "inside the first missed 30 s heartbeat").toBeLessThan(30_000);
       } finally {
         await victim.restart();
       }
