@@ -130,6 +130,7 @@ export {
   VERIFY_EVERY_DELIVERIES,
 } from "./recent-deliveries.js";
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
+export { DEFAULT_INBOX_PREFIX, isInboxSubject, MAX_REPLY_SUBJECT_LENGTH } from "./reply-subjects.js";
 export {
   DEFAULT_REPLICA_TIMING,
   DEFAULT_TOMBSTONE_RETENTION_MS,

@@ -19,7 +19,6 @@ export type { LegacyConnectionOptions } from "./legacy-connection.js";
 export { DEFAULT_GATHER_REQUESTS, DEFAULT_GATHER_WINDOW_MS } from "./legacy-state-collector.js";
 export { DEFAULT_LATTICE_PREFIX, type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
 export { type MigrateFromLegacyOptions, migrateFromLegacy } from "./migrate-from-legacy.js";
-export { DEFAULT_INBOX_PREFIX, isInboxSubject, MAX_REPLY_SUBJECT_LENGTH } from "./nats-inbox.js";
 export {
   DEFAULT_STREAM_IDLE_MS,
   type MigrateFromStreamOptions,

@@ -1,12 +1,18 @@
 // The `.get` side of generation 1, as a responder: a member of each `.get` queue group (the group is named by
 // the subject, as old hosts did), answering with a MessagePack array of every value it holds — only on reply
-// subjects that are inboxes (nats-inbox.ts): a `.get` naming anything else is ignored and counted.
-import { COLLECTION_NAMES, type CollectionName, errorText, type Logger } from "@lattice-cache/core";
+// subjects that are inboxes (core's reply-subjects.ts): a `.get` naming anything else is ignored and counted.
+import {
+  COLLECTION_NAMES,
+  type CollectionName,
+  DEFAULT_INBOX_PREFIX,
+  errorText,
+  isInboxSubject,
+  type Logger,
+} from "@lattice-cache/core";
 import type { MsgHdrs, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { InvalidMessageLog } from "./invalid-message-log.js";
 import type { LegacySubjects } from "./legacy-subjects.js";
 import { encodeLegacyList, type LegacyRecord } from "./legacy-wire-codec.js";
-import { DEFAULT_INBOX_PREFIX, isInboxSubject } from "./nats-inbox.js";
 
 /** Options of `answerLegacyGets`. */
 export interface GetResponderOptions {

@@ -7,11 +7,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   BackendUnavailableError,
   Backoff,
+  DEFAULT_INBOX_PREFIX,
   errorText,
+  isInboxSubject,
   PermissionDeniedError,
   redactUrl,
 } from "@lattice-cache/core";
-import { DEFAULT_INBOX_PREFIX, isInboxSubject } from "@lattice-cache/legacy";
 import {
   AuthorizationError,
   createInbox,

@@ -1,5 +1,5 @@
-// The reply subjects a responder answers on: inboxes, as NATS clients make them (`createInbox()`:
-// `_INBOX.<nuid>`; request muxing: `_INBOX.<nuid>.<token>`), under the default prefix or a configured one. A
+// The reply subjects a NATS responder answers on (the bridge's and the legacy backend's `.get`, the host's
+// status channel): inboxes, as NATS clients make them (`createInbox()`: `_INBOX.<nuid>`; request muxing: `_INBOX.<nuid>.<token>`), under the default prefix or a configured one. A
 // request may name any subject as its reply subject, and a responder publishes there with its own
 // credentials — a request naming `$KV.LATTICEDATA_x.LINKDEF_…` would make it overwrite that key (a confused
 // deputy). Answering only on inboxes confines that to subjects meant for replies.
