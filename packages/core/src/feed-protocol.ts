@@ -147,8 +147,8 @@ export class FeedProtocol {
   checkStored(revision: number, stored: DeliveredChange | undefined): boolean {
     if (this.isStopped) return false;
     if (stored === undefined) return true;
-    const [delivered] = this.options.recent.upTo(revision);
-    if (delivered?.revision !== revision) return true;
+    const delivered = this.options.recent.at(revision);
+    if (delivered === undefined) return true;
     const rewrite = rewriteOf(delivered, stored);
     return rewrite === undefined ? true : this.gap(rewrite);
   }

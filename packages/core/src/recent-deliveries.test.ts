@@ -51,6 +51,8 @@ describe("RecentDeliveries", () => {
     recent.note(delivery(7, "first"));
     recent.note(delivery(7, "again"));
     expect(recent.upTo(7)).toEqual([delivery(7, "again")]);
+    expect(recent.at(7)).toEqual(delivery(7, "again"));
+    expect(recent.at(6)).toBeUndefined();
   });
 
   it("refuses a capacity below 1 with a RangeError", () => {

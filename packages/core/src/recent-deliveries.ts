@@ -67,16 +67,29 @@ export class RecentDeliveries<T extends { readonly revision: number }> {
    */
   upTo(position: number): T[] {
     const byRevision = new Map<number, T>();
-    const add = (item: T | undefined) => {
-      if (item !== undefined && item.revision <= position && !byRevision.has(item.revision)) {
-        byRevision.set(item.revision, item);
-      }
-    };
-    for (let i = 1; i <= this.ring.length; i++)
-      add(this.ring[(this.next - i + this.ring.length) % this.ring.length]);
-    add(this.first);
-    add(this.anchor);
+    for (const item of this.noted()) {
+      if (item.revision <= position && !byRevision.has(item.revision)) byRevision.set(item.revision, item);
+    }
     return [...byRevision.values()].sort((a, b) => b.revision - a.revision);
+  }
+
+  /**
+   * What was delivered at exactly `revision` (the one noted last, should it have been delivered twice), or
+   * undefined when nothing is remembered there. One pass, no sorting: a proof asks it for every revision.
+   */
+  at(revision: number): T | undefined {
+    for (const item of this.noted()) if (item.revision === revision) return item;
+    return undefined;
+  }
+
+  /** Every remembered delivery, the one noted last first, then the oldest unproven, then the anchor. */
+  private *noted(): IterableIterator<T> {
+    for (let i = 1; i <= this.ring.length; i++) {
+      const item = this.ring[(this.next - i + this.ring.length) % this.ring.length];
+      if (item !== undefined) yield item;
+    }
+    if (this.first !== undefined) yield this.first;
+    if (this.anchor !== undefined) yield this.anchor;
   }
 
   /**
