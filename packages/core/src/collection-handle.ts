@@ -137,7 +137,13 @@ export class CollectionHandle<C extends CollectionName, R, I> {
   async put(input: I, options: WriteOptions = {}): Promise<WriteOutcome> {
     const value = this.codec.parse(input);
     const key = this.codec.keyOfValue(value);
-    return this.writer.write(key, this.codec.encode(value), options.expectedRevision, value, options.expectedEpoch);
+    return this.writer.write(
+      key,
+      this.codec.encode(value),
+      options.expectedRevision,
+      value,
+      options.expectedEpoch,
+    );
   }
 
   /** Deletes a value: writes a tombstone with its own revision (rule 6). */

@@ -55,9 +55,9 @@ export {
 export {
   bridgeExpectedRevision,
   casAccepts,
-  historyAccepts,
   comparableRevision,
   DEFAULT_UPDATE_RETRY,
+  historyAccepts,
   type KeyState,
   LEGACY_POLICIES,
   type LegacyPolicy,
@@ -113,13 +113,13 @@ export {
   DEFAULT_LOG_RETRY,
   followLog,
   LOG_FEED_CLOSE_GRACE_MS,
-  PROVE_WITHIN_MS,
   type LogFeedOptions,
   LogGapError,
   type LoggedChange,
   type LogHead,
   type LogSignals,
   type LogTransport,
+  PROVE_WITHIN_MS,
 } from "./log-feed.js";
 export { LogFeeds } from "./log-feeds.js";
 export { type Logger, silentLogger } from "./logger.js";
@@ -130,7 +130,6 @@ export {
   VERIFY_EVERY_DELIVERIES,
 } from "./recent-deliveries.js";
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
-export { DEFAULT_INBOX_PREFIX, isInboxSubject, MAX_REPLY_SUBJECT_LENGTH } from "./reply-subjects.js";
 export {
   DEFAULT_REPLICA_TIMING,
   DEFAULT_TOMBSTONE_RETENTION_MS,
@@ -140,6 +139,8 @@ export {
   type ReplicaState,
   type ReplicaTiming,
 } from "./replica.js";
+export { DEFAULT_INBOX_PREFIX, isInboxSubject, MAX_REPLY_SUBJECT_LENGTH } from "./reply-subjects.js";
 export type { CacheStatus } from "./status.js";
 export { REDACTED, redactUrl, redactUrlsInText, SECRET_URL_PARAMETERS } from "./url-redaction.js";
 export type { ChangeListener, WatchOptions } from "./watch-hub.js";
+export { withTimeout } from "./with-timeout.js";

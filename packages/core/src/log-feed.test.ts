@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { recorder } from "./feed-recorder.test-helpers.js";
 import { followLog, type LogTransport } from "./log-feed.js";
 import type { Logger } from "./logger.js";
-import { RecentDeliveries } from "./recent-deliveries.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+import { RecentDeliveries } from "./recent-deliveries.js";
 import { until } from "./until.test-helpers.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);

@@ -8,6 +8,7 @@ import { Backoff, type BackoffPolicy } from "./backoff.js";
 import { errorText } from "./error-text.js";
 import { type DeliveredChange, FeedProtocol, type FeedProtocolOptions } from "./feed-protocol.js";
 import { VERIFY_EVERY_DELIVERIES } from "./recent-deliveries.js";
+import { withTimeout } from "./with-timeout.js";
 
 /** The head of a log: the store's head and how far back its log reaches. */
 export interface LogHead extends BackendHead {
@@ -147,12 +148,10 @@ class LogFeed implements FeedSubscription {
     this.protocol.stop();
     await this.transport.close().catch(() => {});
     const graceMs = this.options.closeGraceMs ?? LOG_FEED_CLOSE_GRACE_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const abandoned = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), graceMs);
-    });
-    const late = await Promise.race([this.finished.then(() => false), abandoned]);
-    clearTimeout(timer);
+    const late = await withTimeout(this.finished, graceMs, () => new Error("abandoned")).then(
+      () => false,
+      () => true,
+    );
     if (late) {
       this.options.logger.warn(
         { store: this.options.store, graceMs },

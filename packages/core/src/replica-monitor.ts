@@ -12,6 +12,7 @@ import { historyBreak } from "./history-rule.js";
 import type { Logger } from "./logger.js";
 import type { AcknowledgementReports } from "./own-writes.js";
 import type { ReplicaView } from "./replica-view.js";
+import { withTimeout } from "./with-timeout.js";
 
 /** Where a replica is: catching up for the first time, live, serving possibly old data, or rebuilding. */
 export type ReplicaState = "syncing" | "live" | "stale" | "resyncing";
@@ -353,7 +354,10 @@ export class ReplicaMonitor implements AcknowledgementReports {
     this.checkDue = undefined;
     this.scheduleIdleCheck();
     try {
-      const head = await withTimeout(this.options.head(), this.options.timing.headTimeoutMs);
+      const ms = this.options.timing.headTimeoutMs;
+      const head = await withTimeout(this.options.head(), ms, () => new Error(`no answer within ${ms} ms`), {
+        unref: true,
+      });
       if (this.closed) return;
       this.headFailingSince = undefined;
       this.lastBackendRevision = head.revision;
@@ -451,21 +455,4 @@ export class ReplicaMonitor implements AcknowledgementReports {
       Date.now() - this.caughtUpAt > retention / 2
     );
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    t.unref();
-    promise.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }

@@ -22,6 +22,7 @@ import { type ReplicaCounters, ReplicaView } from "./replica-view.js";
 import { DEFAULT_TOMBSTONE_RETENTION_MS, TombstonePruner } from "./tombstone-pruner.js";
 import { WatchHub } from "./watch-hub.js";
 
+export { PROPAGATION_SAMPLES, type PropagationDelay } from "./propagation-stats.js";
 export {
   DEFAULT_REPLICA_TIMING,
   FEED_RESTART_BACKOFF,
@@ -30,7 +31,6 @@ export {
   type ReplicaTiming,
   SIGNAL_WATCH_MS,
 } from "./replica-monitor.js";
-export { PROPAGATION_SAMPLES, type PropagationDelay } from "./propagation-stats.js";
 export type { ReplicaCounters } from "./replica-view.js";
 export { DEFAULT_TOMBSTONE_RETENTION_MS } from "./tombstone-pruner.js";
 

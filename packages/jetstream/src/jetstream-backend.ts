@@ -23,6 +23,7 @@ import {
   redactUrl,
   type WriteRequest,
   type WriteResult,
+  withTimeout,
 } from "@lattice-cache/core";
 import type { StreamInfo } from "@nats-io/jetstream";
 import { AckInbox } from "./ack-inbox.js";
@@ -196,26 +197,15 @@ export class JetStreamBackend implements LatticeBackend {
       );
     }
     const deadlineMs = this.options.writeDeadlineMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        session.nc.flush(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new BackendUnavailableError(
-                  BACKEND,
-                  `write ${request.key}: no answer from NATS within ${deadlineMs} ms; nothing was written`,
-                ),
-              ),
-            Math.max(0, deadline - Date.now()),
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      session.nc.flush(),
+      deadline - Date.now(),
+      () =>
+        new BackendUnavailableError(
+          BACKEND,
+          `write ${request.key}: no answer from NATS within ${deadlineMs} ms; nothing was written`,
+        ),
+    );
     if (!this.epochCurrent()) await this.head();
     const epoch = this.stream?.created;
     if (epoch !== undefined && !historyAccepts(request.expectedRevision, request.expectedEpoch, epoch)) {
