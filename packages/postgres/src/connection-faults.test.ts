@@ -3,7 +3,7 @@
 // unknown, the feed reports its connection down — and the feed comes back by itself on a new connection
 // (a timed-out query still occupies the old one), resuming where it was without a gap.
 // Rules cited here: docs/semantics.md#rule-10.
-import { LatticeCacheError } from "@lattice-cache/core";
+import { LatticeCacheError, withTimeout } from "@lattice-cache/core";
 import {
   disposeAll,
   type FaultProxyHandle,
@@ -89,19 +89,6 @@ describe("rule 10: a silent connection", () => {
   });
 });
 
-/** Resolves when `work` settles, or rejects after `ms` naming `what`: a close that hangs fails the test. */
-async function settlesWithin(what: string, work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    await Promise.race([work.then(() => undefined), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 describe("close() is bounded whatever the feed is doing (issue 22 item 7)", () => {
   // node-postgres never settles the connect() of a client ended while it connects: a feed reconnecting
   // when the backend closed (after a gap, a cut, a restart) held close() forever.
@@ -117,7 +104,11 @@ describe("close() is bounded whatever the feed is doing (issue 22 item 7)", () =
     backend.subscribe({ revision: 0 }, log);
     try {
       await eventually("the feed is connecting through the silent proxy", () => proxy.connections() > before);
-      await settlesWithin("closing the backend", backend.close(), 10_000);
+      await withTimeout(
+        backend.close(),
+        10_000,
+        () => new Error("closing the backend did not settle within 10000 ms"),
+      );
       expect(backend.describe().feeds).toBe(0);
     } finally {
       proxy.setMode("drop");
