@@ -140,4 +140,29 @@ describe("backoff", () => {
     retry.reset();
     expect(retry.next()).toBe(10);
   });
+
+  it("rule 9: a push transport's replay that reaches the position with every delivery matching proves them", () => {
+    const recent = new RecentDeliveries<DeliveredChange>();
+    for (let revision = 1; revision <= 5; revision++) recent.note(change(revision));
+    const { feed, calls } = protocol({ revision: 5, epoch: "E" }, recent);
+    feed.replayingProof();
+    for (let revision = 1; revision <= 4; revision++)
+      expect(feed.checkStored(revision, change(revision))).toBe(true);
+    expect(feed.unproven).toBe(5);
+    expect(feed.checkStored(5, change(5))).toBe(true);
+    expect(feed.unproven).toBe(0);
+    expect(feed.proofStart()).toBe(5);
+    expect(calls.filter((c) => c.startsWith("gap"))).toEqual([]);
+  });
+
+  it("rule 9: a replay that skips the position's change is proven by the first change after it", () => {
+    const recent = new RecentDeliveries<DeliveredChange>();
+    for (let revision = 1; revision <= 3; revision++) recent.note(change(revision));
+    const { feed } = protocol({ revision: 3, epoch: "E" }, recent);
+    feed.replayingProof();
+    feed.checkStored(1, change(1));
+    expect(feed.unproven).toBe(3);
+    feed.liveEntry(change(4), change(4));
+    expect(feed.unproven).toBe(1);
+  });
 });

@@ -70,6 +70,8 @@ export class FeedProtocol {
   private isSynced = false;
   /** The highest revision a snapshot delivered so far. */
   private snapshotTop = 0;
+  /** A push transport's replay of the proof has not reached the position yet (see `replayingProof`). */
+  private replaying = false;
   private isStopped = false;
   private reportedUp: boolean | undefined;
 
@@ -146,11 +148,26 @@ export class FeedProtocol {
    */
   checkStored(revision: number, stored: DeliveredChange | undefined): boolean {
     if (this.isStopped) return false;
-    if (stored === undefined) return true;
-    const delivered = this.options.recent.at(revision);
-    if (delivered === undefined) return true;
-    const rewrite = rewriteOf(delivered, stored);
-    return rewrite === undefined ? true : this.gap(rewrite);
+    const delivered = stored === undefined ? undefined : this.options.recent.at(revision);
+    const rewrite = delivered === undefined ? undefined : rewriteOf(delivered, stored as DeliveredChange);
+    if (rewrite !== undefined) return this.gap(rewrite);
+    if (revision === this.position) this.replayReachedPosition();
+    return true;
+  }
+
+  /**
+   * A push transport starts replaying the store from {@link proofStart}: once the replay reaches the position
+   * (a replayed change there, or the first change after it) with every remembered delivery matching, what
+   * was delivered up to the position is proven (see `RecentDeliveries.proven`).
+   */
+  replayingProof(): void {
+    this.replaying = this.position > 0;
+  }
+
+  private replayReachedPosition(): void {
+    if (!this.replaying) return;
+    this.replaying = false;
+    this.proven(this.position);
   }
 
   /**
@@ -181,6 +198,7 @@ export class FeedProtocol {
       );
       return false;
     }
+    this.replayReachedPosition();
     this.position = change.revision;
     this.options.recent.note(change);
     this.delivering();

@@ -108,8 +108,6 @@ export class KvFeed implements FeedSubscription {
   /** The stream is replicated across a cluster: a consumer may live on another server than the connection. */
   private clustered = false;
   private consumerCreatedAt = 0;
-  /** The current consumer replays the history proof up to the position (see `proofReplayed`). */
-  private replayingProof = false;
   /** {@link SYNC_PATIENCE_MS}, or two heartbeats when that is longer. */
   private readonly syncPatienceMs: number;
   private subscription: Subscription | undefined;
@@ -313,7 +311,7 @@ export class KvFeed implements FeedSubscription {
           }),
     };
     this.lastActivity = Date.now();
-    this.replayingProof = position > 0;
+    this.protocol.replayingProof();
     const api = position === 0 ? this.env.snapshotJsm : this.env.jsm;
     const created = await api.consumers.add(this.env.layout.stream, config);
     if (this.stopped || generation !== this.generation) {
@@ -447,23 +445,10 @@ export class KvFeed implements FeedSubscription {
     const change = toBackendEntry(this.env.layout, msg.subject, revision, msg.headers, msg.data, storedAt);
     if (change === undefined) return;
     if (revision <= this.protocol.position) {
-      if (this.protocol.checkStored(revision, change) && revision === this.protocol.position)
-        this.proofReplayed();
+      this.protocol.checkStored(revision, change);
       return;
     }
-    this.proofReplayed();
     this.protocol.liveEntry(change, change);
-  }
-
-  /**
-   * A consumer made from the proof's start has replayed up to the position, and every remembered delivery
-   * in it matched: they are proven (rule 9); what the feed delivers from now on is unproven until the next
-   * consumer's replay.
-   */
-  private proofReplayed(): void {
-    if (!this.replayingProof) return;
-    this.replayingProof = false;
-    this.protocol.proven(this.protocol.position);
   }
 
   private onStatus(msg: Msg): void {
