@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import type { BackendEntry, BackendHead, FeedPosition, FeedSink } from "./backend.js";
 import { Backoff, backoffDelay } from "./backoff.js";
-import { type DeliveredChange, FeedProtocol, rewriteOf } from "./feed-protocol.js";
+import { type DeliveredChange, printOf } from "./delivery-print.js";
+import { FeedProtocol, rewriteOf } from "./feed-protocol.js";
 import { silentLogger } from "./logger.js";
 import { RecentDeliveries } from "./recent-deliveries.js";
 
@@ -30,7 +31,7 @@ function recorder() {
   return { calls, sink };
 }
 
-function protocol(from: FeedPosition, recent = new RecentDeliveries<DeliveredChange>()) {
+function protocol(from: FeedPosition, recent = new RecentDeliveries()) {
   const { calls, sink } = recorder();
   const feed = new FeedProtocol({ from, sink, recent, store: "the store", logger: silentLogger });
   return { feed, calls, recent };
@@ -71,7 +72,7 @@ describe("FeedProtocol", () => {
   });
 
   it("rule 9: another change at a delivered revision proves a rewritten history; the same change proves nothing wrong", () => {
-    const recent = new RecentDeliveries<DeliveredChange>();
+    const recent = new RecentDeliveries();
     const first = protocol({ revision: 0 }, recent);
     first.feed.acceptHead({ revision: 0, epoch: "A" });
     first.feed.markSynced(0);
@@ -83,8 +84,25 @@ describe("FeedProtocol", () => {
     expect(resumed.feed.checkStored(1, undefined)).toBe(true);
     expect(resumed.feed.checkStored(3, change(3, "CLAIMS_M3", "other"))).toBe(false);
     expect(resumed.calls).toEqual([
-      "gap the history was rewritten: revision 3 was delivered as CLAIMS_M3 (2 bytes); the store now holds CLAIMS_M3 (5 bytes) there (another value)",
+      "gap the history was rewritten: revision 3 was delivered as a change of 2 bytes; the store now holds CLAIMS_M3 (5 bytes) there (another value)",
     ]);
+  });
+
+  it("rule 9: a snapshot is proven by its newest change, noted once when the feed syncs (pushed or read)", () => {
+    const pushed = protocol({ revision: 0 });
+    pushed.feed.acceptHead({ revision: 50, epoch: "A" });
+    for (let r = 1; r <= 50; r++) pushed.feed.liveEntry(change(r), change(r));
+    expect(pushed.recent.unproven).toBe(0);
+    pushed.feed.markSynced(50);
+    expect(pushed.recent.upTo(50).map((d) => d.revision)).toEqual([50]);
+    pushed.feed.liveEntry(change(51), change(51));
+    expect(pushed.recent.upTo(51).map((d) => d.revision)).toEqual([51, 50]);
+
+    const read = protocol({ revision: 0 });
+    read.feed.acceptHead({ revision: 9, epoch: "A" });
+    for (const r of [4, 9, 2]) read.feed.snapshotEntry(change(r), change(r));
+    read.feed.markSynced(9);
+    expect(read.recent.upTo(9)).toEqual([printOf(change(9))]);
   });
 
   it("rule 1: replays at or below the position are ignored; a jump in a contiguous log is a gap", () => {
@@ -116,14 +134,19 @@ describe("FeedProtocol", () => {
     expect(calls).toEqual(["connection false refused", "connection true the feed delivers again", "entry 1"]);
   });
 
-  it("rewriteOf names what differs: key, operation, writer, write id, value", () => {
+  it("rewriteOf names what differs from the delivery's print: key, operation, writer, write id, value", () => {
     const base: DeliveredChange = { key: "K", value: bytes("a"), revision: 1, origin: "h1", writeId: "w1" };
-    expect(rewriteOf(base, { ...base })).toBeUndefined();
-    expect(rewriteOf(base, { ...base, key: "L" })).toMatch(/another key/);
-    expect(rewriteOf(base, { ...base, value: null })).toMatch(/another operation/);
-    expect(rewriteOf(base, { ...base, origin: "h2" })).toMatch(/another writer/);
-    expect(rewriteOf(base, { ...base, writeId: "w2" })).toMatch(/another write/);
-    expect(rewriteOf(base, { ...base, value: bytes("b") })).toMatch(/another value/);
+    const delivered = printOf(base);
+    expect(rewriteOf(delivered, { ...base })).toBeUndefined();
+    expect(rewriteOf(delivered, { ...base, key: "L" })).toMatch(/another key/);
+    expect(rewriteOf(delivered, { ...base, value: null })).toMatch(/another operation/);
+    expect(rewriteOf(delivered, { ...base, origin: "h2" })).toMatch(/another writer/);
+    expect(rewriteOf(delivered, { ...base, writeId: "w2" })).toMatch(/another write/);
+    expect(rewriteOf(delivered, { ...base, value: bytes("ab") })).toMatch(/another value/);
+    // Without a write id the bytes themselves are compared; with one, the id names them (and their length).
+    const { writeId: _, ...anonymous } = base;
+    expect(rewriteOf(printOf(anonymous), { ...anonymous, value: bytes("b") })).toMatch(/another value/);
+    expect(rewriteOf(printOf(anonymous), { ...anonymous })).toBeUndefined();
   });
 });
 
@@ -142,7 +165,7 @@ describe("backoff", () => {
   });
 
   it("rule 9: a push transport's replay that reaches the position with every delivery matching proves them", () => {
-    const recent = new RecentDeliveries<DeliveredChange>();
+    const recent = new RecentDeliveries();
     for (let revision = 1; revision <= 5; revision++) recent.note(change(revision));
     const { feed, calls } = protocol({ revision: 5, epoch: "E" }, recent);
     feed.replayingProof();
@@ -156,7 +179,7 @@ describe("backoff", () => {
   });
 
   it("rule 9: a replay that skips the position's change is proven by the first change after it", () => {
-    const recent = new RecentDeliveries<DeliveredChange>();
+    const recent = new RecentDeliveries();
     for (let revision = 1; revision <= 3; revision++) recent.note(change(revision));
     const { feed } = protocol({ revision: 3, epoch: "E" }, recent);
     feed.replayingProof();

@@ -6,29 +6,18 @@
 // class directly; log transports use `followLog`, which drives it for them. Rule 9.
 // Rules cited here: docs/semantics.md#rule-8, #rule-9.
 import type { BackendEntry, BackendHead, FeedPosition, FeedSink } from "./backend.js";
-import { sameBytes } from "./bytes.js";
+import { type DeliveredChange, type DeliveryPrint, printDifference, printOf } from "./delivery-print.js";
 import { historyBreak } from "./history-rule.js";
 import type { Logger } from "./logger.js";
 import type { RecentDeliveries } from "./recent-deliveries.js";
 
-/** One change as the history proof remembers it: the entry and, where the store keeps one, its write id. */
-export interface DeliveredChange extends BackendEntry {
-  /** An id the store keeps with the write (JetStream's `Nats-Msg-Id`), when there is one. */
-  readonly writeId?: string;
-}
-
-/** A delivery that came back different: why, for the gap's reason. */
-export function rewriteOf(delivered: DeliveredChange, stored: DeliveredChange): string | undefined {
-  let what: string | undefined;
-  if (stored.key !== delivered.key) what = "another key";
-  else if ((stored.value === null) !== (delivered.value === null)) what = "another operation";
-  else if ((stored.origin ?? "") !== (delivered.origin ?? "")) what = "another writer";
-  else if ((stored.writeId ?? "") !== (delivered.writeId ?? "")) what = "another write";
-  else if (stored.value !== null && delivered.value !== null && !sameBytes(stored.value, delivered.value))
-    what = "another value";
+/** A delivery (as its print) that came back different: why, for the gap's reason. */
+export function rewriteOf(delivered: DeliveryPrint, stored: DeliveredChange): string | undefined {
+  const what = printDifference(delivered, printOf(stored));
   if (what === undefined) return undefined;
+  const was = delivered.length < 0 ? "a delete" : `a change of ${delivered.length} bytes`;
   return (
-    `the history was rewritten: revision ${delivered.revision} was delivered as ${describeChange(delivered)}; ` +
+    `the history was rewritten: revision ${delivered.revision} was delivered as ${was}; ` +
     `the store now holds ${describeChange(stored)} there (${what})`
   );
 }
@@ -47,7 +36,7 @@ export interface FeedProtocolOptions {
   /** The replica's sink. */
   readonly sink: FeedSink;
   /** What the backend's feeds delivered last, shared by them so a feed that replaces another can prove it. */
-  readonly recent: RecentDeliveries<DeliveredChange>;
+  readonly recent: RecentDeliveries;
   /** Names the store in gap reasons, e.g. `bucket LATTICEDATA_default`. */
   readonly store: string;
   readonly logger: Logger;
@@ -68,8 +57,12 @@ export class FeedProtocol {
   /** The history the delivered changes belong to, once known. */
   epoch: string | undefined;
   private isSynced = false;
-  /** The highest revision a snapshot delivered so far. */
-  private snapshotTop = 0;
+  /**
+   * A snapshot's newest change so far: of a snapshot only the newest change needs proving (a rewrite below it
+   * rewrites it too, as a snapshot holds each key's latest change), so it is noted once, when the feed syncs —
+   * not every change of a bucket being hydrated.
+   */
+  private snapshotNewest: DeliveredChange | undefined;
   /** A push transport's replay of the proof has not reached the position yet (see `replayingProof`). */
   private replaying = false;
   private isStopped = false;
@@ -137,7 +130,7 @@ export class FeedProtocol {
   /** Where a transport that replays the store must start so the replay includes the proof. */
   proofStart(): number {
     const proof = this.proof();
-    return proof.length ? (proof.at(-1) as DeliveredChange).revision : this.position + 1;
+    return proof.length ? (proof.at(-1) as DeliveryPrint).revision : this.position + 1;
   }
 
   /**
@@ -164,6 +157,12 @@ export class FeedProtocol {
     this.replaying = this.position > 0;
   }
 
+  private keepSnapshotNewest(change: DeliveredChange): void {
+    if (this.snapshotNewest === undefined || change.revision > this.snapshotNewest.revision) {
+      this.snapshotNewest = change;
+    }
+  }
+
   private replayReachedPosition(): void {
     if (!this.replaying) return;
     this.replaying = false;
@@ -176,12 +175,7 @@ export class FeedProtocol {
    */
   snapshotEntry(change: DeliveredChange, entry: BackendEntry | undefined): void {
     if (this.isStopped) return;
-    // Of a snapshot only the newest change needs proving: a rewrite below it rewrites it too (a snapshot
-    // holds each key's latest change, so the store's newest is among them); noted as the maximum grows.
-    if (change.revision > this.snapshotTop) {
-      this.snapshotTop = change.revision;
-      this.options.recent.note(change);
-    }
+    this.keepSnapshotNewest(change);
     this.delivering();
     if (entry !== undefined) this.options.sink.entry(entry);
   }
@@ -200,7 +194,9 @@ export class FeedProtocol {
     }
     this.replayReachedPosition();
     this.position = change.revision;
-    this.options.recent.note(change);
+    // A push transport's snapshot arrives as changes after position 0: proven by its newest, like any snapshot.
+    if (this.snapshot && !this.isSynced) this.keepSnapshotNewest(change);
+    else this.options.recent.note(change);
     this.delivering();
     if (entry !== undefined) this.options.sink.entry(entry);
     return true;
@@ -213,6 +209,8 @@ export class FeedProtocol {
   markSynced(revision: number): void {
     if (this.isStopped || this.isSynced) return;
     this.isSynced = true;
+    if (this.snapshotNewest !== undefined) this.options.recent.note(this.snapshotNewest);
+    this.snapshotNewest = undefined;
     this.position = Math.max(this.position, revision);
     this.delivering();
     this.options.sink.synced({ revision: this.position, epoch: this.epoch ?? "" });
@@ -254,7 +252,7 @@ export class FeedProtocol {
     this.options.onStop?.();
   }
 
-  private proof(): DeliveredChange[] {
+  private proof(): DeliveryPrint[] {
     return this.options.recent
       .upTo(this.position)
       .filter((change) => this.position - change.revision < MAX_PROOF_SPAN);

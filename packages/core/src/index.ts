@@ -63,6 +63,7 @@ export {
   type LegacyPolicy,
   type UpdateRetryPolicy,
 } from "./conflict-rules.js";
+export { type DeliveredChange, type DeliveryPrint, printOf } from "./delivery-print.js";
 export { type EntryHash, entryHash, SetDigest } from "./digest.js";
 export { errorText } from "./error-text.js";
 export {
@@ -81,7 +82,6 @@ export {
   WatchOverflowError,
 } from "./errors.js";
 export {
-  type DeliveredChange,
   FeedProtocol,
   type FeedProtocolOptions,
   MAX_PROOF_SPAN,

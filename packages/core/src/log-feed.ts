@@ -5,8 +5,9 @@
 // Rules cited here: docs/semantics.md#rule-9.
 import type { BackendEntry, BackendHead, FeedSubscription } from "./backend.js";
 import { Backoff, type BackoffPolicy } from "./backoff.js";
+import type { DeliveredChange } from "./delivery-print.js";
 import { errorText } from "./error-text.js";
-import { type DeliveredChange, FeedProtocol, type FeedProtocolOptions } from "./feed-protocol.js";
+import { FeedProtocol, type FeedProtocolOptions } from "./feed-protocol.js";
 import { VERIFY_EVERY_DELIVERIES } from "./recent-deliveries.js";
 import { withTimeout } from "./with-timeout.js";
 

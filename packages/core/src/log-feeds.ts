@@ -2,7 +2,7 @@
 // closed together. What every such backend would otherwise keep for itself (a set, a ring, the bookkeeping).
 // Rules cited here: docs/semantics.md#rule-9.
 import type { FeedSubscription } from "./backend.js";
-import type { DeliveredChange } from "./feed-protocol.js";
+import type { DeliveredChange } from "./delivery-print.js";
 import { followLog, type LogFeedOptions } from "./log-feed.js";
 import { RecentDeliveries } from "./recent-deliveries.js";
 
@@ -14,7 +14,7 @@ import { RecentDeliveries } from "./recent-deliveries.js";
  */
 export class LogFeeds {
   private readonly running = new Set<FeedSubscription>();
-  private readonly recent = new RecentDeliveries<DeliveredChange>();
+  private readonly recent = new RecentDeliveries();
 
   /** Starts a feed (see {@link followLog}); it is forgotten once it stopped for good. */
   follow(options: Omit<LogFeedOptions, "recent" | "onStop">): FeedSubscription {

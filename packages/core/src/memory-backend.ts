@@ -17,8 +17,8 @@ import {
 } from "./backend.js";
 import { type CompactionReport, type CompactionRequest, CompactionScan } from "./compaction.js";
 import { casAccepts, comparableRevision, historyAccepts } from "./conflict-rules.js";
+import type { DeliveredChange } from "./delivery-print.js";
 import { BackendUnavailableError, ClosedError, ConflictError } from "./errors.js";
-import type { DeliveredChange } from "./feed-protocol.js";
 import type { LogHead, LogSignals, LogTransport } from "./log-feed.js";
 import { LogFeeds } from "./log-feeds.js";
 import { silentLogger } from "./logger.js";

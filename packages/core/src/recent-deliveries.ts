@@ -4,8 +4,10 @@
 // The proof is tied to positions verified, not to a sliding window: the newest delivery a proof confirmed
 // stays as the anchor, and every delivery after it is kept until a proof covers it, so a rewrite is found
 // however many changes follow it (rule 9). A feed proves what it delivered at least every
-// `VERIFY_EVERY_DELIVERIES` deliveries and on every audit.
+// `VERIFY_EVERY_DELIVERIES` deliveries and on every audit. What is kept of each delivery is its print
+// (delivery-print.ts), in typed arrays: no object per delivery outlives the young generation.
 // Rules cited here: docs/semantics.md#rule-9.
+import { type DeliveredChange, type DeliveryPrint, PrintSlots } from "./delivery-print.js";
 
 /** How many unproven deliveries {@link RecentDeliveries} keeps unless told otherwise. */
 export const DEFAULT_REMEMBERED_DELIVERIES = 1_000;
@@ -13,18 +15,23 @@ export const DEFAULT_REMEMBERED_DELIVERIES = 1_000;
 /** A log feed proves its deliveries once this many are unproven (and on every audit). */
 export const VERIFY_EVERY_DELIVERIES = 256;
 
+/** Slot of the anchor: the newest delivery a proof confirmed. */
+const ANCHOR = 0;
+/** Slot of the oldest unproven delivery: where a rewrite that began since the last proof shows first. */
+const FIRST = 1;
+/** The ring of the newest unproven deliveries after the first starts here. */
+const RING = 2;
+
 /**
  * What a backend's feeds delivered since the last proof, plus the anchor: the newest delivery a proof
- * confirmed. Noting is O(1) and keeps a reference, no copy. Shared by a backend's feeds, so a feed the
- * replica restarts knows what came before its position. Past `capacity` unproven deliveries, the oldest one
- * is kept and the ones after it are forgotten oldest first (a feed that proves in time never gets there).
+ * confirmed. Noting is O(1) and allocates nothing. Shared by a backend's feeds, so a feed the replica
+ * restarts knows what came before its position. Past `capacity` unproven deliveries, the oldest one is kept
+ * and the ones after it are forgotten oldest first (a feed that proves in time never gets there).
  */
-export class RecentDeliveries<T extends { readonly revision: number }> {
-  private anchor: T | undefined;
-  /** The oldest unproven delivery: where a rewrite that began since the last proof shows first. */
-  private first: T | undefined;
-  /** The unproven deliveries after `first`, newest `capacity - 1` in a ring. */
-  private readonly ring: (T | undefined)[];
+export class RecentDeliveries {
+  /** Anchor, first, then the ring of `capacity - 1` slots. */
+  private readonly slots: PrintSlots;
+  private readonly ringSize: number;
   private next = 0;
   private count = 0;
 
@@ -33,7 +40,8 @@ export class RecentDeliveries<T extends { readonly revision: number }> {
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(`capacity must be a whole number >= 1, got ${capacity}`);
     }
-    this.ring = new Array(Math.max(0, capacity - 1));
+    this.ringSize = capacity - 1;
+    this.slots = new PrintSlots(RING + this.ringSize);
   }
 
   /** How many deliveries are unproven. */
@@ -42,33 +50,33 @@ export class RecentDeliveries<T extends { readonly revision: number }> {
   }
 
   /** Remembers a delivery as unproven. */
-  note(item: T): void {
-    if (this.first === undefined) {
-      this.first = item;
-    } else if (this.ring.length > 0) {
-      this.ring[this.next] = item;
-      this.next = (this.next + 1) % this.ring.length;
+  note(change: DeliveredChange): void {
+    if (this.slots.revisionAt(FIRST) === 0) {
+      this.slots.set(FIRST, change);
+    } else if (this.ringSize > 0) {
+      this.slots.set(RING + this.next, change);
+      this.next = (this.next + 1) % this.ringSize;
     }
     this.count = Math.min(this.count + 1, this.capacity);
   }
 
   /** Forgets everything (a feed starting from an empty replica). */
   clear(): void {
-    this.anchor = undefined;
-    this.first = undefined;
-    this.ring.fill(undefined);
-    this.next = 0;
-    this.count = 0;
+    this.slots.clear(ANCHOR);
+    this.forgetUnproven();
   }
 
   /**
    * The deliveries at or below revision `position` a proof must check — the unproven ones and the anchor —
    * newest revision first, one per revision (the one noted last, should a revision have been delivered twice).
    */
-  upTo(position: number): T[] {
-    const byRevision = new Map<number, T>();
-    for (const item of this.noted()) {
-      if (item.revision <= position && !byRevision.has(item.revision)) byRevision.set(item.revision, item);
+  upTo(position: number): DeliveryPrint[] {
+    const byRevision = new Map<number, DeliveryPrint>();
+    for (const slot of this.noted()) {
+      const revision = this.slots.revisionAt(slot);
+      if (revision <= position && !byRevision.has(revision)) {
+        byRevision.set(revision, this.slots.get(slot) as DeliveryPrint);
+      }
     }
     return [...byRevision.values()].sort((a, b) => b.revision - a.revision);
   }
@@ -77,40 +85,66 @@ export class RecentDeliveries<T extends { readonly revision: number }> {
    * What was delivered at exactly `revision` (the one noted last, should it have been delivered twice), or
    * undefined when nothing is remembered there. One pass, no sorting: a proof asks it for every revision.
    */
-  at(revision: number): T | undefined {
-    for (const item of this.noted()) if (item.revision === revision) return item;
+  at(revision: number): DeliveryPrint | undefined {
+    for (const slot of this.noted())
+      if (this.slots.revisionAt(slot) === revision) return this.slots.get(slot);
     return undefined;
   }
 
-  /** Every remembered delivery, the one noted last first, then the oldest unproven, then the anchor. */
-  private *noted(): IterableIterator<T> {
-    for (let i = 1; i <= this.ring.length; i++) {
-      const item = this.ring[(this.next - i + this.ring.length) % this.ring.length];
-      if (item !== undefined) yield item;
+  /** The occupied slots, the one noted last first, then the oldest unproven, then the anchor. */
+  private *noted(): IterableIterator<number> {
+    for (let i = 1; i <= this.ringSize; i++) {
+      const slot = RING + ((this.next - i + this.ringSize) % this.ringSize);
+      if (this.slots.revisionAt(slot) !== 0) yield slot;
     }
-    if (this.first !== undefined) yield this.first;
-    if (this.anchor !== undefined) yield this.anchor;
+    if (this.slots.revisionAt(FIRST) !== 0) yield FIRST;
+    if (this.slots.revisionAt(ANCHOR) !== 0) yield ANCHOR;
   }
 
   /**
    * A proof confirmed what was delivered up to `revision`: the newest of those deliveries becomes the anchor,
-   * and they are no longer unproven. Deliveries above `revision` stay unproven.
+   * and they are no longer unproven. Deliveries above `revision` stay unproven, in the order they came.
    */
   proven(revision: number): void {
-    const checked = this.upTo(revision);
-    const newest = checked[0];
-    if (newest === undefined) return;
-    if (this.anchor === undefined || newest.revision >= this.anchor.revision) this.anchor = newest;
-    const above: T[] = [];
-    for (let i = this.count - 1; i >= 1; i--) {
-      const item = this.ring[(this.next - i + this.ring.length) % this.ring.length];
-      if (item !== undefined && item.revision > revision) above.push(item);
+    let newest = -1;
+    for (const slot of this.noted()) {
+      const at = this.slots.revisionAt(slot);
+      if (at <= revision && (newest < 0 || at > this.slots.revisionAt(newest))) newest = slot;
     }
-    if (this.first !== undefined && this.first.revision > revision) above.unshift(this.first);
-    this.first = undefined;
-    this.ring.fill(undefined);
+    if (newest < 0) return;
+    const anchor = this.slots.revisionAt(ANCHOR);
+    if (anchor === 0 || this.slots.revisionAt(newest) >= anchor) this.slots.copy(newest, ANCHOR);
+    // The unproven deliveries above `revision`, oldest first: the first, then the ring from its oldest.
+    const above: number[] = [];
+    const first = this.slots.revisionAt(FIRST);
+    if (first !== 0 && first > revision) above.push(FIRST);
+    for (let i = this.count - 1; i >= 1; i--) {
+      const slot = RING + ((this.next - i + this.ringSize) % this.ringSize);
+      const at = this.slots.revisionAt(slot);
+      if (at !== 0 && at > revision) above.push(slot);
+    }
+    if (above.length === 0) {
+      this.forgetUnproven();
+      return;
+    }
+    // Moved into a fresh layout through a scratch table: the slots they leave may be the ones they fill.
+    const scratch = new PrintSlots(above.length);
+    above.forEach((slot, i) => {
+      scratch.copy(slot, i, this.slots);
+    });
+    this.forgetUnproven();
+    for (let i = 0; i < above.length; i++) {
+      const slot = this.count === 0 ? FIRST : RING + this.next;
+      this.slots.copy(i, slot, scratch);
+      if (this.count > 0) this.next = (this.next + 1) % this.ringSize;
+      this.count += 1;
+    }
+  }
+
+  private forgetUnproven(): void {
+    this.slots.clear(FIRST);
+    for (let i = 0; i < this.ringSize; i++) this.slots.clear(RING + i);
     this.next = 0;
     this.count = 0;
-    for (const item of above) this.note(item);
   }
 }

@@ -16,6 +16,7 @@ import {
   TimeoutError,
 } from "@nats-io/nats-core";
 import type { ConnectionState } from "./connection-state.js";
+import type { ServerContact } from "./server-contact.js";
 
 /** What a writer publishes through: an {@link AckInbox}, or a stand-in wrapping one (tests that lose an ack). */
 export type AckPublisher = Pick<AckInbox, "publish" | "close">;
@@ -67,14 +68,20 @@ export class AckInbox {
   private closed = false;
   private readonly stopErrors: () => void;
 
+  private readonly inboxPrefix: string | undefined;
+  private readonly contact: ServerContact | undefined;
+
   /**
-   * @param inboxPrefix - the connection's `inboxPrefix` option, where replies may go (default `_INBOX`)
+   * @param options.inboxPrefix - the connection's `inboxPrefix` option, where replies may go (default `_INBOX`)
+   * @param options.contact - told of every acknowledgement (the server was heard)
    */
   constructor(
     private readonly nc: NatsConnection,
     connection: ConnectionState,
-    private readonly inboxPrefix?: string,
+    options: { readonly inboxPrefix?: string; readonly contact?: ServerContact } = {},
   ) {
+    this.inboxPrefix = options.inboxPrefix;
+    this.contact = options.contact;
     this.stopErrors = connection.onError((error) => this.onServerError(error));
   }
 
@@ -121,6 +128,7 @@ export class AckInbox {
   }
 
   private onAck(prefix: string, msg: Msg): void {
+    this.contact?.heard();
     const waiting = this.settle(msg.subject.slice(prefix.length));
     if (!waiting) return;
     const status = msg.headers?.code ?? 0;

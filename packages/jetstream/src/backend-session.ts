@@ -33,6 +33,7 @@ import {
   jetStreamCode,
 } from "./nats-errors.js";
 import type { ResolvedOptions } from "./options.js";
+import { ServerContact } from "./server-contact.js";
 
 const BACKEND = "jetstream";
 const API_TIMEOUT_MS = 5_000;
@@ -52,6 +53,8 @@ export interface BackendSession {
   /** The same API with the feed's shorter timeout. */
   readonly feedJsm: JetStreamManager;
   readonly connection: ConnectionState;
+  /** When the server last sent this connection something (the pre-write history check's freshness). */
+  readonly contact: ServerContact;
 }
 
 /** Connects and makes the API clients (no JetStream request yet). Throws typed errors. */
@@ -67,7 +70,15 @@ export async function openSession(options: ResolvedOptions): Promise<BackendSess
       jetstreamManager(nc, { ...apiOptions, checkAPI: false }),
       jetstreamManager(nc, { ...apiOptions, timeout: FEED_API_TIMEOUT_MS, checkAPI: false }),
     ]);
-    return { nc, ownConnection, js: jetstream(nc, apiOptions), jsm, feedJsm, connection };
+    return {
+      nc,
+      ownConnection,
+      js: jetstream(nc, apiOptions),
+      jsm,
+      feedJsm,
+      connection,
+      contact: new ServerContact(),
+    };
   } catch (error) {
     await closeSession({ nc, ownConnection, connection } as BackendSession);
     throw error;

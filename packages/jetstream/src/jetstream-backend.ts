@@ -78,7 +78,7 @@ export class JetStreamBackend implements LatticeBackend {
   private historyDoubtSince = 0;
   private readonly feeds = new Set<KvFeed>();
   /** What the feeds delivered last: the history proof of a feed that replaces another (core's FeedProtocol). */
-  private readonly recent = new RecentDeliveries<DeliveredChange>();
+  private readonly recent = new RecentDeliveries();
   /**
    * The stream leader last observed (a leader-elected advisory, or any stream info). Only recorded here: each
    * feed's watchdog compares it with the leader its consumer was created under (history-audit.ts).
@@ -149,6 +149,7 @@ export class JetStreamBackend implements LatticeBackend {
         snapshotJsm: session.jsm,
         layout: this.layout,
         connection: session.connection,
+        contact: session.contact,
         heartbeatMs: this.options.heartbeatMs,
         logger: this.options.logger,
         streamInfo: () => this.feedStreamInfo(session),
@@ -180,15 +181,16 @@ export class JetStreamBackend implements LatticeBackend {
   /**
    * Rule 4 across histories: an expected revision of another history never matches. JetStream has no
    * condition on the stream's identity, so the stream's creation time (the epoch) is checked before the
-   * write, after one round trip to the server: as last read — kept current by the stream's advisories, read
-   * again (one STREAM.INFO) after a deleted or created stream was announced, after a reconnection
-   * (advisories may have been missed) and when this connection may not receive advisories. What is left is a
-   * bucket recreated between that check and the write's arrival at the server.
+   * write, once the client has heard everything the server announced before it (one round trip, or a
+   * message from the server within one: server-contact.ts): as last read — kept current by the stream's
+   * advisories, read again (one STREAM.INFO) after a deleted or created stream was announced, after a
+   * reconnection (advisories may have been missed) and when this connection may not receive advisories.
+   * What is left is a bucket recreated within that window before the write's arrival at the server.
    */
   private async checkHistory(request: WriteRequest, deadline: number): Promise<void> {
-    // A round trip first: the server sends what it announced before our ping before its pong, so a
-    // deletion or creation the server made before this write is heard now. Bounded like the write itself
-    // (a paused or silent server answers no ping); nothing is written when it does not answer.
+    // A round trip first, unless the server was heard within one: it sends what it announced before our
+    // ping ahead of its pong, so a deletion or creation it made before this write is heard now. Bounded like
+    // the write itself (a paused or silent server answers no ping); nothing is written when it does not answer.
     const session = this.session;
     if (session === undefined || !session.connection.connected) {
       throw new BackendUnavailableError(
@@ -196,16 +198,20 @@ export class JetStreamBackend implements LatticeBackend {
         `write ${request.key}: not connected to NATS; nothing was written`,
       );
     }
-    const deadlineMs = this.options.writeDeadlineMs;
-    await withTimeout(
-      session.nc.flush(),
-      deadline - Date.now(),
-      () =>
-        new BackendUnavailableError(
-          BACKEND,
-          `write ${request.key}: no answer from NATS within ${deadlineMs} ms; nothing was written`,
-        ),
-    );
+    if (!session.contact.heardRecently()) {
+      const deadlineMs = this.options.writeDeadlineMs;
+      const sentAt = performance.now();
+      await withTimeout(
+        session.nc.flush(),
+        deadline - Date.now(),
+        () =>
+          new BackendUnavailableError(
+            BACKEND,
+            `write ${request.key}: no answer from NATS within ${deadlineMs} ms; nothing was written`,
+          ),
+      );
+      session.contact.answered(sentAt);
+    }
     if (!this.epochCurrent()) await this.head();
     const epoch = this.stream?.created;
     if (epoch !== undefined && !historyAccepts(request.expectedRevision, request.expectedEpoch, epoch)) {
@@ -323,7 +329,7 @@ export class JetStreamBackend implements LatticeBackend {
           this.onAdvisory(a),
         ),
         writer: new KvWriter({
-          acks: new AckInbox(base.nc, base.connection),
+          acks: new AckInbox(base.nc, base.connection, { contact: base.contact }),
           jsm: base.jsm,
           layout: this.layout,
           connection: base.connection,

@@ -37,6 +37,7 @@ import { parseDeliveryInfo } from "./delivery-info.js";
 import { HistoryAudit } from "./history-audit.js";
 import { toBackendEntry } from "./kv-message.js";
 import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
+import type { ServerContact } from "./server-contact.js";
 
 /** What a feed needs from its backend. */
 export interface FeedEnvironment {
@@ -49,12 +50,14 @@ export interface FeedEnvironment {
   readonly snapshotJsm: JetStreamManager;
   readonly layout: BucketLayout;
   readonly connection: ConnectionState;
+  /** Told of every message the feed receives (the server was heard). */
+  readonly contact?: ServerContact;
   readonly heartbeatMs: number;
   readonly logger: Logger;
   /** The bucket's stream info; creates the bucket again when it vanished and provisioning allows it. */
   readonly streamInfo: () => Promise<StreamInfo>;
   /** What the backend's feeds delivered last, shared so a feed that replaces another can prove its history. */
-  readonly recent: RecentDeliveries<DeliveredChange>;
+  readonly recent: RecentDeliveries;
   /** Place the consumer on the stream leader (a feed that replaces a stalled or failed one; see `misplaced`). */
   readonly preferStreamLeader: boolean;
   /** The stream leader the backend observed last (any stream info), if any. */
@@ -424,6 +427,7 @@ export class KvFeed implements FeedSubscription {
       return;
     }
     this.lastActivity = Date.now();
+    this.env.contact?.heard();
     if (msg.subject === this.inbox) {
       this.onStatus(msg);
       return;
