@@ -11,6 +11,12 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 /** One of {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** What `/readyz` means (`http.readiness`): `serving` is ready while the replica serves, stale included; `strict` is not while stale. */
+export const READINESS_MODES = ["serving", "strict"] as const;
+
+/** One of {@link READINESS_MODES}. */
+export type ReadinessMode = (typeof READINESS_MODES)[number];
+
 /** Default HTTP port of `host` and `up`. */
 export const DEFAULT_HTTP_PORT = 7411;
 /** Default HTTP port of `lattice bridge` (its own, so a bridge and a host can run side by side). */
@@ -100,15 +106,12 @@ export const CORE_SETTINGS = {
     envFallbacks: ["WASMCLOUD_LATTICE_PREFIX"],
     flag: "--prefix <prefix>",
   }),
-  hostId: setting(
-    text(HOST_ID_TEXT).optional(),
-    {
-      description: "this host's id (the origin of its writes)",
-      env: "LATTICE_HOST_ID",
-      flag: "--host-id <id>",
-      defaultText: "`host-<random>` (host), `bridge-<random>` (bridge), `cli-<hostname>` (one-shot)",
-    },
-  ),
+  hostId: setting(text(HOST_ID_TEXT).optional(), {
+    description: "this host's id (the origin of its writes)",
+    env: "LATTICE_HOST_ID",
+    flag: "--host-id <id>",
+    defaultText: "`host-<random>` (host), `bridge-<random>` (bridge), `cli-<hostname>` (one-shot)",
+  }),
   logLevel: setting(choice(LOG_LEVELS).optional(), {
     description: "log level (logs are JSON on stderr)",
     env: "LATTICE_LOG_LEVEL",
@@ -147,6 +150,12 @@ export const CORE_SETTINGS = {
     metricsPublic: setting(toggle().default(true), {
       description: "serve /metrics without the token (it holds counts and revisions, no entry values)",
       env: "LATTICE_HTTP_METRICS_PUBLIC",
+    }),
+    readiness: setting(choice(READINESS_MODES).default("serving"), {
+      description:
+        "what /readyz answers while the replica is stale (the backend out of reach): serving = 200, it still serves its last consistent view; strict = 503",
+      env: "LATTICE_HTTP_READINESS",
+      flag: "--http-readiness <mode>",
     }),
     allowedHosts: setting(hostNameList().optional(), {
       description:

@@ -39,10 +39,19 @@ describe("a status section", () => {
     expect((await getJson("/status")).body).toMatchObject({ state: "live", extra: { running: false } });
     expect(await getJson("/readyz")).toEqual({
       status: 503,
-      body: { ready: false, state: "live", waitingFor: ["extra"] },
+      body: {
+        ready: false,
+        state: "live",
+        readiness: "serving",
+        reason: "waiting for extra",
+        waitingFor: ["extra"],
+      },
     });
     extraReady = true;
     expect((await getJson("/status")).body).toMatchObject({ extra: { running: true } });
-    expect(await getJson("/readyz")).toEqual({ status: 200, body: { ready: true, state: "live" } });
+    expect(await getJson("/readyz")).toEqual({
+      status: 200,
+      body: { ready: true, state: "live", readiness: "serving", reason: "serving the live replica" },
+    });
   });
 });

@@ -44,7 +44,12 @@ describe("before the backend is open", () => {
     expect((await get("/healthz")).status).toBe(200);
     const ready = await get("/readyz");
     expect(ready.status).toBe(503);
-    expect(JSON.parse(ready.body)).toEqual({ ready: false, state: "connecting" });
+    expect(JSON.parse(ready.body)).toEqual({
+      ready: false,
+      state: "connecting",
+      readiness: "serving",
+      reason: "the backend is not open yet: cannot reach the test store: refused",
+    });
     const status = await get("/status");
     expect(status.status).toBe(503);
     expect(JSON.parse(status.body)).toMatchObject({
@@ -141,16 +146,32 @@ describe("once the cache is attached", () => {
     expect(head.body).toBe("");
   });
 
-  it("/readyz turns 503 while the replica is stale and 200 again after reconnection", async () => {
+  it("/readyz stays 200 while the replica is stale (it still serves), /status and /metrics say stale", async () => {
     store.disconnect();
-    await waitFor(async () => (await get("/readyz")).status === 503, {
-      what: "/readyz 503 while disconnected",
+    await waitFor(async () => JSON.parse((await get("/status")).body).state === "stale", {
+      what: "/status stale while disconnected",
     });
-    expect(JSON.parse((await get("/status")).body)).toMatchObject({ state: "stale" });
+    const ready = await get("/readyz");
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body)).toMatchObject({
+      ready: true,
+      state: "stale",
+      readiness: "serving",
+      staleSince: expect.any(String),
+    });
     expect((await get("/metrics")).body).toMatch(/^lattice_cache_state\{state="stale"\} 1$/m);
     store.reconnect();
-    await waitFor(async () => (await get("/readyz")).status === 200, {
-      what: "/readyz 200 after reconnection",
+    await waitFor(async () => JSON.parse((await get("/readyz")).body).state === "live", {
+      what: "/readyz live after reconnection",
     });
+  });
+
+  it("/readyz turns 503 once the host is shutting down", async () => {
+    server.shuttingDown();
+    expect(JSON.parse((await get("/readyz")).body)).toMatchObject({
+      ready: false,
+      reason: "the host is shutting down",
+    });
+    expect((await get("/readyz")).status).toBe(503);
   });
 });

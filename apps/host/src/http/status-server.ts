@@ -15,6 +15,7 @@ import { ChangeStream } from "./change-stream.js";
 import { type CredentialVerdict, HttpAccess, sessionCookieName } from "./http-access.js";
 import { LatticeWatch } from "./lattice-watch.js";
 import { renderLoginPage } from "./login-page.js";
+import { readinessOf } from "./readiness.js";
 import { pagePolicy, SECURITY_HEADERS } from "./security-headers.js";
 import { renderStatusPage } from "./status-page.js";
 
@@ -39,7 +40,7 @@ export interface StatusSection {
   readonly name: string;
   /** Its `/status` value, read on every request. */
   readonly status: () => unknown;
-  /** False while it is not ready: `/readyz` says 503 until every section is ready. Default: always ready. */
+  /** False while it cannot serve: `/readyz` says 503 until every section is ready. Default: always ready. */
   readonly ready?: () => boolean;
 }
 
@@ -59,6 +60,7 @@ export class StatusServer {
   private readonly startedAt = Date.now();
   private cache: LatticeCache | undefined;
   private problem: string | undefined;
+  private closing = false;
   private detachChanges: (() => void) | undefined;
   private tick: NodeJS.Timeout | undefined;
   private address: ListeningAddress | undefined;
@@ -162,8 +164,14 @@ export class StatusServer {
     this.problem = problem;
   }
 
+  /** From now on `/readyz` says 503: the host is shutting down (called first thing by a stopping host). */
+  shuttingDown(): void {
+    this.closing = true;
+  }
+
   /** Ends event streams and open connections, then closes the listener. Idempotent. */
   async stop(): Promise<void> {
+    this.shuttingDown();
     if (this.tick) clearInterval(this.tick);
     this.detachChanges?.();
     this.stream.close();
@@ -268,17 +276,17 @@ export class StatusServer {
     this.signIn(token, res);
   }
 
+  /** 200 while this host can serve its replica, 503 otherwise; the body says why (readiness.ts). */
   private readyz(res: ServerResponse): void {
-    const status = this.cache?.status();
-    // Resyncing still serves a consistent (if older) view; stale means the backend is out of reach.
-    const replicaReady = status !== undefined && this.cache?.isReady === true && status.state !== "stale";
-    const waitingFor = this.sections.filter((s) => s.ready?.() === false).map((s) => s.name);
-    const ready = replicaReady && waitingFor.length === 0;
-    sendJson(res, ready ? 200 : 503, {
-      ready,
-      state: status?.state ?? "connecting",
-      ...(waitingFor.length > 0 ? { waitingFor } : {}),
+    const verdict = readinessOf({
+      mode: this.config.http.readiness,
+      status: this.cache?.status(),
+      synced: this.cache?.isReady === true,
+      closing: this.closing,
+      problem: this.problem,
+      waitingFor: this.sections.filter((s) => s.ready?.() === false).map((s) => s.name),
     });
+    sendJson(res, verdict.ready ? 200 : 503, verdict);
   }
 
   private entries(res: ServerResponse): void {

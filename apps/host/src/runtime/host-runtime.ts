@@ -121,6 +121,7 @@ export class HostRuntime {
   /** Closes HTTP, then the cache (and with it the backend). Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.server.shuttingDown();
       this.abort.abort();
       this.compaction?.stop();
       await this.bus
