@@ -3,6 +3,8 @@
 import {
   assertKeySafe,
   type CollectionCodec,
+  type CollectionName,
+  collectionOfKey,
   InvalidKeyError,
   LatticeCacheError,
   ValueTooLargeError,
@@ -53,6 +55,25 @@ export function checkedKey<V, R>(codec: CollectionCodec<V, R>, ref: R): string {
     const key = codec.keyOfRef(ref);
     assertKeyLength(key);
     return key;
+  });
+}
+
+/**
+ * A storage key as typed on the command line (`lattice get`), checked: subject-safe, not too long, and in one
+ * of the three collections (`LINKDEF_…`, `CLAIMS_…`, `REFMAP_…`). Returns its collection.
+ */
+export function checkedStorageKey(key: string): CollectionName {
+  return checked(() => {
+    assertKeyLength(key);
+    assertKeySafe(key);
+    const collection = collectionOfKey(key);
+    if (collection === undefined || /^(LINKDEF|CLAIMS|REFMAP)_$/.test(key)) {
+      throw new InvalidKeyError(
+        shorten(key),
+        "not a lattice storage key: expected LINKDEF_<id>, CLAIMS_<sub> or REFMAP_<base64url OCI reference>",
+      );
+    }
+    return collection;
   });
 }
 

@@ -50,6 +50,7 @@ const words = fc.constantFrom(
   "bridge",
   "migrate",
   "compact",
+  "apply",
   "put",
   "get",
   "del",
@@ -78,6 +79,7 @@ const flags = fc.constantFrom(
   "--link-name",
   "--value",
   "--file",
+  "-f",
   "--hosts",
   "--window",
   "--strict",
@@ -102,6 +104,7 @@ const values = fc.constantFrom(
   "Vprov",
   "wasmcloud:keyvalue",
   "ghcr.io/acme/echo:0.1.0",
+  "CLAIMS_MABC",
   "a.b",
   "M*",
   ">",
@@ -162,6 +165,9 @@ const commandPath = fc.constantFrom(
   ["compact"],
   ["compact", "--dry-run"],
   ["config", "print"],
+  ["get"],
+  ["apply"],
+  ["apply", "--dry-run"],
 );
 /** Mostly flag–value pairs (what real command lines are made of), some loose tokens. */
 const tail = fc

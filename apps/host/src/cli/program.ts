@@ -2,11 +2,13 @@
 import { readFileSync } from "node:fs";
 import { redactUrlsInText } from "@lattice-cache/core";
 import { Command, CommanderError, Option } from "commander";
+import { registerApplyCommand } from "../commands/apply-command.js";
 import { registerBridgeCommand } from "../commands/bridge-command.js";
 import { registerClaimsCommand } from "../commands/claims-command.js";
 import { registerCompactCommand } from "../commands/compact-command.js";
 import { registerConfigCommand } from "../commands/config-command.js";
 import { registerDoctorCommand } from "../commands/doctor-command.js";
+import { registerGetCommand } from "../commands/get-command.js";
 import { registerHostCommand } from "../commands/host-command.js";
 import { registerLinkdefsCommand } from "../commands/linkdefs-command.js";
 import { registerMigrateCommand } from "../commands/migrate-command.js";
@@ -72,6 +74,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerMigrateCommand(program, ctx);
   registerCompactCommand(program, ctx);
   registerConfigCommand(program, ctx);
+  registerGetCommand(program, ctx);
+  registerApplyCommand(program, ctx);
   return program;
 }
 
