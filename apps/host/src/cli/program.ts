@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from "commander";
 import { registerBridgeCommand } from "../commands/bridge-command.js";
 import { registerClaimsCommand } from "../commands/claims-command.js";
 import { registerCompactCommand } from "../commands/compact-command.js";
+import { registerCompletionCommand } from "../commands/completion-command.js";
 import { registerConfigCommand } from "../commands/config-command.js";
 import { registerDoctorCommand } from "../commands/doctor-command.js";
 import { registerHostCommand } from "../commands/host-command.js";
@@ -72,6 +73,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerMigrateCommand(program, ctx);
   registerCompactCommand(program, ctx);
   registerConfigCommand(program, ctx);
+  registerCompletionCommand(program, ctx);
   return program;
 }
 

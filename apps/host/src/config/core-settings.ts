@@ -11,6 +11,12 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 /** One of {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** How logs are written: pino's JSON lines, or lines for people (time, level, message, key=value fields). */
+export const LOG_FORMATS = ["json", "pretty"] as const;
+
+/** One of {@link LOG_FORMATS}. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** Default HTTP port of `host` and `up`. */
 export const DEFAULT_HTTP_PORT = 7411;
 /** Default HTTP port of `lattice bridge` (its own, so a bridge and a host can run side by side). */
@@ -110,10 +116,16 @@ export const CORE_SETTINGS = {
     },
   ),
   logLevel: setting(choice(LOG_LEVELS).optional(), {
-    description: "log level (logs are JSON on stderr)",
+    description: "log level (logs go to stderr, in logFormat)",
     env: "LATTICE_LOG_LEVEL",
     flag: "--log-level <level>",
     defaultText: "`info` for `host` and `bridge`, `warn` for `up` and one-shot commands",
+  }),
+  logFormat: setting(choice(LOG_FORMATS).default("json"), {
+    description:
+      "log format on stderr: json (one JSON object a line) or pretty (ISO time, level, message, then key=value fields)",
+    env: "LATTICE_LOG_FORMAT",
+    flag: "--log-format <format>",
   }),
   http: settingGroup({
     host: setting(text().default("127.0.0.1"), {
