@@ -149,6 +149,7 @@ export class LatticeCache {
       state: r.state,
       hostId: this.hostId,
       backend: this.backend.name,
+      backendConnected: r.backendConnected,
       capabilities: this.backend.capabilities,
       revision: r.revision,
       backendRevision,

@@ -143,6 +143,7 @@ describe("rule 9: a signal makes the replica ask at its next look", () => {
     await expect(cache.claims.put({ sub: "MCUT" })).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE" });
     await until(() => cache.status().state === "stale", "the replica to report stale");
     expect(cache.status().lastError).toMatch(/head check failed/);
+    expect(cache.status().backendConnected).toBe(false);
     await cache.close();
   });
 
@@ -150,10 +151,12 @@ describe("rule 9: a signal makes the replica ask at its next look", () => {
     const { cache, backend } = await open(new MemoryStore());
     backend.interrupt(true);
     await until(() => cache.status().state === "stale", "the cut to be noticed");
+    expect(cache.status().backendConnected).toBe(false);
     const before = backend.heads;
     backend.interrupt(false);
     await until(() => backend.heads > before, "a head request after the reconnection");
     await until(() => cache.status().state === "live", "the replica to be live again");
+    expect(cache.status().backendConnected).toBe(true);
     await cache.close();
   });
 });

@@ -139,6 +139,14 @@ export class ReplicaMonitor implements AcknowledgementReports {
     return this.options.feed.resyncing ? "resyncing" : "live";
   }
 
+  /**
+   * Whether the replica reaches its backend: the feed's connection is up (no `connection(false)` without a
+   * reconnection since) and the last head check did not fail.
+   */
+  get backendConnected(): boolean {
+    return this.connected && this.headFailingSince === undefined;
+  }
+
   /** Since when (ms epoch) the replica may be serving old data, or undefined while live. */
   get staleSince(): number | undefined {
     let since: number | undefined;

@@ -150,6 +150,11 @@ export class Replica {
     return this.monitor.lagMs;
   }
 
+  /** Whether the replica reaches its backend (feed connection up, last head check answered). */
+  get backendConnected(): boolean {
+    return this.monitor.backendConnected;
+  }
+
   /** Since when (ms epoch) the replica may be serving old data, or undefined while live. */
   get staleSince(): number | undefined {
     return this.monitor.staleSince;

@@ -1,5 +1,5 @@
 // What `LatticeCache.status()` reports.
-// Rules cited here: docs/semantics.md#rule-2, #rule-6, #rule-11.
+// Rules cited here: docs/semantics.md#rule-2, #rule-6, #rule-10, #rule-11.
 import type { BackendCapabilities } from "./backend.js";
 import type { CollectionName } from "./keys.js";
 import type { PropagationDelay, ReplicaState } from "./replica.js";
@@ -12,6 +12,11 @@ export interface CacheStatus {
   readonly hostId: string;
   /** The backend's name. */
   readonly backend: string;
+  /**
+   * Whether this replica reaches its backend (rule 10): false from the moment its feed reports the connection
+   * lost or a head check fails, until the feed is back and the head answers again.
+   */
+  readonly backendConnected: boolean;
   /** What the backend promises. */
   readonly capabilities: BackendCapabilities;
   /** The last revision applied by this replica. */

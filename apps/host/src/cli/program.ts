@@ -6,6 +6,7 @@ import { registerApplyCommand } from "../commands/apply-command.js";
 import { registerBridgeCommand } from "../commands/bridge-command.js";
 import { registerClaimsCommand } from "../commands/claims-command.js";
 import { registerCompactCommand } from "../commands/compact-command.js";
+import { registerCompletionCommand } from "../commands/completion-command.js";
 import { registerConfigCommand } from "../commands/config-command.js";
 import { registerDoctorCommand } from "../commands/doctor-command.js";
 import { registerGetCommand } from "../commands/get-command.js";
@@ -76,6 +77,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerConfigCommand(program, ctx);
   registerGetCommand(program, ctx);
   registerApplyCommand(program, ctx);
+  registerCompletionCommand(program, ctx);
   return program;
 }
 

@@ -79,7 +79,7 @@ export function registerMigrateCommand(program: Command, ctx: CliContext): void 
           policy: opts.policy,
           dryRun: opts.dryRun === true,
           onProgress: migrationProgressPrinter(line),
-          logger: createHostLogger(ready.logLevel ?? "warn"),
+          logger: createHostLogger(ready.logLevel ?? "warn", ready.logFormat),
         };
         return opts.from === "legacy"
           ? migrateFromLegacy({ ...common, windowMs: opts.window })

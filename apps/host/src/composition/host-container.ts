@@ -26,7 +26,7 @@ import {
 export interface HostContainerOptions {
   /** The backend registry. Default: every backend this build ships. */
   readonly registry?: BackendRegistry;
-  /** The logger. Default: pino on stderr at `config.logLevel`, else `defaultLogLevel`. */
+  /** The logger. Default: pino on stderr at `config.logLevel`, else `defaultLogLevel`, in `config.logFormat`. */
   readonly logger?: HostLogger;
   /** Level used when the config sets none. Default `info`. */
   readonly defaultLogLevel?: LogLevel;
@@ -48,7 +48,9 @@ export function createHostContainer(
   c.register(CONFIG, { useValue: config });
   c.register(BACKEND_REGISTRY, { useValue: registry });
   c.register(LOGGER, {
-    useValue: options.logger ?? createHostLogger(config.logLevel ?? options.defaultLogLevel ?? "info"),
+    useValue:
+      options.logger ??
+      createHostLogger(config.logLevel ?? options.defaultLogLevel ?? "info", config.logFormat),
   });
   c.register(METRICS, { useFactory: instanceCachingFactory(() => new HostMetrics(config)) });
   c.registerSingleton(StatusServer);

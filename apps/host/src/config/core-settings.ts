@@ -16,6 +16,11 @@ export const READINESS_MODES = ["serving", "strict"] as const;
 
 /** One of {@link READINESS_MODES}. */
 export type ReadinessMode = (typeof READINESS_MODES)[number];
+/** How logs are written: pino's JSON lines, or lines for people (time, level, message, key=value fields). */
+export const LOG_FORMATS = ["json", "pretty"] as const;
+
+/** One of {@link LOG_FORMATS}. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Default HTTP port of `host` and `up`. */
 export const DEFAULT_HTTP_PORT = 7411;
@@ -113,10 +118,16 @@ export const CORE_SETTINGS = {
     defaultText: "`host-<random>` (host), `bridge-<random>` (bridge), `cli-<hostname>` (one-shot)",
   }),
   logLevel: setting(choice(LOG_LEVELS).optional(), {
-    description: "log level (logs are JSON on stderr)",
+    description: "log level (logs go to stderr, in logFormat)",
     env: "LATTICE_LOG_LEVEL",
     flag: "--log-level <level>",
     defaultText: "`info` for `host` and `bridge`, `warn` for `up` and one-shot commands",
+  }),
+  logFormat: setting(choice(LOG_FORMATS).default("json"), {
+    description:
+      "log format on stderr: json (one JSON object a line) or pretty (ISO time, level, message, then key=value fields)",
+    env: "LATTICE_LOG_FORMAT",
+    flag: "--log-format <format>",
   }),
   http: settingGroup({
     host: setting(text().default("127.0.0.1"), {

@@ -1,6 +1,8 @@
-// The host's logger: pino, JSON lines on stderr (stdout is for command output), secrets redacted.
+// The host's logger: pino on stderr (stdout is for command output) — JSON lines, or `pretty` lines for
+// people — secrets redacted.
 import { type Logger, pino } from "pino";
-import type { LogLevel } from "../config/core-settings.js";
+import type { LogFormat, LogLevel } from "../config/core-settings.js";
+import { prettyLogDestination } from "./pretty-log.js";
 
 /** The logger type the container hands out (pino's). */
 export type HostLogger = Logger;
@@ -20,8 +22,15 @@ const REDACTED_PATHS = [
   "config.redis.password",
 ];
 
-/** A pino logger writing synchronously to stderr (so nothing is lost when a CLI command exits). */
-export function createHostLogger(level: LogLevel, bindings: Record<string, unknown> = {}): HostLogger {
+/**
+ * A pino logger writing synchronously to stderr (so nothing is lost when a CLI command exits), as JSON lines
+ * or, with `format` `pretty`, as lines for people (see `pretty-log.ts`).
+ */
+export function createHostLogger(
+  level: LogLevel,
+  format: LogFormat = "json",
+  bindings: Record<string, unknown> = {},
+): HostLogger {
   return pino(
     {
       name: "lattice",
@@ -29,6 +38,6 @@ export function createHostLogger(level: LogLevel, bindings: Record<string, unkno
       base: { pid: process.pid, ...bindings },
       redact: { paths: REDACTED_PATHS, censor: "***" },
     },
-    pino.destination({ fd: 2, sync: true }),
+    format === "pretty" ? prettyLogDestination(2) : pino.destination({ fd: 2, sync: true }),
   );
 }

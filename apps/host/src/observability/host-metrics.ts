@@ -1,7 +1,7 @@
 // Prometheus metrics of a host: a prom-client registry whose gauges and counters read the cache's status()
 // at scrape time (no timers, no drift between /status and /metrics).
 import type { CacheStatus, LatticeCache } from "@lattice-cache/core";
-import { COLLECTION_NAMES } from "@lattice-cache/core";
+import { COLLECTION_NAMES, PROPAGATION_SAMPLES } from "@lattice-cache/core";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type {
   StatusChannelKind,
@@ -26,6 +26,9 @@ export const METRIC_NAMES = {
   backendRevision: "lattice_cache_backend_revision",
   lag: "lattice_cache_lag",
   lagSeconds: "lattice_cache_lag_seconds",
+  propagationDelay: "lattice_cache_propagation_delay_seconds",
+  propagationSamples: "lattice_cache_propagation_samples",
+  backendConnected: "lattice_cache_backend_connected",
   invalidKeys: "lattice_cache_invalid_keys",
   state: "lattice_cache_state",
   ready: "lattice_cache_ready",
@@ -117,6 +120,28 @@ export class HostMetrics implements StatusRejections {
       METRIC_NAMES.lagSeconds,
       "Seconds the oldest change not applied yet has been known (0 when caught up); a lagging replica stays live",
       () => (status()?.lagMs ?? 0) / 1000,
+    );
+    new Gauge({
+      name: METRIC_NAMES.propagationDelay,
+      help: "Propagation delay of the latest live changes from the backend to this replica (as /status shows it), by quantile; absent without samples",
+      labelNames: ["quantile"],
+      registers,
+      collect() {
+        this.reset();
+        const { p50Ms, p99Ms } = status()?.propagation ?? {};
+        if (p50Ms !== undefined) this.set({ quantile: "0.5" }, p50Ms / 1000);
+        if (p99Ms !== undefined) this.set({ quantile: "0.99" }, p99Ms / 1000);
+      },
+    });
+    gauge(
+      METRIC_NAMES.propagationSamples,
+      `Live changes the propagation delay is measured over (the latest ${PROPAGATION_SAMPLES} at most; 0 when the backend gives no write time)`,
+      () => status()?.propagation.samples ?? 0,
+    );
+    gauge(
+      METRIC_NAMES.backendConnected,
+      "1 while the replica reaches its backend (feed connection up, last head check answered), 0 otherwise or before it opened",
+      () => (status()?.backendConnected ? 1 : 0),
     );
     gauge(
       METRIC_NAMES.invalidKeys,
