@@ -11,6 +11,8 @@ import { EXIT_CODES } from "./exit-codes.js";
 import { runCli } from "./program.js";
 
 const RUNS = 10_000;
+/** Bounds a hang, not speed: CPU-bound runs slow down several-fold on a busy 2-core machine. */
+const FUZZ_TIMEOUT_MS = 600_000;
 const dir = mkdtempSync(join(tmpdir(), "lattice-cli-fuzz-"));
 const files = {
   claims: join(dir, "claims.json"),
@@ -203,21 +205,26 @@ async function dryRun(args: readonly string[]) {
 }
 
 describe("command line: arbitrary argv in a dry run", () => {
-  it(`${RUNS} argv arrays end in a valid parse (0) or a usage error (2), never a crash`, async () => {
-    await fc.assert(
-      fc.asyncProperty(argv, async (args) => {
-        const r = await dryRun(args);
-        expect([EXIT_CODES.success, EXIT_CODES.usage], `${JSON.stringify(args)} → ${r.stderr}`).toContain(
-          r.code,
-        );
-        if (r.code === EXIT_CODES.usage) expect(r.stderr.trim().length).toBeGreaterThan(0);
-        // A usage message, not a stack trace of an unexpected error.
-        expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-      }),
-      { numRuns: RUNS },
-    );
-    expect(connects).not.toHaveBeenCalled();
-  }, 60_000);
+  it(
+    `${RUNS} argv arrays end in a valid parse (0) or a usage error (2), never a crash`,
+    { timeout: FUZZ_TIMEOUT_MS },
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(argv, async (args) => {
+          const r = await dryRun(args);
+          expect([EXIT_CODES.success, EXIT_CODES.usage], `${JSON.stringify(args)} → ${r.stderr}`).toContain(
+            r.code,
+          );
+          if (r.code === EXIT_CODES.usage) expect(r.stderr.trim().length).toBeGreaterThan(0);
+          // A usage message, not a stack trace of an unexpected error.
+          expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+        }),
+        { numRuns: RUNS },
+      );
+      expect(connects).not.toHaveBeenCalled();
+    },
+    60_000,
+  );
 
   it("a dry run still refuses what a real run would (keys, sizes, config)", async () => {
     const cases: [string[], number, RegExp][] = [

@@ -17,6 +17,11 @@ import { KNOWN_KEYS, validateConfig } from "./validate-config.js";
 
 const BACKENDS = ["jetstream", "redis", "legacy", "memory"];
 const RUNS = 10_000;
+/**
+ * Bounds a hang, not speed: these properties are CPU-bound (each about 3–5 s alone); on a 2-core machine busy with
+ * other work one took 83 s, past the 60 s default (CI, 2026-12-07).
+ */
+const FUZZ_TIMEOUT_MS = 600_000;
 const dir = mkdtempSync(join(tmpdir(), "lattice-config-fuzz-"));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -117,7 +122,9 @@ function section(path: string): fc.Arbitrary<Record<string, unknown>> {
 }
 
 describe("config files: arbitrary text", () => {
-  it(`YAML: ${RUNS} texts load or fail with a ConfigurationError naming a field`, () => {
+  it(`YAML: ${RUNS} texts load or fail with a ConfigurationError naming a field`, {
+    timeout: FUZZ_TIMEOUT_MS,
+  }, () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: "grapheme" }), fc.string({ unit: "binary" })), (text) => {
         expectConfigOrFieldError(() => loadText(text, "yaml"));
@@ -126,7 +133,9 @@ describe("config files: arbitrary text", () => {
     );
   });
 
-  it(`JSON: ${RUNS} texts load or fail with a ConfigurationError naming a field`, () => {
+  it(`JSON: ${RUNS} texts load or fail with a ConfigurationError naming a field`, {
+    timeout: FUZZ_TIMEOUT_MS,
+  }, () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
         expectConfigOrFieldError(() => loadText(text, "json"));
@@ -137,7 +146,9 @@ describe("config files: arbitrary text", () => {
 });
 
 describe("config files: objects shaped like the schema, with wrong types", () => {
-  it(`${RUNS} objects, as YAML and as JSON, load or fail naming a field`, () => {
+  it(`${RUNS} objects, as YAML and as JSON, load or fail naming a field`, {
+    timeout: FUZZ_TIMEOUT_MS,
+  }, () => {
     fc.assert(
       fc.property(section(""), (tree) => {
         expectConfigOrFieldError(() => loadText(toYaml(tree), "yaml"));
@@ -171,7 +182,7 @@ describe("config files: objects shaped like the schema, with wrong types", () =>
     expect(({} as Record<string, unknown>).prefix).toBeUndefined();
   });
 
-  it("a few hundred of them through real files and loadConfig", () => {
+  it("a few hundred of them through real files and loadConfig", { timeout: FUZZ_TIMEOUT_MS }, () => {
     let n = 0;
     fc.assert(
       fc.property(section(""), fc.boolean(), (tree, asJson) => {
@@ -185,7 +196,7 @@ describe("config files: objects shaped like the schema, with wrong types", () =>
 });
 
 describe("environment and flags: arbitrary values", () => {
-  it(`${RUNS} environments and flag sets load or fail naming a field`, () => {
+  it(`${RUNS} environments and flag sets load or fail naming a field`, { timeout: FUZZ_TIMEOUT_MS }, () => {
     const env = fc.record(
       Object.fromEntries(
         ENV_BINDINGS.map((b) => [
