@@ -6,7 +6,7 @@ import { statusAnswer as answer } from "./status-answer.test-helpers.js";
 import { readStatusAnswers } from "./status-intake.js";
 import { StatusSecret, signAnswer } from "./status-signature.js";
 
-const auditOf = (...ids: string[]) => auditLattice(readStatusAnswers(ids.map(answer)));
+const auditOf = (...ids: string[]) => auditLattice(readStatusAnswers(ids.map((id) => answer(id))));
 
 describe("the fleet expected", () => {
   it("nothing expected: any number of distinct hosts is fine", () => {
