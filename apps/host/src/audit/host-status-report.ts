@@ -29,8 +29,11 @@ export interface HostStatusReport {
   readonly counts: Readonly<Record<CollectionName, number>>;
   /** How long the replica has been stale (0 while live). */
   readonly staleForMs: number;
-  /** The host's `lattice` version. */
-  readonly version: string;
+  /**
+   * The host's `lattice` version, or null from a host older than the field (an answer without it is still
+   * accepted).
+   */
+  readonly version: string | null;
   /** The host's HTTP address, when it serves one. */
   readonly http: string | null;
 }
@@ -177,7 +180,7 @@ export function decodeHostStatusAnswer(text: string): DecodedAnswer | RefusedAns
     digest,
     counts,
     staleForMs: count(v.staleForMs, "staleForMs"),
-    version: shortText("version"),
+    version: v.version === undefined || v.version === null ? null : shortText("version"),
     http,
   };
   const from = hostId ? ` from ${hostId}` : "";

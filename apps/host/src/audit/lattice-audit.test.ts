@@ -3,29 +3,22 @@
 import { describe, expect, it } from "vitest";
 import { decodeHostStatusReport, type HostStatusReport } from "./host-status-report.js";
 import { auditLattice } from "./lattice-audit.js";
+import { statusAnswer } from "./status-answer.test-helpers.js";
 import { readStatusAnswers } from "./status-intake.js";
 import { StatusSecret, signAnswer } from "./status-signature.js";
 
 /** The audit of these raw answers, read as a requester without a status secret reads them. */
 const auditOf = (answers: readonly string[]) => auditLattice(readStatusAnswers(answers));
 
+/** A live jetstream host at revision 10 with digest `d-good`, as it answers on the wire. */
 function host(id: string, overrides: Partial<HostStatusReport> = {}): string {
-  const report: HostStatusReport = {
-    hostId: id,
-    backend: "jetstream",
-    prefix: "default",
-    state: "live",
-    ordered: true,
+  return statusAnswer(id, {
     revision: 10,
     backendRevision: 10,
     digest: "d-good",
     counts: { linkdefs: 2, claims: 1, refmaps: 0 },
-    staleForMs: 0,
-    version: "0.1.0",
-    http: null,
     ...overrides,
-  };
-  return JSON.stringify(report);
+  });
 }
 
 describe("rule 2 across hosts: same revision, same digest", () => {
@@ -43,6 +36,7 @@ describe("rule 2 across hosts: same revision, same digest", () => {
     expect(audit.splitBrains).toEqual([
       {
         backend: "jetstream",
+        prefix: "default",
         revision: 10,
         groups: [
           { digest: "d-good", hostIds: ["a", "b"] },
@@ -146,9 +140,26 @@ describe("answers from the wire are checked (rule 11 in spirit)", () => {
     ]);
   });
 
-  it("two answers under one host id are noted", () => {
-    expect(auditOf([host("a"), host("a")]).notes).toContain(
-      "2 hosts answered as a: give each host its own --host-id",
+  it("two answers under one host id are noted, and the id is listed as duplicated", () => {
+    const audit = auditOf([host("a"), host("a"), host("b")]);
+    expect(audit.notes).toContain("2 hosts answered as a: give each host its own --host-id");
+    expect(audit.duplicateHostIds).toEqual(["a"]);
+    expect(audit.converged).toBe(false);
+  });
+
+  it("issue 28 item 3: an older host's answer without a version is accepted, its version null", () => {
+    const { version: _, ...older } = JSON.parse(host("old")) as HostStatusReport;
+    const audit = auditOf([JSON.stringify(older), host("new")]);
+    expect(audit.hosts.map((h) => [h.hostId, h.version])).toEqual([
+      ["new", "0.1.0"],
+      ["old", null],
+    ]);
+    expect(audit.notes).toEqual([]);
+  });
+
+  it("a version beyond the bounds is refused like any other field", () => {
+    expect(auditOf([host("a", { version: "v".repeat(129) })]).notes[0]).toMatch(
+      /version is not printable text/,
     );
   });
 
@@ -158,5 +169,77 @@ describe("answers from the wire are checked (rule 11 in spirit)", () => {
 
   it("no answers at all is not converged", () => {
     expect(auditOf([]).converged).toBe(false);
+  });
+});
+
+describe("issue 28 item 3: revisions and digests are compared only within one backend and lattice", () => {
+  const legacy = (id: string, overrides: Partial<HostStatusReport> = {}) =>
+    host(id, {
+      backend: "legacy",
+      ordered: false,
+      revision: 5,
+      backendRevision: null,
+      digest: "12977d3915a7",
+      ...overrides,
+    });
+  const jetstream = (id: string) => host(id, { revision: 5, backendRevision: 5, digest: "32b0c819f060" });
+
+  it("a legacy host and two jetstream hosts at revision 5 are two groups, each agreeing with itself", () => {
+    const audit = auditOf([legacy("l1"), jetstream("j1"), jetstream("j2")]);
+    expect(audit.splitBrains).toEqual([]);
+    expect(audit.groups).toEqual([
+      {
+        backend: "jetstream",
+        prefix: "default",
+        ordered: true,
+        hostIds: ["j1", "j2"],
+        revisions: [5],
+        digests: ["32b0c819f060"],
+        agree: true,
+      },
+      {
+        backend: "legacy",
+        prefix: "default",
+        ordered: false,
+        hostIds: ["l1"],
+        revisions: [5],
+        digests: ["12977d3915a7"],
+        agree: true,
+      },
+    ]);
+  });
+
+  it("legacy hosts at different revisions with one digest agree (their revisions are per host)", () => {
+    const audit = auditOf([legacy("l1"), legacy("l2", { revision: 9 })]);
+    expect(audit.groups.map((g) => g.agree)).toEqual([true]);
+    expect(audit.converged).toBe(true);
+  });
+
+  it("a group whose hosts hold different digests does not agree, and the audit does not converge", () => {
+    const audit = auditOf([legacy("l1"), legacy("l2", { digest: "d-other" }), jetstream("j1")]);
+    expect(audit.groups.map((g) => [g.backend, g.agree])).toEqual([
+      ["jetstream", true],
+      ["legacy", false],
+    ]);
+    expect(audit.converged).toBe(false);
+  });
+
+  it("hosts of one backend on different lattices (prefixes) are never compared", () => {
+    const audit = auditOf([host("a"), host("b", { prefix: "other", digest: "d-other" })]);
+    expect(audit.splitBrains).toEqual([]);
+    expect(audit.groups.map((g) => [g.prefix, g.hostIds])).toEqual([
+      ["default", ["a"]],
+      ["other", ["b"]],
+    ]);
+  });
+
+  it("a jetstream host still connecting (ordered: false) stays in the jetstream group, which does not agree", () => {
+    const audit = auditOf([
+      host("a"),
+      host("b", { state: "connecting", ordered: false, revision: 0, backendRevision: null, digest: null }),
+    ]);
+    expect(audit.groups).toMatchObject([
+      { backend: "jetstream", ordered: true, hostIds: ["a", "b"], agree: false },
+    ]);
   });
 });

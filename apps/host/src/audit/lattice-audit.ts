@@ -3,10 +3,8 @@
 // answers are compared (and set the highest revision): a forged answer can neither cause nor hide a split
 // brain (issue 27). Pure: no I/O, easy to test.
 // Rules cited here: docs/semantics.md#rule-2, #rule-8.
+import { type AuditGroup, groupByBackend, groupKeyOf, SYNCED_STATES } from "./audit-groups.js";
 import type { GatheredStatus, ReceivedReport } from "./status-intake.js";
-
-/** Replica states whose revision and digest describe a complete, consistent view (rule 8 passed). */
-const SYNCED_STATES: ReadonlySet<string> = new Set(["live", "stale", "resyncing"]);
 
 /** One host in the audit. */
 export interface AuditedHost extends ReceivedReport {
@@ -21,9 +19,10 @@ export interface AuditedHost extends ReceivedReport {
   readonly splitBrainWith: readonly string[];
 }
 
-/** Hosts of one backend at one revision that disagree about the state. */
+/** Hosts of one backend and lattice at one revision that disagree about the state. */
 export interface SplitBrain {
   readonly backend: string;
+  readonly prefix: string;
   readonly revision: number;
   /** The hosts holding each digest, the largest group first. */
   readonly groups: readonly { readonly digest: string; readonly hostIds: readonly string[] }[];
@@ -33,11 +32,21 @@ export interface SplitBrain {
 export interface LatticeAudit {
   /** Every host that answered, sorted by id. */
   readonly hosts: readonly AuditedHost[];
+  /** The hosts compared, by backend and lattice: revisions and digests are comparable only within one. */
+  readonly groups: readonly AuditGroup[];
   /** Every split brain found (empty in a healthy lattice). */
   readonly splitBrains: readonly SplitBrain[];
+  /**
+   * Host ids that more than one compared answer carried, sorted: hosts sharing an id cannot be told apart
+   * (`status --hosts` exits 5 naming them).
+   */
+  readonly duplicateHostIds: readonly string[];
   /** Everything else worth knowing: hosts behind, not synced or stale, refused answers, shared ids. */
   readonly notes: readonly string[];
-  /** True when every host is live, at the highest revision, with no split brain and nothing to note. */
+  /**
+   * True when every host is live, at the highest revision, with no split brain and nothing to note, and the
+   * hosts of each group agree (hosts of different backends are never compared with each other).
+   */
   readonly converged: boolean;
   /**
    * True when the requester has a status secret: only verified hosts were compared. False: every answer was
@@ -52,20 +61,20 @@ export function auditLattice(gathered: GatheredStatus): LatticeAudit {
   const reports = [...gathered.reports].sort((a, b) =>
     a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : a.verified === b.verified ? 0 : a.verified ? -1 : 1,
   );
-  // With a secret, only what is verified is compared; without one, nothing can be, so everything is.
-  const compared = gathered.secured ? reports.filter((r) => r.verified) : reports;
+  const compared = comparedOf(reports, gathered.secured);
 
   const answersPerId = new Map<string, number>();
   for (const r of compared) answersPerId.set(r.hostId, (answersPerId.get(r.hostId) ?? 0) + 1);
-  for (const [id, n] of answersPerId) {
-    if (n > 1) notes.push(`${n} hosts answered as ${id}: give each host its own --host-id`);
+  const duplicateHostIds = [...answersPerId].filter(([, n]) => n > 1).map(([id]) => id);
+  for (const id of duplicateHostIds) {
+    notes.push(`${answersPerId.get(id)} hosts answered as ${id}: give each host its own --host-id`);
   }
 
   const highest = new Map<string, number>();
   for (const r of compared) {
     if (!r.ordered) continue;
-    const seen = Math.max(r.revision, r.backendRevision ?? 0, highest.get(r.backend) ?? 0);
-    highest.set(r.backend, seen);
+    const seen = Math.max(r.revision, r.backendRevision ?? 0, highest.get(groupKeyOf(r)) ?? 0);
+    highest.set(groupKeyOf(r), seen);
   }
 
   const splitBrains = findSplitBrains(compared);
@@ -74,7 +83,11 @@ export function auditLattice(gathered: GatheredStatus): LatticeAudit {
     for (const group of split.groups) {
       const others = split.groups.filter((g) => g !== group).flatMap((g) => g.hostIds);
       for (const r of compared) {
-        if (r.backend === split.backend && r.revision === split.revision && r.digest === group.digest) {
+        if (
+          groupKeyOf(r) === groupKeyOf(split) &&
+          r.revision === split.revision &&
+          r.digest === group.digest
+        ) {
           const set = partners.get(r) ?? new Set<string>();
           for (const o of others) set.add(o);
           partners.set(r, set);
@@ -84,7 +97,7 @@ export function auditLattice(gathered: GatheredStatus): LatticeAudit {
   }
 
   const hosts: AuditedHost[] = reports.map((r) => {
-    const lag = r.ordered ? Math.max(0, (highest.get(r.backend) ?? r.revision) - r.revision) : null;
+    const lag = r.ordered ? Math.max(0, (highest.get(groupKeyOf(r)) ?? r.revision) - r.revision) : null;
     return {
       ...r,
       lag,
@@ -94,7 +107,7 @@ export function auditLattice(gathered: GatheredStatus): LatticeAudit {
   });
 
   // An unverified host (with a secret) is noted once, by the intake, and never compared.
-  const comparedHosts = gathered.secured ? hosts.filter((h) => h.verified) : hosts;
+  const comparedHosts = comparedOf(hosts, gathered.secured);
   for (const h of comparedHosts) {
     if (!SYNCED_STATES.has(h.state)) notes.push(`${h.hostId} is ${h.state} (not yet synced: not compared)`);
     else if (h.state !== "live") {
@@ -103,17 +116,32 @@ export function auditLattice(gathered: GatheredStatus): LatticeAudit {
       );
     }
     if (h.behind) {
-      notes.push(`${h.hostId} is behind: revision ${h.revision} of ${highest.get(h.backend)} (lag ${h.lag})`);
+      notes.push(
+        `${h.hostId} is behind: revision ${h.revision} of ${highest.get(groupKeyOf(h))} (lag ${h.lag})`,
+      );
     }
   }
   notes.push(...unorderedDrift(comparedHosts));
 
+  const groups = groupByBackend(compared);
   const converged =
     splitBrains.length === 0 &&
     notes.length === 0 &&
     hosts.length > 0 &&
-    hosts.every((h) => h.state === "live");
-  return { hosts, splitBrains, notes, converged, secured: gathered.secured };
+    hosts.every((h) => h.state === "live") &&
+    groups.every((g) => g.agree);
+  return { hosts, groups, splitBrains, duplicateHostIds, notes, converged, secured: gathered.secured };
+}
+
+/**
+ * The answers an audit compares: with a status secret only the verified ones; without one, nothing can be
+ * verified, so every one.
+ */
+export function comparedOf<T extends { readonly verified: boolean }>(
+  answers: readonly T[],
+  secured: boolean,
+): readonly T[] {
+  return secured ? answers.filter((a) => a.verified) : answers;
 }
 
 /** Rule 2 across hosts: same backend (ordered), same revision, different digests. */
@@ -121,7 +149,7 @@ function findSplitBrains(reports: readonly ReceivedReport[]): SplitBrain[] {
   const byRevision = new Map<string, ReceivedReport[]>();
   for (const r of reports) {
     if (!r.ordered || r.digest === null || !SYNCED_STATES.has(r.state)) continue;
-    const at = `${r.backend}\0${r.revision}`;
+    const at = `${groupKeyOf(r)}\0${r.revision}`;
     byRevision.set(at, [...(byRevision.get(at) ?? []), r]);
   }
   const found: SplitBrain[] = [];
@@ -133,6 +161,7 @@ function findSplitBrains(reports: readonly ReceivedReport[]): SplitBrain[] {
     const first = group[0] as ReceivedReport;
     found.push({
       backend: first.backend,
+      prefix: first.prefix,
       revision: first.revision,
       groups: [...byDigest]
         .map(([digest, hostIds]) => ({ digest, hostIds }))

@@ -126,7 +126,9 @@ describe("issue 27 item 1: hosts answer only on inbox reply subjects", () => {
 
     const audit = await statusHosts(prefix, ["--json"]);
     expect(audit.code, audit.stderr).toBe(EXIT_CODES.success);
-    expect((JSON.parse(audit.stdout) as AuditedHost[]).map((h) => h.hostId)).toEqual(["deputy-a"]);
+    expect((JSON.parse(audit.stdout) as { hosts: AuditedHost[] }).hosts.map((h) => h.hostId)).toEqual([
+      "deputy-a",
+    ]);
 
     // The host answered the CLI after the request before it; a write now orders after anything it sent.
     const later = await cache.refmaps.put({ oci_url: "ghcr.io/acme/later:1", public_key: "MLATER" });
@@ -208,7 +210,7 @@ describe("issue 27 item 5: with a status secret, only signed answers count towar
   it("a fake responder's forged digest does not make `status --hosts` exit 4 when the requester has the secret", async () => {
     const json = await statusHosts(prefix, ["--json"], { LATTICE_STATUS_SECRET: SECRET });
     expect(json.code, json.stderr).toBe(EXIT_CODES.success);
-    const listed = JSON.parse(json.stdout) as (AuditedHost & { verified: boolean })[];
+    const listed = (JSON.parse(json.stdout) as { hosts: (AuditedHost & { verified: boolean })[] }).hosts;
     expect(listed.map((h) => [h.hostId, h.verified, h.digest, h.splitBrainWith])).toEqual([
       ["mallory", false, "forged-digest", []],
       ["sig-a", true, digest, []],
@@ -231,7 +233,7 @@ describe("issue 27 item 5: with a status secret, only signed answers count towar
     );
     const json = await statusHosts(prefix, ["--json"]);
     expect(json.code).toBe(EXIT_CODES.splitBrain);
-    const listed = JSON.parse(json.stdout) as (AuditedHost & { verified: boolean })[];
+    const listed = (JSON.parse(json.stdout) as { hosts: (AuditedHost & { verified: boolean })[] }).hosts;
     expect(listed.map((h) => h.verified)).toEqual([false, false, false]);
   });
 });

@@ -127,7 +127,7 @@ describe("PostgreSQL NOTIFY status channel", () => {
       { env },
     );
     expect(audit.code, audit.stderr).toBe(EXIT_CODES.success);
-    const listed = JSON.parse(audit.stdout) as AuditedHost[];
+    const listed = (JSON.parse(audit.stdout) as { hosts: AuditedHost[] }).hosts;
     expect(listed.map((h) => [h.hostId, h.backend, h.state, h.revision, h.lag])).toEqual([
       ["pg-a", "postgres", "live", revision, 0],
       ["pg-b", "postgres", "live", revision, 0],
@@ -285,7 +285,7 @@ describe("issue 27 item 2: every answer on the PostgreSQL channel is bounded", (
       { env },
     );
     expect(audit.code, audit.stderr).toBe(EXIT_CODES.success);
-    const listed = JSON.parse(audit.stdout) as AuditedHost[];
+    const listed = (JSON.parse(audit.stdout) as { hosts: AuditedHost[] }).hosts;
     expect(listed.map((h) => [h.hostId, h.http === null])).toEqual([
       ["pg-http", true],
       ["pgb-a", false],

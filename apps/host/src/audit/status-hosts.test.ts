@@ -103,7 +103,7 @@ describe("NATS status subject: spawned `lattice host` processes on a jetstream l
 
     const r = await runLattice(["status", "--hosts", "--json", ...common()], { env });
     expect(r.code, r.stderr).toBe(EXIT_CODES.success);
-    const listed = JSON.parse(r.stdout) as AuditedHost[];
+    const listed = (JSON.parse(r.stdout) as { hosts: AuditedHost[] }).hosts;
     expect(listed.map((h) => h.hostId)).toEqual(["host-a", "host-b", "host-c"]);
     for (const h of listed) {
       expect(h).toMatchObject({
@@ -140,7 +140,7 @@ describe("NATS status subject: spawned `lattice host` processes on a jetstream l
 
     const r = await runLattice(["status", "--hosts", "--json", ...common()], { env });
     expect(r.code, r.stderr).toBe(EXIT_CODES.splitBrain);
-    const listed = JSON.parse(r.stdout) as AuditedHost[];
+    const listed = (JSON.parse(r.stdout) as { hosts: AuditedHost[] }).hosts;
     expect(listed.find((h) => h.hostId === "host-c")?.splitBrainWith).toEqual(["host-a", "host-b"]);
     expect(r.stderr).toMatch(
       /^lattice: SPLIT BRAIN at revision \d+ \(jetstream\): host-a, host-b hold digest \w+ but host-c holds digest \w+$/m,
@@ -196,7 +196,7 @@ describe("Redis pub/sub status channel: in-process hosts on a redis lattice (wit
 
     const healthy = await audit();
     expect(healthy.code, healthy.stderr).toBe(0);
-    const listed = JSON.parse(healthy.stdout) as AuditedHost[];
+    const listed = (JSON.parse(healthy.stdout) as { hosts: AuditedHost[] }).hosts;
     expect(listed.map((h) => [h.hostId, h.backend, h.state, h.revision])).toEqual([
       ["redis-a", "redis", "live", revision],
       ["redis-b", "redis", "live", revision],

@@ -40,3 +40,22 @@ export class SplitBrainError extends Error {
     this.name = "SplitBrainError";
   }
 }
+
+/**
+ * `status --hosts` heard another fleet than expected: fewer or more hosts, an expected host missing, an
+ * unexpected one, or two answers under one host id (exit code 5).
+ */
+export class FleetMismatchError extends Error {
+  constructor(
+    message: string,
+    /** The expected hosts that did not answer, sorted. */
+    readonly missing: readonly string[],
+    /** The hosts that answered unexpected, sorted. */
+    readonly unexpected: readonly string[],
+    /** The host ids more than one host answered under, sorted. */
+    readonly duplicated: readonly string[],
+  ) {
+    super(message);
+    this.name = "FleetMismatchError";
+  }
+}

@@ -1,7 +1,7 @@
 // What `lattice` exit codes mean, and which error maps to which.
 import { LatticeCacheError } from "@lattice-cache/core";
 import { CommanderError } from "commander";
-import { EntryNotFoundError, SplitBrainError, UsageError } from "./cli-errors.js";
+import { EntryNotFoundError, FleetMismatchError, SplitBrainError, UsageError } from "./cli-errors.js";
 
 /** Exit codes of the `lattice` command. */
 export const EXIT_CODES = {
@@ -15,6 +15,8 @@ export const EXIT_CODES = {
   notFound: 3,
   /** `status --hosts` found split brain: hosts at the same revision with different digests. */
   splitBrain: 4,
+  /** `status --hosts` heard another fleet than expected (`--expect`, `--expect-hosts`) or a host id twice. */
+  fleetMismatch: 5,
 } as const;
 
 /** One of {@link EXIT_CODES}. */
@@ -30,6 +32,7 @@ export function exitCodeOf(error: unknown): ExitCode {
     return HELP_CODES.has(error.code) ? EXIT_CODES.success : EXIT_CODES.usage;
   if (error instanceof EntryNotFoundError) return EXIT_CODES.notFound;
   if (error instanceof SplitBrainError) return EXIT_CODES.splitBrain;
+  if (error instanceof FleetMismatchError) return EXIT_CODES.fleetMismatch;
   if (error instanceof UsageError) return EXIT_CODES.usage;
   if (LatticeCacheError.isInstance(error) && USAGE_CODES.has(error.code)) return EXIT_CODES.usage;
   return EXIT_CODES.failure;

@@ -61,7 +61,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addHelpText(
     "after",
     "\nExit codes: 0 success, 1 operational error, 2 bad usage or input, 3 entry not found, " +
-      "4 split brain (status --hosts)",
+      "4 split brain (status --hosts), 5 hosts missing, unexpected or sharing an id (status --hosts)",
   );
   registerUpCommand(program, ctx);
   registerHostCommand(program, ctx);

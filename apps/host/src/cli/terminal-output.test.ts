@@ -2,9 +2,10 @@
 // its control characters escaped (an ESC sequence could erase a SPLIT BRAIN line or write the clipboard with
 // OSC 52), while --json output keeps every value exact. The built CLI against a real nats-server, with
 // status answers published on the real status subject by a fake host.
+
+import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { natsStatusSubject } from "../audit/nats-status-bus.js";
 import {
@@ -204,7 +205,7 @@ describe("issue 27 item 9: control characters are escaped in human output, exact
       expect(json.code, json.stderr).toBe(4);
       expectNoRawControl("status --hosts --json (stdout)", json.stdout);
       expectNoRawControl("status --hosts --json (stderr)", json.stderr);
-      const hosts = JSON.parse(json.stdout) as { hostId: string }[];
+      const hosts = (JSON.parse(json.stdout) as { hosts: { hostId: string }[] }).hosts;
       expect(hosts.map((h) => h.hostId).sort()).toEqual(["host-a", "host-b"]);
     });
   });

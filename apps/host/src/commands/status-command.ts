@@ -2,12 +2,15 @@
 // ask every running host on the lattice-wide status channel and audit them against each other.
 import type { CacheStatus } from "@lattice-cache/core";
 import { type Command, InvalidArgumentError } from "commander";
+import { checkFleet, describeFleetProblems } from "../audit/fleet-check.js";
+import { isAcceptedHostId } from "../audit/host-status-report.js";
 import { auditLattice } from "../audit/lattice-audit.js";
 import { DEFAULT_STATUS_WINDOW_MS } from "../audit/status-bus.js";
 import type { GatheredStatus } from "../audit/status-intake.js";
-import { describeSplitBrain, formatAudit } from "../cli/audit-output.js";
+import { STATUS_LIMITS } from "../audit/status-limits.js";
+import { auditJson, describeSplitBrain, formatAudit } from "../cli/audit-output.js";
 import type { CliContext } from "../cli/cli-context.js";
-import { OperationalError, SplitBrainError, UsageError } from "../cli/cli-errors.js";
+import { FleetMismatchError, OperationalError, SplitBrainError, UsageError } from "../cli/cli-errors.js";
 import { describeOpenFailure, withReadyCache } from "../cli/one-shot.js";
 import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { formatFields } from "../cli/text-table.js";
@@ -18,6 +21,8 @@ interface StatusOptions {
   readonly hosts?: boolean;
   readonly window?: number;
   readonly strict?: boolean;
+  readonly expect?: number;
+  readonly expectHosts?: readonly string[];
 }
 
 /** Adds `status` to `program`. */
@@ -34,10 +39,18 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       parseWindow,
     )
     .option("--strict", "with --hosts: exit 1 unless every host is live, in step and in agreement")
+    .option("--expect <n>", "with --hosts: exit 5 unless exactly n hosts answer", parseExpectedCount)
+    .option(
+      "--expect-hosts <ids>",
+      "with --hosts: exit 5 unless exactly these hosts (comma-separated ids) answer, naming the missing",
+      parseExpectedHosts,
+    )
     .action(async (opts: StatusOptions, command: Command) => {
       if (opts.hosts) return auditHosts(ctx, command, opts);
       if (opts.window !== undefined || opts.strict)
         throw new UsageError("--window and --strict go with --hosts");
+      if (opts.expect !== undefined || opts.expectHosts !== undefined)
+        throw new UsageError("--expect and --expect-hosts go with --hosts");
       await withReadyCache(ctx, command, (cache, config) => {
         const status = cache.status();
         if (ctx.json(command)) return ctx.printJson({ ...status, prefix: config.prefix });
@@ -47,6 +60,11 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
 }
 
 async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions): Promise<void> {
+  if (opts.expect !== undefined && opts.expectHosts && opts.expect !== opts.expectHosts.length) {
+    throw new UsageError(
+      `--expect ${opts.expect} but --expect-hosts names ${opts.expectHosts.length} hosts: give one, or agree`,
+    );
+  }
   const config = withHostId(ctx.config(command), "cli");
   const windowMs = opts.window ?? DEFAULT_STATUS_WINDOW_MS;
   const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });
@@ -66,12 +84,13 @@ async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions
     await bus.close();
   }
   const audit = auditLattice(answers);
+  const fleet = checkFleet(audit, { count: opts.expect, hostIds: opts.expectHosts });
   const json = ctx.json(command);
   if (json) {
-    ctx.printJson(audit.hosts);
+    ctx.printJson(auditJson(audit, fleet));
     for (const note of audit.notes) ctx.note(`note: ${escapeTerminalValue(note)}`);
   } else {
-    ctx.print(formatAudit(audit, bus.channel, windowMs));
+    ctx.print(formatAudit(audit, bus.channel, windowMs, fleet));
   }
   if (audit.splitBrains.length > 0) {
     const hostIds = [...new Set(audit.splitBrains.flatMap((s) => s.groups.flatMap((g) => g.hostIds)))].sort();
@@ -80,6 +99,14 @@ async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions
   if (audit.hosts.length === 0) {
     throw new OperationalError(
       `no host answered on ${bus.channel} within ${windowMs} ms (is a \`lattice host\` running with prefix ${config.prefix}?)`,
+    );
+  }
+  if (!fleet.ok) {
+    throw new FleetMismatchError(
+      describeFleetProblems(fleet).join("; "),
+      fleet.missing,
+      fleet.unexpected,
+      fleet.duplicated,
     );
   }
   if (opts.strict && !audit.converged) {
@@ -95,6 +122,30 @@ function parseWindow(text: string): number {
     throw new InvalidArgumentError("expected milliseconds from 10 to 60000");
   }
   return n;
+}
+
+function parseExpectedCount(text: string): number {
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > STATUS_LIMITS.answersPerRequest) {
+    throw new InvalidArgumentError(`expected a number of hosts from 1 to ${STATUS_LIMITS.answersPerRequest}`);
+  }
+  return n;
+}
+
+function parseExpectedHosts(text: string): string[] {
+  const ids = text.split(",").map((id) => id.trim());
+  const bad = ids.find((id): boolean => !isAcceptedHostId(id));
+  if (bad !== undefined) {
+    throw new InvalidArgumentError(
+      `expected comma-separated host ids; ${JSON.stringify(bad.slice(0, 64))} is not a host id`,
+    );
+  }
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined) throw new InvalidArgumentError(`${twice} is named twice`);
+  if (ids.length > STATUS_LIMITS.answersPerRequest) {
+    throw new InvalidArgumentError(`expected at most ${STATUS_LIMITS.answersPerRequest} host ids`);
+  }
+  return ids;
 }
 
 /** The human form of a status. */

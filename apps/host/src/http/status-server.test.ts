@@ -7,6 +7,7 @@ import { METRICS, resolveToken } from "../composition/tokens.js";
 import { loadConfig } from "../config/load-config.js";
 import { createHostLogger } from "../observability/host-logger.js";
 import { METRIC_NAMES } from "../observability/host-metrics.js";
+import { LATTICE_VERSION } from "../version.js";
 import { StatusServer } from "./status-server.js";
 
 const config = loadConfig({
@@ -134,7 +135,10 @@ describe("once the cache is attached", () => {
     for (const name of Object.values(METRIC_NAMES)) expect(metrics.body).toContain(`# TYPE ${name} `);
     expect(metrics.body).toMatch(/^lattice_cache_entries\{collection="claims"\} 1$/m);
     expect(metrics.body).toMatch(
-      /^lattice_cache_info\{host_id="host-http",backend="memory",prefix="http"\} 1$/m,
+      new RegExp(
+        `^lattice_cache_info\\{host_id="host-http",backend="memory",prefix="http",version="${LATTICE_VERSION}"\\} 1$`,
+        "m",
+      ),
     );
   });
 

@@ -8,6 +8,7 @@ import type {
   StatusRejectionReason,
   StatusRejections,
 } from "../audit/status-rejections.js";
+import { LATTICE_VERSION } from "../version.js";
 import { HOST_STATES, type HostState } from "./host-states.js";
 import { mirroredCounter, scrapedGauge } from "./scraped-metrics.js";
 
@@ -83,14 +84,19 @@ export class HostMetrics implements StatusRejections {
 
     new Gauge({
       name: METRIC_NAMES.info,
-      help: "Constant 1, labelled with this host's identity",
-      labelNames: ["host_id", "backend", "prefix"],
+      help: "Constant 1, labelled with this host's identity and `lattice` version",
+      labelNames: ["host_id", "backend", "prefix", "version"],
       registers,
       collect() {
         this.reset();
         const s = status();
         this.set(
-          { host_id: s?.hostId ?? config.hostId ?? "", backend: config.backend, prefix: config.prefix },
+          {
+            host_id: s?.hostId ?? config.hostId ?? "",
+            backend: config.backend,
+            prefix: config.prefix,
+            version: LATTICE_VERSION,
+          },
           1,
         );
       },
