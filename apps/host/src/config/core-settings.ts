@@ -120,6 +120,7 @@ export const CORE_SETTINGS = {
       description:
         "interface the HTTP endpoints of host/up/bridge bind; beyond loopback they need http.token (or http.public)",
       env: "LATTICE_HTTP_HOST",
+      flag: "--http-host <host>",
     }),
     port: setting(integer(0, 65_535).default(DEFAULT_HTTP_PORT), {
       description: `HTTP port of host/up (default ${DEFAULT_HTTP_PORT}) and bridge (default ${DEFAULT_BRIDGE_HTTP_PORT}); 0 = any free port`,
