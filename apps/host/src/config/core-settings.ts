@@ -74,6 +74,25 @@ function hostNameList() {
   });
 }
 
+/** What `http.advertise` must be: an absolute http: or https: URL. */
+export function advertiseUrlProblem(url: string): string | undefined {
+  try {
+    const { protocol } = new URL(url);
+    if (protocol === "http:" || protocol === "https:") return undefined;
+  } catch {
+    // not a URL
+  }
+  return `must be an absolute http:// or https:// URL (got ${JSON.stringify(url)})`;
+}
+
+/** `http.advertise`: an absolute http: or https: URL. */
+function advertiseUrl() {
+  return text().superRefine((url, ctx) => {
+    const problem = advertiseUrlProblem(url);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  });
+}
+
 /** The shortest status secret accepted (it is all that tells a host's answer from a forged one). */
 export const MIN_STATUS_SECRET_LENGTH = 16;
 
@@ -148,6 +167,11 @@ export const CORE_SETTINGS = {
     metricsPublic: setting(toggle().default(true), {
       description: "serve /metrics without the token (it holds counts and revisions, no entry values)",
       env: "LATTICE_HTTP_METRICS_PUBLIC",
+    }),
+    advertise: setting(advertiseUrl().optional(), {
+      description:
+        "the HTTP address this host tells its peers (status answers, `status --hosts`, the status page's Lattice section); default: the bound one, and for http.host 0.0.0.0 or :: this machine's first non-internal interface address (else its host name)",
+      env: "LATTICE_HTTP_ADVERTISE",
     }),
     allowedHosts: setting(hostNameList().optional(), {
       description:

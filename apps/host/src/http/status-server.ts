@@ -14,6 +14,7 @@ import { AllowedHosts } from "./allowed-hosts.js";
 import { ChangeStream } from "./change-stream.js";
 import { type CredentialVerdict, HttpAccess, sessionCookieName } from "./http-access.js";
 import { LatticeWatch } from "./lattice-watch.js";
+import { advertisedUrl } from "./advertised-address.js";
 import { renderLoginPage } from "./login-page.js";
 import { pagePolicy, SECURITY_HEADERS } from "./security-headers.js";
 import { renderStatusPage } from "./status-page.js";
@@ -31,6 +32,8 @@ export interface ListeningAddress {
   readonly url: string;
   /** The bound port (the chosen one when configured as 0). */
   readonly port: number;
+  /** The address peers are told (`http.advertise`, or one they can reach for 0.0.0.0 / `::`). */
+  readonly advertised: string;
 }
 
 /** A part of the HTTP answers contributed by what runs beside the replica (the migration bridge). */
@@ -112,7 +115,11 @@ export class StatusServer {
     });
     const bound = (this.server.address() as AddressInfo).port;
     const shownHost = host.includes(":") ? `[${host}]` : host;
-    this.address = { url: `http://${shownHost}:${bound}`, port: bound };
+    this.address = {
+      url: `http://${shownHost}:${bound}`,
+      port: bound,
+      advertised: advertisedUrl({ host, port: bound }, this.config.http.advertise),
+    };
     this.cookieName = sessionCookieName(bound);
     if (access.mode === "public") {
       this.logger.warn(
