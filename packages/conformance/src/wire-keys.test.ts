@@ -27,7 +27,8 @@ const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 function projectFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return ["node_modules", "dist", ".turbo"].includes(entry.name) ? [] : projectFiles(path);
+    if (entry.isDirectory())
+      return ["node_modules", "dist", ".turbo"].includes(entry.name) ? [] : projectFiles(path);
     return /\.ts$|README\.md$/.test(entry.name) ? [path] : [];
   });
 }
@@ -37,7 +38,15 @@ describe("docs/wire-formats.md", () => {
 
   it("states the layout this suite computes: the id test vector and the three key shapes", () => {
     const v = LINKDEF_ID_TEST_VECTOR;
-    for (const fact of [v.id, v.actorId, v.contractId, "`LINKDEF_{id}`", "`CLAIMS_{sub}`", "`REFMAP_{", "LATTICEDATA_{prefix}"]) {
+    for (const fact of [
+      v.id,
+      v.actorId,
+      v.contractId,
+      "`LINKDEF_{id}`",
+      "`CLAIMS_{sub}`",
+      "`REFMAP_{",
+      "LATTICEDATA_{prefix}",
+    ]) {
       expect(doc, fact).toContain(fact);
     }
   });

@@ -63,7 +63,9 @@ function resolve(program: Command, line: CommandLine): { command: Command; flags
     if (sub) command = sub;
     else if (command !== program) break;
   }
-  const flags = line.words.flatMap((w) => [...w.matchAll(/(?:^|[[(|])(--[a-z][a-z0-9-]*)/g)].map((m) => m[1] as string));
+  const flags = line.words.flatMap((w) =>
+    [...w.matchAll(/(?:^|[[(|])(--[a-z][a-z0-9-]*)/g)].map((m) => m[1] as string),
+  );
   return { command, flags };
 }
 
@@ -92,7 +94,9 @@ describe("every --flag on a `lattice …` line of the READMEs is an option of th
       const accepted = acceptedOptions(command);
       return flags
         .filter((flag) => !accepted.has(flag))
-        .map((flag) => `${line.where}: lattice ${command === program ? "" : `${commandPath(command)} `}${flag}`);
+        .map(
+          (flag) => `${line.where}: lattice ${command === program ? "" : `${commandPath(command)} `}${flag}`,
+        );
     });
     expect(unknown).toEqual([]);
   });
@@ -120,12 +124,17 @@ describe("the exit-code table of apps/host/README.md", () => {
     const runs = await Promise.all([
       runLattice(["host", "--help"], { env }),
       runLattice(["linkdefs", "ls", "--no-such-flag"], { env }),
-      runLattice(["linkdefs", "put", "--actor", "a b", "--provider", "P", "--contract", "c", "--nats-url", dead], {
-        env,
-      }),
+      runLattice(
+        ["linkdefs", "put", "--actor", "a b", "--provider", "P", "--contract", "c", "--nats-url", dead],
+        {
+          env,
+        },
+      ),
       runLattice(["--config", "/nonexistent/lattice.yaml", "config", "print"], { env }),
       runLattice(["linkdefs", "ls", "--nats-url", dead, "--ready-timeout", "3000"], { env }),
-      runLattice(["refmaps", "get", "ghcr.io/acme/none:1", "--nats-url", nats.url, "--prefix", "readme"], { env }),
+      runLattice(["refmaps", "get", "ghcr.io/acme/none:1", "--nats-url", nats.url, "--prefix", "readme"], {
+        env,
+      }),
     ]);
     expect(runs.map((r) => r.code)).toEqual([
       EXIT_CODES.success,

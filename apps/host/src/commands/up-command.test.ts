@@ -124,9 +124,12 @@ describe("lattice up", () => {
     await runSteps(steps, env);
 
     // The host inside `up` answers on the lattice-wide status channel like any `lattice host`.
-    const audit = await runLattice(["status", "--hosts", "--json", "--nats-url", nats.url, "--prefix", "demo"], {
-      env,
-    });
+    const audit = await runLattice(
+      ["status", "--hosts", "--json", "--nats-url", nats.url, "--prefix", "demo"],
+      {
+        env,
+      },
+    );
     expect(audit.code, audit.stderr).toBe(0);
     expect(JSON.parse(audit.stdout)).toEqual([
       expect.objectContaining({ backend: "jetstream", state: "live", prefix: "demo", behind: false }),

@@ -39,7 +39,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .action(async (opts: { natsPublic?: boolean }, command: Command) => {
       const given = ctx.config(command, {
         // The demo's own lattice unless the file, the environment or --prefix names one.
-        defaults: new ConfigLayerBuilder().set("prefix", DEMO_PREFIX, "`lattice up` (its demo lattice)").build(),
+        defaults: new ConfigLayerBuilder()
+          .set("prefix", DEMO_PREFIX, "`lattice up` (its demo lattice)")
+          .build(),
         flags: new ConfigLayerBuilder()
           .set(NATS_PUBLIC_SETTING, opts.natsPublic, "flag --nats-public")
           .build(),

@@ -33,7 +33,9 @@ const MACHINE = {
 
 describe("the HTTP address a host advertises", () => {
   it("is the bound one for a specific address", () => {
-    expect(advertisedUrl({ host: "127.0.0.1", port: 7411 }, undefined, MACHINE)).toBe("http://127.0.0.1:7411");
+    expect(advertisedUrl({ host: "127.0.0.1", port: 7411 }, undefined, MACHINE)).toBe(
+      "http://127.0.0.1:7411",
+    );
     expect(advertisedUrl({ host: "::1", port: 7411 }, undefined, MACHINE)).toBe("http://[::1]:7411");
   });
 

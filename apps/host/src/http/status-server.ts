@@ -10,11 +10,11 @@ import { CONFIG, LOGGER, METRICS, STATUS_BUS_FACTORY } from "../composition/toke
 import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
+import { advertisedUrl } from "./advertised-address.js";
 import { AllowedHosts } from "./allowed-hosts.js";
 import { ChangeStream } from "./change-stream.js";
 import { type CredentialVerdict, HttpAccess, sessionCookieName } from "./http-access.js";
 import { LatticeWatch } from "./lattice-watch.js";
-import { advertisedUrl } from "./advertised-address.js";
 import { renderLoginPage } from "./login-page.js";
 import { pagePolicy, SECURITY_HEADERS } from "./security-headers.js";
 import { renderStatusPage } from "./status-page.js";
