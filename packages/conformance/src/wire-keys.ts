@@ -1,8 +1,8 @@
-// The generation-3 storage keys, computed here from wire-formats.md rather than taken from core, so the
+// The generation-3 storage keys, computed here from docs/wire-formats.md rather than taken from core, so the
 // suite checks the layout real wasmCloud hosts use instead of agreeing with itself.
 import { createHash } from "node:crypto";
 
-/** wire-formats.md's test vector for the link definition id. */
+/** docs/wire-formats.md's test vector for the link definition id. */
 export const LINKDEF_ID_TEST_VECTOR = {
   actorId: "Mbob",
   contractId: "wasmcloud:testy",

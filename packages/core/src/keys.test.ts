@@ -12,7 +12,7 @@ import {
   refmapKey,
 } from "./keys.js";
 
-describe("generation-3 key codecs (wire-formats.md)", () => {
+describe("generation-3 key codecs (docs/wire-formats.md)", () => {
   it("hashes a link definition id exactly like wasmCloud hosts (published test vector)", () => {
     expect(linkdefId("Mbob", "wasmcloud:testy", "default")).toBe(
       "B40411AD09B70A2C83D59923584F66BA2C5A3C274DC4F19416DA49CCD6531F9C",

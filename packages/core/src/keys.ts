@@ -1,4 +1,4 @@
-// Key codecs of the generation-3 layout (wire-formats.md): LINKDEF_{id}, CLAIMS_{sub}, REFMAP_{b64url}.
+// Key codecs of the generation-3 layout (docs/wire-formats.md): LINKDEF_{id}, CLAIMS_{sub}, REFMAP_{b64url}.
 import { createHash, hash } from "node:crypto";
 import { InvalidKeyError } from "./errors.js";
 

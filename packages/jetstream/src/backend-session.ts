@@ -167,7 +167,7 @@ async function connectTyped(options: ResolvedOptions): Promise<NatsConnection> {
     const servers = options.servers.map(redactUrl).join(", ");
     if (isPermissionError(error) || /authorization/i.test(errorText(error))) {
       throw new PermissionDeniedError(
-        `NATS at ${servers} refused the credentials (${errorText(error)}); check jetstream.auth`,
+        `NATS at ${servers} refused the credentials (${errorText(error)}); check nats.auth (the auth option)`,
         { cause: error },
       );
     }
@@ -183,9 +183,9 @@ async function connectTyped(options: ResolvedOptions): Promise<NatsConnection> {
       options.tls === undefined
         ? ""
         : options.tls.certFile === undefined
-          ? " (with TLS: if the server verifies clients, set jetstream.tls.certFile and keyFile)"
+          ? " (with TLS: if the server verifies clients, set nats.tls.certFile and keyFile (the tls option))"
           : " (with TLS, a timeout usually means the server refused the client certificate: check that it trusts" +
-            " the CA that issued jetstream.tls.certFile)";
+            " the CA that issued nats.tls.certFile (the tls option))";
     throw new BackendUnavailableError(BACKEND, `cannot connect to ${servers}: ${errorText(error)}${hint}`, {
       cause: error,
     });

@@ -93,7 +93,7 @@ describe("authentication", () => {
       tls: { caFile: tls.caFile },
       openTimeoutMs: 1_500,
     });
-    await expect(noClientCert.open()).rejects.toThrow(/set jetstream.tls.certFile/);
+    await expect(noClientCert.open()).rejects.toThrow(/set nats.tls.certFile/);
     const noCa = new JetStreamBackend({ servers: url, prefix: uniquePrefix() });
     await expect(noCa.open()).rejects.toMatchObject({ code: "CONFIGURATION", field: "jetstream.tls" });
     const missing = () =>

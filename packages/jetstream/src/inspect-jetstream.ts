@@ -108,8 +108,8 @@ export async function inspectJetStream(options: JetStreamBackendOptions): Promis
       severity: "error",
       message: `cannot connect to ${servers.join(", ")}: ${errorText(error)}`,
       fix: /authorization/i.test(errorText(error))
-        ? "check jetstream.auth (token, user/pass, nkey seed or creds file) against the server's authorization block"
-        : "start nats-server (`nats-server -js`), or fix jetstream.servers / the firewall",
+        ? "check nats.auth (the auth option: token, user/pass, nkey seed or creds file) against the server's authorization block"
+        : "start nats-server (`nats-server -js`), or fix nats.servers (the servers option) / the firewall",
     });
     return {
       ...base,
@@ -204,7 +204,7 @@ export async function inspectJetStream(options: JetStreamBackendOptions): Promis
         message:
           "the connected server has no JetStream of its own; requests reach JetStream elsewhere without a domain " +
           "(leaf nodes that later enable JetStream silently make a private bucket)",
-        fix: "give the hub a JetStream domain (jetstream { domain: hub }) and set jsDomain to it",
+        fix: "give the hub a JetStream domain (jetstream { domain: hub }) and set nats.jsDomain (the jsDomain option) to it",
       });
     }
     if (reportedDomain !== undefined && resolved.jsDomain === undefined) {
@@ -217,8 +217,8 @@ export async function inspectJetStream(options: JetStreamBackendOptions): Promis
           `JetStream here is domain "${reportedDomain}" and jsDomain is not set: this host uses the bucket of ` +
           `domain "${reportedDomain}"${stream ? "" : ", which does not exist yet"}`,
         fix:
-          `if the lattice's bucket lives in another domain (e.g. the hub of a leaf node), set jsDomain to that ` +
-          `domain; otherwise set jsDomain: ${reportedDomain} on every host to make the choice explicit`,
+          `if the lattice's bucket lives in another domain (e.g. the hub of a leaf node), set nats.jsDomain (the jsDomain option) to that ` +
+          `domain; otherwise set nats.jsDomain: ${reportedDomain} on every host to make the choice explicit`,
       });
     }
     if (stream) bucket = bucketFacts(layout, stream, resolved.bucket, cluster, findings);
@@ -274,7 +274,7 @@ function jetstreamMissingFinding(
           : "JetStream is not enabled for this account",
       fix:
         serverHasJetStream === false
-          ? "start the server with `nats-server -js` or add `jetstream {}` to its config (or set jsDomain if JetStream lives in another domain)"
+          ? "start the server with `nats-server -js` or add `jetstream {}` to its config (or set nats.jsDomain, the jsDomain option, if JetStream lives in another domain)"
           : "enable JetStream for the account (`jetstream: enabled` in the accounts block)",
     };
   }

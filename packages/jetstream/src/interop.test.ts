@@ -1,5 +1,5 @@
 // Interop with real wasmCloud hosts: they write raw KV entries (plain nats.js/async-nats KV puts, no
-// headers) in the JSON shapes of wire-formats.md, and read ours the same way. Both directions, exactly.
+// headers) in the JSON shapes of docs/wire-formats.md, and read ours the same way. Both directions, exactly.
 // Rules cited here: docs/semantics.md#rule-11.
 import { type LatticeCache, linkdefKey } from "@lattice-cache/core";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";

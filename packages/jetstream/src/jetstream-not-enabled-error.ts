@@ -29,11 +29,11 @@ export class JetStreamNotEnabledError extends ConfigurationError {
     } else if (args.serverHasJetStream === false) {
       message =
         `JetStream is not enabled on ${where}. Start the server with \`nats-server -js\` or add \`jetstream {}\` ` +
-        `to its config; if JetStream runs in another domain (leaf node setups), set jsDomain.`;
+        `to its config; if JetStream runs in another domain (leaf node setups), set nats.jsDomain (the jsDomain option).`;
     } else {
       message =
         `no JetStream answered on ${where}: enable JetStream for this account (\`jetstream: enabled\` in the ` +
-        `account config, or \`nats-server -js\`), or set jsDomain if the bucket lives in another domain.`;
+        `account config, or \`nats-server -js\`), or set nats.jsDomain (the jsDomain option) if the bucket lives in another domain.`;
     }
     super(message, {
       field: args.jsDomain !== undefined ? "jetstream.jsDomain" : "jetstream",

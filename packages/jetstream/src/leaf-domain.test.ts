@@ -96,6 +96,6 @@ describe("JetStream domains: a bucket in the hub's domain used from a leaf node"
     expect(trap.reportedDomain).toBe("leaf");
     expect(trap.bucket.exists).toBe(false);
     expect(trap.findings.map((f) => f.code)).toContain("LOCAL_DOMAIN");
-    expect(trap.findings.find((f) => f.code === "LOCAL_DOMAIN")?.fix).toMatch(/set jsDomain/);
+    expect(trap.findings.find((f) => f.code === "LOCAL_DOMAIN")?.fix).toMatch(/set nats\.jsDomain/);
   });
 });

@@ -1,4 +1,4 @@
-// Generation-2 records (wire-formats.md): JSON bodies on `lc.{prefix}.{claims,linkdefs,refmap,ocimap}.{token}`
+// Generation-2 records (docs/wire-formats.md): JSON bodies on `lc.{prefix}.{claims,linkdefs,refmap,ocimap}.{token}`
 // in the `LATTICECACHE_{prefix}` stream, turned into generation-3 records (link-definition ids recomputed).
 import { errorText, linkdefKey } from "@lattice-cache/core";
 import { type LegacyRecord, recordOf } from "./legacy-wire-codec.js";

@@ -1,4 +1,4 @@
-// The generation-1 subject layout (wire-formats.md): `wasmbus.rpc.{prefix}.{collection}.{put,del,get}` and the
+// The generation-1 subject layout (docs/wire-formats.md): `wasmbus.rpc.{prefix}.{collection}.{put,del,get}` and the
 // per-provider copies of link-definition messages.
 import { COLLECTION_NAMES, type CollectionName, ConfigurationError } from "@lattice-cache/core";
 

@@ -1,5 +1,6 @@
 // What `lattice` exit codes mean, and which error maps to which.
 import { LatticeCacheError } from "@lattice-cache/core";
+import { JetStreamNotEnabledError } from "@lattice-cache/jetstream";
 import { CommanderError } from "commander";
 import { EntryNotFoundError, FleetMismatchError, SplitBrainError, UsageError } from "./cli-errors.js";
 
@@ -7,7 +8,7 @@ import { EntryNotFoundError, FleetMismatchError, SplitBrainError, UsageError } f
 export const EXIT_CODES = {
   /** Done. */
   success: 0,
-  /** An operational error: unreachable backend, timeout, conflict, a failed doctor check. */
+  /** An operational error: unreachable backend, NATS without JetStream, timeout, conflict, a failed doctor check. */
   failure: 1,
   /** Bad usage: unknown command or option, missing argument, invalid configuration or input. */
   usage: 2,
@@ -34,6 +35,8 @@ export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof SplitBrainError) return EXIT_CODES.splitBrain;
   if (error instanceof FleetMismatchError) return EXIT_CODES.fleetMismatch;
   if (error instanceof UsageError) return EXIT_CODES.usage;
+  // Code CONFIGURATION, but about the server found after connecting (no JetStream there), not the input.
+  if (error instanceof JetStreamNotEnabledError) return EXIT_CODES.failure;
   if (LatticeCacheError.isInstance(error) && USAGE_CODES.has(error.code)) return EXIT_CODES.usage;
   return EXIT_CODES.failure;
 }

@@ -46,7 +46,9 @@ export function buildProgram(ctx: CliContext): Command {
       writeOut: (text) => ctx.io.stdout(escapeTerminalOutput(text)),
       writeErr: (text) => ctx.io.stderr(escapeTerminalOutput(text)),
     })
-    .exitOverride();
+    .exitOverride()
+    // Every command's --help lists the global flags too (commands inherit this setting when added).
+    .configureHelp({ showGlobalOptions: true });
   // The settings' flags come from the configuration schema (the registered backends' sections included).
   for (const binding of flagBindings(ctx.registry.configSchema())) {
     const option = new Option(`${binding.option} <${binding.valueName}>`, binding.description);

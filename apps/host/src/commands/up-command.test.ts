@@ -11,6 +11,8 @@ import {
   startNatsServer,
   waitFor,
 } from "@lattice-cache/test-harness";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeNats } from "../nats/nats-probe.js";
 import {
@@ -122,10 +124,15 @@ describe("lattice up", () => {
     await runSteps(steps, env);
 
     // The host inside `up` answers on the lattice-wide status channel like any `lattice host`.
-    const audit = await runLattice(["status", "--hosts", "--json", "--nats-url", nats.url], { env });
+    const audit = await runLattice(
+      ["status", "--hosts", "--json", "--nats-url", nats.url, "--prefix", "demo"],
+      {
+        env,
+      },
+    );
     expect(audit.code, audit.stderr).toBe(0);
     expect(JSON.parse(audit.stdout)).toEqual([
-      expect.objectContaining({ backend: "jetstream", state: "live", prefix: "default", behind: false }),
+      expect.objectContaining({ backend: "jetstream", state: "live", prefix: "demo", behind: false }),
     ]);
 
     up.signal("SIGINT");
@@ -230,5 +237,57 @@ describe("issue 27 item 7: up starts no open NATS beyond loopback unless told to
     expect(done.code, up.describe()).toBe(0);
     expect(done.stderr).toContain("nats-server stopped");
     expect((await probeNats("127.0.0.1", port, 1000)).kind).toBe("nothing");
+  });
+});
+
+describe("issue 28 item 4: up on a NATS server that already runs never writes into a lattice it did not create", () => {
+  /** The entries and last sequence of the stream behind `LATTICEDATA_default` on `url`. */
+  async function defaultBucket(url: string) {
+    const nc = await connect({ servers: url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info("KV_LATTICEDATA_default");
+      return { messages: info.state.messages, lastSeq: info.state.last_seq };
+    } finally {
+      await nc.close();
+    }
+  }
+
+  it("runs its demo in its own bucket LATTICEDATA_demo, says so, and leaves LATTICEDATA_default as it was", async () => {
+    const server = await startNatsServer();
+    const env = cleanEnv({ XDG_DATA_HOME: join(dir, "demo"), PATH: pathWithPnpm() });
+    const real = await runLattice(
+      [
+        "linkdefs",
+        "put",
+        "--actor",
+        "Mreal",
+        "--provider",
+        "Vreal",
+        "--contract",
+        "wasmcloud:httpserver",
+        "--nats-url",
+        server.url,
+      ],
+      { env },
+    );
+    expect(real.code, real.stderr).toBe(0);
+    const before = await defaultBucket(server.url);
+    expect(before.messages).toBe(1);
+
+    const up = LatticeProcess.start(["up", "--nats-url", server.url, "--http-port", "0"], { env });
+    await up.waitForOutput(/Ctrl-C stops/, { timeoutMs: 60_000 });
+    expect(up.stdout).toContain(`${server.url}  (reused`);
+    expect(up.stdout).toMatch(/lattice\s+demo: bucket LATTICEDATA_demo, created by `up`/);
+    const steps = printedSteps(up.stdout);
+    for (const s of steps.slice(0, 3)) expect(s).toContain("--prefix demo");
+    await runSteps(steps, env);
+    up.signal("SIGINT");
+    expect((await up.finished(30_000)).code, up.describe()).toBe(0);
+
+    expect(await defaultBucket(server.url)).toEqual(before);
+    const ls = await runLattice(["linkdefs", "ls", "--nats-url", server.url], { env });
+    expect(ls.stdout).toMatch(/Mreal\s+Vreal/);
+    expect(ls.stdout).not.toContain("Mbob");
   });
 });

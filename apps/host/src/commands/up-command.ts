@@ -1,5 +1,6 @@
 // `lattice up`: the zero-setup path. Reuses the NATS server at --nats-url or starts `nats-server -js` there,
-// runs a jetstream host on it, prints what runs and what to try next; Ctrl-C stops the host, then the server.
+// runs a jetstream host on it in the demo lattice (prefix `demo` unless configured), prints what runs and
+// what to try next; Ctrl-C stops the host, then the server.
 import { join } from "node:path";
 import { errorText, redactUrl } from "@lattice-cache/core";
 import type { Command } from "commander";
@@ -15,6 +16,7 @@ import { type NatsServerInfo, natsAddress, probeNats } from "../nats/nats-probe.
 import { withHostId } from "../runtime/host-identity.js";
 import { runHostUntilStopped } from "../runtime/run-host.js";
 import { waitForStopSignal } from "../runtime/shutdown-signals.js";
+import { DEMO_PREFIX, type DemoLattice, demoLatticeText, findDemoLattice } from "../up/demo-lattice.js";
 import { nextSteps } from "../up/next-steps.js";
 
 /** How `up` got its NATS server. */
@@ -36,6 +38,10 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     )
     .action(async (opts: { natsPublic?: boolean }, command: Command) => {
       const given = ctx.config(command, {
+        // The demo's own lattice unless the file, the environment or --prefix names one.
+        defaults: new ConfigLayerBuilder()
+          .set("prefix", DEMO_PREFIX, "`lattice up` (its demo lattice)")
+          .build(),
         flags: new ConfigLayerBuilder()
           .set(NATS_PUBLIC_SETTING, opts.natsPublic, "flag --nats-public")
           .build(),
@@ -66,6 +72,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
             ),
           );
         }
+        const lattice = await findDemoLattice(config);
         const container = createHostContainer(config, {
           registry: ctx.registry,
           defaultLogLevel: "warn",
@@ -83,8 +90,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
               );
             }
             const steps = nextSteps(given, address.url);
-            if (json) ctx.print(JSON.stringify(upFacts(origin, config, address.url, steps)));
-            else ctx.print(upSummary(origin, config, address.url, steps));
+            if (json) ctx.print(JSON.stringify(upFacts(origin, config, lattice, address.url, steps)));
+            else ctx.print(upSummary(origin, config, lattice, address.url, steps));
           },
           onStopping: (signal) => ctx.note(`${signal}: stopping the host`),
         });
@@ -149,6 +156,7 @@ function natsLine(origin: NatsOrigin): string {
 function upSummary(
   origin: NatsOrigin,
   config: HostConfig,
+  lattice: DemoLattice,
   httpUrl: string,
   steps: readonly string[],
 ): string {
@@ -159,7 +167,8 @@ function upSummary(
   return [
     "lattice is up",
     `  NATS         ${natsLine(origin)}`,
-    `  host         ${config.hostId}  (backend jetstream, bucket LATTICEDATA_${config.prefix})`,
+    `  lattice      ${demoLatticeText(lattice, origin.kind === "reused")}`,
+    `  host         ${config.hostId}  (backend jetstream)`,
     `  HTTP         ${httpUrl}`,
     `  status page  ${httpUrl}/`,
     `  status JSON  ${httpUrl}/status    metrics ${httpUrl}/metrics`,
@@ -174,6 +183,7 @@ function upSummary(
 function upFacts(
   origin: NatsOrigin,
   config: HostConfig,
+  lattice: DemoLattice,
   httpUrl: string,
   steps: readonly string[],
 ): Record<string, unknown> {
@@ -192,6 +202,8 @@ function upFacts(
           },
     hostId: config.hostId,
     prefix: config.prefix,
+    bucket: lattice.bucket,
+    bucketCreated: !lattice.existed,
     httpUrl,
     statusPage: `${httpUrl}/`,
     next: steps,

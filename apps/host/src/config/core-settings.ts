@@ -85,6 +85,25 @@ function hostNameList() {
   });
 }
 
+/** What `http.advertise` must be: an absolute http: or https: URL. */
+export function advertiseUrlProblem(url: string): string | undefined {
+  try {
+    const { protocol } = new URL(url);
+    if (protocol === "http:" || protocol === "https:") return undefined;
+  } catch {
+    // not a URL
+  }
+  return `must be an absolute http:// or https:// URL (got ${JSON.stringify(url)})`;
+}
+
+/** `http.advertise`: an absolute http: or https: URL. */
+function advertiseUrl() {
+  return text().superRefine((url, ctx) => {
+    const problem = advertiseUrlProblem(url);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  });
+}
+
 /** The shortest status secret accepted (it is all that tells a host's answer from a forged one). */
 export const MIN_STATUS_SECRET_LENGTH = 16;
 
@@ -134,6 +153,7 @@ export const CORE_SETTINGS = {
       description:
         "interface the HTTP endpoints of host/up/bridge bind; beyond loopback they need http.token (or http.public)",
       env: "LATTICE_HTTP_HOST",
+      flag: "--http-host <host>",
     }),
     port: setting(integer(0, 65_535).default(DEFAULT_HTTP_PORT), {
       description: `HTTP port of host/up (default ${DEFAULT_HTTP_PORT}) and bridge (default ${DEFAULT_BRIDGE_HTTP_PORT}); 0 = any free port`,
@@ -167,6 +187,11 @@ export const CORE_SETTINGS = {
         "what /readyz answers while the replica is stale (the backend out of reach): serving = 200, it still serves its last consistent view; strict = 503",
       env: "LATTICE_HTTP_READINESS",
       flag: "--http-readiness <mode>",
+    }),
+    advertise: setting(advertiseUrl().optional(), {
+      description:
+        "the HTTP address this host tells its peers (status answers, `status --hosts`, the status page's Lattice section); default: the bound one, and for http.host 0.0.0.0 or :: this machine's first non-internal interface address (else its host name)",
+      env: "LATTICE_HTTP_ADVERTISE",
     }),
     allowedHosts: setting(hostNameList().optional(), {
       description:

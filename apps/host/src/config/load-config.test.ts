@@ -206,3 +206,23 @@ describe("validation names the field, its source and the allowed values", () => 
     ).toContain("not valid YAML");
   });
 });
+
+describe("issue 28 item 5.4: a config file with several bad fields", () => {
+  it("reports every one, each on its own line with the source that set it", () => {
+    const path = file("two-bad.yaml", ["prefix: 'a b'", "http:", "  port: 99999"].join("\n"));
+    const error = configError(() => loadConfig({ flags: { config: path }, env: {}, backends: BACKENDS }));
+    const lines = error.message.split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^invalid configuration: prefix .*\(set by .*two-bad\.yaml/);
+    expect(lines[1]).toMatch(/^invalid configuration: http\.port .*\(set by .*two-bad\.yaml/);
+    expect(error.field).toBe("prefix");
+  });
+
+  it("reports every unknown key first, then the bad values", () => {
+    const path = file("typos.yaml", ["prefx: x", "http:", "  prot: 1", "  port: -1"].join("\n"));
+    const error = configError(() => loadConfig({ flags: { config: path }, env: {}, backends: BACKENDS }));
+    const lines = error.message.split("\n");
+    expect(lines.map((l) => l.split(" ")[2])).toEqual(["prefx", "http.prot", "http.port"]);
+    expect(error.field).toBe("prefx");
+  });
+});

@@ -1,5 +1,5 @@
 // Turns the merged raw layers into a validated configuration with the schema, or throws a ConfigurationError
-// naming the field, the source that set it and the allowed values.
+// naming every bad field, the source that set it and the allowed values (one line each).
 import { ConfigurationError } from "@lattice-cache/core";
 import type { z } from "zod";
 import type { ConfigLayer } from "./config-layer.js";
@@ -41,7 +41,17 @@ export function validateConfig(merged: ConfigLayer, context: ValidationContext):
   return withoutUndefined({ ...result.data, configFile: context.configFile }) as HostConfig;
 }
 
-/** The first problem (an unknown key first: a typo explains the rest) as a ConfigurationError. */
+/** One problem of a configuration: the field it is about and its message. */
+interface ConfigProblem {
+  readonly field: string;
+  readonly allowed: readonly string[] | undefined;
+  readonly text: string;
+}
+
+/**
+ * Every problem (unknown keys first: a typo explains the rest), one line each, as one ConfigurationError
+ * whose `field` and `allowed` are the first problem's.
+ */
 function configurationError(
   issues: readonly z.core.$ZodIssue[],
   layer: ConfigLayer,
@@ -50,23 +60,40 @@ function configurationError(
   const catalog = settingsCatalog(schema);
   const unknown = issues
     .filter((issue): issue is z.core.$ZodIssueUnrecognizedKeys => issue.code === "unrecognized_keys")
-    .sort((a, b) => a.path.length - b.path.length)[0];
-  if (unknown) {
-    const section = unknown.path.map(String).join(".");
-    const key = unknown.keys[0] as string;
-    // Quoted unless a plain word, so an empty or dotted key still makes a field name a reader can find.
-    const name = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
-    const raw = section ? `${section}.${key}` : key;
-    return problem(
-      section ? `${section}.${name}` : name,
-      "is not a known setting",
-      layer.sources.get(raw),
-      (catalog.knownKeys[section] ?? []).map((k) => (section ? `${section}.${k}` : k)),
-    );
-  }
-  const issue = issues[0] as z.core.$ZodIssue;
-  const field = fieldOf(issue.path, catalog);
-  return problem(field, issue.message, sourcesOf(field, layer), allowedOf(issue));
+    .sort((a, b) => a.path.length - b.path.length)
+    .flatMap((issue) => issue.keys.map((key) => unknownKeyProblem(issue.path, key, layer, catalog)));
+  const others = issues
+    .filter((issue) => issue.code !== "unrecognized_keys")
+    .map((issue) => {
+      const field = fieldOf(issue.path, catalog);
+      return problem(field, issue.message, sourcesOf(field, layer), allowedOf(issue));
+    });
+  const seen = new Set<string>();
+  const problems = [...unknown, ...others].filter((p) => !seen.has(p.text) && seen.add(p.text));
+  const first = problems[0] as ConfigProblem;
+  return new ConfigurationError(problems.map((p) => p.text).join("\n"), {
+    field: first.field,
+    allowed: first.allowed,
+  });
+}
+
+/** A key no setting or mapping of `section` has. */
+function unknownKeyProblem(
+  path: readonly PropertyKey[],
+  key: string,
+  layer: ConfigLayer,
+  catalog: SettingsCatalog,
+): ConfigProblem {
+  const section = path.map(String).join(".");
+  // Quoted unless a plain word, so an empty or dotted key still makes a field name a reader can find.
+  const name = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
+  const raw = section ? `${section}.${key}` : key;
+  return problem(
+    section ? `${section}.${name}` : name,
+    "is not a known setting",
+    layer.sources.get(raw),
+    (catalog.knownKeys[section] ?? []).map((k) => (section ? `${section}.${k}` : k)),
+  );
 }
 
 /** The setting or mapping an issue is about (an index into a list is part of its setting). */
@@ -108,11 +135,8 @@ function problem(
   text: string,
   source: string | undefined,
   allowed: readonly string[] | undefined,
-): ConfigurationError {
+): ConfigProblem {
   const from = source ? ` (set by ${source})` : "";
   const choices = allowed ? `; allowed values: ${allowed.join(", ")}` : "";
-  return new ConfigurationError(`invalid configuration: ${field} ${text}${from}${choices}`, {
-    field,
-    allowed,
-  });
+  return { field, allowed, text: `invalid configuration: ${field} ${text}${from}${choices}` };
 }

@@ -10,6 +10,7 @@ import { CONFIG, LOGGER, METRICS, STATUS_BUS_FACTORY } from "../composition/toke
 import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
+import { advertisedUrl } from "./advertised-address.js";
 import { AllowedHosts } from "./allowed-hosts.js";
 import { ChangeStream } from "./change-stream.js";
 import { type CredentialVerdict, HttpAccess, sessionCookieName } from "./http-access.js";
@@ -32,6 +33,8 @@ export interface ListeningAddress {
   readonly url: string;
   /** The bound port (the chosen one when configured as 0). */
   readonly port: number;
+  /** The address peers are told (`http.advertise`, or one they can reach for 0.0.0.0 / `::`). */
+  readonly advertised: string;
 }
 
 /** A part of the HTTP answers contributed by what runs beside the replica (the migration bridge). */
@@ -114,7 +117,11 @@ export class StatusServer {
     });
     const bound = (this.server.address() as AddressInfo).port;
     const shownHost = host.includes(":") ? `[${host}]` : host;
-    this.address = { url: `http://${shownHost}:${bound}`, port: bound };
+    this.address = {
+      url: `http://${shownHost}:${bound}`,
+      port: bound,
+      advertised: advertisedUrl({ host, port: bound }, this.config.http.advertise),
+    };
     this.cookieName = sessionCookieName(bound);
     if (access.mode === "public") {
       this.logger.warn(

@@ -94,7 +94,7 @@ export class HostRuntime {
       backend: this.config.backend,
       prefix: this.config.prefix,
       version: LATTICE_VERSION,
-      http: this.server.listening?.url ?? null,
+      http: this.server.listening?.advertised ?? null,
     });
   }
 

@@ -1,4 +1,4 @@
-// What lands in the store is exactly what wasmCloud hosts write (wire-formats.md), read back through the
+// What lands in the store is exactly what wasmCloud hosts write (docs/wire-formats.md), read back through the
 // backdoor — a backend that only echoes its own cache fails here.
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import type { TestGroup } from "../conformance-test.js";
