@@ -131,7 +131,7 @@ describe("lattice up", () => {
       },
     );
     expect(audit.code, audit.stderr).toBe(0);
-    expect(JSON.parse(audit.stdout)).toEqual([
+    expect(JSON.parse(audit.stdout).hosts).toEqual([
       expect.objectContaining({ backend: "jetstream", state: "live", prefix: "demo", behind: false }),
     ]);
 

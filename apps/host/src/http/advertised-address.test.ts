@@ -72,7 +72,7 @@ describe("a host bound to 0.0.0.0, as its peers see it (`lattice status --hosts`
     expect(r.code, r.stderr).toBe(0);
     host.signal("SIGINT");
     await host.finished(30_000);
-    const [answer] = JSON.parse(r.stdout) as { http: unknown }[];
+    const [answer] = (JSON.parse(r.stdout) as { hosts: { http: unknown }[] }).hosts;
     return answer?.http;
   }
 
