@@ -11,6 +11,7 @@ export {
   type JetStreamInspection,
 } from "./inspect-jetstream.js";
 export { JetStreamBackend } from "./jetstream-backend.js";
+export { listJetStreamLattices } from "./lattice-listing.js";
 export { JetStreamNotEnabledError } from "./jetstream-not-enabled-error.js";
 export {
   type BucketSettings,

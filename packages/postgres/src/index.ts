@@ -11,6 +11,7 @@ export {
   latticeSchema,
   WRITE_FUNCTION_ARGUMENTS,
 } from "./lattice-schema.js";
+export { listPostgresLattices } from "./lattice-listing.js";
 export { PostgresBackend } from "./postgres-backend.js";
 export {
   MAX_PREFIX_LENGTH,

@@ -6,7 +6,7 @@ import { checkedKey, checkedValue } from "../cli/checked-input.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError, UsageError } from "../cli/cli-errors.js";
 import { printEntry, printList, printWrite } from "../cli/entry-output.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 
 /** Adds `claims` and its subcommands to `program`. */
 export function registerClaimsCommand(program: Command, ctx: CliContext): void {
@@ -40,7 +40,7 @@ export function registerClaimsCommand(program: Command, ctx: CliContext): void {
         const entry = cache.claims.entryByKey(key);
         if (!entry) throw new EntryNotFoundError("claims", `sub=${sub}`);
         printEntry(ctx, ctx.json(command), entry, claimsFields);
-      });
+      }, READ_ONLY);
     });
 
   claims
@@ -66,7 +66,7 @@ export function registerClaimsCommand(program: Command, ctx: CliContext): void {
           empty: "no claims",
           sortKey: (c) => c.sub,
         });
-      });
+      }, READ_ONLY);
     });
 }
 

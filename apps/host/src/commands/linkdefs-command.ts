@@ -10,7 +10,7 @@ import { assertSubjectToken, checkedKey, checkedValue } from "../cli/checked-inp
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError } from "../cli/cli-errors.js";
 import { printEntry, printList, printWrite } from "../cli/entry-output.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 import { formatValues } from "../cli/text-table.js";
 
 interface RefOptions {
@@ -54,7 +54,7 @@ export function registerLinkdefsCommand(program: Command, ctx: CliContext): void
         const entry = cache.linkdefs.entryByKey(key);
         if (!entry) throw notFound(opts);
         printEntry(ctx, ctx.json(command), entry, linkdefFields);
-      });
+      }, READ_ONLY);
     },
   );
 
@@ -84,7 +84,7 @@ export function registerLinkdefsCommand(program: Command, ctx: CliContext): void
           empty: "no link definitions",
           sortKey: (l) => `${l.actor_id}\0${l.contract_id}\0${l.link_name}`,
         });
-      });
+      }, READ_ONLY);
     });
 }
 

@@ -5,7 +5,7 @@ import { assertPublicKey, checkedKey, checkedValue } from "../cli/checked-input.
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError } from "../cli/cli-errors.js";
 import { printEntry, printList, printWrite } from "../cli/entry-output.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 
 /** Adds `refmaps` and its subcommands to `program`. */
 export function registerRefmapsCommand(program: Command, ctx: CliContext): void {
@@ -42,7 +42,7 @@ export function registerRefmapsCommand(program: Command, ctx: CliContext): void 
           ["oci_url", r.oci_url],
           ["public_key", r.public_key],
         ]);
-      });
+      }, READ_ONLY);
     });
 
   refmaps
@@ -68,6 +68,6 @@ export function registerRefmapsCommand(program: Command, ctx: CliContext): void 
           empty: "no OCI reference maps",
           sortKey: (r) => r.oci_url,
         });
-      });
+      }, READ_ONLY);
     });
 }

@@ -8,10 +8,12 @@ import type { GatheredStatus } from "../audit/status-intake.js";
 import { describeSplitBrain, formatAudit } from "../cli/audit-output.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError, SplitBrainError, UsageError } from "../cli/cli-errors.js";
-import { describeOpenFailure, withReadyCache } from "../cli/one-shot.js";
+import { describeOpenFailure, READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { formatFields } from "../cli/text-table.js";
 import { createHostContainer } from "../composition/host-container.js";
+import { assertLatticeExists } from "../composition/lattice-creation.js";
+import { LATTICE_LISTING, resolveToken } from "../composition/tokens.js";
 import { withHostId } from "../runtime/host-identity.js";
 
 interface StatusOptions {
@@ -42,7 +44,7 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
         const status = cache.status();
         if (ctx.json(command)) return ctx.printJson({ ...status, prefix: config.prefix });
         ctx.print(formatStatus(status, config.prefix, ctx.registry.targetOf(config)));
-      });
+      }, READ_ONLY);
     });
 }
 
@@ -59,6 +61,12 @@ async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions
   if (ctx.dryRun) return;
   let answers: GatheredStatus;
   try {
+    // Asking a lattice that does not exist would only find no host: say what is wrong instead.
+    await assertLatticeExists({
+      config,
+      target: ctx.registry.targetOf(config),
+      list: resolveToken(container, LATTICE_LISTING),
+    });
     answers = await bus.gather(windowMs);
   } catch (error) {
     throw describeOpenFailure(error, ctx.registry.targetOf(config));

@@ -2,7 +2,7 @@
 import { COLLECTION_NAMES, type CollectionName, type LatticeChange } from "@lattice-cache/core";
 import { Argument, type Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { waitForStopSignal } from "../runtime/shutdown-signals.js";
 
@@ -26,7 +26,7 @@ export function registerWatchCommand(program: Command, ctx: CliContext): void {
           for await (const change of cache.watch({ collections, signal: abort.signal })) {
             ctx.print(json ? JSON.stringify(changeRecord(change)) : changeLine(change));
           }
-        });
+        }, READ_ONLY);
       } finally {
         stop.dispose();
       }
