@@ -170,11 +170,7 @@ export class LatticeNotFoundError extends LatticeCacheError {
   readonly prefix: string;
   /** The lattices that exist on the same backend, when the thrower listed them. */
   readonly existing: readonly string[] | undefined;
-  constructor(
-    prefix: string,
-    message: string,
-    details?: { existing?: readonly string[]; cause?: unknown },
-  ) {
+  constructor(prefix: string, message: string, details?: { existing?: readonly string[]; cause?: unknown }) {
     super("LATTICE_NOT_FOUND", message, { cause: details?.cause });
     this.prefix = prefix;
     this.existing = details?.existing;

@@ -11,8 +11,8 @@ export {
   type JetStreamInspection,
 } from "./inspect-jetstream.js";
 export { JetStreamBackend } from "./jetstream-backend.js";
-export { listJetStreamLattices } from "./lattice-listing.js";
 export { JetStreamNotEnabledError } from "./jetstream-not-enabled-error.js";
+export { listJetStreamLattices } from "./lattice-listing.js";
 export {
   type BucketSettings,
   type BucketStorage,

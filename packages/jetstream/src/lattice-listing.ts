@@ -29,9 +29,13 @@ export async function listJetStreamLattices(options: JetStreamBackendOptions): P
         timeout: resolved.openTimeoutMs,
       }));
   } catch (error) {
-    throw new BackendUnavailableError("jetstream", `cannot connect to list the lattices: ${errorText(error)}`, {
-      cause: error,
-    });
+    throw new BackendUnavailableError(
+      "jetstream",
+      `cannot connect to list the lattices: ${errorText(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   try {
     const jsm = await jetstreamManager(nc, { domain: resolved.jsDomain, timeout: resolved.openTimeoutMs });

@@ -5,13 +5,13 @@
 
 export { clientConfig } from "./connection-config.js";
 export { endConnection } from "./connection-shutdown.js";
+export { listPostgresLattices } from "./lattice-listing.js";
 export {
   LATTICE_TABLES,
   type LatticeSchema,
   latticeSchema,
   WRITE_FUNCTION_ARGUMENTS,
 } from "./lattice-schema.js";
-export { listPostgresLattices } from "./lattice-listing.js";
 export { PostgresBackend } from "./postgres-backend.js";
 export {
   MAX_PREFIX_LENGTH,

@@ -1,7 +1,7 @@
 // @lattice-cache/redis — the public door of the package. Helpers for tests: `@lattice-cache/redis/testing`.
 
-export type { RedisClient } from "./lua-scripts.js";
 export { listRedisLattices } from "./lattice-listing.js";
+export type { RedisClient } from "./lua-scripts.js";
 export { RedisBackend } from "./redis-backend.js";
 export {
   REDIS_BACKEND_DEFAULTS,

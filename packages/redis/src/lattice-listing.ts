@@ -1,8 +1,8 @@
 // Which lattices exist on a Redis deployment: a lattice exists once its epoch key `{lattice:<prefix>}:epoch`
 // does (the backend creates it when it provisions the lattice). Reads key names only; creates nothing.
 import { Cluster, type Redis } from "ioredis";
-import { createRedisClient } from "./redis-client-factory.js";
 import { type RedisBackendOptions, resolveRedisBackendOptions } from "./redis-backend-options.js";
+import { createRedisClient } from "./redis-client-factory.js";
 import { redactSecrets, toLatticeError } from "./redis-errors.js";
 import { redisKeys } from "./redis-keys.js";
 

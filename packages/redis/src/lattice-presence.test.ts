@@ -51,9 +51,9 @@ describe('provision: "bind" — the lattice must exist', () => {
   });
 
   it("refuses a provision mode it does not know, naming the field", () => {
-    expect(
-      () => new RedisBackend({ url: server.url, provision: "sometimes" as unknown as "bind" }),
-    ).toThrow(/redis\.provision/);
+    expect(() => new RedisBackend({ url: server.url, provision: "sometimes" as unknown as "bind" })).toThrow(
+      /redis\.provision/,
+    );
   });
 });
 

@@ -17,7 +17,6 @@ import {
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXIT_CODES } from "./exit-codes.js";
 import {
   cleanEnv,
   killAllLattice,
@@ -25,6 +24,7 @@ import {
   type RunResult,
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
+import { EXIT_CODES } from "./exit-codes.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lattice-missing-"));
 /** The default creation policy (`auto`), not the test suite's `always` (see cleanEnv). */
@@ -58,7 +58,9 @@ function expectNoLatticeNamed(r: RunResult, target: RegExp): void {
 
 function expectRefusal(r: RunResult): void {
   expect(r.code, r.stderr).toBe(EXIT_CODES.notFound);
-  expect(r.stderr).toMatch(/refusing to create lattice "defualt" on .*other lattices exist there \(default\)/);
+  expect(r.stderr).toMatch(
+    /refusing to create lattice "defualt" on .*other lattices exist there \(default\)/,
+  );
   expect(r.stderr).toContain('did you mean "default"?');
   expect(r.stderr).toContain("--create-lattice always");
 }
@@ -174,7 +176,9 @@ describe("postgres: the lattice is the schema lattice_<prefix>", () => {
       env,
     });
   const schemas = () =>
-    postgres.query("SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace WHERE nspname LIKE 'lattice%'");
+    postgres.query(
+      "SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace WHERE nspname LIKE 'lattice%'",
+    );
 
   beforeAll(async () => {
     postgres = await startPostgresServer();

@@ -38,7 +38,11 @@ export async function withOpenBackend<T>(
   const backend = resolveToken(container, BACKEND);
   steps.check?.(backend, config);
   if (ctx.dryRun) return undefined;
-  const policy = { config, target: ctx.registry.targetOf(config), list: resolveToken(container, LATTICE_LISTING) };
+  const policy = {
+    config,
+    target: ctx.registry.targetOf(config),
+    list: resolveToken(container, LATTICE_LISTING),
+  };
   try {
     await openUnderCreationPolicy(policy, () =>
       within(backend.open(), config.connectTimeoutMs + DEADLINE_SLACK_MS, () => {

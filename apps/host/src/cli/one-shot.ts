@@ -2,9 +2,9 @@
 import { errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import type { Command } from "commander";
 import { createHostContainer, openLatticeCache } from "../composition/host-container.js";
+import { readOnly } from "../composition/lattice-creation.js";
 import { closeCacheWithin } from "../composition/open-cache.js";
 import type { HostConfig } from "../config/host-config.js";
-import { readOnly } from "../composition/lattice-creation.js";
 import { withHostId } from "../runtime/host-identity.js";
 import type { CliContext } from "./cli-context.js";
 import { OperationalError } from "./cli-errors.js";

@@ -40,11 +40,16 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       if (opts.hosts) return auditHosts(ctx, command, opts);
       if (opts.window !== undefined || opts.strict)
         throw new UsageError("--window and --strict go with --hosts");
-      await withReadyCache(ctx, command, (cache, config) => {
-        const status = cache.status();
-        if (ctx.json(command)) return ctx.printJson({ ...status, prefix: config.prefix });
-        ctx.print(formatStatus(status, config.prefix, ctx.registry.targetOf(config)));
-      }, READ_ONLY);
+      await withReadyCache(
+        ctx,
+        command,
+        (cache, config) => {
+          const status = cache.status();
+          if (ctx.json(command)) return ctx.printJson({ ...status, prefix: config.prefix });
+          ctx.print(formatStatus(status, config.prefix, ctx.registry.targetOf(config)));
+        },
+        READ_ONLY,
+      );
     });
 }
 

@@ -2,7 +2,12 @@
 // The backends each open in a "must exist" mode (`provision: "bind"`) and list the lattices they hold; the
 // policy is the host's: read-only commands never create, hosts and write commands follow `createLattice`
 // (auto: only when the backend holds no lattice at all yet; always; never).
-import { BackendUnavailableError, errorText, LatticeCacheError, LatticeNotFoundError } from "@lattice-cache/core";
+import {
+  BackendUnavailableError,
+  errorText,
+  LatticeCacheError,
+  LatticeNotFoundError,
+} from "@lattice-cache/core";
 import type { CoreConfig } from "../config/core-settings.js";
 import { closestName } from "./closest-name.js";
 
@@ -76,7 +81,11 @@ function missingLattice(
 ): LatticeNotFoundError {
   const { config, target } = context;
   const found =
-    existing === undefined ? "" : existing.length === 0 ? " (none exists there)" : ` (existing: ${shown(existing)})`;
+    existing === undefined
+      ? ""
+      : existing.length === 0
+        ? " (none exists there)"
+        : ` (existing: ${shown(existing)})`;
   const hint = existing === undefined ? "" : suggestion(config.prefix, existing);
   return new LatticeNotFoundError(
     config.prefix,
@@ -85,14 +94,20 @@ function missingLattice(
   );
 }
 
+/** The lattices; undefined when the backend cannot tell, or this user may not list them (then as if unknown). */
 async function listed(context: LatticeCreationContext): Promise<readonly string[] | undefined> {
   try {
     return await context.list();
   } catch (error) {
+    if (LatticeCacheError.hasCode(error, "PERMISSION_DENIED")) return undefined;
     if (LatticeCacheError.isInstance(error)) throw error;
-    throw new BackendUnavailableError(context.config.backend, `cannot list the lattices: ${errorText(error)}`, {
-      cause: error,
-    });
+    throw new BackendUnavailableError(
+      context.config.backend,
+      `cannot list the lattices: ${errorText(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

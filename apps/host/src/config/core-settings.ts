@@ -115,15 +115,12 @@ export const CORE_SETTINGS = {
     env: "LATTICE_CREATE_LATTICE",
     flag: "--create-lattice <when>",
   }),
-  hostId: setting(
-    text(HOST_ID_TEXT).optional(),
-    {
-      description: "this host's id (the origin of its writes)",
-      env: "LATTICE_HOST_ID",
-      flag: "--host-id <id>",
-      defaultText: "`host-<random>` (host), `bridge-<random>` (bridge), `cli-<hostname>` (one-shot)",
-    },
-  ),
+  hostId: setting(text(HOST_ID_TEXT).optional(), {
+    description: "this host's id (the origin of its writes)",
+    env: "LATTICE_HOST_ID",
+    flag: "--host-id <id>",
+    defaultText: "`host-<random>` (host), `bridge-<random>` (bridge), `cli-<hostname>` (one-shot)",
+  }),
   logLevel: setting(choice(LOG_LEVELS).optional(), {
     description: "log level (logs are JSON on stderr)",
     env: "LATTICE_LOG_LEVEL",

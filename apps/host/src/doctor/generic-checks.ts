@@ -23,9 +23,9 @@ export async function genericChecks(container: DependencyContainer, target: stri
       fix: LatticeCacheError.hasCode(error, "LATTICE_NOT_FOUND")
         ? MISSING_LATTICE_FIX
         : LatticeCacheError.hasCode(error, "PERMISSION_DENIED")
-        ? "grant this user the permissions listed in the backend's README (read + write on the lattice's bucket/keys)"
-        : `make sure ${target} is running and reachable from here, or point the host at the right server ` +
-          "(--nats-url / --redis-url / --postgres-url); `pnpm lattice up` starts a local NATS",
+          ? "grant this user the permissions listed in the backend's README (read + write on the lattice's bucket/keys)"
+          : `make sure ${target} is running and reachable from here, or point the host at the right server ` +
+            "(--nats-url / --redis-url / --postgres-url); `pnpm lattice up` starts a local NATS",
     });
     return checks;
   }
