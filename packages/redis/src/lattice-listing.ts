@@ -18,11 +18,15 @@ const SCAN_BATCH = 1000;
  */
 export async function listRedisLattices(options: RedisBackendOptions): Promise<string[]> {
   const resolved = resolveRedisBackendOptions(options);
+  // A refused password arrives as an error event; the failed connect() only says the connection closed.
+  let refusal: unknown;
   const client = createRedisClient(resolved, {
     connectTimeoutMs: resolved.connectTimeoutMs,
     socketTimeoutMs: resolved.commandTimeoutMs,
     reconnect: false,
-    onError: () => {},
+    onError: (error) => {
+      refusal ??= error;
+    },
   });
   try {
     await client.connect();
@@ -35,7 +39,7 @@ export async function listRedisLattices(options: RedisBackendOptions): Promise<s
     }
     return [...prefixes].sort();
   } catch (error) {
-    throw toLatticeError(redactSecrets(error), "list the lattices");
+    throw toLatticeError(redactSecrets(refusal ?? error), "list the lattices");
   } finally {
     client.disconnect();
   }

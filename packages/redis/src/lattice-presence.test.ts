@@ -71,6 +71,15 @@ describe("listRedisLattices", () => {
     expect(await admin.dbsize()).toBe(keysBefore);
   });
 
+  it("a refused password is a PermissionDeniedError that does not echo it", async () => {
+    const guarded = await startRedisServer({ password: "the-right-one" });
+    const error = await listRedisLattices({ url: guarded.url, password: "wrong-secret-value" }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: "PERMISSION_DENIED" });
+    expect(String(error)).not.toContain("wrong-secret-value");
+  });
+
   it("an unreachable server is a BackendUnavailableError", async () => {
     await expect(
       listRedisLattices({ url: "redis://127.0.0.1:1", connectTimeoutMs: 500 }),
