@@ -35,6 +35,7 @@ export {
   BACKEND_REGISTRY,
   CONFIG,
   LATTICE_CACHE,
+  LATTICE_LISTING,
   LOGGER,
   METRICS,
   resolveToken,
