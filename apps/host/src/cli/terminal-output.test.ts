@@ -2,9 +2,10 @@
 // its control characters escaped (an ESC sequence could erase a SPLIT BRAIN line or write the clipboard with
 // OSC 52), while --json output keeps every value exact. The built CLI against a real nats-server, with
 // status answers published on the real status subject by a fake host.
+
+import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { natsStatusSubject } from "../audit/nats-status-bus.js";
 import {

@@ -81,7 +81,9 @@ describe("lattice doctor, backend postgres", () => {
       detail: expect.stringMatching(/^no lattice named "healthy" on PostgreSQL at /),
     });
     expect(first.byName.has("open backend")).toBe(false);
-    expect(await server.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'lattice_healthy'")).toBe("0");
+    expect(await server.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'lattice_healthy'")).toBe(
+      "0",
+    );
     await createLattice(server.url, "healthy");
 
     const { code, checks, byName } = await doctor(server.url, "healthy");
