@@ -126,7 +126,7 @@ describe("jetstream: the lattice is the bucket LATTICEDATA_{prefix}", () => {
     expect(await buckets()).toEqual(["KV_LATTICEDATA_default"]);
   });
 
-  it("createLattice always (flag, env or file) creates the new lattice beside the others", async () => {
+  it("createLattice always (flag or env) creates the new lattice beside the others", async () => {
     const put = await lattice("second", ["linkdefs", "put", ...LINKDEF, "--create-lattice", "always"]);
     expect(put.code, put.stderr).toBe(0);
     const host = LatticeProcess.start(
