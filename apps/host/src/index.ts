@@ -3,8 +3,8 @@
 // test-only.
 import "reflect-metadata";
 
-export type { HostStatusReport } from "./audit/host-status-report.js";
 export { statusChannelContext } from "./audit/host-status-channel.js";
+export type { HostStatusReport } from "./audit/host-status-report.js";
 export type { StatusBus } from "./audit/status-bus.js";
 export type { StatusChannelContext } from "./audit/status-channel-context.js";
 export { type GatheredStatus, type ReceivedReport, StatusIntake } from "./audit/status-intake.js";
@@ -35,6 +35,7 @@ export {
   BACKEND_REGISTRY,
   CONFIG,
   LATTICE_CACHE,
+  LATTICE_LISTING,
   LOGGER,
   METRICS,
   resolveToken,

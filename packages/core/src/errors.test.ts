@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { BackendUnavailableError, ConflictError, LatticeCacheError, NotReadyError } from "./errors.js";
+import {
+  BackendUnavailableError,
+  ConflictError,
+  LatticeCacheError,
+  LatticeNotFoundError,
+  NotReadyError,
+} from "./errors.js";
 
 describe("typed errors", () => {
   it("carry stable codes and the fields a caller needs", () => {
@@ -9,6 +15,9 @@ describe("typed errors", () => {
     expect(e.name).toBe("ConflictError");
     expect(e.message).toContain("expected revision 3, current revision is 5");
     expect(new BackendUnavailableError("jetstream", "down").code).toBe("BACKEND_UNAVAILABLE");
+    const missing = new LatticeNotFoundError("defualt", "no lattice", { existing: ["default"] });
+    expect(missing.code).toBe("LATTICE_NOT_FOUND");
+    expect(missing).toMatchObject({ prefix: "defualt", existing: ["default"] });
   });
 
   it("are recognized across copies of the package by a marker, not only instanceof", () => {

@@ -22,7 +22,8 @@ export type LatticeErrorCode =
   | "UNSUPPORTED"
   | "PERMISSION_DENIED"
   | "CLOSED"
-  | "WATCH_OVERFLOW";
+  | "WATCH_OVERFLOW"
+  | "LATTICE_NOT_FOUND";
 
 /** The base of every error lattice-cache throws on purpose. */
 export class LatticeCacheError extends Error {
@@ -157,6 +158,22 @@ export class ConfigurationError extends LatticeCacheError {
     super("CONFIGURATION", message, { cause: details?.cause });
     this.field = details?.field;
     this.allowed = details?.allowed;
+  }
+}
+
+/**
+ * The lattice (its bucket, keys or schema) does not exist and may not be created here: a backend opened in
+ * its "must exist" mode (`provision: "bind"`) found none, or a host refused to create one beside others.
+ */
+export class LatticeNotFoundError extends LatticeCacheError {
+  /** The lattice prefix that was asked for. */
+  readonly prefix: string;
+  /** The lattices that exist on the same backend, when the thrower listed them. */
+  readonly existing: readonly string[] | undefined;
+  constructor(prefix: string, message: string, details?: { existing?: readonly string[]; cause?: unknown }) {
+    super("LATTICE_NOT_FOUND", message, { cause: details?.cause });
+    this.prefix = prefix;
+    this.existing = details?.existing;
   }
 }
 

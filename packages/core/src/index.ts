@@ -75,6 +75,7 @@ export {
   InvalidKeyError,
   LatticeCacheError,
   type LatticeErrorCode,
+  LatticeNotFoundError,
   NotReadyError,
   PermissionDeniedError,
   UnsupportedOperationError,

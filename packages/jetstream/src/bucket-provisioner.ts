@@ -1,8 +1,14 @@
 // Finds or creates the bucket's stream: idempotent under races between hosts, accepting a compatible
 // pre-provisioned bucket (and saying what differs), never recreating one that exists.
-import { ConfigurationError, errorText, type Logger, PermissionDeniedError } from "@lattice-cache/core";
+import {
+  ConfigurationError,
+  errorText,
+  LatticeNotFoundError,
+  type Logger,
+  PermissionDeniedError,
+} from "@lattice-cache/core";
 import type { JetStreamManager, StreamConfig, StreamInfo } from "@nats-io/jetstream";
-import type { BucketLayout } from "./bucket-layout.js";
+import { type BucketLayout, bucketName } from "./bucket-layout.js";
 import { isPermissionError, isStreamNotFound, JS_CODES, jetStreamCode } from "./nats-errors.js";
 import type { ProvisionMode, ResolvedBucketSettings } from "./options.js";
 
@@ -158,11 +164,11 @@ export async function ensureBucket(ctx: ProvisionContext): Promise<StreamInfo> {
   const existing = await findStream(ctx);
   if (existing) return accept(ctx, existing);
   if (ctx.mode === "bind") {
-    throw new ConfigurationError(
+    throw new LatticeNotFoundError(
+      ctx.layout.bucket.slice(bucketName("").length),
       `bucket ${ctx.layout.bucket} does not exist and provision is "bind": create it once with ` +
         `\`nats kv add ${ctx.layout.bucket} --history ${ctx.settings.history} --replicas ${ctx.settings.replicas} ` +
         `--storage ${ctx.settings.storage}\` (or run one host with provision: "create")`,
-      { field: "jetstream.provision" },
     );
   }
   try {

@@ -12,6 +12,7 @@ export {
 } from "./inspect-jetstream.js";
 export { JetStreamBackend } from "./jetstream-backend.js";
 export { JetStreamNotEnabledError } from "./jetstream-not-enabled-error.js";
+export { listJetStreamLattices } from "./lattice-listing.js";
 export {
   type BucketSettings,
   type BucketStorage,

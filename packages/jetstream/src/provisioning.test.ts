@@ -1,12 +1,13 @@
 // Provisioning against a real nats-server: create when missing, tolerate every "already exists", accept a
 // compatible pre-provisioned bucket (logging what differs), bind-only mode, and typed start-up errors.
-import { ConfigurationError, LatticeCache } from "@lattice-cache/core";
+import { ConfigurationError, LatticeCache, LatticeNotFoundError } from "@lattice-cache/core";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";
 import { assessBucket, desiredStreamConfig } from "./bucket-provisioner.js";
 import { JetStreamBackend } from "./jetstream-backend.js";
 import { JetStreamNotEnabledError } from "./jetstream-not-enabled-error.js";
+import { listJetStreamLattices } from "./lattice-listing.js";
 import { type RawClient, rawClient, recordingLogger, uniquePrefix } from "./nats-fixtures.test-helpers.js";
 import { JETSTREAM_DEFAULTS } from "./options.js";
 
@@ -171,11 +172,12 @@ describe("provisioning: an existing bucket is used as it is", () => {
 });
 
 describe("provisioning: bind-only mode for hosts without create rights", () => {
-  it("a missing bucket is a ConfigurationError that says how to create it; nothing is created", async () => {
+  it("a missing bucket is a LatticeNotFoundError that says how to create it; nothing is created", async () => {
     const prefix = uniquePrefix();
     const backend = new JetStreamBackend({ servers: server.url, prefix, provision: "bind" });
     const error = await backend.open().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error).toBeInstanceOf(LatticeNotFoundError);
+    expect(error).toMatchObject({ code: "LATTICE_NOT_FOUND", prefix });
     expect(String((error as Error).message)).toMatch(/nats kv add LATTICEDATA_/);
     await expect(admin.jsm.streams.info(`KV_LATTICEDATA_${prefix}`)).rejects.toThrow(/stream not found/);
     await backend.close();
@@ -193,6 +195,28 @@ describe("provisioning: bind-only mode for hosts without create rights", () => {
     } finally {
       await cache.close();
     }
+  });
+});
+
+describe("listing the lattices: one per LATTICEDATA_ bucket", () => {
+  it("names the prefix of every lattice bucket, and nothing else; listing creates nothing", async () => {
+    const prefix = uniquePrefix();
+    const creator = new JetStreamBackend({ servers: server.url, prefix });
+    await creator.open();
+    await creator.close();
+    await admin.jsm.streams.add({ name: "UNRELATED_STREAM", subjects: ["unrelated.>"] });
+    const before = await admin.jsm.streams.names().next();
+    const lattices = await listJetStreamLattices({ servers: server.url, prefix: "never-asked" });
+    expect(lattices).toContain(prefix);
+    expect(lattices).not.toContain("never-asked");
+    expect(lattices.every((name) => !name.includes("UNRELATED"))).toBe(true);
+    expect(await admin.jsm.streams.names().next()).toEqual(before);
+  });
+
+  it("an unreachable server is a BackendUnavailableError", async () => {
+    await expect(
+      listJetStreamLattices({ servers: "nats://127.0.0.1:1", openTimeoutMs: 500 }),
+    ).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE" });
   });
 });
 

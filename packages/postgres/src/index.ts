@@ -5,6 +5,7 @@
 
 export { clientConfig } from "./connection-config.js";
 export { endConnection } from "./connection-shutdown.js";
+export { listPostgresLattices } from "./lattice-listing.js";
 export {
   LATTICE_TABLES,
   type LatticeSchema,

@@ -31,6 +31,11 @@ export interface PostgresBackendOptions {
    * in the URL do the same. Default: as the URL says, else no TLS.
    */
   readonly ssl?: boolean | ConnectionOptions;
+  /**
+   * `create`: `open()` creates the lattice's schema when it is missing. `bind`: the lattice must exist;
+   * `open()` fails with `LatticeNotFoundError` and creates nothing when it does not. Default `create`.
+   */
+  readonly provision?: "create" | "bind";
   /** Changes kept in the change log (about: trimmed in steps); a replica further behind resyncs from a snapshot. Default 100 000. */
   readonly changeLogLength?: number;
   /**
@@ -80,6 +85,7 @@ export interface ResolvedPostgresBackendOptions {
   readonly user: string | undefined;
   readonly password: string | undefined;
   readonly ssl: boolean | ConnectionOptions | undefined;
+  readonly provision: "create" | "bind";
   readonly changeLogLength: number;
   readonly durable: boolean;
   readonly connectTimeoutMs: number;
@@ -159,6 +165,7 @@ export function resolvePostgresBackendOptions(
     user: optionalText("user", options.user),
     password: options.password,
     ssl: options.ssl,
+    provision: provisionMode(options.provision),
     changeLogLength: number("changeLogLength"),
     durable: options.durable ?? d.durable,
     connectTimeoutMs: number("connectTimeoutMs"),
@@ -172,6 +179,14 @@ export function resolvePostgresBackendOptions(
     maxReconnectDelayMs: number("maxReconnectDelayMs"),
     applicationName: optionalText("applicationName", options.applicationName) ?? d.applicationName,
   };
+}
+
+function provisionMode(mode: PostgresBackendOptions["provision"]): "create" | "bind" {
+  if (mode === undefined || mode === "create" || mode === "bind") return mode ?? "create";
+  throw new ConfigurationError(
+    `postgres.provision must be "create" or "bind" (got ${JSON.stringify(mode)})`,
+    { field: "postgres.provision", allowed: ["create", "bind"] },
+  );
 }
 
 function checkUrl(url: string | undefined): string {

@@ -18,6 +18,8 @@ import {
   type FeedSink,
   type FeedSubscription,
   type LatticeBackend,
+  LatticeCacheError,
+  LatticeNotFoundError,
   LogFeeds,
   type Logger,
   redactUrl,
@@ -28,7 +30,7 @@ import {
 import pg, { type ClientConfig } from "pg";
 import { clientConfig } from "./connection-config.js";
 import { endPool } from "./connection-shutdown.js";
-import { provisionLattice } from "./lattice-provisioning.js";
+import { latticeExists, provisionLattice } from "./lattice-provisioning.js";
 import { readEntry, readHead, writeChange } from "./lattice-queries.js";
 import { type LatticeSchema, latticeSchema } from "./lattice-schema.js";
 import {
@@ -259,7 +261,8 @@ export class PostgresBackend implements LatticeBackend {
         break;
       } catch (error) {
         const pause = backoff.next();
-        if (this.closed || isPermanent(error) || Date.now() + pause >= deadline) {
+        const permanent = isPermanent(error) || LatticeCacheError.isInstance(error);
+        if (this.closed || permanent || Date.now() + pause >= deadline) {
           await endPool(pool, this.pooled);
           if (this.closed) throw new ClosedError("the postgres backend");
           throw openFailure(error, `open ${this.schema.name} at ${redactUrl(o.url)}`, o.connectTimeoutMs);
@@ -276,12 +279,22 @@ export class PostgresBackend implements LatticeBackend {
     this.logger.info({ url: redactUrl(o.url), schema: this.schema.name }, "postgres backend connected");
   }
 
-  /** Creates the lattice when it is missing, on a pooled connection of its own. */
+  /**
+   * Creates the lattice when it is missing (`provision: "bind"`: finds it, or throws
+   * `LatticeNotFoundError`), on a pooled connection of its own.
+   */
   private async provision(pool: pg.Pool): Promise<void> {
     const client = await pool.connect();
     let failure: unknown;
     try {
-      if (await provisionLattice(client, this.schema)) {
+      if (this.options.provision === "bind") {
+        if (!(await latticeExists(client, this.schema))) {
+          throw new LatticeNotFoundError(
+            this.options.prefix,
+            `no lattice ${this.schema.name} at ${redactUrl(this.options.url)} and provision is "bind"`,
+          );
+        }
+      } else if (await provisionLattice(client, this.schema)) {
         this.logger.info({ schema: this.schema.name }, "postgres lattice created: a new history begins");
       }
     } catch (error) {

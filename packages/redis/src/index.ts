@@ -1,5 +1,6 @@
 // @lattice-cache/redis — the public door of the package. Helpers for tests: `@lattice-cache/redis/testing`.
 
+export { listRedisLattices } from "./lattice-listing.js";
 export type { RedisClient } from "./lua-scripts.js";
 export { RedisBackend } from "./redis-backend.js";
 export {

@@ -42,6 +42,11 @@ export interface RedisBackendOptions {
   readonly cluster?: RedisClusterSettings;
   /** Find the master through Redis Sentinel (`url` then only supplies credentials and `rediss://`). Default: none. */
   readonly sentinel?: RedisSentinelSettings;
+  /**
+   * `create`: `open()` creates the lattice (its epoch key) when it is missing. `bind`: the lattice must
+   * exist; `open()` fails with `LatticeNotFoundError` and writes nothing when it does not. Default `create`.
+   */
+  readonly provision?: "create" | "bind";
   /** Change-log entries kept (`XADD MAXLEN ~ N`); a replica further behind resyncs from a snapshot. Default 100 000. */
   readonly changeLogLength?: number;
   /**
@@ -89,6 +94,7 @@ export interface ResolvedRedisBackendOptions {
   readonly tls: ConnectionOptions | undefined;
   readonly cluster: RedisClusterSettings | undefined;
   readonly sentinel: RedisSentinelSettings | undefined;
+  readonly provision: "create" | "bind";
   readonly changeLogLength: number;
   readonly durable: boolean;
   readonly connectTimeoutMs: number;
@@ -150,6 +156,7 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
     tls: options.tls,
     cluster: options.cluster,
     sentinel: options.sentinel,
+    provision: provisionMode(options.provision),
     changeLogLength: positiveInteger(options, "changeLogLength"),
     durable: options.durable ?? false,
     connectTimeoutMs: positiveInteger(options, "connectTimeoutMs"),
@@ -160,6 +167,14 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
     maxReconnectDelayMs: positiveInteger(options, "maxReconnectDelayMs"),
     redisOptions: options.redisOptions ?? {},
   };
+}
+
+function provisionMode(mode: RedisBackendOptions["provision"]): "create" | "bind" {
+  if (mode === undefined || mode === "create" || mode === "bind") return mode ?? "create";
+  throw new ConfigurationError(`redis.provision must be "create" or "bind" (got ${JSON.stringify(mode)})`, {
+    field: "redis.provision",
+    allowed: ["create", "bind"],
+  });
 }
 
 /** A cluster seed node as text, without credentials. */

@@ -15,6 +15,7 @@ import {
   type FeedSink,
   type FeedSubscription,
   type LatticeBackend,
+  LatticeNotFoundError,
   LogFeeds,
   type Logger,
   PermissionDeniedError,
@@ -90,8 +91,8 @@ export class RedisBackend implements LatticeBackend {
   }
 
   /**
-   * Connects (retrying until `connectTimeoutMs`) and provisions the epoch key. Throws
-   * `PermissionDeniedError` for refused credentials or ACL rules, `ConfigurationError` for a refused TLS
+   * Connects (retrying until `connectTimeoutMs`) and provisions the epoch key (with `provision: "bind"`,
+   * only checks it exists: `LatticeNotFoundError` when not). Throws `PermissionDeniedError` for refused credentials or ACL rules, `ConfigurationError` for a refused TLS
    * certificate, `BackendUnavailableError` when no connection could be made in time, `ClosedError` after `close()`.
    */
   open(): Promise<void> {
@@ -253,6 +254,7 @@ export class RedisBackend implements LatticeBackend {
     });
     try {
       await this.firstConnection(client, () => lastError);
+      if (this.options.provision === "bind") await this.mustExist(scripts);
       await scripts.head(true); // provisions the epoch and proves the ACL lets us run scripts on our keys
     } catch (error) {
       client.disconnect();
@@ -266,6 +268,15 @@ export class RedisBackend implements LatticeBackend {
     this.client = client;
     this.scripts = scripts;
     this.logger.info({ target: this.target(), keyTag: this.keys.tag }, "redis backend connected");
+  }
+
+  /** `provision: "bind"`: the lattice's epoch key must exist already (reading it writes nothing). */
+  private async mustExist(scripts: LatticeScripts): Promise<void> {
+    if ((await scripts.head()).epoch !== "") return;
+    throw new LatticeNotFoundError(
+      this.options.prefix,
+      `no lattice ${this.keys.tag} at ${this.target()} and provision is "bind" (its epoch key ${this.keys.epoch} is missing)`,
+    );
   }
 
   /** Waits for the first `ready`, letting ioredis retry until the deadline; refused credentials fail at once. */

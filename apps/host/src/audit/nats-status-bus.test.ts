@@ -43,7 +43,8 @@ afterAll(async () => {
 /** An in-process jetstream host with quiet logs and a free HTTP port. */
 async function startHost(prefix: string, hostId: string, env: Record<string, string> = {}) {
   const config = loadConfig({
-    flags: { natsUrl: nats.url, prefix, hostId, httpPort: "0" },
+    // Each test's lattice beside the others on the shared server: created explicitly.
+    flags: { natsUrl: nats.url, prefix, hostId, httpPort: "0", createLattice: "always" },
     env,
     backends: ["jetstream"],
   });

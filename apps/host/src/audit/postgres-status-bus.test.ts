@@ -60,7 +60,8 @@ afterAll(async () => {
 /** An in-process host on postgres with quiet logs and a free HTTP port. */
 async function startRuntime(flags: Record<string, string>, env: Record<string, string> = {}) {
   const config = loadConfig({
-    flags: { httpPort: "0", backend: "postgres", ...flags },
+    // Each test's lattice beside the others on the shared server: created explicitly.
+    flags: { httpPort: "0", backend: "postgres", createLattice: "always", ...flags },
     env,
     backends: ["postgres"],
   });

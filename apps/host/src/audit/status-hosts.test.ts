@@ -51,7 +51,8 @@ function post(url: string, body: unknown): Promise<{ status: number; body: strin
 /** An in-process host (HostRuntime) with its own container, quiet logs and a free HTTP port. */
 async function startRuntime(flags: Record<string, string>, env: Record<string, string> = {}) {
   const config = loadConfig({
-    flags: { httpPort: "0", ...flags },
+    // Each test's lattice beside the others on the shared servers: created explicitly.
+    flags: { httpPort: "0", createLattice: "always", ...flags },
     env,
     backends: ["jetstream", "redis", "legacy", "memory"],
   });
@@ -153,6 +154,12 @@ describe("NATS status subject: spawned `lattice host` processes on a jetstream l
   });
 
   it("no host on a prefix: exit 1 naming the subject", async () => {
+    // The lattice exists, no host runs on it (on a prefix no lattice has, exit 3: missing-lattice.test.ts).
+    const created = await runLattice(
+      ["refmaps", "put", "ghcr.io/acme/nobody:1", "Mnobody", "--nats-url", nats.url, "--prefix", "nobody"],
+      { env },
+    );
+    expect(created.code, created.stderr).toBe(0);
     const r = await runLattice(
       ["status", "--hosts", "--window", "300", "--nats-url", nats.url, "--prefix", "nobody"],
       {

@@ -12,7 +12,7 @@ export const EXIT_CODES = {
   failure: 1,
   /** Bad usage: unknown command or option, missing argument, invalid configuration or input. */
   usage: 2,
-  /** The requested entry does not exist. */
+  /** The requested entry does not exist, or the lattice itself does not (and was not created). */
   notFound: 3,
   /** `status --hosts` found split brain: hosts at the same revision with different digests. */
   splitBrain: 4,
@@ -32,6 +32,7 @@ export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CommanderError)
     return HELP_CODES.has(error.code) ? EXIT_CODES.success : EXIT_CODES.usage;
   if (error instanceof EntryNotFoundError) return EXIT_CODES.notFound;
+  if (LatticeCacheError.hasCode(error, "LATTICE_NOT_FOUND")) return EXIT_CODES.notFound;
   if (error instanceof SplitBrainError) return EXIT_CODES.splitBrain;
   if (error instanceof FleetMismatchError) return EXIT_CODES.fleetMismatch;
   if (error instanceof UsageError) return EXIT_CODES.usage;

@@ -313,6 +313,9 @@ describe("one process writes, other processes and a running host see it", () => 
 describe("exit code 3: the requested entry does not exist", () => {
   it("for get and del in every collection", async () => {
     const prefix = "missing";
+    // The lattice exists (read-only commands on a missing lattice fail too, with exit 3: missing-lattice.test.ts).
+    const created = await lattice(prefix, ["refmaps", "put", "ghcr.io/acme/other:1", "Mother"]);
+    expect(created.code, created.stderr).toBe(0);
     const runs = await Promise.all([
       lattice(prefix, ["linkdefs", "get", "--actor", "Mnobody", "--contract", "wasmcloud:none"]),
       lattice(prefix, [
@@ -379,8 +382,11 @@ describe("lattice host cannot listen", () => {
 
 describe("doctor against a healthy server", () => {
   it("passes, warning about the 2.9 server and about a single replica", async () => {
+    const created = await lattice("doctor", ["refmaps", "put", "ghcr.io/acme/doctor:1", "Mdoctor"]);
+    expect(created.code, created.stderr).toBe(0);
     const r = await lattice("doctor", ["doctor"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('✔ lattice: lattice "doctor" exists');
     expect(r.stdout).toContain("✔ NATS reachable");
     expect(r.stdout).toContain("✔ JetStream enabled");
     expect(r.stdout).toContain("✔ initial sync");

@@ -4,7 +4,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { BackendUnavailableError, type LatticeBackend } from "@lattice-cache/core";
 import type { Command } from "commander";
 import { createHostContainer } from "../composition/host-container.js";
-import { BACKEND, resolveToken } from "../composition/tokens.js";
+import { openUnderCreationPolicy } from "../composition/lattice-creation.js";
+import { BACKEND, LATTICE_LISTING, resolveToken } from "../composition/tokens.js";
 import type { HostConfig } from "../config/host-config.js";
 import { withHostId } from "../runtime/host-identity.js";
 import type { CliContext } from "./cli-context.js";
@@ -37,10 +38,17 @@ export async function withOpenBackend<T>(
   const backend = resolveToken(container, BACKEND);
   steps.check?.(backend, config);
   if (ctx.dryRun) return undefined;
+  const policy = {
+    config,
+    target: ctx.registry.targetOf(config),
+    list: resolveToken(container, LATTICE_LISTING),
+  };
   try {
-    await within(backend.open(), config.connectTimeoutMs + DEADLINE_SLACK_MS, () => {
-      throw new BackendUnavailableError(backend.name, `no connection within ${config.connectTimeoutMs} ms`);
-    });
+    await openUnderCreationPolicy(policy, () =>
+      within(backend.open(), config.connectTimeoutMs + DEADLINE_SLACK_MS, () => {
+        throw new BackendUnavailableError(backend.name, `no connection within ${config.connectTimeoutMs} ms`);
+      }),
+    );
   } catch (error) {
     backend.close().catch(() => {});
     throw describeOpenFailure(error, ctx.registry.targetOf(config));

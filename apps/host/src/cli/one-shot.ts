@@ -2,6 +2,7 @@
 import { errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import type { Command } from "commander";
 import { createHostContainer, openLatticeCache } from "../composition/host-container.js";
+import { readOnly } from "../composition/lattice-creation.js";
 import { closeCacheWithin } from "../composition/open-cache.js";
 import type { HostConfig } from "../config/host-config.js";
 import { withHostId } from "../runtime/host-identity.js";
@@ -10,6 +11,19 @@ import { OperationalError } from "./cli-errors.js";
 
 /** How long closing may take before the command exits anyway (a dead server must not hold it up). */
 const CLOSE_DEADLINE_MS = 3000;
+
+/** How a one-shot command uses the lattice. */
+export interface OneShotOptions {
+  /**
+   * The command only reads: it never creates the lattice (the backend opens it in its "must exist" mode),
+   * and a missing one fails with `LatticeNotFoundError` (exit code 3). Default false: the command may
+   * create it as `createLattice` allows.
+   */
+  readonly readOnly?: boolean;
+}
+
+/** {@link OneShotOptions} of a command that only reads. */
+export const READ_ONLY: OneShotOptions = { readOnly: true };
 
 /**
  * Runs `act` against a ready cache built from the command's configuration. Connection and sync failures
@@ -20,8 +34,10 @@ export async function withReadyCache<T>(
   ctx: CliContext,
   command: Command,
   act: (cache: LatticeCache, config: HostConfig) => Promise<T> | T,
+  options: OneShotOptions = {},
 ): Promise<T | undefined> {
-  const config = withHostId(ctx.config(command), "cli");
+  const given = withHostId(ctx.config(command), "cli");
+  const config = options.readOnly ? readOnly(given) : given;
   if (ctx.dryRun) return undefined;
   const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });
   const target = ctx.registry.targetOf(config);

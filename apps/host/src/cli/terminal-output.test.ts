@@ -66,6 +66,12 @@ function expectNoRawControl(what: string, text: string): void {
 }
 
 /** `linkdefs put` of the link definition Mevil → Vkv whose values are {@link HOSTILE}; fails unless it exits 0. */
+/** Creates the lattice `prefix` (read-only commands such as `watch` and `status` never create one). */
+async function createLattice(prefix: string): Promise<void> {
+  const put = await lattice(prefix, ["refmaps", "put", "ghcr.io/acme/first:1", "Mfirst"]);
+  expect(put.code, put.stderr).toBe(0);
+}
+
 async function putHostileLinkdef(prefix: string): Promise<RunResult> {
   const values = Object.entries(HOSTILE).flatMap(([k, v]) => ["--value", `${k}=${v}`]);
   const put = await lattice(prefix, [
@@ -128,6 +134,7 @@ describe("issue 27 item 9: control characters are escaped in human output, exact
 
   it("watch lines escape the value and the key; watch --json lines round-trip the exact value", async () => {
     const prefix = "escapes-watch";
+    await createLattice(prefix);
     const human = LatticeProcess.start(["watch", "--nats-url", nats.url, "--prefix", prefix], { env });
     const json = LatticeProcess.start(["watch", "--json", "--nats-url", nats.url, "--prefix", prefix], {
       env,
@@ -159,6 +166,7 @@ describe("issue 27 item 9: control characters are escaped in human output, exact
     const hostile = `h${HOSTILE.c1}${HOSTILE.bidi}${HOSTILE.clipboard}\nSPLIT BRAIN`;
 
     beforeAll(async () => {
+      await createLattice(prefix);
       fake = await connect({ servers: nats.url });
       const answer = (hostId: string, digest: string) =>
         JSON.stringify({

@@ -6,7 +6,7 @@ import { checkedKey, checkedValue } from "../cli/checked-input.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError, UsageError } from "../cli/cli-errors.js";
 import { printEntry, printList, printWrite } from "../cli/entry-output.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 
 /** Adds `claims` and its subcommands to `program`. */
 export function registerClaimsCommand(program: Command, ctx: CliContext): void {
@@ -36,11 +36,16 @@ export function registerClaimsCommand(program: Command, ctx: CliContext): void {
     .argument("<sub>", "the module's public key")
     .action(async (sub: string, _opts: unknown, command: Command) => {
       const key = checkedKey(claimsCodec, sub);
-      await withReadyCache(ctx, command, (cache) => {
-        const entry = cache.claims.entryByKey(key);
-        if (!entry) throw new EntryNotFoundError("claims", `sub=${sub}`);
-        printEntry(ctx, ctx.json(command), entry, claimsFields);
-      });
+      await withReadyCache(
+        ctx,
+        command,
+        (cache) => {
+          const entry = cache.claims.entryByKey(key);
+          if (!entry) throw new EntryNotFoundError("claims", `sub=${sub}`);
+          printEntry(ctx, ctx.json(command), entry, claimsFields);
+        },
+        READ_ONLY,
+      );
     });
 
   claims
@@ -59,14 +64,19 @@ export function registerClaimsCommand(program: Command, ctx: CliContext): void {
     .command("ls")
     .description("list claims")
     .action(async (_opts: unknown, command: Command) => {
-      await withReadyCache(ctx, command, (cache) => {
-        printList(ctx, ctx.json(command), cache.claims.list(), {
-          headers: ["SUB", "NAME", "CALL ALIAS", "CAPS", "VERSION", "REV"],
-          row: (c) => [c.sub, c.name, c.call_alias, c.caps, c.version, c.rev],
-          empty: "no claims",
-          sortKey: (c) => c.sub,
-        });
-      });
+      await withReadyCache(
+        ctx,
+        command,
+        (cache) => {
+          printList(ctx, ctx.json(command), cache.claims.list(), {
+            headers: ["SUB", "NAME", "CALL ALIAS", "CAPS", "VERSION", "REV"],
+            row: (c) => [c.sub, c.name, c.call_alias, c.caps, c.version, c.rev],
+            empty: "no claims",
+            sortKey: (c) => c.sub,
+          });
+        },
+        READ_ONLY,
+      );
     });
 }
 

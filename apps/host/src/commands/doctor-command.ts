@@ -4,8 +4,11 @@ import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
 import { createHostContainer } from "../composition/host-container.js";
+import { readOnly } from "../composition/lattice-creation.js";
+import { LATTICE_LISTING, resolveToken } from "../composition/tokens.js";
 import type { DoctorCheck } from "../doctor/doctor-check.js";
 import { genericChecks } from "../doctor/generic-checks.js";
+import { latticeCheck } from "../doctor/lattice-check.js";
 import { withHostId } from "../runtime/host-identity.js";
 
 const MARKS = { pass: "✔", warn: "!", fail: "✖" } as const;
@@ -18,7 +21,8 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       "check connectivity, server features and storage settings; print fixes (exit 1 on a failure)",
     )
     .action(async (_opts: unknown, command: Command) => {
-      const config = withHostId(ctx.config(command), "cli");
+      // Read only: checking a lattice never creates it (a missing one fails the "lattice" check).
+      const config = readOnly(withHostId(ctx.config(command), "cli"));
       if (ctx.dryRun) return;
       const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "error" });
       const registration = ctx.registry.get(config.backend);
@@ -32,6 +36,8 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
         },
       ];
       if (registration.diagnose) checks.push(...(await registration.diagnose(config, container)));
+      const list = resolveToken(container, LATTICE_LISTING);
+      checks.push(...(await latticeCheck({ config, target: ctx.registry.targetOf(config), list })));
       const blocked = checks.some((c) => c.outcome === "fail");
       if (!blocked) checks.push(...(await genericChecks(container, ctx.registry.targetOf(config))));
       // A check may quote a server's or a client library's message, and those may quote a URL.

@@ -10,7 +10,7 @@ import { assertSubjectToken, checkedKey, checkedValue } from "../cli/checked-inp
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError } from "../cli/cli-errors.js";
 import { printEntry, printList, printWrite } from "../cli/entry-output.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 import { formatValues } from "../cli/text-table.js";
 
 interface RefOptions {
@@ -50,11 +50,16 @@ export function registerLinkdefsCommand(program: Command, ctx: CliContext): void
   withRefOptions(linkdefs.command("get").description("show one link definition")).action(
     async (opts: RefOptions, command: Command) => {
       const key = checkedKey(linkdefsCodec, toRef(opts));
-      await withReadyCache(ctx, command, (cache) => {
-        const entry = cache.linkdefs.entryByKey(key);
-        if (!entry) throw notFound(opts);
-        printEntry(ctx, ctx.json(command), entry, linkdefFields);
-      });
+      await withReadyCache(
+        ctx,
+        command,
+        (cache) => {
+          const entry = cache.linkdefs.entryByKey(key);
+          if (!entry) throw notFound(opts);
+          printEntry(ctx, ctx.json(command), entry, linkdefFields);
+        },
+        READ_ONLY,
+      );
     },
   );
 
@@ -75,16 +80,21 @@ export function registerLinkdefsCommand(program: Command, ctx: CliContext): void
     .option("--actor <id>", "only this actor's")
     .option("--provider <id>", "only those targeting this provider")
     .action(async (opts: { actor?: string; provider?: string }, command: Command) => {
-      await withReadyCache(ctx, command, (cache) => {
-        let list = opts.actor !== undefined ? cache.linkdefs.byActor(opts.actor) : cache.linkdefs.list();
-        if (opts.provider !== undefined) list = list.filter((l) => l.provider_id === opts.provider);
-        printList(ctx, ctx.json(command), list, {
-          headers: ["ACTOR", "PROVIDER", "CONTRACT", "LINK NAME", "VALUES"],
-          row: (l) => [l.actor_id, l.provider_id, l.contract_id, l.link_name, formatValues(l.values)],
-          empty: "no link definitions",
-          sortKey: (l) => `${l.actor_id}\0${l.contract_id}\0${l.link_name}`,
-        });
-      });
+      await withReadyCache(
+        ctx,
+        command,
+        (cache) => {
+          let list = opts.actor !== undefined ? cache.linkdefs.byActor(opts.actor) : cache.linkdefs.list();
+          if (opts.provider !== undefined) list = list.filter((l) => l.provider_id === opts.provider);
+          printList(ctx, ctx.json(command), list, {
+            headers: ["ACTOR", "PROVIDER", "CONTRACT", "LINK NAME", "VALUES"],
+            row: (l) => [l.actor_id, l.provider_id, l.contract_id, l.link_name, formatValues(l.values)],
+            empty: "no link definitions",
+            sortKey: (l) => `${l.actor_id}\0${l.contract_id}\0${l.link_name}`,
+          });
+        },
+        READ_ONLY,
+      );
     });
 }
 

@@ -5,7 +5,7 @@ import { assertPublicKey, checkedKey, checkedValue } from "../cli/checked-input.
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError } from "../cli/cli-errors.js";
 import { printEntry, printList, printWrite } from "../cli/entry-output.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 
 /** Adds `refmaps` and its subcommands to `program`. */
 export function registerRefmapsCommand(program: Command, ctx: CliContext): void {
@@ -35,14 +35,19 @@ export function registerRefmapsCommand(program: Command, ctx: CliContext): void 
     .argument("<oci-url>", "OCI reference")
     .action(async (ociUrl: string, _opts: unknown, command: Command) => {
       const key = checkedKey(refmapsCodec, ociUrl);
-      await withReadyCache(ctx, command, (cache) => {
-        const entry = cache.refmaps.entryByKey(key);
-        if (!entry) throw new EntryNotFoundError("refmaps", `oci_url=${ociUrl}`);
-        printEntry(ctx, ctx.json(command), entry, (r) => [
-          ["oci_url", r.oci_url],
-          ["public_key", r.public_key],
-        ]);
-      });
+      await withReadyCache(
+        ctx,
+        command,
+        (cache) => {
+          const entry = cache.refmaps.entryByKey(key);
+          if (!entry) throw new EntryNotFoundError("refmaps", `oci_url=${ociUrl}`);
+          printEntry(ctx, ctx.json(command), entry, (r) => [
+            ["oci_url", r.oci_url],
+            ["public_key", r.public_key],
+          ]);
+        },
+        READ_ONLY,
+      );
     });
 
   refmaps
@@ -61,13 +66,18 @@ export function registerRefmapsCommand(program: Command, ctx: CliContext): void 
     .command("ls")
     .description("list OCI reference maps")
     .action(async (_opts: unknown, command: Command) => {
-      await withReadyCache(ctx, command, (cache) => {
-        printList(ctx, ctx.json(command), cache.refmaps.list(), {
-          headers: ["OCI URL", "PUBLIC KEY"],
-          row: (r) => [r.oci_url, r.public_key],
-          empty: "no OCI reference maps",
-          sortKey: (r) => r.oci_url,
-        });
-      });
+      await withReadyCache(
+        ctx,
+        command,
+        (cache) => {
+          printList(ctx, ctx.json(command), cache.refmaps.list(), {
+            headers: ["OCI URL", "PUBLIC KEY"],
+            row: (r) => [r.oci_url, r.public_key],
+            empty: "no OCI reference maps",
+            sortKey: (r) => r.oci_url,
+          });
+        },
+        READ_ONLY,
+      );
     });
 }

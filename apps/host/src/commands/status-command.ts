@@ -11,10 +11,12 @@ import { STATUS_LIMITS } from "../audit/status-limits.js";
 import { auditJson, describeSplitBrain, formatAudit } from "../cli/audit-output.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { FleetMismatchError, OperationalError, SplitBrainError, UsageError } from "../cli/cli-errors.js";
-import { describeOpenFailure, withReadyCache } from "../cli/one-shot.js";
+import { describeOpenFailure, READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { formatFields } from "../cli/text-table.js";
 import { createHostContainer } from "../composition/host-container.js";
+import { assertLatticeExists } from "../composition/lattice-creation.js";
+import { LATTICE_LISTING, resolveToken } from "../composition/tokens.js";
 import { withHostId } from "../runtime/host-identity.js";
 
 interface StatusOptions {
@@ -51,11 +53,16 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
         throw new UsageError("--window and --strict go with --hosts");
       if (opts.expect !== undefined || opts.expectHosts !== undefined)
         throw new UsageError("--expect and --expect-hosts go with --hosts");
-      await withReadyCache(ctx, command, (cache, config) => {
-        const status = cache.status();
-        if (ctx.json(command)) return ctx.printJson({ ...status, prefix: config.prefix });
-        ctx.print(formatStatus(status, config.prefix, ctx.registry.targetOf(config)));
-      });
+      await withReadyCache(
+        ctx,
+        command,
+        (cache, config) => {
+          const status = cache.status();
+          if (ctx.json(command)) return ctx.printJson({ ...status, prefix: config.prefix });
+          ctx.print(formatStatus(status, config.prefix, ctx.registry.targetOf(config)));
+        },
+        READ_ONLY,
+      );
     });
 }
 
@@ -77,6 +84,12 @@ async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions
   if (ctx.dryRun) return;
   let answers: GatheredStatus;
   try {
+    // Asking a lattice that does not exist would only find no host: say what is wrong instead.
+    await assertLatticeExists({
+      config,
+      target: ctx.registry.targetOf(config),
+      list: resolveToken(container, LATTICE_LISTING),
+    });
     answers = await bus.gather(windowMs);
   } catch (error) {
     throw describeOpenFailure(error, ctx.registry.targetOf(config));

@@ -49,7 +49,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       if (!ctx.registry.names.includes("jetstream")) {
         throw new OperationalError("this build of lattice has no jetstream backend, which `up` needs");
       }
-      const config = withHostId({ ...given, backend: "jetstream" }, "host");
+      // `up` is the zero-setup path: it creates its lattice even beside others (unless told never to).
+      const createLattice = given.createLattice === "auto" ? "always" : given.createLattice;
+      const config = withHostId({ ...given, backend: "jetstream", createLattice }, "host");
       if (given.backend !== "jetstream") {
         // Never silently: the host below is not on the backend the configuration names.
         ctx.note(

@@ -2,7 +2,7 @@
 import { COLLECTION_NAMES, type CollectionName, type LatticeChange } from "@lattice-cache/core";
 import { Argument, type Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { waitForStopSignal } from "../runtime/shutdown-signals.js";
 
@@ -16,17 +16,22 @@ export function registerWatchCommand(program: Command, ctx: CliContext): void {
       const json = ctx.json(command);
       const stop = waitForStopSignal(() => ctx.note("stopping now"));
       try {
-        await withReadyCache(ctx, command, async (cache) => {
-          const abort = new AbortController();
-          void stop.signal.then(() => abort.abort());
-          const collections = collection ? [collection] : [...COLLECTION_NAMES];
-          ctx.note(
-            `watching ${collections.join(", ")} from revision ${cache.status().revision} (Ctrl-C to stop)`,
-          );
-          for await (const change of cache.watch({ collections, signal: abort.signal })) {
-            ctx.print(json ? JSON.stringify(changeRecord(change)) : changeLine(change));
-          }
-        });
+        await withReadyCache(
+          ctx,
+          command,
+          async (cache) => {
+            const abort = new AbortController();
+            void stop.signal.then(() => abort.abort());
+            const collections = collection ? [collection] : [...COLLECTION_NAMES];
+            ctx.note(
+              `watching ${collections.join(", ")} from revision ${cache.status().revision} (Ctrl-C to stop)`,
+            );
+            for await (const change of cache.watch({ collections, signal: abort.signal })) {
+              ctx.print(json ? JSON.stringify(changeRecord(change)) : changeLine(change));
+            }
+          },
+          READ_ONLY,
+        );
       } finally {
         stop.dispose();
       }

@@ -30,6 +30,12 @@ export interface BackendRegistration<C extends CoreConfig = CoreConfig> {
   create(config: C, container: DependencyContainer): LatticeBackend;
   /** Where this backend connects, for error messages: e.g. `NATS at nats://127.0.0.1:4222`. */
   target?(config: C): string;
+  /**
+   * The prefixes of the lattices that exist on the configured backend's servers (read only, creates
+   * nothing). Without it the host cannot tell whether a lattice exists before opening it, and creates
+   * it as the backend does (memory, the legacy broadcast).
+   */
+  lattices?(config: C, container: DependencyContainer): Promise<readonly string[]>;
   /** Backend-specific `lattice doctor` checks (connectivity, server features, storage settings). */
   diagnose?(config: C, container: DependencyContainer): Promise<DoctorCheck[]>;
   /**
@@ -97,6 +103,12 @@ export class BackendRegistry {
   /** The configured backend's status channel, or undefined when its registration provides none. */
   statusBusOf(config: CoreConfig, container: DependencyContainer): StatusBus | undefined {
     return this.get(config.backend).statusBus?.(config, container);
+  }
+
+  /** The lattices on the configured backend, or undefined when its registration cannot list them. */
+  latticesOf(config: CoreConfig, container: DependencyContainer): Promise<readonly string[] | undefined> {
+    const registration = this.get(config.backend);
+    return registration.lattices?.(config, container) ?? Promise.resolve(undefined);
   }
 
   /** Human description of where the configured backend connects. */

@@ -44,7 +44,12 @@ afterAll(async () => {
 });
 
 function containerFor(flags: Record<string, string>, registry = createDefaultBackendRegistry()) {
-  const config = loadConfig({ flags, env: {}, backends: registry.names });
+  // Each test's lattice beside the others on the shared servers: created explicitly (createLattice).
+  const config = loadConfig({
+    flags: { createLattice: "always", ...flags },
+    env: {},
+    backends: registry.names,
+  });
   return createHostContainer(config, { registry, logger: quiet });
 }
 

@@ -9,6 +9,7 @@ import { HostMetrics } from "../observability/host-metrics.js";
 import { HostRuntime } from "../runtime/host-runtime.js";
 import type { BackendRegistry } from "./backend-registry.js";
 import { createDefaultBackendRegistry } from "./builtin-backends.js";
+import { openUnderCreationPolicy } from "./lattice-creation.js";
 import { openCacheWithDeadline } from "./open-cache.js";
 import {
   BACKEND,
@@ -16,6 +17,7 @@ import {
   BACKEND_REGISTRY,
   CONFIG,
   LATTICE_CACHE,
+  LATTICE_LISTING,
   LOGGER,
   METRICS,
   resolveToken,
@@ -61,6 +63,9 @@ export function createHostContainer(
   c.register(BACKEND, {
     useFactory: instanceCachingFactory((dc) => resolveToken(dc, BACKEND_FACTORY)()),
   });
+  c.register(LATTICE_LISTING, {
+    useFactory: instanceCachingFactory((dc) => () => registry.latticesOf(config, dc)),
+  });
   c.register(STATUS_BUS_FACTORY, {
     useFactory: instanceCachingFactory((dc) => () => registry.statusBusOf(config, dc)),
   });
@@ -68,12 +73,16 @@ export function createHostContainer(
 }
 
 /**
- * Opens the container's backend as a `LatticeCache`, registers it under `LATTICE_CACHE` and points the
- * metrics at it. Does not wait for the initial sync: call `cache.ready()`.
+ * Opens the container's backend as a `LatticeCache` (under the lattice creation policy: lattice-creation.ts),
+ * registers it under `LATTICE_CACHE` and points the metrics at it. Does not wait for the initial sync: call `cache.ready()`.
  */
 export async function openLatticeCache(c: DependencyContainer): Promise<LatticeCache> {
   const config = resolveToken(c, CONFIG);
-  const cache = await openCacheWithDeadline(resolveToken(c, BACKEND), config, resolveToken(c, LOGGER));
+  const registry = resolveToken(c, BACKEND_REGISTRY);
+  const policy = { config, target: registry.targetOf(config), list: resolveToken(c, LATTICE_LISTING) };
+  const cache = await openUnderCreationPolicy(policy, () =>
+    openCacheWithDeadline(resolveToken(c, BACKEND), config, resolveToken(c, LOGGER)),
+  );
   c.register(LATTICE_CACHE, { useValue: cache });
   resolveToken(c, METRICS).observe(cache);
   return cache;

@@ -1,7 +1,12 @@
 // `backend: jetstream` — the default: NATS JetStream KV bucket LATTICEDATA_{prefix}. Its settings are the
 // `nats` section below: how to reach NATS (shared with the legacy backend), the JetStream domain, the bucket.
 import { redactUrl } from "@lattice-cache/core";
-import { JETSTREAM_DEFAULTS, JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
+import {
+  JETSTREAM_DEFAULTS,
+  JetStreamBackend,
+  type JetStreamBackendOptions,
+  listJetStreamLattices,
+} from "@lattice-cache/jetstream";
 import type { DependencyContainer } from "tsyringe";
 import { statusChannelContext } from "../audit/host-status-channel.js";
 import { NatsStatusBus } from "../audit/nats-status-bus.js";
@@ -13,6 +18,7 @@ import { diagnoseJetStream } from "../doctor/jetstream-checks.js";
 import { natsAuth } from "../nats/nats-connection-options.js";
 import { NATS_CONNECTION_SETTINGS } from "../nats/nats-settings.js";
 import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
+import { provisionOf } from "./lattice-creation.js";
 import { LOGGER, resolveToken } from "./tokens.js";
 
 /** The jetstream backend's settings: `nats.*`, each with its default, validation, env variable and flag. */
@@ -25,7 +31,8 @@ export const jetstreamConfigSection = configSection("nats", {
     flag: "--js-domain <domain>",
   }),
   provision: setting(choice(["create", "bind"]).default(JETSTREAM_DEFAULTS.provision), {
-    description: "create the bucket when it is missing, or only bind to an existing one",
+    description:
+      "create the bucket when it is missing (as createLattice allows), or only bind to an existing one",
     env: "LATTICE_NATS_PROVISION",
   }),
   bucket: settingGroup({
@@ -62,7 +69,8 @@ export function jetstreamOptions(
     prefix: config.prefix,
     hostId: config.hostId,
     jsDomain: nats.jsDomain,
-    provision: nats.provision,
+    // Either setting may forbid creating the bucket: nats.provision (this backend's) or createLattice.
+    provision: nats.provision === "bind" ? "bind" : provisionOf(config),
     bucket: { ...nats.bucket },
     auth: natsAuth(nats.auth),
     tls: nats.tls,
@@ -78,6 +86,7 @@ export const jetstreamBackendRegistration: BackendRegistration<JetStreamConfig> 
   config: jetstreamConfigSection,
   create: (config, container) => new JetStreamBackend(jetstreamOptions(config, container)),
   target: (config) => `NATS at ${config.nats.servers.map(redactUrl).join(",")}`,
+  lattices: (config, container) => listJetStreamLattices(jetstreamOptions(config, container)),
   diagnose: (config, container) => diagnoseJetStream(jetstreamOptions(config, container)),
   statusBus: (config, container) => new NatsStatusBus(config, statusChannelContext(config, container)),
 };

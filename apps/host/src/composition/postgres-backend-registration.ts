@@ -7,7 +7,12 @@
 // `postgres.statusChannel` is `nats`.
 import { readFileSync } from "node:fs";
 import { ConfigurationError, errorText, redactUrl } from "@lattice-cache/core";
-import { POSTGRES_URL_SCHEMES, PostgresBackend, type PostgresBackendOptions } from "@lattice-cache/postgres";
+import {
+  listPostgresLattices,
+  POSTGRES_URL_SCHEMES,
+  PostgresBackend,
+  type PostgresBackendOptions,
+} from "@lattice-cache/postgres";
 import type { DependencyContainer } from "tsyringe";
 import { statusChannelContext } from "../audit/host-status-channel.js";
 import { NatsStatusBus } from "../audit/nats-status-bus.js";
@@ -19,6 +24,7 @@ import { choice, integer, text, url } from "../config/setting-types.js";
 import { diagnosePostgres } from "../doctor/postgres-checks.js";
 import type { NatsConnectionSettings } from "../nats/nats-settings.js";
 import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
+import { provisionOf } from "./lattice-creation.js";
 import { LOGGER, resolveToken } from "./tokens.js";
 
 /** The postgres backend's settings: `postgres.*`. */
@@ -79,6 +85,7 @@ export function postgresOptions(
   return {
     url,
     prefix: config.prefix,
+    provision: provisionOf(config),
     ...(password === undefined ? {} : { password }),
     ...(caFile === undefined ? {} : { ssl: { ca: readCa(caFile) } }),
     ...(changeLogLength === undefined ? {} : { changeLogLength }),
@@ -113,6 +120,7 @@ export const postgresBackendRegistration: BackendRegistration<PostgresConfig> = 
   create: (config, container) => new PostgresBackend(postgresOptions(config, container)),
   target: (config) =>
     `PostgreSQL at ${config.postgres.url ? redactUrl(config.postgres.url) : "(no postgres.url)"}`,
+  lattices: (config, container) => listPostgresLattices(postgresOptions(config, container)),
   diagnose: (config, container) => diagnosePostgres(postgresOptions(config, container)),
   statusBus: postgresStatusBus,
 };

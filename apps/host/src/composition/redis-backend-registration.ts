@@ -1,7 +1,7 @@
 // `backend: redis` — keys and a change-log stream in Redis (single server, Cluster or Sentinel) via ioredis.
 // Its settings are the `redis` section (redis/redis-settings.ts: the host's status channel reads them too).
 import { redactUrl } from "@lattice-cache/core";
-import { RedisBackend, type RedisBackendOptions } from "@lattice-cache/redis";
+import { listRedisLattices, RedisBackend, type RedisBackendOptions } from "@lattice-cache/redis";
 import type { DependencyContainer } from "tsyringe";
 import { statusChannelContext } from "../audit/host-status-channel.js";
 import { RedisStatusBus } from "../audit/redis-status-bus.js";
@@ -9,6 +9,7 @@ import { configSection } from "../config/config-section.js";
 import { redisConnectionSettings } from "../redis/redis-client.js";
 import { REDIS_SETTINGS } from "../redis/redis-settings.js";
 import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
+import { provisionOf } from "./lattice-creation.js";
 import { LOGGER, resolveToken } from "./tokens.js";
 
 /** The redis backend's settings: `redis.*`. */
@@ -22,6 +23,7 @@ export function redisOptions(config: RedisConfig, container: DependencyContainer
   return {
     ...redisConnectionSettings(config.redis),
     prefix: config.prefix,
+    provision: provisionOf(config),
     changeLogLength: config.redis.changeLogLength,
     connectTimeoutMs: config.connectTimeoutMs,
     logger: resolveToken(container, LOGGER),
@@ -43,5 +45,6 @@ export const redisBackendRegistration: BackendRegistration<RedisConfig> = {
   config: redisConfigSection,
   create: (config, container) => new RedisBackend(redisOptions(config, container)),
   target: redisTarget,
+  lattices: (config, container) => listRedisLattices(redisOptions(config, container)),
   statusBus: (config, container) => new RedisStatusBus(config, statusChannelContext(config, container)),
 };

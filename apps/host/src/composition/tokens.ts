@@ -28,6 +28,8 @@ export const BACKEND_FACTORY: Token<() => LatticeBackend> = token("BackendFactor
 export const BACKEND: Token<LatticeBackend> = token("Backend");
 /** Makes the configured backend's status channel (undefined when the backend has none). */
 export const STATUS_BUS_FACTORY: Token<() => StatusBus | undefined> = token("StatusBusFactory");
+/** Lists the lattices on the configured backend (undefined when it cannot tell); see lattice-creation.ts. */
+export const LATTICE_LISTING: Token<() => Promise<readonly string[] | undefined>> = token("LatticeListing");
 /** The opened `LatticeCache`; registered by `openLatticeCache` once the backend is open. */
 export const LATTICE_CACHE: Token<LatticeCache> = token("LatticeCache");
 

@@ -26,6 +26,15 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export const DEFAULT_HTTP_PORT = 7411;
 /** Default HTTP port of `lattice bridge` (its own, so a bridge and a host can run side by side). */
 export const DEFAULT_BRIDGE_HTTP_PORT = 7412;
+/**
+ * When a host or a write command may create the lattice it names (`createLattice`): `auto` only when the
+ * backend holds no lattice at all yet, `always`, or `never` (it must exist). Read-only commands never create.
+ */
+export const CREATE_LATTICE_MODES = ["auto", "always", "never"] as const;
+
+/** One of {@link CREATE_LATTICE_MODES}. */
+export type CreateLatticeMode = (typeof CREATE_LATTICE_MODES)[number];
+
 /** Default lattice prefix. */
 export const DEFAULT_PREFIX = "default";
 
@@ -129,6 +138,12 @@ export const CORE_SETTINGS = {
     env: "LATTICE_PREFIX",
     envFallbacks: ["WASMCLOUD_LATTICE_PREFIX"],
     flag: "--prefix <prefix>",
+  }),
+  createLattice: setting(choice(CREATE_LATTICE_MODES).default("auto"), {
+    description:
+      "whether a host or write command creates a lattice that does not exist: auto only when the backend holds no lattice yet, always, or never; read-only commands never create one",
+    env: "LATTICE_CREATE_LATTICE",
+    flag: "--create-lattice <when>",
   }),
   hostId: setting(text(HOST_ID_TEXT).optional(), {
     description: "this host's id (the origin of its writes)",

@@ -5,6 +5,7 @@ import { openLatticeCache } from "../composition/host-container.js";
 import { closeCacheWithin } from "../composition/open-cache.js";
 import { CONFIG, resolveToken } from "../composition/tokens.js";
 import type { DoctorCheck } from "./doctor-check.js";
+import { MISSING_LATTICE_FIX } from "./lattice-check.js";
 
 /** Opens the container's backend as a cache, syncs it, and reports what it found; closes it again. */
 export async function genericChecks(container: DependencyContainer, target: string): Promise<DoctorCheck[]> {
@@ -19,10 +20,12 @@ export async function genericChecks(container: DependencyContainer, target: stri
       name: "open backend",
       outcome: "fail",
       detail: `cannot open ${target}: ${errorText(error)}`,
-      fix: LatticeCacheError.hasCode(error, "PERMISSION_DENIED")
-        ? "grant this user the permissions listed in the backend's README (read + write on the lattice's bucket/keys)"
-        : `make sure ${target} is running and reachable from here, or point the host at the right server ` +
-          "(--nats-url / --redis-url / --postgres-url); `pnpm lattice up` starts a local NATS",
+      fix: LatticeCacheError.hasCode(error, "LATTICE_NOT_FOUND")
+        ? MISSING_LATTICE_FIX
+        : LatticeCacheError.hasCode(error, "PERMISSION_DENIED")
+          ? "grant this user the permissions listed in the backend's README (read + write on the lattice's bucket/keys)"
+          : `make sure ${target} is running and reachable from here, or point the host at the right server ` +
+            "(--nats-url / --redis-url / --postgres-url); `pnpm lattice up` starts a local NATS",
     });
     return checks;
   }

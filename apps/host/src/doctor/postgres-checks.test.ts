@@ -1,5 +1,6 @@
 // `lattice doctor` with `backend: postgres` against a real PostgreSQL: a healthy server, a wrong password, a
-// role without privileges (whose fix, run as printed, makes it pass), a missing schema (creatable or not),
+// role without privileges (whose fix, run as printed, makes it pass), a missing schema (creatable or not;
+// doctor creates none),
 // nothing listening and a server that does not answer; and the version verdicts on made-up inspections.
 import {
   disposeAll,
@@ -48,13 +49,42 @@ async function doctor(url: string, prefix: string, env: Record<string, string> =
   return { code, checks, byName, output: stdout + stderr };
 }
 
+/** Creates (or completes) the lattice `prefix` as a write command does, explicitly (doctor never creates one). */
+async function createLattice(url: string, prefix: string): Promise<void> {
+  let output = "";
+  const code = await runCli(
+    // `compact --dry-run` opens the backend (creating the lattice) and writes nothing: revision 0 stays.
+    ["compact", "--dry-run", "--backend", "postgres", "--postgres-url", url],
+    {
+      io: {
+        stdout: (t) => {
+          output += t;
+        },
+        stderr: (t) => {
+          output += t;
+        },
+        env: { LATTICE_PREFIX: prefix, LATTICE_CREATE_LATTICE: "always" },
+      },
+    },
+  );
+  expect(code, output).toBe(0);
+}
+
 describe("lattice doctor, backend postgres", () => {
   it("a healthy server and a lattice the role owns: every check passes (fsync off is the harness's: a warning)", async () => {
     const first = await doctor(server.url, "healthy");
-    expect(first.code, first.output).toBe(0);
-    // The schema did not exist: creatable; the generic checks then opened the backend, which created it.
+    // The schema did not exist: creatable, but doctor creates no lattice (a typo must not make one).
+    expect(first.code, first.output).toBe(1);
     expect(first.byName.get("lattice schema")?.detail).toMatch(/lattice_healthy does not exist yet/);
-    expect(first.byName.get("open backend")?.outcome).toBe("pass");
+    expect(first.byName.get("lattice")).toMatchObject({
+      outcome: "fail",
+      detail: expect.stringMatching(/^no lattice named "healthy" on PostgreSQL at /),
+    });
+    expect(first.byName.has("open backend")).toBe(false);
+    expect(await server.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'lattice_healthy'")).toBe(
+      "0",
+    );
+    await createLattice(server.url, "healthy");
 
     const { code, checks, byName } = await doctor(server.url, "healthy");
     expect(code).toBe(0);
@@ -65,6 +95,7 @@ describe("lattice doctor, backend postgres", () => {
       ["durable commits", "warn"],
       ["lattice schema", "pass"],
       ["privileges", "pass"],
+      ["lattice", "pass"],
       ["open backend", "pass"],
       ["initial sync", "pass"],
       ["replica state", "pass"],
@@ -144,9 +175,13 @@ describe("lattice doctor, backend postgres", () => {
         /^lattice_partial lacks table meta, table entries, table changes, function lattice_write/,
       ),
     });
-    // The generic checks opened the backend, which completed the schema.
-    expect(owner.code, owner.output).toBe(0);
-    expect((await doctor(server.url, "partial")).byName.get("lattice schema")?.outcome).toBe("pass");
+    // Not a lattice yet (no metadata table): doctor says so and completes nothing; the first host does.
+    expect(owner.code, owner.output).toBe(1);
+    expect(owner.byName.get("lattice")?.outcome).toBe("fail");
+    await createLattice(server.url, "partial");
+    const completed = await doctor(server.url, "partial");
+    expect(completed.code, completed.output).toBe(0);
+    expect(completed.byName.get("lattice schema")?.outcome).toBe("pass");
   });
 
   it("nothing listening, and a server that does not answer: refused and timed out, each with its fix", async () => {

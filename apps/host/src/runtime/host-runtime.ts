@@ -15,11 +15,13 @@ import { inject, injectable } from "tsyringe";
 import { type HostStatusReport, hostStatusReport } from "../audit/host-status-report.js";
 import type { StatusBus } from "../audit/status-bus.js";
 import type { BackendRegistry } from "../composition/backend-registry.js";
+import { type LatticeLister, openUnderCreationPolicy } from "../composition/lattice-creation.js";
 import { closeCacheWithin, openCacheWithDeadline } from "../composition/open-cache.js";
 import {
   BACKEND_FACTORY,
   BACKEND_REGISTRY,
   CONFIG,
+  LATTICE_LISTING,
   LOGGER,
   METRICS,
   STATUS_BUS_FACTORY,
@@ -59,6 +61,7 @@ export class HostRuntime {
     @inject(BACKEND_REGISTRY) private readonly registry: BackendRegistry,
     @inject(StatusServer) private readonly server: StatusServer,
     @inject(STATUS_BUS_FACTORY) private readonly createStatusBus: () => StatusBus | undefined,
+    @inject(LATTICE_LISTING) private readonly listLattices: LatticeLister,
   ) {
     this.openedPromise = new Promise((resolve, reject) => {
       this.resolveOpened = resolve;
@@ -164,7 +167,10 @@ export class HostRuntime {
     const backoff = new Backoff(HOST_RETRY_POLICY);
     while (!this.abort.signal.aborted) {
       try {
-        const cache = await openCacheWithDeadline(this.createBackend(), this.config, this.logger);
+        const policy = { config: this.config, target: this.target(), list: this.listLattices };
+        const cache = await openUnderCreationPolicy(policy, () =>
+          openCacheWithDeadline(this.createBackend(), this.config, this.logger),
+        );
         if (this.abort.signal.aborted) {
           await cache.close();
           return;

@@ -12,9 +12,14 @@ export const REPO_ROOT = resolve(HOST_DIR, "..", "..");
 /** The built CLI entry point. */
 export const LATTICE_BIN = join(HOST_DIR, "dist", "bin", "lattice.js");
 
-/** The test process's environment without any LATTICE_* / WASMCLOUD_* setting, plus `extra`. */
+/**
+ * The test process's environment without any LATTICE_* / WASMCLOUD_* setting, plus `extra`. Tests share a
+ * server among many lattices (a prefix each), beside which `createLattice: auto` refuses to create one: so
+ * here hosts and write commands create their lattice (`LATTICE_CREATE_LATTICE=always`) unless `extra` says
+ * otherwise (`LATTICE_CREATE_LATTICE: undefined` for the default).
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+  const env: NodeJS.ProcessEnv = { LATTICE_CREATE_LATTICE: "always" };
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(LATTICE|WASMCLOUD)_/.test(k)) env[k] = v;
   }
