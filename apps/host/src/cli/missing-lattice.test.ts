@@ -39,6 +39,7 @@ const READ_ONLY_COMMANDS: readonly (readonly string[])[] = [
   ["claims", "get", "MA"],
   ["refmaps", "ls"],
   ["refmaps", "get", "ghcr.io/x:1"],
+  ["get", "CLAIMS_MA"],
   ["status"],
 ];
 

@@ -4,12 +4,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { BackendUnavailableError, type LatticeBackend } from "@lattice-cache/core";
 import type { Command } from "commander";
 import { createHostContainer } from "../composition/host-container.js";
-import { openUnderCreationPolicy } from "../composition/lattice-creation.js";
+import { openUnderCreationPolicy, readOnly } from "../composition/lattice-creation.js";
 import { BACKEND, LATTICE_LISTING, resolveToken } from "../composition/tokens.js";
 import type { HostConfig } from "../config/host-config.js";
 import { withHostId } from "../runtime/host-identity.js";
 import type { CliContext } from "./cli-context.js";
-import { describeOpenFailure } from "./one-shot.js";
+import { describeOpenFailure, type OneShotOptions } from "./one-shot.js";
 
 /** How long closing may take before the command exits anyway. */
 const CLOSE_DEADLINE_MS = 3000;
@@ -27,13 +27,16 @@ export interface BackendSteps<T> {
 /**
  * Runs `steps` against the command's backend (see the file comment). Open failures become the same
  * user-facing errors as `withReadyCache`'s; in a CLI dry run, stops after `check` and resolves `undefined`.
+ * With `READ_ONLY` it never creates the lattice (a missing one: `LatticeNotFoundError`, exit code 3).
  */
 export async function withOpenBackend<T>(
   ctx: CliContext,
   command: Command,
   steps: BackendSteps<T>,
+  options: OneShotOptions = {},
 ): Promise<T | undefined> {
-  const config = withHostId(ctx.config(command), "cli");
+  const given = withHostId(ctx.config(command), "cli");
+  const config = options.readOnly ? readOnly(given) : given;
   const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });
   const backend = resolveToken(container, BACKEND);
   steps.check?.(backend, config);

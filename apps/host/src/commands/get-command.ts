@@ -6,6 +6,7 @@ import { checkedStorageKey } from "../cli/checked-input.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { EntryNotFoundError, UsageError } from "../cli/cli-errors.js";
 import { COLLECTION_CODECS } from "../cli/collection-codecs.js";
+import { READ_ONLY } from "../cli/one-shot.js";
 import { withOpenBackend } from "../cli/one-shot-backend.js";
 import { formatFields } from "../cli/text-table.js";
 
@@ -35,20 +36,25 @@ export function registerGetCommand(program: Command, ctx: CliContext): void {
     .argument("<key>", "storage key, e.g. LINKDEF_<id>, CLAIMS_<sub>, REFMAP_<base64url OCI reference>")
     .action(async (key: string, _opts: unknown, command: Command) => {
       const collection = checkedStorageKey(key);
-      await withOpenBackend(ctx, command, {
-        check: (backend, config) => {
-          if (!backend.read) {
-            throw new UsageError(
-              `the ${config.backend} backend cannot read single keys; choose jetstream, redis or postgres`,
-            );
-          }
+      await withOpenBackend(
+        ctx,
+        command,
+        {
+          check: (backend, config) => {
+            if (!backend.read) {
+              throw new UsageError(
+                `the ${config.backend} backend cannot read single keys; choose jetstream, redis or postgres`,
+              );
+            }
+          },
+          act: async (backend) => {
+            const entry = await backend.read?.(key);
+            if (!entry) throw new EntryNotFoundError(collection, `under key ${key}`);
+            printRawEntry(ctx, ctx.json(command), rawEntryReport(entry, collection));
+          },
         },
-        act: async (backend) => {
-          const entry = await backend.read?.(key);
-          if (!entry) throw new EntryNotFoundError(collection, `under key ${key}`);
-          printRawEntry(ctx, ctx.json(command), rawEntryReport(entry, collection));
-        },
-      });
+        READ_ONLY,
+      );
     });
 }
 
