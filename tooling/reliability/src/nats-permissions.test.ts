@@ -175,7 +175,7 @@ describe("NATS authorization users: admin provisions, writers write, read-only h
     exposed.expectNoSecrets(passwords);
   });
 
-  it("only the admin can create the bucket: a writer with provision create gets PERMISSION_DENIED, with bind a CONFIGURATION error", async () => {
+  it("only the admin can create the bucket: a writer with provision create gets PERMISSION_DENIED, with bind LATTICE_NOT_FOUND", async () => {
     const denied = await openError({ servers: server.url, prefix, ...auth("writer") }, exposed);
     expect(denied?.code).toBe("PERMISSION_DENIED");
     expect(denied?.message).toContain(`$JS.API.STREAM.CREATE.${stream}`);
@@ -183,7 +183,7 @@ describe("NATS authorization users: admin provisions, writers write, read-only h
       { servers: server.url, prefix, provision: "bind", ...auth("writer") },
       exposed,
     );
-    expect(missing?.code).toBe("CONFIGURATION");
+    expect(missing?.code).toBe("LATTICE_NOT_FOUND");
     expect(missing?.message).toMatch(/does not exist.*bind/);
     expect(
       await openError({ servers: server.url, prefix, bucket: { history: 1 }, ...auth("admin") }, exposed),
