@@ -66,6 +66,36 @@ function expectRefusal(r: RunResult): void {
   expect(r.stderr).toContain("--create-lattice always");
 }
 
+describe("jetstream: `lattice up`'s demo lattice is nobody's", () => {
+  let nats: NatsServerHandle;
+  let nc: NatsConnection;
+  const lattice = (prefix: string, args: readonly string[]) =>
+    runLattice([...args, "--nats-url", nats.url, "--prefix", prefix], { env });
+  const buckets = async () => {
+    const jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const name of jsm.streams.names()) names.push(name);
+    return names.sort();
+  };
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+  });
+  afterAll(() => nc?.close());
+
+  it("beside the demo lattice only, a first write creates its lattice; a typo beside it is refused", async () => {
+    expect((await lattice("demo", ["linkdefs", "put", ...LINKDEF])).code).toBe(0);
+    const first = await lattice("default", ["linkdefs", "put", ...LINKDEF]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await buckets()).toEqual(["KV_LATTICEDATA_default", "KV_LATTICEDATA_demo"]);
+    const typo = await lattice("defualt", ["linkdefs", "put", ...LINKDEF]);
+    expect(typo.code, typo.stderr).toBe(EXIT_CODES.notFound);
+    expect(typo.stderr).toContain('did you mean "default"?');
+    expect(await buckets()).toEqual(["KV_LATTICEDATA_default", "KV_LATTICEDATA_demo"]);
+  });
+});
+
 describe("jetstream: the lattice is the bucket LATTICEDATA_{prefix}", () => {
   let nats: NatsServerHandle;
   let nc: NatsConnection;

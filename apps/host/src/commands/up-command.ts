@@ -8,6 +8,7 @@ import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
 import { createHostContainer } from "../composition/host-container.js";
 import { ConfigLayerBuilder } from "../config/config-layer.js";
+import { DEMO_PREFIX } from "../config/core-settings.js";
 import type { HostConfig } from "../config/host-config.js";
 import { settingsCatalog } from "../config/settings-catalog.js";
 import { localNatsExposure, NATS_PUBLIC_SETTING, publicNatsWarning } from "../nats/local-nats-exposure.js";
@@ -16,7 +17,7 @@ import { type NatsServerInfo, natsAddress, probeNats } from "../nats/nats-probe.
 import { withHostId } from "../runtime/host-identity.js";
 import { runHostUntilStopped } from "../runtime/run-host.js";
 import { waitForStopSignal } from "../runtime/shutdown-signals.js";
-import { DEMO_PREFIX, type DemoLattice, demoLatticeText, findDemoLattice } from "../up/demo-lattice.js";
+import { type DemoLattice, demoLatticeText, findDemoLattice } from "../up/demo-lattice.js";
 import { nextSteps } from "../up/next-steps.js";
 
 /** How `up` got its NATS server. */

@@ -8,7 +8,7 @@ import {
   LatticeCacheError,
   LatticeNotFoundError,
 } from "@lattice-cache/core";
-import type { CoreConfig } from "../config/core-settings.js";
+import { type CoreConfig, DEMO_PREFIX } from "../config/core-settings.js";
 import { closestName } from "./closest-name.js";
 
 /** Lists the prefixes of the lattices on the configured backend; undefined when the backend cannot tell. */
@@ -65,7 +65,9 @@ async function refuseUnwantedCreation(context: LatticeCreationContext): Promise<
   const { config, target } = context;
   if ((config.createLattice ?? "auto") !== "auto") return;
   const existing = await listed(context);
-  if (existing === undefined || existing.length === 0 || existing.includes(config.prefix)) return;
+  if (existing === undefined || existing.includes(config.prefix)) return;
+  // `lattice up`'s demo lattice is nobody's: beside it, a first real host or write still creates its lattice.
+  if (existing.every((prefix) => prefix === DEMO_PREFIX)) return;
   throw new LatticeNotFoundError(
     config.prefix,
     `refusing to create lattice ${JSON.stringify(config.prefix)} on ${target}: other lattices exist there ` +

@@ -38,6 +38,12 @@ export type CreateLatticeMode = (typeof CREATE_LATTICE_MODES)[number];
 /** Default lattice prefix. */
 export const DEFAULT_PREFIX = "default";
 
+/**
+ * The prefix of `lattice up`'s demo lattice when the configuration names none. It is no lattice of anyone's:
+ * under `createLattice: auto` it does not count as another lattice beside a first real one.
+ */
+export const DEMO_PREFIX = "demo";
+
 /** 64 MiB: the largest `max_payload` a NATS server accepts; Redis takes more, but no lattice entry needs it. */
 export const MAX_VALUE_BYTES_CEILING = 64 * 1024 * 1024;
 

@@ -9,9 +9,6 @@ import { OperationalError } from "../cli/cli-errors.js";
 import type { HostConfig } from "../config/host-config.js";
 import { natsConnectionOptions } from "../nats/nats-connection-options.js";
 
-/** The prefix of `up`'s demo lattice when the configuration names none. */
-export const DEMO_PREFIX = "demo";
-
 /** The demo lattice's bucket, and whether it existed before `up` ran its host. */
 export interface DemoLattice {
   readonly prefix: string;
