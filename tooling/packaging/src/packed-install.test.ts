@@ -305,7 +305,16 @@ describe("installed with npm into a clean project outside the workspace", () => 
         caps: ["wasmcloud:httpserver"],
       };
       writeFileSync(join(project, "claims.json"), JSON.stringify(claims));
-      const put = await lattice(["claims", "put", "--file", "claims.json", ...server()]);
+      // A second lattice on the server (the library's test made the first): created on purpose (#28).
+      const put = await lattice([
+        "claims",
+        "put",
+        "--file",
+        "claims.json",
+        "--create-lattice",
+        "always",
+        ...server(),
+      ]);
       expect(put.code, explain(put)).toBe(0);
       expect(put.stdout).toMatch(/^put CLAIMS_MPACKEDCLI \(revision \d+\)/);
       const ls = await lattice(["claims", "ls", "--json", ...server()]);
