@@ -3,13 +3,13 @@
 // anything is written; the diff against the lattice is printed first, then written (or not, with --dry-run).
 
 import { readFileSync } from "node:fs";
-import { errorText, type LatticeCache } from "@lattice-cache/core";
+import { errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import type { Command } from "commander";
 import { type ApplyItem, formatApplyProblem, readApplyDocument } from "../cli/apply-document.js";
 import { type ApplyAction, countActions, type PlannedItem, planApply } from "../cli/apply-plan.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError, UsageError } from "../cli/cli-errors.js";
-import { withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 import { ProgressLine } from "../cli/progress-line.js";
 
 interface ApplyOptions {
@@ -60,10 +60,14 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
       }
       const json = ctx.json(command);
       const dryRun = opts.dryRun === true;
-      await withReadyCache(ctx, command, async (cache) => {
-        const plan = planApply(document.items, (item) => handleOf(cache, item).entryByKey(item.key)?.value);
+      /** Plans against `cache` (undefined: a lattice that does not exist yet, so every item is added). */
+      const apply = async (cache: LatticeCache | undefined) => {
+        const plan = planApply(document.items, (item) =>
+          cache === undefined ? undefined : handleOf(cache, item).entryByKey(item.key)?.value,
+        );
         if (!json) printPlan(ctx, plan);
-        const revisions = dryRun ? new Map<string, number>() : await write(ctx, cache, plan);
+        const revisions =
+          dryRun || cache === undefined ? new Map<string, number>() : await write(ctx, cache, plan);
         const counts = countActions(plan);
         if (json) {
           const report: ApplyReport = {
@@ -83,7 +87,21 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
           const tally = `${counts.added} added, ${counts.changed} changed, ${counts.unchanged} unchanged`;
           ctx.print(dryRun ? `dry run, nothing written: ${tally}` : `applied: ${tally}`);
         }
-      });
+      };
+      if (!dryRun) {
+        await withReadyCache(ctx, command, apply);
+        return;
+      }
+      // A dry run writes nothing, so it creates no lattice either: a missing one is planned as empty.
+      try {
+        await withReadyCache(ctx, command, apply, READ_ONLY);
+      } catch (error) {
+        if (!LatticeCacheError.hasCode(error, "LATTICE_NOT_FOUND")) throw error;
+        ctx.note(
+          `${errorText(error)}; planned as an empty lattice (applying would create it, as createLattice allows)`,
+        );
+        await apply(undefined);
+      }
     });
 }
 
