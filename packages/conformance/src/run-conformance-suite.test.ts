@@ -69,7 +69,7 @@ describe("runConformanceSuite registration", () => {
     expect(paths.some((p) => p.includes("rule 12"))).toBe(false);
     // An ordered backend must delete every collection, so nothing checks for refused deletes.
     expect(paths.some((p) => p.includes("never only locally"))).toBe(false);
-    expect(paths).toHaveLength(62);
+    expect(paths).toHaveLength(64);
   });
 
   it("leaves out what an unordered backend without compare-and-swap or fault switches cannot promise", async () => {

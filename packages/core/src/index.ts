@@ -88,6 +88,7 @@ export {
   MAX_PROOF_SPAN,
   rewriteOf,
 } from "./feed-protocol.js";
+export { InFlightWrites } from "./in-flight-writes.js";
 export {
   assertKeySafe,
   COLLECTION_NAMES,

@@ -36,6 +36,8 @@ describe("PostgresBackend options", () => {
     expect(fieldOf({ url: URL, prefix: "a.b" })).toBe("postgres.prefix");
     expect(fieldOf({ url: URL, prefix: "p".repeat(56) })).toBe("postgres.prefix");
     expect(fieldOf({ url: URL, poolSize: 0 })).toBe("postgres.poolSize");
+    expect(fieldOf({ url: URL, closeGraceMs: -1 })).toBe("postgres.closeGraceMs");
+    expect(fieldOf({ url: URL, closeGraceMs: 0 })).toBeUndefined();
     expect(fieldOf({ url: URL, changeLogLength: 1.5 })).toBe("postgres.changeLogLength");
     expect(fieldOf({ url: URL, statementTimeoutMs: 5000, queryTimeoutMs: 5000 })).toBe(
       "postgres.queryTimeoutMs",

@@ -72,6 +72,12 @@ export interface PostgresBackendOptions {
   readonly feedBatchSize?: number;
   /** Longest pause between a feed's reconnection attempts (exponential backoff with jitter, forever). Default 2 000 ms. */
   readonly maxReconnectDelayMs?: number;
+  /**
+   * How long `close()` waits for writes already started to finish before it ends the pool, so each resolves
+   * with its revision or fails with the server's answer; a write still unanswered then fails saying its
+   * outcome is unknown. `0` waits for none. Default 5 000 ms.
+   */
+  readonly closeGraceMs?: number;
   /** `application_name` the server shows for the backend's connections. Default `lattice-cache`. */
   readonly applicationName?: string;
   /** Structured logger (pino works). Default: silent. */
@@ -97,6 +103,7 @@ export interface ResolvedPostgresBackendOptions {
   readonly feedWaitMs: number;
   readonly feedBatchSize: number;
   readonly maxReconnectDelayMs: number;
+  readonly closeGraceMs: number;
   readonly applicationName: string;
 }
 
@@ -114,6 +121,7 @@ export const POSTGRES_BACKEND_DEFAULTS = {
   feedWaitMs: 5_000,
   feedBatchSize: 1_000,
   maxReconnectDelayMs: 2_000,
+  closeGraceMs: 5_000,
   applicationName: "lattice-cache",
 } as const;
 
@@ -177,6 +185,7 @@ export function resolvePostgresBackendOptions(
     feedWaitMs: number("feedWaitMs"),
     feedBatchSize: number("feedBatchSize"),
     maxReconnectDelayMs: number("maxReconnectDelayMs"),
+    closeGraceMs: nonNegativeInteger("closeGraceMs", options.closeGraceMs ?? d.closeGraceMs),
     applicationName: optionalText("applicationName", options.applicationName) ?? d.applicationName,
   };
 }
@@ -224,6 +233,15 @@ function optionalText(name: keyof PostgresBackendOptions, value: string | undefi
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value === "") {
     throw new ConfigurationError(`postgres.${name} must be a non-empty string`, {
+      field: `postgres.${name}`,
+    });
+  }
+  return value;
+}
+
+function nonNegativeInteger(name: "closeGraceMs", value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigurationError(`postgres.${name} must be a non-negative integer (got ${String(value)})`, {
       field: `postgres.${name}`,
     });
   }

@@ -17,6 +17,7 @@ import {
   type FeedPosition,
   type FeedSink,
   type FeedSubscription,
+  InFlightWrites,
   type LatticeBackend,
   LatticeCacheError,
   LatticeNotFoundError,
@@ -82,6 +83,8 @@ export class PostgresBackend implements LatticeBackend {
   private readonly feeds = new LogFeeds();
   private pool: pg.Pool | undefined;
   /** The pool's open connections (its `connect` and `remove` events), destroyed if closing hangs. */
+  /** Writes started and not finished: close() waits for them (bounded by `closeGraceMs`). */
+  private readonly inFlight = new InFlightWrites();
   private readonly pooled = new Set<pg.Client>();
   private opening: Promise<void> | undefined;
   private closed = false;
@@ -151,7 +154,12 @@ export class PostgresBackend implements LatticeBackend {
    * does not answer within `queryTimeoutMs` (nothing is queued), `PermissionDeniedError` when the role may
    * not write. A lattice dropped meanwhile is created again (a new history) and the write made there.
    */
-  async write(request: WriteRequest): Promise<WriteResult> {
+  write(request: WriteRequest): Promise<WriteResult> {
+    // Tracked from the call: close() waits (bounded) for a write started before it, queued for a connection or sent.
+    return this.inFlight.track(this.writeOnce(request));
+  }
+
+  private async writeOnce(request: WriteRequest): Promise<WriteResult> {
     const pool = await this.ready();
     const keep = this.options.changeLogLength;
     let outcome: Awaited<ReturnType<typeof writeChange>>;
@@ -164,6 +172,7 @@ export class PostgresBackend implements LatticeBackend {
         outcome = await writeChange(pool, this.schema, request, keep);
       }
     } catch (error) {
+      if (this.closed) throw closedWriteFailure(error, request.key);
       throw writeFailure(error, request.key, this.options.queryTimeoutMs);
     }
     if (!outcome.written) {
@@ -209,10 +218,13 @@ export class PostgresBackend implements LatticeBackend {
     }
   }
 
-  /** Stops every feed and closes the pool. Idempotent. */
+  /**
+   * Stops every feed, waits up to `closeGraceMs` for writes already started, and closes the pool. Writes
+   * started later fail with `ClosedError`. Idempotent.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.feeds.close();
+    await Promise.all([this.feeds.close(), this.inFlight.settle(this.options.closeGraceMs)]);
     const pool = this.pool;
     this.pool = undefined;
     if (pool !== undefined) await endPool(pool, this.pooled);
@@ -318,6 +330,25 @@ function openFailure(error: unknown, action: string, timeoutMs: number): Error {
 }
 
 /**
+ * The typed error of a write that `close()` ended: `ClosedError` when it never reached a connection (nothing
+ * was sent), the server's own answer when it gave one, else outcome unknown — it may have been committed.
+ */
+function closedWriteFailure(error: unknown, key: string): Error {
+  if (LatticeCacheError.isInstance(error) || sqlState(error) !== undefined)
+    return toLatticeError(error, `write ${key}`);
+  if (NOT_SENT.test(postgresErrorText(error))) return new ClosedError("the postgres backend");
+  return new BackendUnavailableError(
+    BACKEND_NAME,
+    `the backend closed before the write of ${key} was acknowledged (${postgresErrorText(error)}); ` +
+      "the write may or may not have been applied",
+    { cause: error },
+  );
+}
+
+/** node-postgres refusing a query before sending it: a pool already ended, a client already closed. */
+const NOT_SENT = /after calling end on the pool|not queryable|timeout exceeded when trying to connect/;
+
+/**
  * The typed error of a failed write. A write the server refused (it answered with an error) wrote nothing;
  * one whose connection failed or went silent after it was sent may or may not have been committed.
  */
@@ -332,7 +363,7 @@ function writeFailure(error: unknown, key: string, queryTimeoutMs: number): Erro
   if (why === undefined) return typed;
   return new BackendUnavailableError(
     BACKEND_NAME,
-    `write ${key}: ${why}; the outcome is unknown (it may have been stored)`,
+    `write ${key}: ${why}; the outcome is unknown: the write may or may not have been applied`,
     { cause: error },
   );
 }

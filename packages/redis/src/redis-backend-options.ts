@@ -76,6 +76,12 @@ export interface RedisBackendOptions {
   /** Longest pause between reconnection attempts (exponential backoff with jitter, forever). Default 2 000 ms. */
   readonly maxReconnectDelayMs?: number;
   /**
+   * How long `close()` waits for the replies to writes already sent, so each resolves with its revision or
+   * fails with the server's answer; a write still unanswered then fails saying its outcome is unknown.
+   * `0` waits for none. Default 5 000 ms.
+   */
+  readonly closeGraceMs?: number;
+  /**
    * Passed through to ioredis (`new Redis(url, options)`, or `redisOptions` of a cluster). The settings
    * that keep writes fail-fast are always applied on top: `lazyConnect`, `enableOfflineQueue: false`,
    * `maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands: false`. Default: none.
@@ -103,6 +109,7 @@ export interface ResolvedRedisBackendOptions {
   readonly feedBatchSize: number;
   readonly snapshotInlineLimit: number;
   readonly maxReconnectDelayMs: number;
+  readonly closeGraceMs: number;
   readonly redisOptions: RedisOptions;
 }
 
@@ -117,6 +124,7 @@ export const REDIS_BACKEND_DEFAULTS = {
   feedBatchSize: 1_000,
   snapshotInlineLimit: 10_000,
   maxReconnectDelayMs: 2_000,
+  closeGraceMs: 5_000,
 } as const;
 
 /** Applies defaults and validates; throws `ConfigurationError` naming the field. */
@@ -165,6 +173,7 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
     feedBatchSize: positiveInteger(options, "feedBatchSize"),
     snapshotInlineLimit: positiveInteger(options, "snapshotInlineLimit"),
     maxReconnectDelayMs: positiveInteger(options, "maxReconnectDelayMs"),
+    closeGraceMs: nonNegativeInteger(options, "closeGraceMs"),
     redisOptions: options.redisOptions ?? {},
   };
 }
@@ -192,6 +201,16 @@ function positiveInteger(
   const value = options[name] ?? REDIS_BACKEND_DEFAULTS[name];
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new ConfigurationError(`redis.${name} must be a positive integer (got ${String(value)})`, {
+      field: `redis.${name}`,
+    });
+  }
+  return value;
+}
+
+function nonNegativeInteger(options: RedisBackendOptions, name: "closeGraceMs"): number {
+  const value = options[name] ?? REDIS_BACKEND_DEFAULTS[name];
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigurationError(`redis.${name} must be a non-negative integer (got ${String(value)})`, {
       field: `redis.${name}`,
     });
   }

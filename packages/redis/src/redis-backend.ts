@@ -1,5 +1,10 @@
 // The Redis backend: writes through one atomic Lua script per write, a feed per subscription on its own
 // connection, the head from the revision counter and epoch key. Layout in redis-keys.ts.
+//
+// Closing tells the truth about writes in flight (issue 22 item 6): close() waits up to `closeGraceMs` for
+// the replies to writes already sent before it disconnects; a write the disconnect cuts off says its outcome
+// is unknown, one that sent nothing fails with CLOSED.
+// Rules cited here: docs/semantics.md#rule-10.
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
@@ -14,6 +19,7 @@ import {
   type FeedPosition,
   type FeedSink,
   type FeedSubscription,
+  InFlightWrites,
   type LatticeBackend,
   LatticeNotFoundError,
   LogFeeds,
@@ -37,6 +43,7 @@ import {
   BACKEND_NAME,
   isCertificateError,
   isPermissionError,
+  isServerAnswer,
   redactSecrets,
   redisErrorText,
   toLatticeError,
@@ -74,6 +81,8 @@ export class RedisBackend implements LatticeBackend {
   private closed = false;
   /** Its feeds, and what they delivered last (a resuming feed proves the store still holds it). */
   private readonly feeds = new LogFeeds();
+  /** Writes sent and not answered yet: close() waits for them (bounded by `closeGraceMs`). */
+  private readonly inFlight = new InFlightWrites();
 
   /** @throws ConfigurationError for invalid options (the field is named). */
   constructor(options: RedisBackendOptions = {}) {
@@ -151,14 +160,34 @@ export class RedisBackend implements LatticeBackend {
    * Writes one entry atomically (conditional check, revision bump, change-log append, entry write).
    * Throws `ConflictError` (with `currentRevision`) when `expectedRevision` does not match,
    * `BackendUnavailableError` when Redis cannot be reached (nothing is queued), `PermissionDeniedError`
-   * when the ACL refuses.
+   * when the ACL refuses, `ClosedError` (nothing written) once `close()` has begun; a write that `close()`
+   * cut off before its reply fails with `BackendUnavailableError` saying its outcome is unknown.
    */
-  async write(request: WriteRequest): Promise<WriteResult> {
-    const scripts = await this.ready();
+  write(request: WriteRequest): Promise<WriteResult> {
+    // Sent at once when connected, so a write called before close() is one close() waits for.
+    if (this.scripts !== undefined && !this.closed) return this.send(this.scripts, request);
+    return this.ready().then((scripts) => {
+      if (this.closed) throw new ClosedError("the redis backend");
+      return this.send(scripts, request);
+    });
+  }
+
+  /** Runs the write script, tracked as in flight until its reply. */
+  private async send(scripts: LatticeScripts, request: WriteRequest): Promise<WriteResult> {
+    const sent = scripts.write(request);
+    this.inFlight.track(sent).catch(() => {});
     let outcome: Awaited<ReturnType<LatticeScripts["write"]>>;
     try {
-      outcome = await scripts.write(request);
+      outcome = await sent;
     } catch (error) {
+      if (this.closed && !isServerAnswer(error)) {
+        throw new BackendUnavailableError(
+          BACKEND_NAME,
+          `the backend closed before the write of ${request.key} was acknowledged (${redisErrorText(error)}); ` +
+            "the write may or may not have been applied",
+          { cause: error },
+        );
+      }
       throw toLatticeError(error, `write ${request.key}`);
     }
     if (!outcome.written) {
@@ -193,10 +222,13 @@ export class RedisBackend implements LatticeBackend {
     return compactTombstones(await this.commandClient(), this.keys, request);
   }
 
-  /** Stops every feed and closes the connections. Idempotent. */
+  /**
+   * Stops every feed, waits up to `closeGraceMs` for the replies to writes already sent, and closes the
+   * connections. Writes not sent yet fail with `ClosedError`. Idempotent.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.feeds.close();
+    await Promise.all([this.feeds.close(), this.inFlight.settle(this.options.closeGraceMs)]);
     this.client?.disconnect();
     this.client = undefined;
     this.scripts = undefined;

@@ -22,6 +22,14 @@ export function isPermissionError(error: unknown): boolean {
   return PERMISSION_CODES.test(redisErrorText(error));
 }
 
+/**
+ * True when the error is the server's reply to the command (ioredis `ReplyError`: NOPERM, a script error,
+ * …): the server ran or refused it, so its outcome is known. Connection failures and timeouts are not.
+ */
+export function isServerAnswer(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "ReplyError";
+}
+
 /** True for a TLS certificate the client refuses (a configuration problem, not an outage). */
 export function isCertificateError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

@@ -21,7 +21,7 @@ const CAPABILITY_NAMES = ["ordered", "durable", "compareAndSwap", "history", "tt
 const encoder = new TextEncoder();
 
 /** Valid claims bytes for `sub`, in the canonical wire encoding. */
-function claimsBytes(sub: string, name: string): Uint8Array {
+export function claimsBytes(sub: string, name: string): Uint8Array {
   const c = sampleClaims(sub, name);
   return encoder.encode(
     JSON.stringify({
