@@ -22,6 +22,7 @@ import {
   casAccepts,
   comparableRevision,
   errorText,
+  InFlightWrites,
   type KeyState,
   type Logger,
   PermissionDeniedError,
@@ -79,7 +80,7 @@ export class KvWriter {
   private closing = false;
   /** Aborted when closing starts: wakes writes pausing between attempts or waiting for a reconnection. */
   private readonly stopping = new AbortController();
-  private readonly inFlight = new Set<Promise<WriteResult>>();
+  private readonly inFlight = new InFlightWrites();
 
   constructor(private readonly env: WriterEnvironment) {}
 
@@ -94,14 +95,7 @@ export class KvWriter {
       this.closing = true;
       this.stopping.abort();
     }
-    if (this.inFlight.size > 0 && graceMs > 0) {
-      const grace = new AbortController();
-      await Promise.race([
-        Promise.allSettled([...this.inFlight]),
-        sleep(graceMs, undefined, { signal: grace.signal }).catch(() => {}),
-      ]);
-      grace.abort();
-    }
+    await this.inFlight.settle(graceMs);
     this.env.acks.close();
   }
 
@@ -111,13 +105,7 @@ export class KvWriter {
    */
   write(request: WriteRequest, deadline = Date.now() + this.env.deadlineMs): Promise<WriteResult> {
     if (this.closing) return Promise.reject(new ClosedError("the jetstream backend"));
-    const running = this.attempts(request, deadline);
-    this.inFlight.add(running);
-    running.then(
-      () => this.inFlight.delete(running),
-      () => this.inFlight.delete(running),
-    );
-    return running;
+    return this.inFlight.track(this.attempts(request, deadline));
   }
 
   private async attempts(request: WriteRequest, deadline: number): Promise<WriteResult> {
