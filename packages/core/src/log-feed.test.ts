@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { recorder } from "./feed-recorder.test-helpers.js";
 import { followLog, type LogTransport } from "./log-feed.js";
-import type { Logger } from "./logger.js";
+import { type Logger, silentLogger } from "./logger.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
 import { RecentDeliveries } from "./recent-deliveries.js";
 import { until } from "./until.test-helpers.js";
@@ -135,5 +135,53 @@ describe("followLog: close() is bounded (issue 22 item 7)", () => {
     });
     await feed.close();
     expect(warnings).toEqual(["a closed log feed's transport did not settle; the feed was abandoned"]);
+  });
+
+  it("rule 1: a store whose revisions only increase (etcd's cluster-wide counter) delivers across jumps; a contiguous one reports them as gaps", async () => {
+    const sparse = (revisions: readonly number[]): LogTransport => {
+      const log = revisions.map((revision) => ({
+        key: `CLAIMS_M${revision}`,
+        value: bytes(`{"sub":"M${revision}"}`),
+        revision,
+        origin: "etcd",
+      }));
+      let released = false;
+      return {
+        connect: async () => {},
+        head: async () => ({ revision: 1, epoch: "E", oldest: 1 }),
+        snapshot: async () => ({ revision: 1, epoch: "E" }),
+        read: async (after, limit, waitMs) => {
+          const next = log.filter((c) => c.revision > after).slice(0, limit);
+          if (next.length === 0 && waitMs > 0 && !released) await new Promise((r) => setTimeout(r, 20));
+          return next;
+        },
+        readAt: async (at) => at.map((revision) => log.find((c) => c.revision === revision)),
+        close: async () => {
+          released = true;
+        },
+      };
+    };
+    for (const [revisions, expected] of [
+      ["increasing", ["entry CLAIMS_M2@2", "entry CLAIMS_M5@5", "entry CLAIMS_M9@9"]],
+      ["contiguous", ["entry CLAIMS_M2@2", "gap"]],
+    ] as const) {
+      const r = recorder();
+      const feed = followLog({
+        from: { revision: 1, epoch: "E" },
+        sink: r.sink,
+        recent: new RecentDeliveries(),
+        store: "a sparse log",
+        logger: silentLogger,
+        waitMs: 50,
+        transport: () => sparse([2, 5, 9]),
+        revisions,
+      });
+      await until(() => r.calls.some((c) => c === "entry CLAIMS_M9@9" || c.startsWith("gap")), revisions);
+      const seen = r.calls
+        .filter((c) => c.startsWith("entry") || c.startsWith("gap"))
+        .map((c) => (c.startsWith("gap") ? "gap" : c));
+      expect(seen, revisions).toEqual(expected);
+      await feed.close();
+    }
   });
 });

@@ -92,6 +92,13 @@ export interface LogFeedOptions extends Omit<FeedProtocolOptions, "onStop"> {
   readonly onStop?: () => void;
   /** How long `close()` waits for the loop once the transport is closed. Default {@link LOG_FEED_CLOSE_GRACE_MS}. */
   readonly closeGraceMs?: number;
+  /**
+   * How the store numbers its changes. `contiguous` (the default): every change takes the next revision, so a
+   * jump means changes were lost — a gap. `increasing`: revisions only grow (a store whose counter also
+   * numbers other data, like etcd's cluster-wide revisions), so a jump is normal; a lost history is still
+   * found by the epoch, the head and the history proof (rule 9).
+   */
+  readonly revisions?: "contiguous" | "increasing";
 }
 
 /**
@@ -275,7 +282,7 @@ class LogFeed implements FeedSubscription {
           );
           return;
         }
-        this.protocol.liveEntry(change, entryOf(change), true);
+        this.protocol.liveEntry(change, entryOf(change), this.options.revisions !== "increasing");
         if (this.stopped) return;
       }
       // A busy feed proves what it delivered too: a rewrite followed by any number of changes is found
