@@ -66,23 +66,34 @@ function expectRefusal(r: RunResult): void {
   expect(r.stderr).toContain("--create-lattice always");
 }
 
-describe("jetstream: `lattice up`'s demo lattice is nobody's", () => {
-  let nats: NatsServerHandle;
-  let nc: NatsConnection;
-  const lattice = (prefix: string, args: readonly string[]) =>
-    runLattice([...args, "--nats-url", nats.url, "--prefix", prefix], { env });
-  const buckets = async () => {
-    const jsm = await jetstreamManager(nc);
-    const names: string[] = [];
-    for await (const name of jsm.streams.names()) names.push(name);
-    return names.sort();
-  };
-
+/**
+ * A nats-server of the describe block's own (started before its tests): `lattice` runs against it, and the
+ * buckets it holds, read around lattice-cache.
+ */
+function ownNatsServer() {
+  let nats: NatsServerHandle | undefined;
+  let nc: NatsConnection | undefined;
   beforeAll(async () => {
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url });
   });
   afterAll(() => nc?.close());
+  const url = () => (nats as NatsServerHandle).url;
+  return {
+    url,
+    lattice: (prefix: string, args: readonly string[], extra: Record<string, string> = {}) =>
+      runLattice([...args, "--nats-url", url(), "--prefix", prefix], { env: { ...env, ...extra } }),
+    buckets: async () => {
+      const jsm = await jetstreamManager(nc as NatsConnection);
+      const names: string[] = [];
+      for await (const name of jsm.streams.names()) names.push(name);
+      return names.sort();
+    },
+  };
+}
+
+describe("jetstream: `lattice up`'s demo lattice is nobody's", () => {
+  const { lattice, buckets } = ownNatsServer();
 
   it("beside the demo lattice only, a first write creates its lattice; a typo beside it is refused", async () => {
     expect((await lattice("demo", ["linkdefs", "put", ...LINKDEF])).code).toBe(0);
@@ -97,26 +108,11 @@ describe("jetstream: `lattice up`'s demo lattice is nobody's", () => {
 });
 
 describe("jetstream: the lattice is the bucket LATTICEDATA_{prefix}", () => {
-  let nats: NatsServerHandle;
-  let nc: NatsConnection;
-  const lattice = (prefix: string, args: readonly string[], extra: Record<string, string> = {}) =>
-    runLattice([...args, "--nats-url", nats.url, "--prefix", prefix], { env: { ...env, ...extra } });
-  const buckets = async () => {
-    const jsm = await jetstreamManager(nc);
-    const names: string[] = [];
-    for await (const name of jsm.streams.names()) names.push(name);
-    return names.sort();
-  };
-
-  beforeAll(async () => {
-    nats = await startNatsServer();
-    nc = await connect({ servers: nats.url });
-  });
-  afterAll(() => nc?.close());
+  const { url, lattice, buckets } = ownNatsServer();
 
   it("a first host, on a server with no lattice at all, creates its lattice", async () => {
     const host = LatticeProcess.start(
-      ["host", "--nats-url", nats.url, "--prefix", "default", "--http-port", "0"],
+      ["host", "--nats-url", url(), "--prefix", "default", "--http-port", "0"],
       { env },
     );
     await host.waitForOutput(/listening on/);
@@ -138,7 +134,7 @@ describe("jetstream: the lattice is the bucket LATTICEDATA_{prefix}", () => {
 
   it("a host on a typo refuses to start beside the existing lattice, naming it and the setting", async () => {
     const host = LatticeProcess.start(
-      ["host", "--nats-url", nats.url, "--prefix", "defualt", "--http-port", "0"],
+      ["host", "--nats-url", url(), "--prefix", "defualt", "--http-port", "0"],
       { env },
     );
     expectRefusal(await host.finished());
@@ -161,7 +157,7 @@ describe("jetstream: the lattice is the bucket LATTICEDATA_{prefix}", () => {
     const put = await lattice("second", ["linkdefs", "put", ...LINKDEF, "--create-lattice", "always"]);
     expect(put.code, put.stderr).toBe(0);
     const host = LatticeProcess.start(
-      ["host", "--nats-url", nats.url, "--prefix", "third", "--http-port", "0"],
+      ["host", "--nats-url", url(), "--prefix", "third", "--http-port", "0"],
       { env: { ...env, LATTICE_CREATE_LATTICE: "always" } },
     );
     await host.waitForOutput(/listening on/);
