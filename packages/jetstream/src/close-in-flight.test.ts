@@ -3,6 +3,7 @@
 // outcome is unknown. close() waits (bounded by `closeGraceMs`) for the acknowledgements of writes already
 // sent; writes not sent yet fail with "not written".
 // Rules cited here: docs/semantics.md#rule-10.
+import { OUTCOME_UNKNOWN } from "@lattice-cache/conformance";
 import {
   LatticeCache,
   LatticeCacheError,
@@ -16,9 +17,6 @@ import { desiredStreamConfig } from "./bucket-provisioner.js";
 import { JetStreamBackend } from "./jetstream-backend.js";
 import { type RawClient, rawClient, uniquePrefix } from "./nats-fixtures.test-helpers.js";
 import { JETSTREAM_DEFAULTS } from "./options.js";
-
-/** How a rejected write must read when the server may have stored it anyway. */
-const OUTCOME_UNKNOWN = /may or may not have been (applied|written)/;
 
 let server: NatsServerHandle;
 let admin: RawClient;

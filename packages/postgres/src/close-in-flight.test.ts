@@ -3,6 +3,7 @@
 // outcome is unknown. close() waits (bounded by `closeGraceMs`) for the writes already started — those queued
 // for a pooled connection included — before it ends the pool; writes started after it fail with CLOSED.
 // Rules cited here: docs/semantics.md#rule-10.
+import { OUTCOME_UNKNOWN } from "@lattice-cache/conformance";
 import { LatticeCacheError } from "@lattice-cache/core";
 import {
   disposeAll,
@@ -15,9 +16,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import { PostgresBackend } from "./postgres-backend.js";
 import { jsonBytes, TEST_TUNING, uniquePrefix, urlThrough } from "./postgres-test-support.test-helpers.js";
 import { RawPostgresLattice } from "./raw-lattice.js";
-
-/** How a rejected write must read when the server may have stored it anyway. */
-const OUTCOME_UNKNOWN = /may or may not have been (applied|written)/;
 
 const server: PostgresServerHandle = await startPostgresServer();
 const proxy: FaultProxyHandle = await startFaultProxy({ target: { port: server.port } });

@@ -4,6 +4,7 @@
 // writes not sent yet fail with CLOSED. The healthy-server case runs on every backend in the conformance
 // suite (status-and-close.ts); these are the Redis-specific ends: a silent server and the option itself.
 // Rules cited here: docs/semantics.md#rule-10.
+import { OUTCOME_UNKNOWN } from "@lattice-cache/conformance";
 import { ConfigurationError, LatticeCacheError } from "@lattice-cache/core";
 import {
   disposeAll,
@@ -15,9 +16,6 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisBackend } from "./redis-backend.js";
 import { jsonBytes, RawLattice, uniquePrefix } from "./redis-test-support.test-helpers.js";
-
-/** How a rejected write must read when the server may have stored it anyway. */
-const OUTCOME_UNKNOWN = /may or may not have been (applied|written)/;
 
 let server: RedisServerHandle;
 let proxy: FaultProxyHandle | undefined;

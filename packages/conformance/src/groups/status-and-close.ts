@@ -68,7 +68,7 @@ export const cacheStatus: TestGroup = {
 const CLOSE_DEADLINE_MS = 15_000;
 
 /** How a rejected write must read when the store may have stored it anyway (`BackendUnavailableError`). */
-const OUTCOME_UNKNOWN = /may or may not have been (applied|written)/;
+export const OUTCOME_UNKNOWN = /may or may not have been (applied|written)/;
 
 /** How many writes are in flight when the cache closes. */
 const WRITES_IN_FLIGHT = 200;
