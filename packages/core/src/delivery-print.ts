@@ -54,15 +54,25 @@ function printBytes(bytes: Uint8Array | null): number {
   return h >>> 0;
 }
 
+/** The length a print keeps: the value's bytes, or -1 for a delete. */
+function lengthOf(change: DeliveredChange): number {
+  return change.value === null ? -1 : change.value.length;
+}
+
+/** The value's print: its bytes without a write id, 0 with one (the write id names them). */
+function valuePrintOf(change: DeliveredChange): number {
+  return change.writeId === undefined ? printBytes(change.value) : 0;
+}
+
 /** The print of a delivered change. */
 export function printOf(change: DeliveredChange): DeliveryPrint {
   return {
     revision: change.revision,
-    length: change.value === null ? -1 : change.value.length,
+    length: lengthOf(change),
     key: printText(change.key),
     origin: printText(change.origin),
     writeId: printText(change.writeId),
-    value: change.writeId === undefined ? printBytes(change.value) : 0,
+    value: valuePrintOf(change),
   };
 }
 
@@ -99,13 +109,12 @@ export class PrintSlots {
 
   /** Prints `change` into `slot`. */
   set(slot: number, change: DeliveredChange): void {
-    const value = change.value;
     this.revisions[slot] = change.revision;
-    this.lengths[slot] = value === null ? -1 : value.length;
+    this.lengths[slot] = lengthOf(change);
     this.keys[slot] = printText(change.key);
     this.origins[slot] = printText(change.origin);
     this.writeIds[slot] = printText(change.writeId);
-    this.values[slot] = change.writeId === undefined ? printBytes(value) : 0;
+    this.values[slot] = valuePrintOf(change);
   }
 
   /** Copies slot `from` of `source` (this table by default) into slot `to`. */
