@@ -3,7 +3,8 @@
 //
 //   packages/core                 the contract, the replica, the conflict rules: imports no other workspace package
 //   packages/conformance          the shared suite: core only (a backend reaches it through its injected target)
-//   packages/<backend>            jetstream, redis, legacy and any later one: core (and, in tests, the suite and
+//   packages/plugin               the host-plugin contract (settings builder, doctor checks, status channel): core only
+//   packages/<backend>            jetstream, redis, legacy and any later one: core and plugin (and, in tests, the suite and
 //                                 the harness) — never another backend; the legacy bridge talks to the durable
 //                                 side through core's LatticeCache, whatever backend is under it
 //   apps/host                     composes everything
@@ -18,8 +19,8 @@ const { workspaceTsConfig } = require("./tooling/layering/workspace-paths.cjs");
 const TEST_FILE = "(\\.test(-helpers)?\\.[cm]?[jt]sx?$)|((^|/)(test|tests|test-support|__tests__)/)";
 /** What production code must not import: test files, test-support folders, the test harness. */
 const TEST_HELPER = `${TEST_FILE}|(^tooling/test-harness/)|(^@lattice-cache/test-harness(/|$))`;
-/** Packages that are not backends: the base layer and the suite. Every other `packages/<name>` is a backend. */
-const NOT_A_BACKEND = "(?:core|conformance)";
+/** Packages that are not backends: the base layer, the suite and the plugin contract. Every other `packages/<name>` is a backend. */
+const NOT_A_BACKEND = "(?:core|conformance|plugin)";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -49,6 +50,15 @@ module.exports = {
         "published suite to it.",
       from: { path: "^packages/conformance/" },
       to: { path: `^packages/(?!${NOT_A_BACKEND}/)[^/]+/` },
+    },
+    {
+      name: "plugin-contract-imports-no-backend",
+      severity: "error",
+      comment:
+        "packages/plugin is the contract every backend's plugin is written against: it imports core only, never a " +
+        "backend, the suite or the host (backends and the host import it).",
+      from: { path: "^packages/plugin/" },
+      to: { path: "^(packages/(?!core/|plugin/)[^/]+|apps/[^/]+)/" },
     },
     {
       name: "backend-imports-no-backend",

@@ -1,6 +1,6 @@
 // The proof that the layering lint (.dependency-cruiser.cjs) fails when it should: the repository's config,
 // run as `pnpm lint` runs it, over a small workspace written to a temporary directory that breaks every rule
-// once — a type-only cycle, core importing a backend and the host, a backend importing another (also from a
+// once — a type-only cycle, core importing a backend and the host, the plugin contract importing a backend, a backend importing another (also from a
 // test helper, also a backend added later), production code importing test helpers, the harness and another
 // package's `./testing` door — and also holds what is allowed (tests using the harness and the suite, a
 // package's own testing door, tooling using anything), which must not be reported.
@@ -35,6 +35,7 @@ const FILES = {
   "packages/jetstream/package.json": manifest("jetstream"),
   "packages/legacy/package.json": manifest("legacy", [".", "./testing"]),
   "packages/future/package.json": manifest("future"),
+  "packages/plugin/package.json": manifest("plugin"),
   "apps/host/package.json": manifest("host"),
   "tooling/test-harness/package.json": manifest("test-harness"),
   "tooling/bench/package.json": '{ "name": "@lattice-cache/bench", "type": "module" }\n',
@@ -84,6 +85,14 @@ const FILES = {
   "packages/legacy/src/testing.ts": 'export { j } from "./bridge.js";\n',
   "packages/legacy/src/uses-own-door.ts": 'import { j } from "./testing.js";\nexport const own = j;\n',
 
+  // The plugin contract imports core only; a backend may import it.
+  "packages/plugin/src/index.ts":
+    'import { core } from "@lattice-cache/core";\nexport const contract = core;\n',
+  "packages/plugin/src/uses-backend.ts":
+    'import { RedisBackend } from "@lattice-cache/redis";\nexport const p = RedisBackend;\n',
+  "packages/redis/src/host.ts":
+    'import { contract } from "@lattice-cache/plugin";\nexport const plugin = contract;\n',
+
   // A backend added later is a backend too.
   "packages/future/src/index.ts":
     'import { RedisBackend } from "@lattice-cache/redis";\nexport const f = RedisBackend;\n',
@@ -108,6 +117,7 @@ const EXPECTED = [
   "core-imports-no-other-layer: packages/core/src/uses-backend.ts → packages/redis/src/index.ts",
   "core-imports-no-other-layer: packages/core/src/uses-host.ts → apps/host/src/index.ts",
   "conformance-imports-no-backend: packages/conformance/src/index.ts → packages/jetstream/src/index.ts",
+  "plugin-contract-imports-no-backend: packages/plugin/src/uses-backend.ts → packages/redis/src/index.ts",
   "backend-imports-no-backend: packages/legacy/src/bridge.ts → packages/jetstream/src/index.ts",
   "backend-imports-no-backend: packages/future/src/index.ts → packages/redis/src/index.ts",
   "packages-import-no-app: packages/jetstream/src/host-link.ts → apps/host/src/index.ts",

@@ -3,25 +3,39 @@
 // test-only.
 import "reflect-metadata";
 
+export type {
+  CheckOutcome,
+  DoctorCheck,
+  HostState,
+  HostStatusReport,
+  StatusBus,
+  StatusChannelContext,
+} from "@lattice-cache/plugin";
+export * as settingTypes from "@lattice-cache/plugin";
+export {
+  type ConfigSection,
+  configSection,
+  encodeStatusRequest,
+  type GatheredStatus,
+  newStatusRequest,
+  type ReceivedReport,
+  type SettingFacts,
+  STATUS_LIMITS,
+  StatusIntake,
+  type StatusRequest,
+  StatusResponder,
+  setting,
+  settingGroup,
+} from "@lattice-cache/plugin";
 export { statusChannelContext } from "./audit/host-status-channel.js";
-export type { HostStatusReport } from "./audit/host-status-report.js";
-export type { StatusBus } from "./audit/status-bus.js";
-export type { StatusChannelContext } from "./audit/status-channel-context.js";
-export { type GatheredStatus, type ReceivedReport, StatusIntake } from "./audit/status-intake.js";
-export { STATUS_LIMITS } from "./audit/status-limits.js";
-export { encodeStatusRequest, newStatusRequest, type StatusRequest } from "./audit/status-request.js";
-export { StatusResponder } from "./audit/status-responder.js";
 // Metric names (the Prometheus contract: dashboards and alerts use them).
 export { BRIDGE_COUNTER_METRICS, BRIDGE_GAUGE_METRICS } from "./bridge/bridge-metrics.js";
 // The command line.
 export { EXIT_CODES, type ExitCode } from "./cli/exit-codes.js";
 export { type RunCliOptions, runCli } from "./cli/program.js";
-// Adding a backend: its registration, its config section, its status channel and doctor checks.
-export {
-  type BackendConfig,
-  type BackendRegistration,
-  BackendRegistry,
-} from "./composition/backend-registry.js";
+// Backends are plugins (their contract: @lattice-cache/plugin); a host holds them in a registry.
+export { BackendRegistry } from "./composition/backend-registry.js";
+export { pluginHostOf } from "./composition/plugin-host.js";
 export { createDefaultBackendRegistry } from "./composition/builtin-backends.js";
 // Building and running a host.
 export {
@@ -43,18 +57,13 @@ export {
 } from "./composition/tokens.js";
 // Configuration.
 export type { GlobalFlags } from "./config/config-flags.js";
-export { type ConfigSection, configSection } from "./config/config-section.js";
 export type { CoreConfig, LogLevel } from "./config/core-settings.js";
 export { DEFAULT_CONFIG, HOST_CONFIG_SCHEMA, type HostConfig } from "./config/host-config.js";
 export { type LoadConfigOptions, loadConfig } from "./config/load-config.js";
 export { maskSecrets } from "./config/mask-secrets.js";
-export { type SettingFacts, setting, settingGroup } from "./config/setting.js";
-export * as settingTypes from "./config/setting-types.js";
-export type { CheckOutcome, DoctorCheck } from "./doctor/doctor-check.js";
 export { type ListeningAddress, type StatusSection, StatusServer } from "./http/status-server.js";
 export { createHostLogger, type HostLogger } from "./observability/host-logger.js";
 export { HostMetrics, METRIC_NAMES } from "./observability/host-metrics.js";
-export type { HostState } from "./observability/host-states.js";
 export { HostRuntime } from "./runtime/host-runtime.js";
 export { type RunHostHooks, runHostUntilStopped } from "./runtime/run-host.js";
 export { LATTICE_VERSION } from "./version.js";

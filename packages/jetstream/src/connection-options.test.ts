@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigurationError } from "@lattice-cache/core";
+import { natsClientOptions } from "@lattice-cache/plugin/nats";
 import { afterAll, describe, expect, it } from "vitest";
-import { connectionName, natsClientOptions, natsConnectOptions } from "./connection-options.js";
+import { connectionName, natsConnectOptions } from "./connection-options.js";
 import { JetStreamBackend } from "./jetstream-backend.js";
 import { resolveOptions } from "./options.js";
 
@@ -57,7 +58,7 @@ describe("connection options", () => {
       natsConnectOptions(resolveOptions({ ...base, tls: { caFile: "/nonexistent/ca.pem" } }));
       expect.unreachable();
     } catch (error) {
-      expect((error as ConfigurationError).field).toBe("jetstream.tls.caFile");
+      expect((error as ConfigurationError).field).toBe("nats.tls.caFile");
     }
   });
 

@@ -1,8 +1,8 @@
 // @lattice-cache/jetstream — the only public door of the package.
 
+export { type NatsClientSettings, natsClientOptions } from "@lattice-cache/plugin/nats";
 export { bucketName, streamName } from "./bucket-layout.js";
 export type { BucketDifference } from "./bucket-provisioner.js";
-export { type NatsClientSettings, natsClientOptions } from "./connection-options.js";
 export {
   type BucketFacts,
   type FindingSeverity,

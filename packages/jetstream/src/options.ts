@@ -1,6 +1,8 @@
 // The options of the jetstream backend, their defaults, and their validation (one place, clear messages).
+
 import { hostname } from "node:os";
 import { ConfigurationError, type Logger, silentLogger } from "@lattice-cache/core";
+import type { NatsAuth, NatsTlsFiles } from "@lattice-cache/plugin/nats";
 import type { NatsConnection } from "@nats-io/nats-core";
 
 /** How the backend gets its bucket: create it when missing, or only bind to an existing one. */
@@ -21,22 +23,11 @@ export interface BucketSettings {
   readonly maxValueSize?: number;
 }
 
-/** Authentication: exactly one of a token, a user/password pair, an nkey seed or a creds file. */
-export type JetStreamAuth =
-  | { readonly token: string }
-  | { readonly user: string; readonly pass: string }
-  | { readonly nkeySeed: string }
-  | { readonly credsFile: string };
+/** Authentication (the plugin contract's `NatsAuth`). */
+export type JetStreamAuth = NatsAuth;
 
-/** TLS files (PEM). A CA alone verifies the server; a certificate and key add client authentication. */
-export interface JetStreamTlsFiles {
-  /** CA certificate(s) that signed the server's certificate. */
-  readonly caFile?: string;
-  /** Client certificate, for servers that verify clients. */
-  readonly certFile?: string;
-  /** Client private key matching `certFile`. */
-  readonly keyFile?: string;
-}
+/** TLS files (the plugin contract's `NatsTlsFiles`). */
+export type JetStreamTlsFiles = NatsTlsFiles;
 
 /** Options of `JetStreamBackend`. */
 export interface JetStreamBackendOptions {

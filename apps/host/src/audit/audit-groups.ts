@@ -2,7 +2,7 @@
 // lattice (prefix). A legacy host's revision counts its own applies and a JetStream host's the stream's, so
 // nothing is ever compared across groups (issue 28 item 3: a mixed fleet is not "the same digest"). Pure.
 // Rules cited here: docs/semantics.md#rule-2.
-import type { ReceivedReport } from "./status-intake.js";
+import type { ReceivedReport } from "@lattice-cache/plugin";
 
 /** Replica states whose revision and digest describe a complete, consistent view (rule 8 passed). */
 export const SYNCED_STATES: ReadonlySet<string> = new Set(["live", "stale", "resyncing"]);

@@ -1,10 +1,10 @@
 // Whether the hosts that answered are the fleet expected (issue 28 item 3), as a pure function of the audit.
+
+import { readStatusAnswers, StatusSecret, signAnswer } from "@lattice-cache/plugin";
 import { describe, expect, it } from "vitest";
 import { checkFleet, describeFleetProblems } from "./fleet-check.js";
 import { auditLattice } from "./lattice-audit.js";
 import { statusAnswer as answer } from "./status-answer.test-helpers.js";
-import { readStatusAnswers } from "./status-intake.js";
-import { StatusSecret, signAnswer } from "./status-signature.js";
 
 const auditOf = (...ids: string[]) => auditLattice(readStatusAnswers(ids.map((id) => answer(id))));
 

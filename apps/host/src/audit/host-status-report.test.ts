@@ -1,7 +1,8 @@
 // What a requester accepts of one status answer (issue 27: the host trusts no peer): every field is bounded,
 // and the HTTP address is an absolute http(s) URL or nothing.
+
+import { decodeHostStatusReport, type HostStatusReport } from "@lattice-cache/plugin";
 import { describe, expect, it } from "vitest";
-import { decodeHostStatusReport, type HostStatusReport } from "./host-status-report.js";
 
 const report: HostStatusReport = {
   hostId: "host-1a2b3c4d",

@@ -1,11 +1,16 @@
 // The cross-host audit as a pure function of the answers gathered on the status channel.
 // Rules cited here: docs/semantics.md#rule-2, #rule-11.
+
+import {
+  decodeHostStatusReport,
+  type HostStatusReport,
+  readStatusAnswers,
+  StatusSecret,
+  signAnswer,
+} from "@lattice-cache/plugin";
 import { describe, expect, it } from "vitest";
-import { decodeHostStatusReport, type HostStatusReport } from "./host-status-report.js";
 import { auditLattice } from "./lattice-audit.js";
 import { statusAnswer } from "./status-answer.test-helpers.js";
-import { readStatusAnswers } from "./status-intake.js";
-import { StatusSecret, signAnswer } from "./status-signature.js";
 
 /** The audit of these raw answers, read as a requester without a status secret reads them. */
 const auditOf = (answers: readonly string[]) => auditLattice(readStatusAnswers(answers));

@@ -3,8 +3,9 @@
 // answers are compared (and set the highest revision): a forged answer can neither cause nor hide a split
 // brain (issue 27). Pure: no I/O, easy to test.
 // Rules cited here: docs/semantics.md#rule-2, #rule-8.
+
+import type { GatheredStatus, ReceivedReport } from "@lattice-cache/plugin";
 import { type AuditGroup, groupByBackend, groupKeyOf, SYNCED_STATES } from "./audit-groups.js";
-import type { GatheredStatus, ReceivedReport } from "./status-intake.js";
 
 /** One host in the audit. */
 export interface AuditedHost extends ReceivedReport {

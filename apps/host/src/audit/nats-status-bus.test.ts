@@ -2,6 +2,8 @@
 // only an inbox as its reply subject (item 1), what a requester keeps of the answers is bounded (item 2), and
 // with a status secret only signed answers count toward the split-brain verdict (item 5).
 import { linkdefKey } from "@lattice-cache/core";
+import type { HostStatusReport, StatusBus } from "@lattice-cache/plugin";
+import { natsStatusSubject } from "@lattice-cache/plugin/nats";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -19,10 +21,7 @@ import {
   killAllLattice,
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
-import type { HostStatusReport } from "./host-status-report.js";
 import { type AuditedHost, auditLattice } from "./lattice-audit.js";
-import { natsStatusSubject } from "./nats-status-bus.js";
-import type { StatusBus } from "./status-bus.js";
 
 const SECRET = "issue-27-lattice-status-secret";
 const runtimes: HostRuntime[] = [];

@@ -7,7 +7,7 @@
 // MAX_ANSWER_PARTS parts of at most PART_TEXT_LENGTH characters, STATUS_LIMITS.pendingPartedAnswers answers
 // assembled at once, and a part out of bounds is refused — never trusted to size an allocation.
 import { randomBytes } from "node:crypto";
-import { STATUS_LIMITS } from "./status-limits.js";
+import { STATUS_LIMITS } from "@lattice-cache/plugin";
 
 /** The largest NOTIFY payload PostgreSQL accepts, in bytes (it refuses 8000 and more). */
 export const MAX_NOTIFY_PAYLOAD_BYTES = 7999;

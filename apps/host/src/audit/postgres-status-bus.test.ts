@@ -3,6 +3,9 @@
 // listen again after a kill -9 and restart of the server, a wrong password is refused, answers out of bounds
 // (issue 27: `parts: 4294967295`, oversized parts, a long host id) are refused and counted; with
 // `postgres.statusChannel: nats` they answer on the NATS subject instead.
+
+import type { HostStatusReport } from "@lattice-cache/plugin";
+import { UNCOUNTED_REJECTIONS } from "@lattice-cache/plugin";
 import {
   disposeAll,
   type NatsServerHandle,
@@ -25,7 +28,6 @@ import {
   LatticeProcess,
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
-import type { HostStatusReport } from "./host-status-report.js";
 import type { AuditedHost } from "./lattice-audit.js";
 import {
   AnswerParts,
@@ -35,7 +37,6 @@ import {
   MAX_NOTIFY_PAYLOAD_BYTES,
 } from "./postgres-answer-parts.js";
 import { PostgresStatusBus, postgresStatusChannels } from "./postgres-status-bus.js";
-import { UNCOUNTED_REJECTIONS } from "./status-rejections.js";
 
 const quiet = createHostLogger("silent");
 const runtimes: HostRuntime[] = [];

@@ -7,6 +7,17 @@
 import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Backoff } from "@lattice-cache/core";
+import type { HostStatusReport, StatusChannelContext } from "@lattice-cache/plugin";
+import {
+  encodeStatusRequest,
+  type GatheredStatus,
+  HOST_RETRY_POLICY,
+  newStatusRequest,
+  type StatusBus,
+  StatusIntake,
+  StatusResponder,
+  serveInBackground,
+} from "@lattice-cache/plugin";
 import {
   endConnection,
   latticeSchema,
@@ -16,14 +27,7 @@ import {
 } from "@lattice-cache/postgres";
 import type pg from "pg";
 import { connectPostgresClient, hostPostgresClientConfig } from "../postgres/postgres-client.js";
-import { HOST_RETRY_POLICY } from "../runtime/retry-policy.js";
-import type { HostStatusReport } from "./host-status-report.js";
 import { AnswerParts, answerPayloads, asciiJson } from "./postgres-answer-parts.js";
-import { type StatusBus, serveInBackground } from "./status-bus.js";
-import type { StatusChannelContext } from "./status-channel-context.js";
-import { type GatheredStatus, StatusIntake } from "./status-intake.js";
-import { encodeStatusRequest, newStatusRequest } from "./status-request.js";
-import { StatusResponder } from "./status-responder.js";
 
 /** PostgreSQL's identifiers, and so its channel names, are at most 63 bytes. */
 const MAX_CHANNEL_LENGTH = 63;

@@ -4,17 +4,19 @@
 // notification's) is ignored and counted (issue 27: the host trusts no peer).
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { HostStatusReport, StatusBus, StatusChannelContext } from "@lattice-cache/plugin";
+import {
+  encodeStatusRequest,
+  type GatheredStatus,
+  newStatusRequest,
+  STATUS_LIMITS,
+  StatusIntake,
+  StatusResponder,
+} from "@lattice-cache/plugin";
 import { type RedisClient, redisKeys, toLatticeError } from "@lattice-cache/redis";
 import type { CoreConfig } from "../config/core-settings.js";
 import { connectRedisClient, hostRedisClient } from "../redis/redis-client.js";
 import type { RedisSettings } from "../redis/redis-settings.js";
-import type { HostStatusReport } from "./host-status-report.js";
-import type { StatusBus } from "./status-bus.js";
-import type { StatusChannelContext } from "./status-channel-context.js";
-import { type GatheredStatus, StatusIntake } from "./status-intake.js";
-import { STATUS_LIMITS } from "./status-limits.js";
-import { encodeStatusRequest, newStatusRequest } from "./status-request.js";
-import { StatusResponder } from "./status-responder.js";
 
 /** The request channel and the prefix of reply channels of a lattice. */
 export function redisStatusChannels(prefix: string): { requests: string; replyPrefix: string } {

@@ -1,5 +1,5 @@
 // A host's status answer as it travels on the wire, for tests of what a requester makes of answers.
-import type { HostStatusReport } from "./host-status-report.js";
+import type { HostStatusReport } from "@lattice-cache/plugin";
 
 /**
  * The JSON answer of a live jetstream host `hostId` at revision 5 (digest `32b0c819f060`, one claim), with

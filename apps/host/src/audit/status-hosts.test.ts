@@ -4,6 +4,7 @@
 // Redis request naming a reply channel outside the lattice is not answered there (issue 27).
 import { claimsKey, type LatticeCache } from "@lattice-cache/core";
 import { corruptReplica } from "@lattice-cache/core/testing";
+import { UNCOUNTED_REJECTIONS } from "@lattice-cache/plugin";
 import {
   disposeAll,
   type NatsServerHandle,
@@ -29,7 +30,6 @@ import {
 } from "../test-support/lattice-process.test-helpers.js";
 import { type AuditedHost, auditLattice } from "./lattice-audit.js";
 import { RedisStatusBus } from "./redis-status-bus.js";
-import { UNCOUNTED_REJECTIONS } from "./status-rejections.js";
 
 const SUB = "MAUDITMODULE";
 const CLAIMS = { sub: SUB, name: "audited", iss: "AISSUER", caps: "wasmcloud:httpserver", rev: "1" };

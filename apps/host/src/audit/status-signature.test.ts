@@ -4,9 +4,15 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigurationError } from "@lattice-cache/core";
+import {
+  checkAnswerSignature,
+  decodeHostStatusReport,
+  type HostStatusReport,
+  StatusSecret,
+  signAnswer,
+  statusSecretOf,
+} from "@lattice-cache/plugin";
 import { describe, expect, it } from "vitest";
-import { decodeHostStatusReport, type HostStatusReport } from "./host-status-report.js";
-import { checkAnswerSignature, StatusSecret, signAnswer, statusSecretOf } from "./status-signature.js";
 
 const report: HostStatusReport = {
   hostId: "host-a",

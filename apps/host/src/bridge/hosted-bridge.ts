@@ -9,9 +9,9 @@ import {
   type LegacyBridgeOptions,
   type LegacyBridgeStatus,
 } from "@lattice-cache/legacy";
+import { HOST_RETRY_POLICY } from "@lattice-cache/plugin";
 import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
-import { HOST_RETRY_POLICY } from "../runtime/retry-policy.js";
 
 /** Errors worth retrying at start: the old hosts' NATS (or the durable backend) is not reachable yet. */
 const RETRYABLE_CODES = new Set(["BACKEND_UNAVAILABLE", "NOT_READY"]);

@@ -1,11 +1,12 @@
 // What `lattice status --hosts` says in its summary (issue 28 item 3): true for every mix of backends, never
 // "the same digest" when digests differ, and the fleet expected.
+
+import type { HostStatusReport } from "@lattice-cache/plugin";
+import { readStatusAnswers } from "@lattice-cache/plugin";
 import { describe, expect, it } from "vitest";
 import { checkFleet } from "../audit/fleet-check.js";
-import type { HostStatusReport } from "../audit/host-status-report.js";
 import { auditLattice } from "../audit/lattice-audit.js";
 import { statusAnswer as answer } from "../audit/status-answer.test-helpers.js";
-import { readStatusAnswers } from "../audit/status-intake.js";
 import { formatAudit } from "./audit-output.js";
 
 const legacy = (id: string, overrides: Partial<HostStatusReport> = {}) =>

@@ -3,11 +3,11 @@
 // OSC 52), while --json output keeps every value exact. The built CLI against a real nats-server, with
 // status answers published on the real status subject by a fake host.
 
+import { natsStatusSubject } from "@lattice-cache/plugin/nats";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { natsStatusSubject } from "../audit/nats-status-bus.js";
 import {
   cleanEnv,
   killAllLattice,

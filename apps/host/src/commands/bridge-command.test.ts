@@ -170,7 +170,9 @@ describe("rule 12: lattice bridge between two old hosts and a new host on one la
   it("the lattice-wide audit hears the bridge like a host, in agreement with the new host", async () => {
     const r = await lattice(["status", "--hosts", "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    const { hosts } = JSON.parse(r.stdout) as { hosts: { hostId: string; backend: string; digest: string }[] };
+    const { hosts } = JSON.parse(r.stdout) as {
+      hosts: { hostId: string; backend: string; digest: string }[];
+    };
     expect(hosts.map((h) => [h.hostId, h.backend])).toEqual([
       ["bridge-1", "jetstream"],
       ["new-1", "jetstream"],

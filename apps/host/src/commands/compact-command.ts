@@ -3,13 +3,13 @@
 // core's `compactLattice` (one host at a time, a lease on the backend), and print what went.
 // Rules cited here: docs/semantics.md#rule-6.
 import { compactionUnsupported, compactLattice, UnsupportedOperationError } from "@lattice-cache/core";
+import { DURATION_EXAMPLES, formatDuration, parseDuration } from "@lattice-cache/plugin";
 import { type Command, InvalidArgumentError } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError, UsageError } from "../cli/cli-errors.js";
 import { compactionProgressPrinter, formatCompaction } from "../cli/compaction-output.js";
 import { withOpenBackend } from "../cli/one-shot-backend.js";
 import { ProgressLine } from "../cli/progress-line.js";
-import { DURATION_EXAMPLES, formatDuration, parseDuration } from "../config/duration.js";
 
 interface CompactOptions {
   readonly olderThan?: number;

@@ -1,12 +1,13 @@
 // `lattice doctor`: checks the configured backend end to end and prints concrete fixes; exit 1 on a failure.
 import { redactUrlsInText } from "@lattice-cache/core";
+import type { DoctorCheck } from "@lattice-cache/plugin";
 import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
+import { pluginHostOf } from "../composition/plugin-host.js";
 import { createHostContainer } from "../composition/host-container.js";
 import { readOnly } from "../composition/lattice-creation.js";
 import { LATTICE_LISTING, resolveToken } from "../composition/tokens.js";
-import type { DoctorCheck } from "../doctor/doctor-check.js";
 import { genericChecks } from "../doctor/generic-checks.js";
 import { latticeCheck } from "../doctor/lattice-check.js";
 import { withHostId } from "../runtime/host-identity.js";
@@ -35,7 +36,8 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
             (config.configFile ? `, file ${config.configFile}` : ""),
         },
       ];
-      if (registration.diagnose) checks.push(...(await registration.diagnose(config, container)));
+      if (registration.diagnose)
+        checks.push(...(await registration.diagnose(config, pluginHostOf(container))));
       const list = resolveToken(container, LATTICE_LISTING);
       checks.push(...(await latticeCheck({ config, target: ctx.registry.targetOf(config), list })));
       const blocked = checks.some((c) => c.outcome === "fail");

@@ -1,13 +1,11 @@
 // `lattice status`: open a replica, wait for the initial sync, print its status. `lattice status --hosts`:
 // ask every running host on the lattice-wide status channel and audit them against each other.
 import type { CacheStatus } from "@lattice-cache/core";
+import type { GatheredStatus } from "@lattice-cache/plugin";
+import { DEFAULT_STATUS_WINDOW_MS, isAcceptedHostId, STATUS_LIMITS } from "@lattice-cache/plugin";
 import { type Command, InvalidArgumentError } from "commander";
 import { checkFleet, describeFleetProblems } from "../audit/fleet-check.js";
-import { isAcceptedHostId } from "../audit/host-status-report.js";
 import { auditLattice } from "../audit/lattice-audit.js";
-import { DEFAULT_STATUS_WINDOW_MS } from "../audit/status-bus.js";
-import type { GatheredStatus } from "../audit/status-intake.js";
-import { STATUS_LIMITS } from "../audit/status-limits.js";
 import { auditJson, describeSplitBrain, formatAudit } from "../cli/audit-output.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { FleetMismatchError, OperationalError, SplitBrainError, UsageError } from "../cli/cli-errors.js";
@@ -15,6 +13,7 @@ import { describeOpenFailure, READ_ONLY, withReadyCache } from "../cli/one-shot.
 import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { formatFields } from "../cli/text-table.js";
 import { createHostContainer } from "../composition/host-container.js";
+import { pluginHostOf } from "../composition/plugin-host.js";
 import { assertLatticeExists } from "../composition/lattice-creation.js";
 import { LATTICE_LISTING, resolveToken } from "../composition/tokens.js";
 import { withHostId } from "../runtime/host-identity.js";
@@ -75,7 +74,7 @@ async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions
   const config = withHostId(ctx.config(command), "cli");
   const windowMs = opts.window ?? DEFAULT_STATUS_WINDOW_MS;
   const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });
-  const bus = ctx.registry.statusBusOf(config, container);
+  const bus = ctx.registry.statusBusOf(config, pluginHostOf(container));
   if (!bus) {
     throw new OperationalError(
       `the ${config.backend} backend has no status channel, so its hosts cannot be audited`,

@@ -1,16 +1,24 @@
 // A backend with settings of its own declares them in its registration only: the section joins the schema,
 // so the environment, the flags, the file, validation, `config print` (masked) and `--help` all know them.
 import { ConfigurationError, MemoryBackend } from "@lattice-cache/core";
+import {
+  choice,
+  configSection,
+  defineBackendPlugin,
+  integer,
+  type PluginConfig,
+  setting,
+  settingGroup,
+  text,
+} from "@lattice-cache/plugin";
+import { memoryPlugin as memoryBackendRegistration } from "@lattice-cache/plugin/memory";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../cli/program.js";
-import { configSection } from "../config/config-section.js";
+import type { CoreConfig } from "../config/core-settings.js";
 import { loadConfig } from "../config/load-config.js";
 import { maskSecrets } from "../config/mask-secrets.js";
-import { setting, settingGroup } from "../config/setting.js";
-import { choice, integer, text } from "../config/setting-types.js";
-import { type BackendConfig, type BackendRegistration, BackendRegistry } from "./backend-registry.js";
+import { BackendRegistry } from "./backend-registry.js";
 import { createDefaultBackendRegistry } from "./builtin-backends.js";
-import { memoryBackendRegistration } from "./memory-backend-registration.js";
 
 const etcdSection = configSection("etcd", {
   endpoint: setting(text().default("http://127.0.0.1:2379"), {
@@ -30,7 +38,7 @@ const etcdSection = configSection("etcd", {
 });
 
 const seen: string[] = [];
-const etcdRegistration: BackendRegistration<BackendConfig<typeof etcdSection>> = {
+const etcdRegistration = defineBackendPlugin<PluginConfig<typeof etcdSection>>({
   name: "etcd",
   description: "a test backend with settings of its own",
   config: etcdSection,
@@ -39,7 +47,7 @@ const etcdRegistration: BackendRegistration<BackendConfig<typeof etcdSection>> =
     seen.push(`${config.etcd.endpoint} ttl=${config.etcd.lease.ttlSeconds} mode=${config.etcd.lease.mode}`);
     return new MemoryBackend();
   },
-};
+});
 
 function registry(): BackendRegistry {
   return new BackendRegistry().registerBackend(memoryBackendRegistration).registerBackend(etcdRegistration);
@@ -55,7 +63,7 @@ describe("a backend's own config section", () => {
     const config = load(r, {
       env: { LATTICE_ETCD_ENDPOINT: "http://e1:2379", LATTICE_ETCD_TTL: "60" },
       flags: { backend: "etcd", etcdEndpoint: "http://e2:2379" },
-    }) as unknown as BackendConfig<typeof etcdSection>;
+    }) as unknown as CoreConfig & PluginConfig<typeof etcdSection>;
     expect(config.etcd).toEqual({ endpoint: "http://e2:2379", lease: { ttlSeconds: 60, mode: "keepalive" } });
     r.create(config, undefined as never);
     expect(seen.at(-1)).toBe("http://e2:2379 ttl=60 mode=keepalive");
@@ -106,21 +114,25 @@ describe("a backend's own config section", () => {
   it("may share a key with another backend only through the same setting schemas", () => {
     const clash = configSection("etcd", { endpoint: setting(text().optional(), { description: "another" }) });
     expect(() =>
-      registry().registerBackend({
-        name: "other",
-        description: "",
-        config: clash,
-        create: () => new MemoryBackend(),
-      }),
+      registry().registerBackend(
+        defineBackendPlugin({
+          name: "other",
+          description: "",
+          config: clash,
+          create: () => new MemoryBackend(),
+        }),
+      ),
     ).toThrow(/two backends define etcd\.endpoint differently/);
     const core = configSection("prefix", {});
     expect(() =>
-      new BackendRegistry().registerBackend({
-        name: "x",
-        description: "",
-        config: core,
-        create: () => new MemoryBackend(),
-      }),
+      new BackendRegistry().registerBackend(
+        defineBackendPlugin({
+          name: "x",
+          description: "",
+          config: core,
+          create: () => new MemoryBackend(),
+        }),
+      ),
     ).toThrow(/belongs to the host's own settings/);
   });
 });

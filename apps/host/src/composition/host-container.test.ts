@@ -6,6 +6,8 @@ import {
   type LatticeCache,
   MemoryBackend,
 } from "@lattice-cache/core";
+import { defineBackendPlugin } from "@lattice-cache/plugin";
+import { memoryPlugin as memoryBackendRegistration } from "@lattice-cache/plugin/memory";
 import {
   disposeAll,
   type NatsServerHandle,
@@ -23,7 +25,6 @@ import { HostRuntime } from "../runtime/host-runtime.js";
 import { BackendRegistry } from "./backend-registry.js";
 import { createDefaultBackendRegistry } from "./builtin-backends.js";
 import { createHostContainer, openLatticeCache } from "./host-container.js";
-import { memoryBackendRegistration } from "./memory-backend-registration.js";
 import { closeCacheWithin } from "./open-cache.js";
 import { BACKEND, BACKEND_REGISTRY, CONFIG, LATTICE_CACHE, LOGGER, METRICS, resolveToken } from "./tokens.js";
 
@@ -120,14 +121,16 @@ describe("composition: a container per backend, each doing a put and a get", () 
 describe("the backend registry", () => {
   it("adds a backend with one registerBackend call and selects it by configuration, no switch involved", async () => {
     const made: string[] = [];
-    const registry = new BackendRegistry().registerBackend(memoryBackendRegistration).registerBackend({
-      name: "custom",
-      description: "a test backend",
-      create: (config) => {
-        made.push(config.prefix);
-        return new MemoryBackend();
-      },
-    });
+    const registry = new BackendRegistry().registerBackend(memoryBackendRegistration).registerBackend(
+      defineBackendPlugin({
+        name: "custom",
+        description: "a test backend",
+        create: (config) => {
+          made.push(config.prefix);
+          return new MemoryBackend();
+        },
+      }),
+    );
     const c = containerFor({ backend: "custom", prefix: "viaregistry" }, registry);
     expect(resolveToken(c, BACKEND_REGISTRY)).toBe(registry);
     const cache = await openLatticeCache(c);
@@ -165,29 +168,31 @@ describe("the host runtime (resolved from the container)", () => {
   it("keeps retrying while the backend is unreachable and reports it on /status, then connects", async () => {
     // A backend that refuses to open twice, then works: what a host sees while NATS is still starting.
     let attempts = 0;
-    const flaky: BackendRegistry = new BackendRegistry().registerBackend({
-      name: "flaky",
-      description: "fails to open twice",
-      create: () => {
-        attempts += 1;
-        const inner = new MemoryBackend();
-        if (attempts > 2) return inner;
-        const failing: LatticeBackend = {
-          specificationVersion: BACKEND_SPECIFICATION_VERSION,
-          name: "flaky",
-          capabilities: inner.capabilities,
-          open: async () => {
-            throw new BackendUnavailableError("flaky", "connection refused");
-          },
-          subscribe: (after, sink) => inner.subscribe(after, sink),
-          write: (request) => inner.write(request),
-          head: () => inner.head(),
-          close: () => inner.close(),
-        };
-        return failing;
-      },
-      target: () => "the flaky test store",
-    });
+    const flaky: BackendRegistry = new BackendRegistry().registerBackend(
+      defineBackendPlugin({
+        name: "flaky",
+        description: "fails to open twice",
+        create: () => {
+          attempts += 1;
+          const inner = new MemoryBackend();
+          if (attempts > 2) return inner;
+          const failing: LatticeBackend = {
+            specificationVersion: BACKEND_SPECIFICATION_VERSION,
+            name: "flaky",
+            capabilities: inner.capabilities,
+            open: async () => {
+              throw new BackendUnavailableError("flaky", "connection refused");
+            },
+            subscribe: (after, sink) => inner.subscribe(after, sink),
+            write: (request) => inner.write(request),
+            head: () => inner.head(),
+            close: () => inner.close(),
+          };
+          return failing;
+        },
+        target: () => "the flaky test store",
+      }),
+    );
     const c = containerFor({ backend: "flaky", httpPort: "0" }, flaky);
     const runtime = c.resolve(HostRuntime);
     expect(c.resolve(HostRuntime)).toBe(runtime);
@@ -206,13 +211,15 @@ describe("the host runtime (resolved from the container)", () => {
   });
 
   it("gives up at once on a configuration error instead of retrying", async () => {
-    const broken = new BackendRegistry().registerBackend({
-      name: "broken",
-      description: "always misconfigured",
-      create: () => {
-        throw new ConfigurationError("broken.setting is wrong", { field: "broken.setting" });
-      },
-    });
+    const broken = new BackendRegistry().registerBackend(
+      defineBackendPlugin({
+        name: "broken",
+        description: "always misconfigured",
+        create: () => {
+          throw new ConfigurationError("broken.setting is wrong", { field: "broken.setting" });
+        },
+      }),
+    );
     const c = containerFor({ backend: "broken", httpPort: "0" }, broken);
     const runtime = c.resolve(HostRuntime);
     await runtime.start();

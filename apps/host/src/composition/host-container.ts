@@ -9,6 +9,7 @@ import { HostMetrics } from "../observability/host-metrics.js";
 import { HostRuntime } from "../runtime/host-runtime.js";
 import type { BackendRegistry } from "./backend-registry.js";
 import { createDefaultBackendRegistry } from "./builtin-backends.js";
+import { pluginHostOf } from "./plugin-host.js";
 import { openUnderCreationPolicy } from "./lattice-creation.js";
 import { openCacheWithDeadline } from "./open-cache.js";
 import {
@@ -58,16 +59,16 @@ export function createHostContainer(
   c.registerSingleton(StatusServer);
   c.registerSingleton(HostRuntime);
   c.register(BACKEND_FACTORY, {
-    useFactory: instanceCachingFactory((dc) => () => registry.create(config, dc)),
+    useFactory: instanceCachingFactory((dc) => () => registry.create(config, pluginHostOf(dc))),
   });
   c.register(BACKEND, {
     useFactory: instanceCachingFactory((dc) => resolveToken(dc, BACKEND_FACTORY)()),
   });
   c.register(LATTICE_LISTING, {
-    useFactory: instanceCachingFactory((dc) => () => registry.latticesOf(config, dc)),
+    useFactory: instanceCachingFactory((dc) => () => registry.latticesOf(config, pluginHostOf(dc))),
   });
   c.register(STATUS_BUS_FACTORY, {
-    useFactory: instanceCachingFactory((dc) => () => registry.statusBusOf(config, dc)),
+    useFactory: instanceCachingFactory((dc) => () => registry.statusBusOf(config, pluginHostOf(dc))),
   });
   return c;
 }

@@ -7,18 +7,22 @@ import {
   type JetStreamBackendOptions,
   listJetStreamLattices,
 } from "@lattice-cache/jetstream";
-import type { DependencyContainer } from "tsyringe";
-import { statusChannelContext } from "../audit/host-status-channel.js";
-import { NatsStatusBus } from "../audit/nats-status-bus.js";
-import { configSection } from "../config/config-section.js";
-import { MAX_VALUE_BYTES_CEILING, NAME_TEXT } from "../config/core-settings.js";
-import { setting, settingGroup } from "../config/setting.js";
-import { choice, integer, text } from "../config/setting-types.js";
+import {
+  choice,
+  configSection,
+  defineBackendPlugin,
+  integer,
+  PREFIX_TEXT as NAME_TEXT,
+  type PluginConfig,
+  type PluginHost,
+  provisionOf,
+  setting,
+  settingGroup,
+  text,
+} from "@lattice-cache/plugin";
+import { NATS_CONNECTION_SETTINGS, NatsStatusBus, natsAuth } from "@lattice-cache/plugin/nats";
+import { MAX_VALUE_BYTES_CEILING } from "../config/core-settings.js";
 import { diagnoseJetStream } from "../doctor/jetstream-checks.js";
-import { natsAuth } from "../nats/nats-connection-options.js";
-import { NATS_CONNECTION_SETTINGS } from "../nats/nats-settings.js";
-import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
-import { provisionOf } from "./lattice-creation.js";
 import { LOGGER, resolveToken } from "./tokens.js";
 
 /** The jetstream backend's settings: `nats.*`, each with its default, validation, env variable and flag. */
@@ -56,13 +60,10 @@ export const jetstreamConfigSection = configSection("nats", {
 });
 
 /** The configuration the jetstream backend reads. */
-export type JetStreamConfig = BackendConfig<typeof jetstreamConfigSection>;
+export type JetStreamConfig = PluginConfig<typeof jetstreamConfigSection>;
 
 /** The jetstream backend's options from the host's configuration. */
-export function jetstreamOptions(
-  config: JetStreamConfig,
-  container: DependencyContainer,
-): JetStreamBackendOptions {
+export function jetstreamOptions(config: JetStreamConfig, host: PluginHost): JetStreamBackendOptions {
   const nats = config.nats;
   return {
     servers: nats.servers,
@@ -75,18 +76,18 @@ export function jetstreamOptions(
     auth: natsAuth(nats.auth),
     tls: nats.tls,
     openTimeoutMs: config.connectTimeoutMs,
-    logger: resolveToken(container, LOGGER),
+    logger: host.logger,
   };
 }
 
 /** `backend: jetstream`. */
-export const jetstreamBackendRegistration: BackendRegistration<JetStreamConfig> = {
+export const jetstreamBackendRegistration = defineBackendPlugin<JetStreamConfig>({
   name: "jetstream",
   description: "NATS JetStream KV bucket LATTICEDATA_{prefix} (the default; what wasmCloud hosts use)",
   config: jetstreamConfigSection,
-  create: (config, container) => new JetStreamBackend(jetstreamOptions(config, container)),
+  create: (config, host) => new JetStreamBackend(jetstreamOptions(config, host)),
   target: (config) => `NATS at ${config.nats.servers.map(redactUrl).join(",")}`,
-  lattices: (config, container) => listJetStreamLattices(jetstreamOptions(config, container)),
-  diagnose: (config, container) => diagnoseJetStream(jetstreamOptions(config, container)),
-  statusBus: (config, container) => new NatsStatusBus(config, statusChannelContext(config, container)),
-};
+  lattices: (config, host) => listJetStreamLattices(jetstreamOptions(config, host)),
+  diagnose: (config, host) => diagnoseJetStream(jetstreamOptions(config, host)),
+  statusBus: (config, host) => new NatsStatusBus(config, host.statusChannel()),
+});

@@ -25,11 +25,6 @@ export interface LatticeCreationContext {
 const HOW_TO_CREATE =
   "to create it, set createLattice: always (--create-lattice always, LATTICE_CREATE_LATTICE=always)";
 
-/** How the backend opens the lattice: `bind` (it must exist) when `createLattice` is `never`, else `create`. */
-export function provisionOf(config: CoreConfig): "create" | "bind" {
-  return config.createLattice === "never" ? "bind" : "create";
-}
-
 /** `config` for a read-only command: it never creates the lattice (`createLattice: never`). */
 export function readOnly<C extends CoreConfig>(config: C): C {
   return { ...config, createLattice: "never" };

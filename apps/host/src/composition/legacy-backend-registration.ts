@@ -7,28 +7,28 @@ import {
   type LegacyBackendOptions,
   type LegacyConnectionOptions,
 } from "@lattice-cache/legacy";
-import type { DependencyContainer } from "tsyringe";
-import { statusChannelContext } from "../audit/host-status-channel.js";
-import { NatsStatusBus } from "../audit/nats-status-bus.js";
-import { configSection } from "../config/config-section.js";
-import { natsConnectionOptions } from "../nats/nats-connection-options.js";
-import { NATS_CONNECTION_SETTINGS } from "../nats/nats-settings.js";
-import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
+import {
+  configSection,
+  defineBackendPlugin,
+  type PluginConfig,
+  type PluginHost,
+} from "@lattice-cache/plugin";
+import { NATS_CONNECTION_SETTINGS, NatsStatusBus, natsConnectionOptions } from "@lattice-cache/plugin/nats";
 import { LOGGER, resolveToken } from "./tokens.js";
 
 /** The legacy backend's settings: the NATS connection, under `nats`. */
 export const legacyConfigSection = configSection("nats", NATS_CONNECTION_SETTINGS);
 
 /** The configuration the legacy backend (and the bridge and migrations that reach old hosts) reads. */
-export type LegacyConfig = BackendConfig<typeof legacyConfigSection>;
+export type LegacyConfig = PluginConfig<typeof legacyConfigSection>;
 
 /** The legacy backend's options from the host's configuration (NATS servers, credentials and TLS). */
-export function legacyOptions(config: LegacyConfig, container: DependencyContainer): LegacyBackendOptions {
+export function legacyOptions(config: LegacyConfig, host: PluginHost): LegacyBackendOptions {
   return {
     ...legacyConnectionOptions(config),
     prefix: config.prefix,
     hostId: config.hostId,
-    logger: resolveToken(container, LOGGER),
+    logger: host.logger,
   };
 }
 
@@ -58,11 +58,11 @@ export function legacyConnectionOptions(
 }
 
 /** `backend: legacy`. */
-export const legacyBackendRegistration: BackendRegistration<LegacyConfig> = {
+export const legacyBackendRegistration = defineBackendPlugin<LegacyConfig>({
   name: "legacy",
   description: "the generation-1 NATS broadcast old wasmCloud hosts speak (unordered, not durable)",
   config: legacyConfigSection,
-  create: (config, container) => new LegacyBackend(legacyOptions(config, container)),
+  create: (config, host) => new LegacyBackend(legacyOptions(config, host)),
   target: (config) => `NATS at ${config.nats.servers.map(redactUrl).join(",")} (legacy broadcast)`,
-  statusBus: (config, container) => new NatsStatusBus(config, statusChannelContext(config, container)),
-};
+  statusBus: (config, host) => new NatsStatusBus(config, host.statusChannel()),
+});

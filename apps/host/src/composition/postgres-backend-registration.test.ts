@@ -22,6 +22,7 @@ import {
   LatticeProcess,
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
+import { pluginHostOf } from "./plugin-host.js";
 import { createDefaultBackendRegistry } from "./builtin-backends.js";
 import { postgresOptions } from "./postgres-backend-registration.js";
 import { LOGGER } from "./tokens.js";
@@ -102,14 +103,14 @@ describe("backend: postgres — the postgres settings", () => {
     });
     const scope = container.createChildContainer();
     scope.register(LOGGER, { useValue: createHostLogger("silent") });
-    expect(postgresOptions(config, scope)).toMatchObject({
+    expect(postgresOptions(config, pluginHostOf(scope))).toMatchObject({
       url: URL_WITH_SECRET,
       password: "pw",
       ssl: { ca: expect.stringContaining("BEGIN CERTIFICATE") },
       connectTimeoutMs: 7000,
     });
     const missing = { ...config, postgres: { ...config.postgres, caFile: join(dir, "nope.pem") } };
-    expect(() => postgresOptions(missing, scope)).toThrow(/postgres\.caFile cannot be read/);
+    expect(() => postgresOptions(missing, pluginHostOf(scope))).toThrow(/postgres\.caFile cannot be read/);
   });
 });
 

@@ -7,24 +7,29 @@
 // `postgres.statusChannel` is `nats`.
 import { readFileSync } from "node:fs";
 import { ConfigurationError, errorText, redactUrl } from "@lattice-cache/core";
+import type { StatusBus } from "@lattice-cache/plugin";
+import {
+  choice,
+  configSection,
+  defineBackendPlugin,
+  integer,
+  type PluginConfig,
+  type PluginHost,
+  provisionOf,
+  setting,
+  text,
+  url,
+} from "@lattice-cache/plugin";
+import type { NatsConnectionSettings } from "@lattice-cache/plugin/nats";
+import { NatsStatusBus } from "@lattice-cache/plugin/nats";
 import {
   listPostgresLattices,
   POSTGRES_URL_SCHEMES,
   PostgresBackend,
   type PostgresBackendOptions,
 } from "@lattice-cache/postgres";
-import type { DependencyContainer } from "tsyringe";
-import { statusChannelContext } from "../audit/host-status-channel.js";
-import { NatsStatusBus } from "../audit/nats-status-bus.js";
 import { PostgresStatusBus } from "../audit/postgres-status-bus.js";
-import type { StatusBus } from "../audit/status-bus.js";
-import { configSection } from "../config/config-section.js";
-import { setting } from "../config/setting.js";
-import { choice, integer, text, url } from "../config/setting-types.js";
 import { diagnosePostgres } from "../doctor/postgres-checks.js";
-import type { NatsConnectionSettings } from "../nats/nats-settings.js";
-import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
-import { provisionOf } from "./lattice-creation.js";
 import { LOGGER, resolveToken } from "./tokens.js";
 
 /** The postgres backend's settings: `postgres.*`. */
@@ -60,7 +65,7 @@ export const postgresConfigSection = configSection("postgres", {
  * The configuration the postgres backend reads: its section, and the NATS connection settings when this
  * build has them (with `postgres.statusChannel: nats`).
  */
-export type PostgresConfig = BackendConfig<typeof postgresConfigSection> & {
+export type PostgresConfig = PluginConfig<typeof postgresConfigSection> & {
   readonly nats?: NatsConnectionSettings;
 };
 
@@ -77,10 +82,7 @@ function readCa(path: string): string {
 }
 
 /** The postgres backend's options from the host's configuration. */
-export function postgresOptions(
-  config: PostgresConfig,
-  container: DependencyContainer,
-): PostgresBackendOptions {
+export function postgresOptions(config: PostgresConfig, host: PluginHost): PostgresBackendOptions {
   const { url, password, caFile, changeLogLength } = config.postgres;
   return {
     url,
@@ -90,13 +92,13 @@ export function postgresOptions(
     ...(caFile === undefined ? {} : { ssl: { ca: readCa(caFile) } }),
     ...(changeLogLength === undefined ? {} : { changeLogLength }),
     connectTimeoutMs: config.connectTimeoutMs,
-    logger: resolveToken(container, LOGGER),
+    logger: host.logger,
   };
 }
 
 /** The status channel of the configured kind: NOTIFY in the lattice's database, or the NATS subject. */
-function postgresStatusBus(config: PostgresConfig, container: DependencyContainer): StatusBus {
-  const context = statusChannelContext(config, container);
+function postgresStatusBus(config: PostgresConfig, host: PluginHost): StatusBus {
+  const context = host.statusChannel();
   if (config.postgres.statusChannel === "nats") {
     if (config.nats === undefined) {
       throw new ConfigurationError(
@@ -106,21 +108,18 @@ function postgresStatusBus(config: PostgresConfig, container: DependencyContaine
     }
     return new NatsStatusBus({ ...config, nats: config.nats }, context);
   }
-  return new PostgresStatusBus(
-    { options: postgresOptions(config, container), hostId: config.hostId },
-    context,
-  );
+  return new PostgresStatusBus({ options: postgresOptions(config, host), hostId: config.hostId }, context);
 }
 
 /** `backend: postgres`. */
-export const postgresBackendRegistration: BackendRegistration<PostgresConfig> = {
+export const postgresBackendRegistration = defineBackendPlugin<PostgresConfig>({
   name: "postgres",
   description: "PostgreSQL through @lattice-cache/postgres (packages/postgres/README.md)",
   config: postgresConfigSection,
-  create: (config, container) => new PostgresBackend(postgresOptions(config, container)),
+  create: (config, host) => new PostgresBackend(postgresOptions(config, host)),
   target: (config) =>
     `PostgreSQL at ${config.postgres.url ? redactUrl(config.postgres.url) : "(no postgres.url)"}`,
-  lattices: (config, container) => listPostgresLattices(postgresOptions(config, container)),
-  diagnose: (config, container) => diagnosePostgres(postgresOptions(config, container)),
+  lattices: (config, host) => listPostgresLattices(postgresOptions(config, host)),
+  diagnose: (config, host) => diagnosePostgres(postgresOptions(config, host)),
   statusBus: postgresStatusBus,
-};
+});

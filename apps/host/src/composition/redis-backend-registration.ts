@@ -1,32 +1,34 @@
 // `backend: redis` — keys and a change-log stream in Redis (single server, Cluster or Sentinel) via ioredis.
 // Its settings are the `redis` section (redis/redis-settings.ts: the host's status channel reads them too).
 import { redactUrl } from "@lattice-cache/core";
+import {
+  configSection,
+  defineBackendPlugin,
+  type PluginConfig,
+  type PluginHost,
+  provisionOf,
+} from "@lattice-cache/plugin";
 import { listRedisLattices, RedisBackend, type RedisBackendOptions } from "@lattice-cache/redis";
-import type { DependencyContainer } from "tsyringe";
-import { statusChannelContext } from "../audit/host-status-channel.js";
 import { RedisStatusBus } from "../audit/redis-status-bus.js";
-import { configSection } from "../config/config-section.js";
 import { redisConnectionSettings } from "../redis/redis-client.js";
 import { REDIS_SETTINGS } from "../redis/redis-settings.js";
-import type { BackendConfig, BackendRegistration } from "./backend-registry.js";
-import { provisionOf } from "./lattice-creation.js";
 import { LOGGER, resolveToken } from "./tokens.js";
 
 /** The redis backend's settings: `redis.*`. */
 export const redisConfigSection = configSection("redis", REDIS_SETTINGS);
 
 /** The configuration the redis backend reads. */
-export type RedisConfig = BackendConfig<typeof redisConfigSection>;
+export type RedisConfig = PluginConfig<typeof redisConfigSection>;
 
 /** The redis backend's options from the host's configuration. */
-export function redisOptions(config: RedisConfig, container: DependencyContainer): RedisBackendOptions {
+export function redisOptions(config: RedisConfig, host: PluginHost): RedisBackendOptions {
   return {
     ...redisConnectionSettings(config.redis),
     prefix: config.prefix,
     provision: provisionOf(config),
     changeLogLength: config.redis.changeLogLength,
     connectTimeoutMs: config.connectTimeoutMs,
-    logger: resolveToken(container, LOGGER),
+    logger: host.logger,
   };
 }
 
@@ -39,12 +41,12 @@ function redisTarget(config: RedisConfig): string {
 }
 
 /** `backend: redis`. */
-export const redisBackendRegistration: BackendRegistration<RedisConfig> = {
+export const redisBackendRegistration = defineBackendPlugin<RedisConfig>({
   name: "redis",
   description: "Redis (single server, Cluster or Sentinel) through ioredis",
   config: redisConfigSection,
-  create: (config, container) => new RedisBackend(redisOptions(config, container)),
+  create: (config, host) => new RedisBackend(redisOptions(config, host)),
   target: redisTarget,
-  lattices: (config, container) => listRedisLattices(redisOptions(config, container)),
-  statusBus: (config, container) => new RedisStatusBus(config, statusChannelContext(config, container)),
-};
+  lattices: (config, host) => listRedisLattices(redisOptions(config, host)),
+  statusBus: (config, host) => new RedisStatusBus(config, host.statusChannel()),
+});

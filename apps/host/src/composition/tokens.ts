@@ -1,7 +1,7 @@
 // The injection tokens of the host's tsyringe container. Each is a symbol branded with the type it resolves to.
 import type { LatticeBackend, LatticeCache } from "@lattice-cache/core";
+import type { StatusBus } from "@lattice-cache/plugin";
 import type { DependencyContainer } from "tsyringe";
-import type { StatusBus } from "../audit/status-bus.js";
 import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";

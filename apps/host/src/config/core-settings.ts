@@ -1,9 +1,24 @@
 // The host's own settings — every backend's too: which backend, the lattice prefix, the host's id, logs,
 // HTTP, deadlines, value size and `lattice bridge`. Backends add their sections beside these.
 import { DEFAULT_MAX_VALUE_BYTES, LEGACY_POLICIES, type LegacyPolicy } from "@lattice-cache/core";
-import type { SettingsValues } from "./config-section.js";
-import { setting, settingGroup } from "./setting.js";
-import { choice, duration, integer, text, textList, toggle } from "./setting-types.js";
+import {
+  CREATE_LATTICE_MODES,
+  choice,
+  duration,
+  HOST_ID_TEXT,
+  integer,
+  MIN_STATUS_SECRET_LENGTH,
+  prefixSetting,
+  type SettingsValues,
+  setting,
+  settingGroup,
+  statusSecretProblem,
+  text,
+  textList,
+  toggle,
+} from "@lattice-cache/plugin";
+
+export { CREATE_LATTICE_MODES, type CreateLatticeMode, DEFAULT_PREFIX } from "@lattice-cache/plugin";
 
 /** Log levels pino accepts, most severe first. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -27,18 +42,6 @@ export const DEFAULT_HTTP_PORT = 7411;
 /** Default HTTP port of `lattice bridge` (its own, so a bridge and a host can run side by side). */
 export const DEFAULT_BRIDGE_HTTP_PORT = 7412;
 /**
- * When a host or a write command may create the lattice it names (`createLattice`): `auto` only when the
- * backend holds no lattice at all yet, `always`, or `never` (it must exist). Read-only commands never create.
- */
-export const CREATE_LATTICE_MODES = ["auto", "always", "never"] as const;
-
-/** One of {@link CREATE_LATTICE_MODES}. */
-export type CreateLatticeMode = (typeof CREATE_LATTICE_MODES)[number];
-
-/** Default lattice prefix. */
-export const DEFAULT_PREFIX = "default";
-
-/**
  * The prefix of `lattice up`'s demo lattice when the configuration names none. It is no lattice of anyone's:
  * under `createLattice: auto` it does not count as another lattice beside a first real one.
  */
@@ -46,15 +49,6 @@ export const DEMO_PREFIX = "demo";
 
 /** 64 MiB: the largest `max_payload` a NATS server accepts; Redis takes more, but no lattice entry needs it. */
 export const MAX_VALUE_BYTES_CEILING = 64 * 1024 * 1024;
-
-/** What a name that becomes part of a bucket name or a NATS subject may hold. */
-export const NAME_TEXT = { pattern: /^[A-Za-z0-9_-]+$/, patternText: "letters, digits, _ and -" } as const;
-
-/** What a host id may hold (the `hostId` setting; a status answer's host id is checked against it too). */
-export const HOST_ID_TEXT = {
-  pattern: /^[A-Za-z0-9_.:=-]+$/,
-  patternText: "letters, digits and _ . : = -",
-} as const;
 
 /** `backend`: one of the registered backends' names, the first by default. */
 export function backendSetting(names: readonly string[]) {
@@ -119,16 +113,6 @@ function advertiseUrl() {
   });
 }
 
-/** The shortest status secret accepted (it is all that tells a host's answer from a forged one). */
-export const MIN_STATUS_SECRET_LENGTH = 16;
-
-/** What a status secret must be, wherever it comes from (the message never echoes it: it is a secret). */
-export function statusSecretProblem(secret: string): string | undefined {
-  return secret.length < MIN_STATUS_SECRET_LENGTH
-    ? `must be at least ${MIN_STATUS_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`
-    : undefined;
-}
-
 /** `status.secret`: text of at least {@link MIN_STATUS_SECRET_LENGTH} characters. */
 function statusSecret() {
   return text().superRefine((secret, ctx) => {
@@ -139,12 +123,7 @@ function statusSecret() {
 
 /** The host's settings other than `backend` (whose allowed values are the registry's). */
 export const CORE_SETTINGS = {
-  prefix: setting(text(NAME_TEXT).default(DEFAULT_PREFIX), {
-    description: "lattice prefix (the bucket is LATTICEDATA_{prefix})",
-    env: "LATTICE_PREFIX",
-    envFallbacks: ["WASMCLOUD_LATTICE_PREFIX"],
-    flag: "--prefix <prefix>",
-  }),
+  prefix: prefixSetting(),
   createLattice: setting(choice(CREATE_LATTICE_MODES).default("auto"), {
     description:
       "whether a host or write command creates a lattice that does not exist: auto only when the backend holds no lattice yet, always, or never; read-only commands never create one",

@@ -1,6 +1,7 @@
 // Durations as settings and flags take them (`tombstoneRetention`, `compact --older-than`).
+
+import { formatDuration, parseDuration } from "@lattice-cache/plugin";
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration } from "./duration.js";
 import { loadConfig } from "./load-config.js";
 
 describe("parseDuration / formatDuration", () => {

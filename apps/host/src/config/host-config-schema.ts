@@ -1,9 +1,9 @@
 // The whole configuration schema of a host: `backend` (allowed: the registered names), the core settings,
 // and the sections the registered backends contribute.
+
+import { type ConfigSection, mapping, mergeSections, settingGroup } from "@lattice-cache/plugin";
 import type { z } from "zod";
-import { type ConfigSection, mergeSections } from "./config-section.js";
 import { backendSetting, CORE_SETTINGS } from "./core-settings.js";
-import { mapping, settingGroup } from "./setting.js";
 
 /** What a host's schema is made of (a backend registry provides both). */
 export interface HostConfigSchemaOptions {

@@ -1,11 +1,12 @@
 // The configuration of this build of the host: the core settings plus the sections of the backends it
 // ships, as one zod schema (HOST_CONFIG_SCHEMA) whose validated output is HostConfig.
+
+import type { ConfigSection } from "@lattice-cache/plugin";
 import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
 import type { JetStreamConfig } from "../composition/jetstream-backend-registration.js";
 import type { LegacyConfig } from "../composition/legacy-backend-registration.js";
 import type { PostgresConfig } from "../composition/postgres-backend-registration.js";
 import type { RedisConfig } from "../composition/redis-backend-registration.js";
-import type { ConfigSection } from "./config-section.js";
 import type { CoreConfig } from "./core-settings.js";
 import type { HostConfigSchema } from "./host-config-schema.js";
 
@@ -25,7 +26,9 @@ export const BUILTIN_CONFIG_SECTIONS: readonly ConfigSection[] = builtin.configS
 export const HOST_CONFIG_SCHEMA: HostConfigSchema = builtin.configSchema();
 
 /** Every default in one place (what `config print` shows when nothing is set). */
-export const DEFAULT_CONFIG: HostConfig = withoutUndefined(HOST_CONFIG_SCHEMA.parse({})) as HostConfig;
+export const DEFAULT_CONFIG: HostConfig = withoutUndefined(
+  HOST_CONFIG_SCHEMA.parse({}),
+) as unknown as HostConfig;
 
 /** `value` without undefined object properties, all the way down (printed configs and deep-equal tests stay clean). */
 export function withoutUndefined<T>(value: T): T {

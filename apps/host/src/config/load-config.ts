@@ -1,10 +1,10 @@
 // The one way a `lattice` command gets its configuration: file < environment < flags, then validation.
 import { resolve } from "node:path";
+import type { ConfigSection } from "@lattice-cache/plugin";
 import { CONFIG_FILE_VARIABLE, envLayer } from "./config-env.js";
 import { readConfigFile } from "./config-file.js";
 import { flagsLayer, type GlobalFlags } from "./config-flags.js";
 import { type ConfigLayer, mergeLayers } from "./config-layer.js";
-import type { ConfigSection } from "./config-section.js";
 import { BUILTIN_CONFIG_SECTIONS, type HostConfig } from "./host-config.js";
 import { hostConfigSchema } from "./host-config-schema.js";
 import { validateConfig } from "./validate-config.js";

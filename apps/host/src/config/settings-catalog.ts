@@ -1,7 +1,8 @@
 // Reads a configuration schema back: every setting with its dotted path and facts, and the keys each
 // mapping accepts. Env and flag bindings, masking, error messages and the README derive from this.
+
+import { SETTING_FACTS, type SettingFacts } from "@lattice-cache/plugin";
 import type { z } from "zod";
-import { SETTING_FACTS, type SettingFacts } from "./setting.js";
 
 /** One setting of a schema. */
 export interface CatalogSetting {

@@ -1,9 +1,9 @@
 // Turns the merged raw layers into a validated configuration with the schema, or throws a ConfigurationError
 // naming every bad field, the source that set it and the allowed values (one line each).
 import { ConfigurationError } from "@lattice-cache/core";
+import type { ConfigSection } from "@lattice-cache/plugin";
 import type { z } from "zod";
 import type { ConfigLayer } from "./config-layer.js";
-import type { ConfigSection } from "./config-section.js";
 import {
   BUILTIN_CONFIG_SECTIONS,
   HOST_CONFIG_SCHEMA,

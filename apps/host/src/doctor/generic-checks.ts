@@ -1,10 +1,10 @@
 // Checks every backend gets from `lattice doctor`: open it, complete an initial sync, compare revisions.
 import { errorText, LatticeCacheError } from "@lattice-cache/core";
+import type { DoctorCheck } from "@lattice-cache/plugin";
 import type { DependencyContainer } from "tsyringe";
 import { openLatticeCache } from "../composition/host-container.js";
 import { closeCacheWithin } from "../composition/open-cache.js";
 import { CONFIG, resolveToken } from "../composition/tokens.js";
-import type { DoctorCheck } from "./doctor-check.js";
 import { MISSING_LATTICE_FIX } from "./lattice-check.js";
 
 /** Opens the container's backend as a cache, syncs it, and reports what it found; closes it again. */

@@ -7,7 +7,7 @@ import {
   type JetStreamFinding,
   type JetStreamInspection,
 } from "@lattice-cache/jetstream";
-import type { CheckOutcome, DoctorCheck } from "./doctor-check.js";
+import type { CheckOutcome, DoctorCheck } from "@lattice-cache/plugin";
 
 /** The check each inspection finding belongs to (unknown codes get their own line). */
 const CHECK_OF_FINDING: Readonly<Record<string, string>> = {

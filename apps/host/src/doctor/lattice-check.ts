@@ -1,8 +1,8 @@
 // `lattice doctor`'s check that the configured lattice exists (it never creates one: a typo in the prefix
 // must not pass as an empty lattice).
 import { LatticeCacheError } from "@lattice-cache/core";
+import type { DoctorCheck } from "@lattice-cache/plugin";
 import { assertLatticeExists, type LatticeCreationContext } from "../composition/lattice-creation.js";
-import type { DoctorCheck } from "./doctor-check.js";
 
 /** What to do about a lattice that does not exist. */
 export const MISSING_LATTICE_FIX =

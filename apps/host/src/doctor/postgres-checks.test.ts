@@ -2,6 +2,8 @@
 // role without privileges (whose fix, run as printed, makes it pass), a missing schema (creatable or not;
 // doctor creates none),
 // nothing listening and a server that does not answer; and the version verdicts on made-up inspections.
+
+import type { DoctorCheck } from "@lattice-cache/plugin";
 import {
   disposeAll,
   freePort,
@@ -10,7 +12,6 @@ import {
 } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../cli/program.js";
-import type { DoctorCheck } from "./doctor-check.js";
 import { type PostgresInspection, postgresChecks } from "./postgres-checks.js";
 
 let server: PostgresServerHandle;

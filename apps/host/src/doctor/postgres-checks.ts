@@ -2,6 +2,8 @@
 // the catalogs (what exists, and what this role may do with it — answered even where the role may not look
 // inside), and a check per concern: reachable, server version, durable commits, the lattice's schema,
 // privileges. Each problem carries the fix, down to the GRANT statements.
+
+import type { DoctorCheck } from "@lattice-cache/plugin";
 import {
   endConnection,
   LATTICE_TABLES,
@@ -14,7 +16,6 @@ import {
 } from "@lattice-cache/postgres";
 import type pg from "pg";
 import { connectPostgresClient, hostPostgresClientConfig } from "../postgres/postgres-client.js";
-import type { DoctorCheck } from "./doctor-check.js";
 
 /** The oldest server the backend works with: its connections set `idle_in_transaction_session_timeout` (9.6). */
 const REQUIRED_VERSION_NUM = 90_600;

@@ -6,9 +6,9 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import { ConfigurationError } from "@lattice-cache/core";
+import { readSecretFile } from "@lattice-cache/plugin";
 import type { CoreConfig } from "../config/core-settings.js";
 import { httpTokenProblem } from "../config/core-settings.js";
-import { readSecretFile } from "../config/secret-file.js";
 
 /** Paths anyone may read: liveness and readiness probes carry nothing worth hiding. */
 const ALWAYS_OPEN = new Set(["/healthz", "/readyz"]);

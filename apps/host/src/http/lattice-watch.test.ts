@@ -2,12 +2,10 @@
 // agreement, and a bounded history; this host's apply and write rates beside them.
 import type { CacheStatus } from "@lattice-cache/core";
 import { corruptReplica } from "@lattice-cache/core/testing";
+import type { HostStatusReport, StatusBus } from "@lattice-cache/plugin";
+import { type GatheredStatus, readStatusAnswers, StatusSecret, signAnswer } from "@lattice-cache/plugin";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import type { HostStatusReport } from "../audit/host-status-report.js";
-import type { StatusBus } from "../audit/status-bus.js";
-import { type GatheredStatus, readStatusAnswers } from "../audit/status-intake.js";
-import { StatusSecret, signAnswer } from "../audit/status-signature.js";
 import { createHostContainer } from "../composition/host-container.js";
 import { loadConfig } from "../config/load-config.js";
 import { createHostLogger } from "../observability/host-logger.js";

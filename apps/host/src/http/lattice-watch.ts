@@ -12,14 +12,13 @@
 // Rules cited here: docs/semantics.md#rule-2.
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CacheStatus, errorText } from "@lattice-cache/core";
+import type { GatheredStatus, StatusBus } from "@lattice-cache/plugin";
 import {
   type AuditedHost,
   auditLattice,
   type LatticeAudit,
   type SplitBrain,
 } from "../audit/lattice-audit.js";
-import type { StatusBus } from "../audit/status-bus.js";
-import type { GatheredStatus } from "../audit/status-intake.js";
 
 /** How often, how long and how much the watch samples. */
 export interface LatticeWatchOptions {

@@ -1,8 +1,8 @@
 // `/readyz` means "can serve" (issue 28): each state of a host, in both readiness modes.
 import type { CacheStatus } from "@lattice-cache/core";
+import type { HostState } from "@lattice-cache/plugin";
 import { describe, expect, it } from "vitest";
 import type { ReadinessMode } from "../config/core-settings.js";
-import type { HostState } from "../observability/host-states.js";
 import { type ReadinessInput, readinessOf } from "./readiness.js";
 
 const STALE_SINCE = "2026-12-07T18:00:00.000Z";

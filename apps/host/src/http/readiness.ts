@@ -4,8 +4,8 @@
 // the metrics). `http.readiness: strict` also leaves the service while the replica is stale.
 // Rules cited here: docs/semantics.md#rule-8, #rule-10.
 import type { CacheStatus } from "@lattice-cache/core";
+import type { HostState } from "@lattice-cache/plugin";
 import type { ReadinessMode } from "../config/core-settings.js";
-import type { HostState } from "../observability/host-states.js";
 
 /** What the readiness verdict is drawn from, read on every `/readyz` request. */
 export interface ReadinessInput {

@@ -3,10 +3,9 @@
 // end to end through the memory backend's status channel, and for the page on its own, whatever /lattice says
 // (the page links a peer only when its address is an http: or https: URL, and shows the rest as plain text).
 
+import type { HostStatusReport, StatusBus } from "@lattice-cache/plugin";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HostStatusReport } from "../audit/host-status-report.js";
-import type { StatusBus } from "../audit/status-bus.js";
 import { createHostContainer } from "../composition/host-container.js";
 import { resolveToken, STATUS_BUS_FACTORY } from "../composition/tokens.js";
 import { loadConfig } from "../config/load-config.js";

@@ -4,8 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { COLLECTION_NAMES, type CollectionName, errorText, type LatticeCache } from "@lattice-cache/core";
+import type { StatusBus } from "@lattice-cache/plugin";
 import { inject, injectable } from "tsyringe";
-import type { StatusBus } from "../audit/status-bus.js";
 import { CONFIG, LOGGER, METRICS, STATUS_BUS_FACTORY } from "../composition/tokens.js";
 import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";

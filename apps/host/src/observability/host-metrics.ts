@@ -2,14 +2,10 @@
 // at scrape time (no timers, no drift between /status and /metrics).
 import type { CacheStatus, LatticeCache } from "@lattice-cache/core";
 import { COLLECTION_NAMES, PROPAGATION_SAMPLES } from "@lattice-cache/core";
+import type { StatusChannelKind, StatusRejectionReason, StatusRejections } from "@lattice-cache/plugin";
+import { HOST_STATES, type HostState } from "@lattice-cache/plugin";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import type {
-  StatusChannelKind,
-  StatusRejectionReason,
-  StatusRejections,
-} from "../audit/status-rejections.js";
 import { LATTICE_VERSION } from "../version.js";
-import { HOST_STATES, type HostState } from "./host-states.js";
 import { mirroredCounter, scrapedGauge } from "./scraped-metrics.js";
 
 /** Who a host is, for `lattice_cache_info`. */

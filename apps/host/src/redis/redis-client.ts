@@ -1,14 +1,14 @@
 // The host's Redis settings as @lattice-cache/redis takes them (the one conversion, for the backend and for
 // the host's own connections), and the host's own clients — the status channel's — made by the package's
 // `createRedisClient`: one server, a Cluster (classic pub/sub reaches every node) or the master a Sentinel names.
+
+import { HOST_RETRY_POLICY, parseHostPort } from "@lattice-cache/plugin";
 import {
   createRedisClient,
   type RedisClient,
   type RedisConnectionSettings,
   toLatticeError,
 } from "@lattice-cache/redis";
-import { parseHostPort } from "../config/setting-types.js";
-import { HOST_RETRY_POLICY } from "../runtime/retry-policy.js";
 import type { RedisSettings } from "./redis-settings.js";
 
 /** Where the configured deployment is, with its credentials and TLS (host:port entries are validated). */

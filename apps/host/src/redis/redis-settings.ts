@@ -1,8 +1,7 @@
 // The redis backend's settings — one server, a Cluster or a Sentinel deployment, credentials, TLS — which the
 // host's own Redis connections (the status channel) reuse. The redis registration contributes them as `redis`.
-import type { SettingsValues } from "../config/config-section.js";
-import { mapping, setting } from "../config/setting.js";
-import { hostPortList, integer, text, toggle, url } from "../config/setting-types.js";
+import type { SettingsValues } from "@lattice-cache/plugin";
+import { hostPortList, integer, mapping, setting, text, toggle, url } from "@lattice-cache/plugin";
 
 /** Default Redis URL. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";

@@ -11,9 +11,9 @@ import {
   type LatticeCache,
   LatticeCacheError,
 } from "@lattice-cache/core";
+import type { StatusBus } from "@lattice-cache/plugin";
+import { HOST_RETRY_POLICY, type HostStatusReport, hostStatusReport } from "@lattice-cache/plugin";
 import { inject, injectable } from "tsyringe";
-import { type HostStatusReport, hostStatusReport } from "../audit/host-status-report.js";
-import type { StatusBus } from "../audit/status-bus.js";
 import type { BackendRegistry } from "../composition/backend-registry.js";
 import { type LatticeLister, openUnderCreationPolicy } from "../composition/lattice-creation.js";
 import { closeCacheWithin, openCacheWithDeadline } from "../composition/open-cache.js";
@@ -32,7 +32,6 @@ import { type ListeningAddress, StatusServer } from "../http/status-server.js";
 import type { HostLogger } from "../observability/host-logger.js";
 import type { HostMetrics } from "../observability/host-metrics.js";
 import { LATTICE_VERSION } from "../version.js";
-import { HOST_RETRY_POLICY } from "./retry-policy.js";
 
 /** Errors worth retrying at start-up: the backend is not there yet. Anything else is a setup problem. */
 const RETRYABLE_CODES = new Set(["BACKEND_UNAVAILABLE", "NOT_READY"]);

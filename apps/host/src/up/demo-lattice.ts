@@ -3,11 +3,11 @@
 // writes into their LATTICEDATA_default. Whether the bucket was there before `up` is told to the user.
 import { errorText } from "@lattice-cache/core";
 import { bucketName, streamName } from "@lattice-cache/jetstream";
+import { natsConnectionOptions } from "@lattice-cache/plugin/nats";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { OperationalError } from "../cli/cli-errors.js";
 import type { HostConfig } from "../config/host-config.js";
-import { natsConnectionOptions } from "../nats/nats-connection-options.js";
 
 /** The demo lattice's bucket, and whether it existed before `up` ran its host. */
 export interface DemoLattice {

@@ -2,9 +2,9 @@
 // that differs from the defaults is spelled out as a flag — except a secret: NATS URLs holding a password or
 // token are shown masked, in an `export LATTICE_NATS_URL=…` line for the user to complete.
 import { redactUrl } from "@lattice-cache/core";
+import { DEFAULT_NATS_URL } from "@lattice-cache/plugin/nats";
 import { DEFAULT_PREFIX } from "../config/core-settings.js";
 import type { HostConfig } from "../config/host-config.js";
-import { DEFAULT_NATS_URL } from "../nats/nats-settings.js";
 
 /**
  * Commands to try against the host `up` started. `given` is the configuration before `up` forced the

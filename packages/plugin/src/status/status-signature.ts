@@ -4,8 +4,9 @@
 // removes that member and checks the rest, byte for byte. Older requesters read a signed answer as any other
 // (they ignore the extra members).
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { type CoreConfig, statusSecretProblem } from "../config/core-settings.js";
-import { readSecretFile } from "../config/secret-file.js";
+import type { PluginHostConfig } from "../plugin-host-config.js";
+import { readSecretFile } from "../settings/secret-file.js";
+import { statusSecretProblem } from "./status-secret.js";
 
 /** The signature member at the very end of a signed answer. */
 const SIGNATURE_MEMBER = /,"signature":"([0-9a-f]{64})"\}$/;
@@ -42,7 +43,7 @@ export class StatusSecret {
  * undefined when none is. Throws `ConfigurationError` naming `status.secretFile` when the file cannot be read or
  * holds no acceptable secret (the message never shows the file's content).
  */
-export function statusSecretOf(status: Partial<CoreConfig["status"]>): StatusSecret | undefined {
+export function statusSecretOf(status: Partial<PluginHostConfig["status"]>): StatusSecret | undefined {
   if (status.secret !== undefined) return StatusSecret.from(status.secret);
   if (status.secretFile === undefined) return undefined;
   return StatusSecret.from(

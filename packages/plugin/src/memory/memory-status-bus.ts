@@ -1,12 +1,12 @@
 // The status bus of the memory backend: in-process, one channel per prefix, so hosts sharing a memory store
 // in one process (tests, demos) can be audited like real ones — requests and answers go through the same
 // responder and intake as on a real wire (JSON text, bounds, signatures).
-import type { HostStatusReport } from "./host-status-report.js";
-import type { StatusBus } from "./status-bus.js";
-import type { StatusChannelContext } from "./status-channel-context.js";
-import { type GatheredStatus, StatusIntake } from "./status-intake.js";
-import { StatusResponder } from "./status-responder.js";
-import { encodeStatusRequest, newStatusRequest } from "./status-request.js";
+import type { HostStatusReport } from "../status/host-status-report.js";
+import type { StatusBus } from "../status/status-bus.js";
+import type { StatusChannelContext } from "../status/status-channel-context.js";
+import { type GatheredStatus, StatusIntake } from "../status/status-intake.js";
+import { encodeStatusRequest, newStatusRequest } from "../status/status-request.js";
+import { StatusResponder } from "../status/status-responder.js";
 
 /** A host on a channel: answers a request's text, or undefined when it refuses it. */
 type Listener = (request: string) => string | undefined;

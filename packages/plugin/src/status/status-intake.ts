@@ -3,7 +3,7 @@
 // is kept, at most STATUS_LIMITS.answersPerRequest verified answers (every answer without a secret) and
 // STATUS_LIMITS.unverifiedAnswersPerRequest unverified ones beside them, so forged answers cannot crowd out
 // signed ones. Whatever is refused is counted (the host's metrics) and summed up in a few notes.
-import { decodeHostStatusAnswer, type DecodedAnswer, type HostStatusReport } from "./host-status-report.js";
+import { type DecodedAnswer, decodeHostStatusAnswer, type HostStatusReport } from "./host-status-report.js";
 import type { StatusChannelContext } from "./status-channel-context.js";
 import { STATUS_LIMITS } from "./status-limits.js";
 import {

@@ -1,8 +1,8 @@
 // The NATS connection settings — servers, credentials, TLS files — that the NATS-based backends (jetstream,
 // legacy) put in their `nats` section, and that the host's own NATS connections (the status channel) reuse.
-import type { SettingsValues } from "../config/config-section.js";
-import { mapping, setting, settingGroup } from "../config/setting.js";
-import { text, urlList } from "../config/setting-types.js";
+import type { SettingsValues } from "../settings/config-section.js";
+import { mapping, setting, settingGroup } from "../settings/setting.js";
+import { text, urlList } from "../settings/setting-types.js";
 
 /** Default NATS URL. */
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";

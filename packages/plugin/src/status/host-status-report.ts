@@ -3,8 +3,8 @@
 // out-of-bounds one is reported, never trusted; issue 27).
 // Rules cited here: docs/semantics.md#rule-2.
 import { COLLECTION_NAMES, type CollectionName, type LatticeCache } from "@lattice-cache/core";
-import { HOST_ID_TEXT } from "../config/core-settings.js";
-import { HOST_STATES, type HostState } from "../observability/host-states.js";
+import { HOST_ID_TEXT } from "../settings/lattice-settings.js";
+import { HOST_STATES, type HostState } from "./host-states.js";
 import { STATUS_LIMITS } from "./status-limits.js";
 
 /** One host's answer to a status request (JSON on the wire). */

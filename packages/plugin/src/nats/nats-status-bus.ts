@@ -20,19 +20,19 @@ import {
   PermissionViolationError,
 } from "@nats-io/nats-core";
 import { connect, type NodeConnectionOptions } from "@nats-io/transport-node";
-import type { CoreConfig } from "../config/core-settings.js";
-import { natsConnectionOptions } from "../nats/nats-connection-options.js";
-import type { NatsConnectionSettings } from "../nats/nats-settings.js";
-import { HOST_RETRY_POLICY } from "../runtime/retry-policy.js";
-import type { HostStatusReport } from "./host-status-report.js";
-import { type StatusBus, serveInBackground } from "./status-bus.js";
-import type { StatusChannelContext } from "./status-channel-context.js";
-import { type GatheredStatus, StatusIntake } from "./status-intake.js";
-import { encodeStatusRequest, newStatusRequest } from "./status-request.js";
-import { StatusResponder } from "./status-responder.js";
+import type { PluginHostConfig } from "../plugin-host-config.js";
+import { HOST_RETRY_POLICY } from "../retry-policy.js";
+import type { HostStatusReport } from "../status/host-status-report.js";
+import { type StatusBus, serveInBackground } from "../status/status-bus.js";
+import type { StatusChannelContext } from "../status/status-channel-context.js";
+import { type GatheredStatus, StatusIntake } from "../status/status-intake.js";
+import { encodeStatusRequest, newStatusRequest } from "../status/status-request.js";
+import { StatusResponder } from "../status/status-responder.js";
+import { natsConnectionOptions } from "./nats-connection-options.js";
+import type { NatsConnectionSettings } from "./nats-settings.js";
 
 /** What the NATS status bus reads of a host's configuration: its identity and the NATS connection settings. */
-export type NatsStatusBusConfig = Pick<CoreConfig, "prefix" | "hostId" | "connectTimeoutMs"> & {
+export type NatsStatusBusConfig = Pick<PluginHostConfig, "prefix" | "hostId" | "connectTimeoutMs"> & {
   readonly nats: NatsConnectionSettings;
 };
 
