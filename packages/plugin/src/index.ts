@@ -22,6 +22,7 @@ export * from "./settings/duration.js";
 export * from "./settings/lattice-settings.js";
 export * from "./settings/secret-file.js";
 export * from "./settings/setting.js";
+export * from "./settings/setting-problem.js";
 export * from "./settings/setting-types.js";
 export * from "./status/host-states.js";
 export * from "./status/host-status-report.js";

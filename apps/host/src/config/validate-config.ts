@@ -1,7 +1,7 @@
 // Turns the merged raw layers into a validated configuration with the schema, or throws a ConfigurationError
 // naming every bad field, the source that set it and the allowed values (one line each).
 import { ConfigurationError } from "@lattice-cache/core";
-import type { ConfigSection } from "@lattice-cache/plugin";
+import { allowedOfIssue, type ConfigSection, settingProblemText } from "@lattice-cache/plugin";
 import type { z } from "zod";
 import type { ConfigLayer } from "./config-layer.js";
 import {
@@ -66,7 +66,7 @@ function configurationError(
     .filter((issue) => issue.code !== "unrecognized_keys")
     .map((issue) => {
       const field = fieldOf(issue.path, catalog);
-      return problem(field, issue.message, sourcesOf(field, layer), allowedOf(issue));
+      return problem(field, issue.message, sourcesOf(field, layer), allowedOfIssue(issue));
     });
   const seen = new Set<string>();
   const problems = [...unknown, ...others].filter((p) => !seen.has(p.text) && seen.add(p.text));
@@ -122,21 +122,17 @@ function sourcesOf(field: string, layer: ConfigLayer): string | undefined {
   return undefined;
 }
 
-/** The allowed values an issue names: an enumeration's, a boolean's, or those a check gave (`params.allowed`). */
-function allowedOf(issue: z.core.$ZodIssue): readonly string[] | undefined {
-  if (issue.code === "invalid_value") return issue.values.map(String);
-  if (issue.code === "invalid_type" && issue.expected === "boolean") return ["true", "false"];
-  const allowed = (issue as { params?: { allowed?: unknown } }).params?.allowed;
-  return Array.isArray(allowed) ? allowed.map(String) : undefined;
-}
-
 function problem(
   field: string,
   text: string,
   source: string | undefined,
   allowed: readonly string[] | undefined,
 ): ConfigProblem {
+  // The problem as a backend library words it too (settingProblemText), then who set it.
   const from = source ? ` (set by ${source})` : "";
-  const choices = allowed ? `; allowed values: ${allowed.join(", ")}` : "";
-  return { field, allowed, text: `invalid configuration: ${field} ${text}${from}${choices}` };
+  return {
+    field,
+    allowed,
+    text: `invalid configuration: ${settingProblemText(field, text, allowed)}${from}`,
+  };
 }
