@@ -2,7 +2,7 @@
 // client options: the backend's own connection, and any other NATS connection a program makes with the same
 // settings (a host's status channel, the legacy backend's connection).
 import { accessSync, constants, readFileSync } from "node:fs";
-import { ConfigurationError, errorText } from "@lattice-cache/core";
+import { ConfigurationError, errorText } from "@lattice-cache/core/backend";
 import { credsAuthenticator, nkeyAuthenticator } from "@nats-io/nats-core";
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import type { JetStreamAuth, JetStreamTlsFiles, ResolvedOptions } from "./options.js";

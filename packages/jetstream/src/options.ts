@@ -1,6 +1,6 @@
 // The options of the jetstream backend, their defaults, and their validation (one place, clear messages).
 import { hostname } from "node:os";
-import { ConfigurationError, type Logger, silentLogger } from "@lattice-cache/core";
+import { ConfigurationError, type Logger, silentLogger } from "@lattice-cache/core/backend";
 import type { NatsConnection } from "@nats-io/nats-core";
 
 /** How the backend gets its bucket: create it when missing, or only bind to an existing one. */

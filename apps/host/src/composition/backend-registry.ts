@@ -1,6 +1,7 @@
 // Backends by name: each registers a factory and, when it has settings, its own config section; choosing one
 // is configuration, and adding one touches no switch — not even in the configuration.
-import { ConfigurationError, type LatticeBackend } from "@lattice-cache/core";
+import { ConfigurationError } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import type { DependencyContainer } from "tsyringe";
 import type { StatusBus } from "../audit/status-bus.js";
 import type { ConfigSection, SectionValues } from "../config/config-section.js";

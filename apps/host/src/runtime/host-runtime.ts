@@ -3,14 +3,8 @@
 // status requests on the lattice-wide status channel (the cross-host audit).
 // Rules cited here: docs/semantics.md#rule-8, #rule-10.
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  Backoff,
-  CompactionSchedule,
-  errorText,
-  type LatticeBackend,
-  type LatticeCache,
-  LatticeCacheError,
-} from "@lattice-cache/core";
+import { CompactionSchedule, errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import { Backoff, type LatticeBackend } from "@lattice-cache/core/backend";
 import { inject, injectable } from "tsyringe";
 import { type HostStatusReport, hostStatusReport } from "../audit/host-status-report.js";
 import type { StatusBus } from "../audit/status-bus.js";
