@@ -35,7 +35,6 @@ export { EXIT_CODES, type ExitCode } from "./cli/exit-codes.js";
 export { type RunCliOptions, runCli } from "./cli/program.js";
 // Backends are plugins (their contract: @lattice-cache/plugin); a host holds them in a registry.
 export { BackendRegistry } from "./composition/backend-registry.js";
-export { pluginHostOf } from "./composition/plugin-host.js";
 export { createDefaultBackendRegistry } from "./composition/builtin-backends.js";
 // Building and running a host.
 export {
@@ -43,6 +42,7 @@ export {
   type HostContainerOptions,
   openLatticeCache,
 } from "./composition/host-container.js";
+export { pluginHostOf } from "./composition/plugin-host.js";
 export {
   BACKEND,
   BACKEND_FACTORY,

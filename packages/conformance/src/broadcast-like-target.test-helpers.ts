@@ -2,24 +2,26 @@
 // refuses, so the suite's unordered branches are checked here without a nats-server (legacy runs the real one).
 // Rules cited here: docs/semantics.md#rule-6.
 import {
-  BACKEND_SPECIFICATION_VERSION,
-  type BackendCapabilities,
-  type BackendHead,
   type CollectionName,
   claimsCodec,
   collectionOfKey,
-  type FeedPosition,
-  type FeedSink,
-  type FeedSubscription,
   InvalidKeyError,
-  type LatticeBackend,
   linkdefsCodec,
   MemoryBackend,
   refmapsCodec,
   UnsupportedOperationError,
+} from "@lattice-cache/core";
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type BackendCapabilities,
+  type BackendHead,
+  type FeedPosition,
+  type FeedSink,
+  type FeedSubscription,
+  type LatticeBackend,
   type WriteRequest,
   type WriteResult,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import type { ConformanceTarget } from "./conformance-target.js";
 import { memoryStore } from "./memory-target.test-helpers.js";
 

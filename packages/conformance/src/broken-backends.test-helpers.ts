@@ -1,9 +1,9 @@
 // Deliberately broken backends (memory underneath): the suite must fail loudly on each of them.
+import { type CompactionReport, MemoryBackend, type MemoryStore } from "@lattice-cache/core";
 import type {
   BackendCapabilities,
   BackendEntry,
   BackendHead,
-  CompactionReport,
   CompactionRequest,
   FeedPosition,
   FeedSink,
@@ -11,8 +11,8 @@ import type {
   LatticeBackend,
   WriteRequest,
   WriteResult,
-} from "@lattice-cache/core";
-import { MemoryBackend, type MemoryStore } from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
+import { interruptConnection } from "@lattice-cache/core/testing";
 import type { ConformanceTarget } from "./conformance-target.js";
 import { ForwardingBackend } from "./forwarding-backend.js";
 import { memoryStore } from "./memory-target.test-helpers.js";
@@ -197,7 +197,7 @@ class ResumesSnapshotInPlace extends BrokenBackend {
   /** The backdoor's `interruptFeed` for this backend: cut, or restore and resume every paused snapshot. */
   interrupt(cut: boolean): void {
     this.cut = cut;
-    this.inner.interrupt(cut);
+    interruptConnection(this.inner, cut);
     if (!cut) for (const resume of [...this.resumes]) resume();
   }
 

@@ -1,5 +1,6 @@
 // What an adapter hands the suite: a target that makes fresh stores, each with a backdoor to the raw data.
-import type { BackendCapabilities, LatticeBackend, ReplicaTiming } from "@lattice-cache/core";
+import type { ReplicaTiming } from "@lattice-cache/core";
+import type { BackendCapabilities, LatticeBackend } from "@lattice-cache/core/backend";
 
 /**
  * Direct access to what a store really holds, bypassing the backend under test — so a backend cannot

@@ -3,7 +3,8 @@
 // broadcast — has a delete subject for link definitions only, so old hosts could never forget claims or
 // reference maps. Tests that delete use a collection from this list and stay meaningful on both kinds.
 // Rules cited here: docs/semantics.md#rule-6.
-import { type BackendCapabilities, COLLECTION_NAMES, type CollectionName } from "@lattice-cache/core";
+import { COLLECTION_NAMES, type CollectionName } from "@lattice-cache/core";
+import type { BackendCapabilities } from "@lattice-cache/core/backend";
 
 /** The only collection every backend must delete: generation 1's `linkdefs.del` exists, nothing else does. */
 const ALWAYS_DELETABLE: readonly CollectionName[] = ["linkdefs"];

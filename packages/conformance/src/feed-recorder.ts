@@ -1,5 +1,5 @@
 // A FeedSink that records what a backend's feed delivers, for the tests of the backend seam itself.
-import type { BackendEntry, BackendHead, FeedSink } from "@lattice-cache/core";
+import type { BackendEntry, BackendHead, FeedSink } from "@lattice-cache/core/backend";
 
 /** Records entries, the `synced` head, gaps and connection changes of one subscription. */
 export class FeedRecorder implements FeedSink {

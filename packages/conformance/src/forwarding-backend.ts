@@ -8,7 +8,7 @@ import type {
   LatticeBackend,
   WriteRequest,
   WriteResult,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 
 /** A `LatticeBackend` that forwards every call to `inner`. */
 export class ForwardingBackend<B extends LatticeBackend = LatticeBackend> implements LatticeBackend {

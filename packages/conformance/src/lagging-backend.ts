@@ -8,7 +8,7 @@ import type {
   LatticeBackend,
   WriteRequest,
   WriteResult,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import { withinDeadline } from "./eventually.js";
 import { ForwardingBackend } from "./forwarding-backend.js";
 

@@ -1,7 +1,17 @@
-// The reference target: core's MemoryStore/MemoryBackend with every backdoor switch it has (a memory store
+// The reference target: core's MemoryStore/MemoryBackend with every fault switch core/testing has for it (a memory store
 // has no silent partition, so no `blackhole`).
 import { ok } from "node:assert/strict";
-import { type LatticeBackend, MemoryBackend, MemoryStore } from "@lattice-cache/core";
+import { MemoryBackend, MemoryStore } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
+import {
+  checkpointStore,
+  disconnectStore,
+  interruptConnection,
+  loseHistory,
+  reconnectStore,
+  stallFeed,
+  storeRaw,
+} from "@lattice-cache/core/testing";
 import type { ConformanceStore, ConformanceTarget } from "./conformance-target.js";
 
 function memoryBackendOf(backend: LatticeBackend, what: string): MemoryBackend {
@@ -20,18 +30,19 @@ export function memoryStore(): ConformanceStore & { readonly memory: MemoryStore
         const entry = memory.read(key);
         return entry && { value: entry.value, revision: entry.revision };
       },
-      loseHistory: async () => memory.loseHistory(),
+      loseHistory: async () => loseHistory(memory),
       checkpoint: async () => {
-        const restore = memory.checkpoint();
+        const restore = checkpointStore(memory);
         return async () => restore();
       },
-      storeRaw: async (key, value) => memory.storeRaw(key, value),
+      storeRaw: async (key, value) => storeRaw(memory, key, value),
       // Synchronous up to the returned promise, as the backdoor requires: a feed sink may call it mid-delivery.
-      interruptFeed: async (backend, cut) => memoryBackendOf(backend, "interruptFeed").interrupt(cut),
-      disconnect: async () => memory.disconnect(),
-      reconnect: async () => memory.reconnect(),
+      interruptFeed: async (backend, cut) =>
+        interruptConnection(memoryBackendOf(backend, "interruptFeed"), cut),
+      disconnect: async () => disconnectStore(memory),
+      reconnect: async () => reconnectStore(memory),
       stallFeed: async (backend, stalled) => {
-        memoryBackendOf(backend, "stallFeed").stallFeed = stalled;
+        stallFeed(memoryBackendOf(backend, "stallFeed"), stalled);
       },
     },
     dispose: async () => {},

@@ -1,12 +1,7 @@
 // One test's world: a fresh store, the caches and raw backends opened on it, and their orderly release.
 import { AssertionError } from "node:assert/strict";
-import {
-  type BackendHead,
-  errorText,
-  type LatticeBackend,
-  LatticeCache,
-  type UpdateRetryPolicy,
-} from "@lattice-cache/core";
+import { errorText, LatticeCache, type UpdateRetryPolicy } from "@lattice-cache/core";
+import type { BackendHead, LatticeBackend } from "@lattice-cache/core/backend";
 import type { ResolvedOptions } from "./conformance-options.js";
 import type { ConformanceBackdoor, ConformanceStore, ConformanceTarget } from "./conformance-target.js";
 import { eventually, type PollOptions, withinDeadline } from "./eventually.js";

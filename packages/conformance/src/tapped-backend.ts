@@ -9,7 +9,7 @@ import type {
   LatticeBackend,
   WriteRequest,
   WriteResult,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import { ForwardingBackend } from "./forwarding-backend.js";
 
 /** How a `TappedBackend` disturbs its feeds. */

@@ -1,19 +1,7 @@
-// @lattice-cache/core — the public door of the package. Helpers for tests: `@lattice-cache/core/testing`.
+// @lattice-cache/core — the door for programs that use a LatticeCache: open it on a backend, read and write its
+// collections, watch its changes, read its status, handle its typed errors. Writing a backend (or composing
+// backends, as the host does): `@lattice-cache/core/backend`. Helpers for tests: `@lattice-cache/core/testing`.
 
-export {
-  BACKEND_SPECIFICATION_VERSION,
-  type BackendCapabilities,
-  type BackendEntry,
-  type BackendHead,
-  type FeedPosition,
-  type FeedSink,
-  type FeedSubscription,
-  type LatticeBackend,
-  type WriteRequest,
-  type WriteResult,
-} from "./backend.js";
-export { Backoff, type BackoffPolicy, backoffDelay } from "./backoff.js";
-export { sameBytes } from "./bytes.js";
 export type { ChangeEvent, CollectionValues, LatticeChange } from "./change-event.js";
 export { type Claims, type ClaimsInput, claimsCodec, splitClaimList } from "./claims.js";
 export type { CollectionCodec } from "./collection-codec.js";
@@ -33,38 +21,13 @@ export {
   compactLattice,
   DEFAULT_COMPACTION_LEASE_MS,
 } from "./compact-lattice.js";
-export {
-  assertCompactionRequest,
-  COMPACTION_PROGRESS_EVERY,
-  type CompactionReport,
-  type CompactionRequest,
-  CompactionScan,
-  type RemovedTombstone,
-} from "./compaction.js";
-export {
-  COMPACTION_LEASE_KEY,
-  type CompactionLease,
-  decodeCompactionLease,
-  encodeCompactionLease,
-} from "./compaction-lease.js";
+export type { CompactionReport, RemovedTombstone } from "./compaction.js";
 export {
   CompactionSchedule,
   type CompactionScheduleOptions,
   DEFAULT_COMPACTION_INTERVAL_MS,
 } from "./compaction-schedule.js";
-export {
-  bridgeExpectedRevision,
-  casAccepts,
-  comparableRevision,
-  DEFAULT_UPDATE_RETRY,
-  historyAccepts,
-  type KeyState,
-  LEGACY_POLICIES,
-  type LegacyPolicy,
-  type UpdateRetryPolicy,
-} from "./conflict-rules.js";
-export { type DeliveredChange, type DeliveryPrint, printOf } from "./delivery-print.js";
-export { type EntryHash, entryHash, SetDigest } from "./digest.js";
+export { DEFAULT_UPDATE_RETRY, type UpdateRetryPolicy } from "./conflict-rules.js";
 export { errorText } from "./error-text.js";
 export {
   BackendUnavailableError,
@@ -82,13 +45,6 @@ export {
   ValueTooLargeError,
   WatchOverflowError,
 } from "./errors.js";
-export {
-  FeedProtocol,
-  type FeedProtocolOptions,
-  MAX_PROOF_SPAN,
-  rewriteOf,
-} from "./feed-protocol.js";
-export { InFlightWrites } from "./in-flight-writes.js";
 export {
   assertKeySafe,
   COLLECTION_NAMES,
@@ -110,27 +66,8 @@ export {
   type LinkDefinitionRef,
   linkdefsCodec,
 } from "./linkdefs.js";
-export {
-  DEFAULT_LOG_AUDIT_INTERVAL_MS,
-  DEFAULT_LOG_RETRY,
-  followLog,
-  LOG_FEED_CLOSE_GRACE_MS,
-  type LogFeedOptions,
-  LogGapError,
-  type LoggedChange,
-  type LogHead,
-  type LogSignals,
-  type LogTransport,
-  PROVE_WITHIN_MS,
-} from "./log-feed.js";
-export { LogFeeds } from "./log-feeds.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { MemoryBackend, type MemoryBackendOptions, MemoryStore } from "./memory-backend.js";
-export {
-  DEFAULT_REMEMBERED_DELIVERIES,
-  RecentDeliveries,
-  VERIFY_EVERY_DELIVERIES,
-} from "./recent-deliveries.js";
 export { type OciReferenceMap, refmapsCodec } from "./refmaps.js";
 export {
   DEFAULT_REPLICA_TIMING,
@@ -141,8 +78,6 @@ export {
   type ReplicaState,
   type ReplicaTiming,
 } from "./replica.js";
-export { DEFAULT_INBOX_PREFIX, isInboxSubject, MAX_REPLY_SUBJECT_LENGTH } from "./reply-subjects.js";
 export type { CacheStatus } from "./status.js";
 export { REDACTED, redactUrl, redactUrlsInText, SECRET_URL_PARAMETERS } from "./url-redaction.js";
 export type { ChangeListener, WatchOptions } from "./watch-hub.js";
-export { withTimeout } from "./with-timeout.js";

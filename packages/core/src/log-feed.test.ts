@@ -7,6 +7,14 @@ import { followLog, type LogTransport } from "./log-feed.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
 import { RecentDeliveries } from "./recent-deliveries.js";
+import {
+  checkpointStore,
+  disconnectStore,
+  interruptConnection,
+  loseHistory,
+  reconnectStore,
+  storeRaw,
+} from "./testing.js";
 import { until } from "./until.test-helpers.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -37,7 +45,7 @@ describe("followLog (through the memory backend)", () => {
   it("rule 9: a resume after a history rewritten under the same epoch is a gap (the proof replays what was delivered)", async () => {
     const store = new MemoryStore();
     const backend = new MemoryBackend(store);
-    const restore = store.checkpoint();
+    const restore = checkpointStore(store);
     const first = recorder();
     const feed = backend.subscribe({ revision: 0 }, first.sink);
     await until(() => first.synced() !== undefined, "synced");
@@ -71,10 +79,10 @@ describe("followLog (through the memory backend)", () => {
           r.sink.entry(e);
           if (!cut) {
             cut = true;
-            backend.interrupt(true);
-            store.loseHistory();
+            interruptConnection(backend, true);
+            loseHistory(store);
             put(store, "NEW");
-            setTimeout(() => backend.interrupt(false), 20);
+            setTimeout(() => interruptConnection(backend, false), 20);
           }
         },
       },
@@ -91,10 +99,10 @@ describe("followLog (through the memory backend)", () => {
     const r = recorder();
     const feed = backend.subscribe({ revision: 0 }, r.sink);
     await until(() => r.synced() !== undefined, "synced");
-    store.disconnect();
+    disconnectStore(store);
     await until(() => r.calls.includes("connection false"), "the disconnection");
-    store.storeRaw("WHILEAWAY", bytes("x"));
-    store.reconnect();
+    storeRaw(store, "WHILEAWAY", bytes("x"));
+    reconnectStore(store);
     await until(() => r.calls.includes("entry WHILEAWAY@1"), "the change made during the partition");
     const reports = r.calls.filter((c) => c.startsWith("connection"));
     expect(reports.at(-1), r.calls.join(", ")).toBe("connection true");

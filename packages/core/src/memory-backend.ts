@@ -1,6 +1,7 @@
-// The in-memory reference backend: ordered, CAS-capable, shareable by several replicas in one process,
-// with fault switches (partition, one cut connection, lost or rewritten history, foreign bytes, a stalled
-// watch) for tests. Its feed is core's log feed over the store's change log, like any log-keeping backend.
+// The in-memory reference backend: ordered, CAS-capable, shareable by several replicas in one process. Its
+// feed is core's log feed over the store's change log, like any log-keeping backend. Its fault switches
+// (partition, one cut connection, lost or rewritten history, foreign bytes, a stalled watch) are for tests
+// only and live behind `@lattice-cache/core/testing` (memory-faults.ts), not on these classes.
 // Rules cited here: docs/semantics.md#rule-4.
 import { randomUUID } from "node:crypto";
 import {
@@ -34,6 +35,7 @@ type Listener = {
  * `MemoryBackend`s to simulate several hosts on one lattice.
  */
 export class MemoryStore {
+  // Not readonly: a test's fault switches (memory-faults.ts) replace them, as a lost or restored history does.
   private entries = new Map<string, BackendEntry>();
   /**
    * Every change of the current history; `log[i]` has revision `i + 1` — undefined where a compaction removed
@@ -54,7 +56,7 @@ export class MemoryStore {
     return this.epochId;
   }
 
-  /** False while `disconnect()` is in force. */
+  /** False during a partition (a test's `disconnectStore`). */
   get reachable(): boolean {
     return this.up;
   }
@@ -110,14 +112,6 @@ export class MemoryStore {
   }
 
   /**
-   * Stores bytes as a foreign writer would (an old host, an operator's tool): no origin, no condition, no
-   * validation. Returns the revision. Works during a partition (the writer is elsewhere).
-   */
-  storeRaw(key: string, value: Uint8Array | null): number {
-    return this.append(key, value, undefined).revision;
-  }
-
-  /**
    * Removes the delete markers the scan finds due — each the latest change of its key — from the entries and
    * the change log (unless it is a dry run), and reports them.
    */
@@ -131,42 +125,6 @@ export class MemoryStore {
       }
       scan.removed(entry.key, entry.revision, entry.writtenAt ?? 0);
     }
-  }
-
-  /** Simulates a partition: writes and head checks fail, feeds report disconnection and deliver nothing. */
-  disconnect(): void {
-    if (!this.up) return;
-    this.up = false;
-    for (const l of this.listeners) l.connection(false);
-  }
-
-  /** Ends the partition; feeds report reconnection and resume. */
-  reconnect(): void {
-    if (this.up) return;
-    this.up = true;
-    for (const l of this.listeners) l.connection(true);
-  }
-
-  /** Simulates a restart without persistence: everything is gone, revisions restart at 0, a new epoch. */
-  loseHistory(): void {
-    this.entries = new Map();
-    this.log = [];
-    this.epochId = randomUUID();
-  }
-
-  /**
-   * A backup of the store as it is now. The returned function restores it under the same epoch, as
-   * restoring an older backup does: the revisions written since are reused by the next writes.
-   */
-  checkpoint(): () => void {
-    const entries = new Map(this.entries);
-    const length = this.log.length;
-    const epoch = this.epochId;
-    return () => {
-      this.entries = new Map(entries);
-      this.log = this.log.slice(0, length);
-      this.epochId = epoch;
-    };
   }
 
   /** @internal */
@@ -192,8 +150,6 @@ export class MemoryStore {
 
 /** Options of `MemoryBackend`. */
 export interface MemoryBackendOptions {
-  /** Live feed reads hang while true: simulates a silently stalled watch. Default false. */
-  readonly stallFeed?: boolean;
   /** How long a live read waits before its feed checks the head (a lost history). Default 1000 ms. */
   readonly feedWaitMs?: number;
   /** How often a feed audits the store's head and its history proof (`followLog`). Default 30 s ± 20 %. */
@@ -215,9 +171,9 @@ export class MemoryBackend implements LatticeBackend {
     ttl: false,
     pushed: true,
   };
-  /** While true, live feed reads hang without a word (a stalled watch, for tests). */
-  stallFeed: boolean;
   private closed = false;
+  /** While true, live feed reads hang without a word (a stalled watch: a test's `stallFeed`). */
+  private stalled = false;
   private cut = false;
   private readonly feedWaitMs: number;
   private readonly auditIntervalMs: number | undefined;
@@ -229,7 +185,6 @@ export class MemoryBackend implements LatticeBackend {
     readonly store: MemoryStore = new MemoryStore(),
     options: MemoryBackendOptions = {},
   ) {
-    this.stallFeed = options.stallFeed ?? false;
     this.feedWaitMs = options.feedWaitMs ?? 1000;
     this.auditIntervalMs = options.auditIntervalMs;
   }
@@ -237,13 +192,6 @@ export class MemoryBackend implements LatticeBackend {
   /** True while this connection can reach the store. */
   get reachable(): boolean {
     return this.store.reachable && !this.cut && !this.closed;
-  }
-
-  /** Cuts (`true`) or restores (`false`) this one connection, as a dropped TCP connection does. */
-  interrupt(cut: boolean): void {
-    if (this.cut === cut) return;
-    this.cut = cut;
-    for (const listener of this.cutListeners) listener(cut);
   }
 
   async open(): Promise<void> {
@@ -259,7 +207,7 @@ export class MemoryBackend implements LatticeBackend {
       waitMs: this.feedWaitMs,
       ...(this.auditIntervalMs === undefined ? {} : { auditIntervalMs: this.auditIntervalMs }),
       retry: { baseMs: 20, maxMs: 500, jitter: 0.5 },
-      transport: (signals) => new MemoryLog(this, signals),
+      transport: (signals) => new MemoryLog(this, signals, () => this.stalled),
     });
   }
 
@@ -321,6 +269,7 @@ class MemoryLog implements LogTransport {
   constructor(
     private readonly backend: MemoryBackend,
     signals: LogSignals,
+    private readonly stalled: () => boolean,
   ) {
     const store = backend.store;
     this.unlisten = store.addListener({
@@ -375,7 +324,7 @@ class MemoryLog implements LogTransport {
       changes = this.backend.store.changesAfter(after, limit);
     }
     // A stalled live read never answers (a silent watch); only closing the feed ends it.
-    if (this.backend.stallFeed && waitMs > 0) await this.until(() => false, Number.POSITIVE_INFINITY);
+    if (this.stalled() && waitMs > 0) await this.until(() => false, Number.POSITIVE_INFINITY);
     return changes;
   }
 

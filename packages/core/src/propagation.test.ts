@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { LatticeCache } from "./lattice-cache.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
 import { PROPAGATION_SAMPLES } from "./replica.js";
+import { storeRaw } from "./testing.js";
 import { until } from "./until.test-helpers.js";
 
 const FAST = {
@@ -23,7 +24,7 @@ describe("propagation delay", () => {
   it("the memory store stamps logged changes with their write time", () => {
     const store = new MemoryStore();
     const before = Date.now();
-    store.storeRaw("CLAIMS_M1", claim("M1"));
+    storeRaw(store, "CLAIMS_M1", claim("M1"));
     const writtenAt = store.read("CLAIMS_M1")?.writtenAt;
     expect(writtenAt).toBeGreaterThanOrEqual(before);
     expect(writtenAt).toBeLessThanOrEqual(Date.now());
@@ -32,11 +33,11 @@ describe("propagation delay", () => {
 
   it("counts live changes from the feed, not the snapshot", async () => {
     const store = new MemoryStore();
-    store.storeRaw("CLAIMS_Mold", claim("Mold"));
+    storeRaw(store, "CLAIMS_Mold", claim("Mold"));
     const reader = await openCache(store);
     expect(reader.status().propagation).toEqual({ samples: 0, p50Ms: undefined, p99Ms: undefined });
 
-    for (const sub of ["M1", "M2", "M3"]) store.storeRaw(`CLAIMS_${sub}`, claim(sub));
+    for (const sub of ["M1", "M2", "M3"]) storeRaw(store, `CLAIMS_${sub}`, claim(sub));
     await reader.waitForRevision(store.revision, 5000);
     await until(() => reader.status().propagation.samples === 3, "three propagation samples");
     const { p50Ms, p99Ms } = reader.status().propagation;

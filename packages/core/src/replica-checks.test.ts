@@ -15,6 +15,7 @@ import { BackendUnavailableError } from "./errors.js";
 import { LatticeCache } from "./lattice-cache.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
 import type { ReplicaTiming } from "./replica.js";
+import { interruptConnection, stallFeed } from "./testing.js";
 import { until } from "./until.test-helpers.js";
 
 /** Ticks every 20 ms; the idle fallback never comes during a test unless a test asks for it. */
@@ -76,9 +77,9 @@ describe("rule 9: an idle, healthy replica asks the backend's head only on the s
     const store = new MemoryStore();
     const { cache: reader, backend } = await open(store, { ...QUIET, idleCheckIntervalMs: 300 });
     const { cache: writer } = await open(store);
-    backend.stallFeed = true;
+    stallFeed(backend, true);
     await writer.claims.put({ sub: "MSILENT" });
-    backend.stallFeed = false; // the next subscription works; the stuck one stays stuck
+    stallFeed(backend, false); // the next subscription works; the stuck one stays stuck
     await until(() => reader.claims.get("MSILENT") !== undefined, "the fallback to restart the feed", 10_000);
     expect(reader.status().counters.feedRestarts).toBeGreaterThan(0);
     expect(backend.heads).toBeGreaterThan(0);
@@ -91,9 +92,9 @@ describe("rule 9: a signal makes the replica ask at its next look", () => {
     const store = new MemoryStore();
     const { cache: reader, backend } = await open(store);
     const { cache: writer } = await open(store);
-    backend.stallFeed = true;
+    stallFeed(backend, true);
     await writer.claims.put({ sub: "MSIGNAL" });
-    backend.stallFeed = false;
+    stallFeed(backend, false);
     await sleep(300);
     expect(reader.claims.get("MSIGNAL")).toBeUndefined();
     backend.sink?.check?.("the stream leader moved");
@@ -113,9 +114,9 @@ describe("rule 9: a signal makes the replica ask at its next look", () => {
     await until(() => backend.heads > 0, "the signalled head check");
     // Nothing wrong yet; the stall comes later and makes no sound.
     await sleep(300);
-    backend.stallFeed = true;
+    stallFeed(backend, true);
     await writer.claims.put({ sub: "MLATER" });
-    backend.stallFeed = false;
+    stallFeed(backend, false);
     await until(() => reader.claims.get("MLATER") !== undefined, "the watching replica to restart its feed");
     expect(reader.status().counters.feedRestarts).toBe(1);
     await Promise.all([reader.close(), writer.close()]);
@@ -125,9 +126,9 @@ describe("rule 9: a signal makes the replica ask at its next look", () => {
     const store = new MemoryStore();
     const { cache: host, backend } = await open(store);
     const { cache: other } = await open(store);
-    backend.stallFeed = true;
+    stallFeed(backend, true);
     await other.claims.put({ sub: "MOTHER" });
-    backend.stallFeed = false;
+    stallFeed(backend, false);
     // Acknowledged at a revision past the next one this replica expects: the feed owes it one.
     const write = host.claims.put({ sub: "MOWN" });
     await until(() => host.claims.get("MOTHER") !== undefined, "the writing host to restart its feed");
@@ -139,7 +140,7 @@ describe("rule 9: a signal makes the replica ask at its next look", () => {
   it("rule 10: a write the backend does not answer makes the replica ask: a silent partition turns it stale", async () => {
     const { cache, backend } = await open(new MemoryStore());
     backend.partitioned = true;
-    backend.stallFeed = true;
+    stallFeed(backend, true);
     await expect(cache.claims.put({ sub: "MCUT" })).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE" });
     await until(() => cache.status().state === "stale", "the replica to report stale");
     expect(cache.status().lastError).toMatch(/head check failed/);
@@ -149,11 +150,11 @@ describe("rule 9: a signal makes the replica ask at its next look", () => {
 
   it("rule 10: a reconnection asks at once", async () => {
     const { cache, backend } = await open(new MemoryStore());
-    backend.interrupt(true);
+    interruptConnection(backend, true);
     await until(() => cache.status().state === "stale", "the cut to be noticed");
     expect(cache.status().backendConnected).toBe(false);
     const before = backend.heads;
-    backend.interrupt(false);
+    interruptConnection(backend, false);
     await until(() => backend.heads > before, "a head request after the reconnection");
     await until(() => cache.status().state === "live", "the replica to be live again");
     expect(cache.status().backendConnected).toBe(true);
@@ -169,16 +170,16 @@ describe("rule 6: a replica away longer than half the tombstone retention resync
     await writer.claims.put({ sub: "MKEEP" });
     await until(() => reader.claims.get("MKEEP") !== undefined, "the reader to see the first write");
 
-    backend.interrupt(true);
+    interruptConnection(backend, true);
     await writer.claims.put({ sub: "MSHORT" });
-    backend.interrupt(false);
+    interruptConnection(backend, false);
     await until(() => reader.claims.get("MSHORT") !== undefined, "the short absence to be caught up");
     expect(reader.status().counters.resyncs).toBe(0);
 
-    backend.interrupt(true);
+    interruptConnection(backend, true);
     await writer.claims.delete("MKEEP");
     await sleep(2500);
-    backend.interrupt(false);
+    interruptConnection(backend, false);
     await until(() => reader.status().counters.resyncs === 1, "the long absence to resync");
     await until(() => reader.status().state === "live", "the resynced replica to be live");
     expect(reader.claims.get("MKEEP")).toBeUndefined();

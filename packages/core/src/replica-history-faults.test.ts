@@ -6,6 +6,7 @@ import type { BackendHead, FeedPosition, FeedSink, LatticeBackend } from "./back
 import type { LatticeChange } from "./change-event.js";
 import { LatticeCache } from "./lattice-cache.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+import { checkpointStore, loseHistory, storeRaw } from "./testing.js";
 import { until } from "./until.test-helpers.js";
 
 const FAST = {
@@ -33,7 +34,7 @@ describe("rule 2 + 9: a resync compares values, not only revisions", () => {
     await until(() => reader.claims.get("MX")?.name === "before", "the reader to see MX");
     const events: LatticeChange[] = [];
     reader.onChange((e) => events.push(e));
-    store.loseHistory();
+    loseHistory(store);
     // The same revision (1) again, now with another value.
     store.write({
       key: "CLAIMS_MX",
@@ -60,7 +61,7 @@ describe("rule 11: an invalid value is a change like any other", () => {
     await a.claims.put({ sub: "MBAD", name: "valid" });
     const events: LatticeChange[] = [];
     a.onChange((e) => events.push(e));
-    const revision = store.storeRaw("CLAIMS_MBAD", encoder.encode("{not json"));
+    const revision = storeRaw(store, "CLAIMS_MBAD", encoder.encode("{not json"));
     await until(() => a.status().revision === revision, "the invalid value to arrive");
     expect(a.claims.get("MBAD")).toBeUndefined();
     expect(a.status().invalidKeys).toBe(1);
@@ -85,7 +86,7 @@ describe("rule 11: an invalid value is a change like any other", () => {
     await a.ready(5000);
     // A valid value, then foreign garbage over it: update must see "absent" and the garbage's revision.
     await a.claims.put({ sub: "MUPD", name: "old" });
-    const garbage = store.storeRaw("CLAIMS_MUPD", encoder.encode("[1,2]"));
+    const garbage = storeRaw(store, "CLAIMS_MUPD", encoder.encode("[1,2]"));
     await until(() => a.status().revision === garbage, "the garbage to arrive");
     let seen: unknown = "not called";
     const first = await a.claims.update("MUPD", (current) => {
@@ -98,7 +99,7 @@ describe("rule 11: an invalid value is a change like any other", () => {
     expect(store.read("CLAIMS_MUPD")?.revision).toBe(first.revision);
     // A deleted key overwritten with garbage: the key exists again (as garbage), so update must name its revision.
     await a.claims.delete("MUPD");
-    const again = store.storeRaw("CLAIMS_MUPD", encoder.encode("{broken"));
+    const again = storeRaw(store, "CLAIMS_MUPD", encoder.encode("{broken"));
     await until(() => a.status().revision === again, "the second garbage to arrive");
     const second = await a.claims.update("MUPD", () => ({ sub: "MUPD", name: "fixed again" }));
     expect(second.written).toBe(true);
@@ -122,7 +123,7 @@ describe("rule 7: read-your-writes after a history loss, with a head check alrea
     const store = new MemoryStore();
     const a = await open(store, new SlowHead(store));
     for (let i = 0; i < 5; i++) await a.claims.put({ sub: "MRYW", name: `old ${i}` });
-    store.loseHistory();
+    loseHistory(store);
     for (let i = 0; i < 3; i++) {
       // Start right after a check began, so the write's acknowledgement arrives while it is in flight.
       void a.checkBackend();
@@ -137,7 +138,7 @@ describe("rule 7: read-your-writes when a restored backup reuses the write's rev
   it("a write acknowledged at a revision the replica holds with another value resolves only after a resync", async () => {
     const store = new MemoryStore();
     const a = await open(store);
-    const restore = store.checkpoint();
+    const restore = checkpointStore(store);
     const old = await a.claims.put({ sub: "MREUSE", name: "old" });
     restore();
     const reused = await a.claims.put({ sub: "MREUSE", name: "new" });

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { LatticeChange } from "./change-event.js";
 import { LatticeCache } from "./lattice-cache.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+import { checkpointStore, disconnectStore, loseHistory, reconnectStore } from "./testing.js";
 import { until } from "./until.test-helpers.js";
 
 const FAST = {
@@ -37,7 +38,7 @@ describe("values handed out cannot alias the replica (issue 22 item 1; rules 5 a
     const cache = await openCache(store);
     await cache.linkdefs.put(link("Mbob"));
     const before = cache.status();
-    store.disconnect();
+    disconnectStore(store);
     const failure = await cache.linkdefs
       .update(ref("Mbob"), (cur) => {
         if (cur === undefined) return undefined;
@@ -51,7 +52,7 @@ describe("values handed out cannot alias the replica (issue 22 item 1; rules 5 a
     expect(failure).toBeInstanceOf(TypeError);
     expect(cache.linkdefs.get(ref("Mbob"))?.values.url).toBe("redis://a");
     expect(cache.status().digest).toBe(before.digest);
-    store.reconnect();
+    reconnectStore(store);
     await cache.close();
   });
 
@@ -120,20 +121,20 @@ describe("unreachable wins over resyncing (issue 22 item 4; rule 10)", () => {
       private subscriptions = 0;
       override subscribe(...args: Parameters<MemoryBackend["subscribe"]>) {
         this.subscriptions += 1;
-        if (this.subscriptions === 2) store.disconnect();
+        if (this.subscriptions === 2) disconnectStore(store);
         return super.subscribe(...args);
       }
     }
     const cache = await LatticeCache.open({ backend: new PartitionedOnResync(store), timing: FAST });
     await cache.ready(5000);
     await cache.linkdefs.put(link("Mbob"));
-    store.loseHistory();
+    loseHistory(store);
     await until(() => cache.status().counters.resyncs > 0, "the resync starts");
     await until(() => !store.reachable, "the partition");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(cache.status().state).toBe("stale");
     expect(cache.linkdefs.get(ref("Mbob"))).toBeDefined();
-    store.reconnect();
+    reconnectStore(store);
     await until(() => cache.status().state === "live", "live after the heal");
     expect(cache.linkdefs.get(ref("Mbob"))).toBeUndefined();
     await cache.close();
@@ -154,7 +155,7 @@ describe("a large resync reaches a watcher that keeps up (issue 22 item 5; rule 
         if (received.length === n) return;
       }
     })();
-    store.loseHistory();
+    loseHistory(store);
     await consuming;
     expect(received.every((e) => e.operation === "delete")).toBe(true);
     expect(new Set(received.map((e) => e.key)).size).toBe(n);
@@ -194,7 +195,7 @@ describe("a rewrite under the same epoch cannot outrun the history proof (issue 
       const store = new MemoryStore();
       const [writer, reader] = [await openOn(store), await openOn(store)];
       await writer.claims.put({ sub: "MKEPT", name: "kept" });
-      const restore = store.checkpoint();
+      const restore = checkpointStore(store);
       await writer.claims.put({ sub: "MLOST", name: "lost" });
       await until(() => reader.claims.get("MLOST") !== undefined, "the reader's feed delivered the value");
       restore();
@@ -219,7 +220,7 @@ describe("a rewrite under the same epoch cannot outrun the history proof (issue 
     const writer = await openOn(store);
     await writer.claims.put({ sub: "MKEPT", name: "kept" });
     await until(() => writer.status().revision === 1, "the first write applied");
-    const restore = store.checkpoint();
+    const restore = checkpointStore(store);
     await writer.claims.put({ sub: "MLOST", name: "lost" });
     restore();
     for (let i = 0; i < 40; i++) {
@@ -239,7 +240,7 @@ describe("a compare-and-swap never matches a revision of another history (issue 
     const store = new MemoryStore();
     const a = await openCache(store);
     await a.claims.put({ sub: "MCOUNT", name: "1" });
-    store.loseHistory();
+    loseHistory(store);
     const b = await openCache(store);
     await b.claims.put({ sub: "MCOUNT", name: "10" });
     expect(b.status().revision).toBe(1);
@@ -260,7 +261,7 @@ describe("a compare-and-swap never matches a revision of another history (issue 
     const store = new MemoryStore();
     const a = await openCache(store);
     const { revision } = await a.claims.put({ sub: "MCOUNT", name: "1" });
-    store.loseHistory();
+    loseHistory(store);
     const b = await openCache(store);
     await b.claims.put({ sub: "MCOUNT", name: "10" });
     const error = await a.claims.put({ sub: "MCOUNT", name: "2" }, { expectedRevision: revision }).then(

@@ -14,6 +14,7 @@ import {
 } from "./errors.js";
 import { LatticeCache } from "./lattice-cache.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
+import { disconnectStore, loseHistory, reconnectStore, stallFeed } from "./testing.js";
 import { until } from "./until.test-helpers.js";
 
 const FAST = {
@@ -186,11 +187,11 @@ describe("the replica over the memory backend", () => {
     const store = new MemoryStore();
     const { cache: reader, backend } = await openCache(store);
     const { cache: writer } = await openCache(store);
-    backend.stallFeed = true;
+    stallFeed(backend, true);
     await writer.claims.put({ sub: "Mstalled" });
     await new Promise((r) => setTimeout(r, 50));
     expect(reader.claims.get("Mstalled")).toBeUndefined();
-    backend.stallFeed = false; // the next subscription works; the stuck one stays stuck
+    stallFeed(backend, false); // the next subscription works; the stuck one stays stuck
     await until(() => reader.claims.get("Mstalled") !== undefined, "the restarted feed to deliver");
     expect(reader.status().counters.feedRestarts).toBeGreaterThan(0);
     await reader.close();
@@ -204,7 +205,7 @@ describe("the replica over the memory backend", () => {
     await cache.claims.put({ sub: "Mkept" });
     const events: LatticeChange[] = [];
     cache.onChange((e) => events.push(e));
-    store.loseHistory();
+    loseHistory(store);
     const other = new MemoryBackend(store);
     await other.write({
       key: "CLAIMS_Mkept",
@@ -226,12 +227,12 @@ describe("the replica over the memory backend", () => {
     const store = new MemoryStore();
     const { cache } = await openCache(store);
     await cache.claims.put({ sub: "Mbefore" });
-    store.disconnect();
+    disconnectStore(store);
     await until(() => cache.status().state === "stale", "state stale");
     expect(cache.claims.get("Mbefore")).toBeDefined();
     expect(cache.status().staleForMs).toBeGreaterThanOrEqual(0);
     await expect(cache.claims.put({ sub: "Mduring" })).rejects.toBeInstanceOf(BackendUnavailableError);
-    store.reconnect();
+    reconnectStore(store);
     await new MemoryBackend(store).write({
       key: "CLAIMS_Mafter",
       value: new TextEncoder().encode('{"sub":"Mafter"}'),
@@ -308,7 +309,7 @@ describe("the replica over the memory backend", () => {
     const store = new MemoryStore();
     const { cache } = await openCache(store);
     for (let i = 0; i < 5; i++) await cache.claims.put({ sub: `Mold${i}`, name: "old" });
-    store.loseHistory();
+    loseHistory(store);
     // Revision 1 again, below the key's old revision 5. (A reused revision equal to the key's old one cannot
     // be told apart by revision; the epoch check resyncs that case within one stall-check interval.)
     await cache.claims.put({ sub: "Mold4", name: "new" });
@@ -345,9 +346,9 @@ describe("the replica over the memory backend", () => {
       });
     const cache = await LatticeCache.open({ backend, timing: FAST });
     await cache.ready(5000);
-    store.disconnect();
+    disconnectStore(store);
     await until(() => cache.status().state === "stale", "state stale");
-    store.reconnect();
+    reconnectStore(store);
     await new MemoryBackend(store).write({
       key: "CLAIMS_Mlate",
       value: new TextEncoder().encode('{"sub":"Mlate"}'),
@@ -374,7 +375,7 @@ describe("the replica over the memory backend", () => {
     await cache.claims.put({ sub: "Mbefore" });
     currentSink?.connection(false, "feed socket closed"); // e.g. Redis: the feed's socket died with the server
     await until(() => cache.status().state === "stale", "stale");
-    store.loseHistory(); // the server came back empty: a new epoch
+    loseHistory(store); // the server came back empty: a new epoch
     await cache.checkBackend(); // seen before the old feed reconnects → resync onto a new feed
     await cache.claims.put({ sub: "Mafter" });
     await until(
@@ -414,7 +415,7 @@ describe("the replica over the memory backend", () => {
     expect(cache.linkdefs.get(ref)).toBeUndefined();
     expect(() => cache.linkdefs.get({ actor_id: "", contract_id: "x" })).toThrow(InvalidEntryError);
     // Lost history: the resync swaps in a new store, whose index is built from what it holds.
-    store.loseHistory();
+    loseHistory(store);
     await cache.linkdefs.put({ ...link("Mnat"), values: { n: "4" } });
     await until(() => cache.linkdefs.get(ref)?.values.n === "4", "the resynced value");
     expect(cache.linkdefs.get({ ...ref, actor_id: "Mother" })).toBeUndefined();

@@ -1,7 +1,18 @@
 // @lattice-cache/core/testing — helpers for tests, never needed by a program that embeds the cache. The
-// shipped classes carry no test seam: what a test must do to a replica is done here, from the outside.
+// shipped classes carry no test seam: what a test must do to a replica, or to the memory backend (its fault
+// switches: memory-faults.ts), is done here, from the outside.
 import { entryHash } from "./digest.js";
 import type { LatticeCache } from "./lattice-cache.js";
+
+export {
+  checkpointStore,
+  disconnectStore,
+  interruptConnection,
+  loseHistory,
+  reconnectStore,
+  stallFeed,
+  storeRaw,
+} from "./memory-faults.js";
 
 /**
  * Replaces the live value of `key` in `cache`'s replica without a write, to simulate a corrupted replica

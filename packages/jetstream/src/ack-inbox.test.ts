@@ -1,7 +1,7 @@
 // The write path's publish: acknowledgements matched on one reply subscription, with the outcomes of
 // `js.publish` (which nats-errors.ts classifies), against a real nats-server.
 // Rules cited here: docs/semantics.md#rule-4.
-import { silentLogger } from "@lattice-cache/core";
+import { silentLogger } from "@lattice-cache/core/backend";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import { headers } from "@nats-io/nats-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

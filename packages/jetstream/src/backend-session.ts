@@ -9,7 +9,7 @@ import {
   LatticeCacheError,
   PermissionDeniedError,
   redactUrl,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import {
   type JetStreamClient,
   type JetStreamManager,

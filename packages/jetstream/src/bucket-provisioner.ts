@@ -6,7 +6,7 @@ import {
   LatticeNotFoundError,
   type Logger,
   PermissionDeniedError,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import type { JetStreamManager, StreamConfig, StreamInfo } from "@nats-io/jetstream";
 import { type BucketLayout, bucketName } from "./bucket-layout.js";
 import { isPermissionError, isStreamNotFound, JS_CODES, jetStreamCode } from "./nats-errors.js";

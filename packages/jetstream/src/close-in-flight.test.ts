@@ -4,12 +4,8 @@
 // sent; writes not sent yet fail with "not written".
 // Rules cited here: docs/semantics.md#rule-10.
 import { OUTCOME_UNKNOWN } from "@lattice-cache/conformance";
-import {
-  LatticeCache,
-  LatticeCacheError,
-  type LatticeCache as LatticeCacheType,
-  linkdefsCodec,
-} from "@lattice-cache/core";
+import { LatticeCache, type LatticeCache as LatticeCacheType, linkdefsCodec } from "@lattice-cache/core";
+import { LatticeCacheError } from "@lattice-cache/core/backend";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";

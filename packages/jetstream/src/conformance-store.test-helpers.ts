@@ -7,7 +7,7 @@
 // swapped store directory, which a shared server cannot do per test. history-rewrite.test.ts covers that
 // rewrite (rule 9) on a server of its own.
 // Rules cited here: docs/semantics.md#rule-9.
-import type { LatticeBackend } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import {
   type FaultMode,
   type FaultProxyHandle,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigurationError } from "@lattice-cache/core";
+import { ConfigurationError } from "@lattice-cache/core/backend";
 import { natsClientOptions } from "@lattice-cache/plugin/nats";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectionName, natsConnectOptions } from "./connection-options.js";

@@ -3,7 +3,7 @@
 // servers leave, from the server list in each INFO the connected server sends: nats.js reports only servers
 // it learnt by gossip as deleted, so a host given every cluster URL (the production advice) heard of no death
 // at all, and a feed whose consumer lived on a killed follower stayed silent for a minute (issue 22 item 8).
-import type { Logger } from "@lattice-cache/core";
+import type { Logger } from "@lattice-cache/core/backend";
 import type { NatsConnection, Status } from "@nats-io/nats-core";
 
 /** Called on every change between connected and disconnected. */

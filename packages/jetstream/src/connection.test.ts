@@ -1,6 +1,7 @@
 // Connecting for real: every supported authentication, TLS, the connection name, permission errors, and
 // the read-only / writer permission sets the README documents.
-import { ConfigurationError, LatticeCache, PermissionDeniedError } from "@lattice-cache/core";
+import { LatticeCache } from "@lattice-cache/core";
+import { ConfigurationError, PermissionDeniedError } from "@lattice-cache/core/backend";
 import {
   disposeAll,
   makeNatsOperator,

@@ -1,7 +1,8 @@
 // Durability on a real file-storage server: kill -9 with writers in flight loses no acknowledged write,
 // clients reconnect without limit, replicas converge; a memory bucket lost on restart is a resync.
 // Rules cited here: docs/semantics.md#rule-9.
-import { BackendUnavailableError, type LatticeCache } from "@lattice-cache/core";
+import type { LatticeCache } from "@lattice-cache/core";
+import { BackendUnavailableError } from "@lattice-cache/core/backend";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";

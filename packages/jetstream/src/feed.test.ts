@@ -1,7 +1,8 @@
 // The feed against a real server: snapshot + barrier (rule 8), resume and gaps (rule 9), and a feed that
 // survives lost consumers, vanished buckets and dropped connections (rules 9 and 10).
 // Rules cited here: docs/semantics.md#rule-1, #rule-8, #rule-9, #rule-10.
-import { type FeedPosition, type FeedSubscription, LatticeCache } from "@lattice-cache/core";
+import { LatticeCache } from "@lattice-cache/core";
+import type { FeedPosition, FeedSubscription } from "@lattice-cache/core/backend";
 import {
   disposeAll,
   type NatsServerHandle,

@@ -10,7 +10,7 @@ import {
   MAX_PROOF_SPAN,
   RecentDeliveries,
   silentLogger,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import { headers, type MsgHdrs } from "@nats-io/nats-core";
 import { describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";

@@ -1,7 +1,7 @@
 // Facts for `lattice doctor`: can we reach NATS, does JetStream answer (in which domain), does the bucket
 // exist and how does it compare with what we recommend — each problem with a concrete fix. Never throws
 // for a broken setup; it reports it.
-import { errorText, redactUrl } from "@lattice-cache/core";
+import { errorText, redactUrl } from "@lattice-cache/core/backend";
 import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";

@@ -24,7 +24,7 @@ import {
   type WriteRequest,
   type WriteResult,
   withTimeout,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import type { StreamInfo } from "@nats-io/jetstream";
 import { AckInbox } from "./ack-inbox.js";
 import { type BackendSession, closeSession, openSession, provisionWithin } from "./backend-session.js";

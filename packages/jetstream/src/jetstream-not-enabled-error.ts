@@ -1,5 +1,5 @@
 // The typed start-up error for "no JetStream answers": says how to fix it instead of timing out.
-import { ConfigurationError } from "@lattice-cache/core";
+import { ConfigurationError } from "@lattice-cache/core/backend";
 
 /**
  * No JetStream answered the backend's requests: the server runs without JetStream, the account has no

@@ -21,7 +21,7 @@ import {
   type FeedSubscription,
   type Logger,
   type RecentDeliveries,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import {
   createInbox,

@@ -1,7 +1,7 @@
 // How one stored KV message becomes a BackendEntry: delete and purge markers are tombstones, the origin
 // comes from our own header (absent on entries written by wasmCloud hosts). For the history proof the write
 // id (`Nats-Msg-Id`) goes with it.
-import type { DeliveredChange } from "@lattice-cache/core";
+import type { DeliveredChange } from "@lattice-cache/core/backend";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import type { BucketLayout } from "./bucket-layout.js";
 

@@ -29,7 +29,7 @@ import {
   ValueTooLargeError,
   type WriteRequest,
   type WriteResult,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { Empty, headers as natsHeaders } from "@nats-io/nats-core";
 import { AckAbandonedError, AckInboxClosedError, type AckPublisher } from "./ack-inbox.js";

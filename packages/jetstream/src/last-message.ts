@@ -1,8 +1,7 @@
 // A key's last stored message, read from the stream (a direct get from any replica when the bucket allows
 // it, else through the stream leader): what a writer checks after a refused conditional write, and what
 // `JetStreamBackend.read` returns as an entry.
-import type { BackendEntry } from "@lattice-cache/core";
-import { errorText } from "@lattice-cache/core";
+import { type BackendEntry, errorText } from "@lattice-cache/core/backend";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import type { BucketLayout } from "./bucket-layout.js";
 import { toBackendEntry } from "./kv-message.js";

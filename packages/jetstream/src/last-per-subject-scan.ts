@@ -2,7 +2,7 @@
 // last_per_subject` and `headers_only: true` hands over each key's last message — its subject, sequence,
 // headers and storage time, never its value — and is deleted afterwards. What nats.js `purgeDeletes` reads
 // (with its full history and values), at a fraction of the bytes; the same consumer permissions as a feed.
-import { BackendUnavailableError } from "@lattice-cache/core";
+import { BackendUnavailableError } from "@lattice-cache/core/backend";
 import type { ConsumerConfig, JetStreamManager } from "@nats-io/jetstream";
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, nanos, nuid } from "@nats-io/nats-core";
 import type { BucketLayout } from "./bucket-layout.js";

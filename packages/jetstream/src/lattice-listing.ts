@@ -1,6 +1,6 @@
 // Which lattices exist on a NATS server: one KV bucket LATTICEDATA_{prefix} each, so one stream
 // KV_LATTICEDATA_{prefix} each. Reads stream names only; creates nothing.
-import { BackendUnavailableError, errorText, PermissionDeniedError } from "@lattice-cache/core";
+import { BackendUnavailableError, errorText, PermissionDeniedError } from "@lattice-cache/core/backend";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";

@@ -1,7 +1,7 @@
 // Classifies errors of the NATS client: transient (retry), permission, compare-and-swap mismatch, missing stream.
 // Checked by `name` and API code, not `instanceof`, so duplicated installs of the client still match. The text
 // of an error is core's `errorText`.
-import { errorText } from "@lattice-cache/core";
+import { errorText } from "@lattice-cache/core/backend";
 
 /** JetStream API error codes this backend acts on. */
 export const JS_CODES = {

@@ -1,15 +1,8 @@
 // Test fixtures shared by this package's tests: unique prefixes, a recording logger, raw KV access the
 // way a wasmCloud host writes, caches on the backend, and a feed sink that records. Not part of the build.
 import { randomBytes } from "node:crypto";
-import {
-  type BackendEntry,
-  type BackendHead,
-  LatticeCache as Cache,
-  type FeedSink,
-  type LatticeCache,
-  type LatticeCacheOptions,
-  type Logger,
-} from "@lattice-cache/core";
+import { LatticeCache as Cache, type LatticeCache, type LatticeCacheOptions } from "@lattice-cache/core";
+import type { BackendEntry, BackendHead, FeedSink, Logger } from "@lattice-cache/core/backend";
 import { waitFor } from "@lattice-cache/test-harness";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";

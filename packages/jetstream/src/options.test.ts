@@ -1,4 +1,4 @@
-import { ConfigurationError } from "@lattice-cache/core";
+import { ConfigurationError } from "@lattice-cache/core/backend";
 import { describe, expect, it } from "vitest";
 import { JETSTREAM_DEFAULTS, resolveOptions } from "./options.js";
 

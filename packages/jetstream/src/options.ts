@@ -1,7 +1,7 @@
 // The options of the jetstream backend, their defaults, and their validation (one place, clear messages).
 
 import { hostname } from "node:os";
-import { ConfigurationError, type Logger, silentLogger } from "@lattice-cache/core";
+import { ConfigurationError, type Logger, silentLogger } from "@lattice-cache/core/backend";
 import type { NatsAuth, NatsTlsFiles } from "@lattice-cache/plugin/nats";
 import type { NatsConnection } from "@nats-io/nats-core";
 

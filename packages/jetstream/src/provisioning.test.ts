@@ -1,6 +1,7 @@
 // Provisioning against a real nats-server: create when missing, tolerate every "already exists", accept a
 // compatible pre-provisioned bucket (logging what differs), bind-only mode, and typed start-up errors.
-import { ConfigurationError, LatticeCache, LatticeNotFoundError } from "@lattice-cache/core";
+import { LatticeCache } from "@lattice-cache/core";
+import { ConfigurationError, LatticeNotFoundError } from "@lattice-cache/core/backend";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";

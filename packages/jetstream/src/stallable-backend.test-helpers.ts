@@ -3,7 +3,7 @@
 // (its consumer, its heartbeats, its connection reports) keeps running. The replica's stall detection must
 // notice and restart the feed (rule 9). The shipped backend has no such hook: the sink is wrapped here.
 // Rules cited here: docs/semantics.md#rule-9.
-import type { FeedPosition, FeedSink, FeedSubscription } from "@lattice-cache/core";
+import type { FeedPosition, FeedSink, FeedSubscription } from "@lattice-cache/core/backend";
 import { JetStreamBackend } from "./jetstream-backend.js";
 
 /** A `JetStreamBackend` with {@link StallableJetStreamBackend.stallFeeds}. */

@@ -7,7 +7,7 @@ import {
   errorText,
   LatticeCacheError,
   PermissionDeniedError,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { apiPrefixFor, type BucketLayout } from "./bucket-layout.js";

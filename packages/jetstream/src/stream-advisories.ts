@@ -5,7 +5,7 @@
 // leader election, into the leader its feeds' history audits compare with (history-audit.ts).
 // A host not allowed to subscribe still works: its replicas find these events on the slow fallback.
 // Rules cited here: docs/semantics.md#rule-9.
-import type { Logger } from "@lattice-cache/core";
+import type { Logger } from "@lattice-cache/core/backend";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import type { ConnectionState } from "./connection-state.js";
 

@@ -2,7 +2,7 @@
 // due marker is purged with a sequence bound (a key written again meanwhile keeps its value), permissions are
 // named, and `read` returns a key's stored change.
 // Rules cited here: docs/semantics.md#rule-6.
-import { CompactionScan, type LatticeBackend } from "@lattice-cache/core";
+import { CompactionScan, type LatticeBackend } from "@lattice-cache/core/backend";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BucketLayout } from "./bucket-layout.js";

@@ -6,7 +6,7 @@
 // it). A purged marker leaves no trace a resuming consumer could see: replicas away longer than half the
 // retention resync instead of resuming (core's replica).
 // Rules cited here: docs/semantics.md#rule-6.
-import { type CompactionReport, type CompactionRequest, CompactionScan } from "@lattice-cache/core";
+import { type CompactionReport, type CompactionRequest, CompactionScan } from "@lattice-cache/core/backend";
 import { isTombstone } from "./kv-message.js";
 import { scanLastPerSubject } from "./last-per-subject-scan.js";
 import { type StoreAccess, typedStoreError } from "./store-access.js";

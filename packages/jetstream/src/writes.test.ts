@@ -8,7 +8,7 @@ import {
   PermissionDeniedError,
   silentLogger,
   ValueTooLargeError,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import {
   disposeAll,
   type NatsServerHandle,

@@ -1,6 +1,7 @@
 // Generation-2 records (docs/wire-formats.md): JSON bodies on `lc.{prefix}.{claims,linkdefs,refmap,ocimap}.{token}`
 // in the `LATTICECACHE_{prefix}` stream, turned into generation-3 records (link-definition ids recomputed).
-import { errorText, linkdefKey } from "@lattice-cache/core";
+import { linkdefKey } from "@lattice-cache/core";
+import { errorText } from "@lattice-cache/core/backend";
 import { type LegacyRecord, recordOf } from "./legacy-wire-codec.js";
 
 /** The stream old (generation-2) hosts kept their cache in. */

@@ -1,7 +1,7 @@
 // Rule 11 at the broadcast edge: every refused message is counted; only the first few are logged, so a
 // misbehaving sender cannot flood the log.
 // Rules cited here: docs/semantics.md#rule-11.
-import type { Logger } from "@lattice-cache/core";
+import type { Logger } from "@lattice-cache/core/backend";
 
 /** Counts refused messages and logs a bounded number of them. */
 export class InvalidMessageLog {

@@ -2,15 +2,13 @@
 // durable, no compare-and-swap — lossy by design (rule 12); the capabilities say so.
 // Rules cited here: docs/semantics.md#rule-10, #rule-12.
 import { randomBytes, randomUUID } from "node:crypto";
+import { COLLECTION_NAMES, type CollectionName, collectionOfKey } from "@lattice-cache/core";
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
   type BackendHead,
   BackendUnavailableError,
   ClosedError,
-  COLLECTION_NAMES,
-  type CollectionName,
-  collectionOfKey,
   errorText,
   type FeedPosition,
   type FeedSink,
@@ -22,7 +20,7 @@ import {
   UnsupportedOperationError,
   type WriteRequest,
   type WriteResult,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import type { Msg, Subscription } from "@nats-io/nats-core";
 import { InvalidMessageLog } from "./invalid-message-log.js";
 import { publishLegacy } from "./legacy-broadcast.js";

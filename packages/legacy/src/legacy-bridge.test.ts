@@ -1,6 +1,7 @@
 // The bridge against real NATS, with core's in-memory backend as the durable side (fast, ordered, CAS).
 // Rules cited here: docs/semantics.md#rule-11, #rule-12.
-import { LatticeCache, type LegacyPolicy, MemoryBackend, MemoryStore } from "@lattice-cache/core";
+import { LatticeCache, MemoryBackend, MemoryStore } from "@lattice-cache/core";
+import type { LegacyPolicy } from "@lattice-cache/core/backend";
 import { disposeAll, type NatsServerHandle, startNatsServer, waitFor } from "@lattice-cache/test-harness";
 import { decode, encode } from "@msgpack/msgpack";
 import { Empty, type NatsConnection } from "@nats-io/nats-core";

@@ -3,22 +3,20 @@
 // durable view. Bridge broadcasts carry a header so no bridge ever imports them: two bridges make no loop.
 // Rules cited here: docs/semantics.md#rule-7, #rule-12.
 import { randomBytes } from "node:crypto";
+import type { CollectionName, LatticeCache, LatticeChange } from "@lattice-cache/core";
 import {
   type BackoffPolicy,
   backoffDelay,
   bridgeExpectedRevision,
-  type CollectionName,
   ConfigurationError,
   ConflictError,
   errorText,
-  type LatticeCache,
   LatticeCacheError,
-  type LatticeChange,
   LEGACY_POLICIES,
   type LegacyPolicy,
   type Logger,
   silentLogger,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import type { Msg, Subscription } from "@nats-io/nats-core";
 import { InvalidMessageLog } from "./invalid-message-log.js";
 import { type LegacyBroadcast, publishLegacy } from "./legacy-broadcast.js";

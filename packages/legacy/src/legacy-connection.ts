@@ -8,7 +8,7 @@ import {
   LatticeCacheError,
   type Logger,
   PermissionDeniedError,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import {
   AuthorizationError,
   type ConnectionOptions,

@@ -1,7 +1,7 @@
 // The `.get` responder trusts no peer (issue 27 item 1): it answers only on reply subjects of the inbox form
 // NATS clients make, so a `.get` naming a KV key or a broadcast subject as its reply subject cannot make the
 // responder publish there with its own credentials.
-import { isInboxSubject, MAX_REPLY_SUBJECT_LENGTH, silentLogger } from "@lattice-cache/core";
+import { isInboxSubject, MAX_REPLY_SUBJECT_LENGTH, silentLogger } from "@lattice-cache/core/backend";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import { Empty, type NatsConnection } from "@nats-io/nats-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,14 +1,8 @@
 // The `.get` side of generation 1, as a responder: a member of each `.get` queue group (the group is named by
 // the subject, as old hosts did), answering with a MessagePack array of every value it holds — only on reply
 // subjects that are inboxes (core's reply-subjects.ts): a `.get` naming anything else is ignored and counted.
-import {
-  COLLECTION_NAMES,
-  type CollectionName,
-  DEFAULT_INBOX_PREFIX,
-  errorText,
-  isInboxSubject,
-  type Logger,
-} from "@lattice-cache/core";
+import { COLLECTION_NAMES, type CollectionName } from "@lattice-cache/core";
+import { DEFAULT_INBOX_PREFIX, errorText, isInboxSubject, type Logger } from "@lattice-cache/core/backend";
 import type { MsgHdrs, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { InvalidMessageLog } from "./invalid-message-log.js";
 import type { LegacySubjects } from "./legacy-subjects.js";

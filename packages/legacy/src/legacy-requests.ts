@@ -1,6 +1,7 @@
 // The `.get` side of generation 1, as a requester: one request like a starting old host, or a window of
 // requests gathering every reply (several queue members) for a migration.
-import { type CollectionName, errorText } from "@lattice-cache/core";
+import type { CollectionName } from "@lattice-cache/core";
+import { errorText } from "@lattice-cache/core/backend";
 import { createInbox, Empty, type NatsConnection } from "@nats-io/nats-core";
 import { BRIDGE_HEADER } from "./legacy-headers.js";
 import type { LegacySubjects } from "./legacy-subjects.js";

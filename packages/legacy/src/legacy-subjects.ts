@@ -1,6 +1,7 @@
 // The generation-1 subject layout (docs/wire-formats.md): `wasmbus.rpc.{prefix}.{collection}.{put,del,get}` and the
 // per-provider copies of link-definition messages.
-import { COLLECTION_NAMES, type CollectionName, ConfigurationError } from "@lattice-cache/core";
+import { COLLECTION_NAMES, type CollectionName } from "@lattice-cache/core";
+import { ConfigurationError } from "@lattice-cache/core/backend";
 
 /** The lattice prefix old hosts use when none is configured. */
 export const DEFAULT_LATTICE_PREFIX = "default";

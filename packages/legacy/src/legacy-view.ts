@@ -1,7 +1,8 @@
 // What one process heard on the broadcast subjects: the latest value (or tombstone) per key, each stamped
 // with a local revision in arrival order (rule 12: the broadcast has no order of its own).
 // Rules cited here: docs/semantics.md#rule-12.
-import type { BackendEntry, CollectionName } from "@lattice-cache/core";
+import type { CollectionName } from "@lattice-cache/core";
+import type { BackendEntry } from "@lattice-cache/core/backend";
 import { type LegacyRecord, storageBytesOf } from "./legacy-wire-codec.js";
 
 /** The latest state of one key. */

@@ -4,10 +4,10 @@ import {
   type CollectionName,
   type CollectionValues,
   claimsCodec,
-  errorText,
   linkdefsCodec,
   refmapsCodec,
 } from "@lattice-cache/core";
+import { errorText } from "@lattice-cache/core/backend";
 import { decode, encode } from "@msgpack/msgpack";
 
 /** A value of any of the three collections. */

@@ -1,5 +1,6 @@
 // One-shot import of what the old hosts hold (their answers to the three `.get`s) into the durable cache.
-import { ConfigurationError, type LatticeCache, type Logger, silentLogger } from "@lattice-cache/core";
+import type { LatticeCache } from "@lattice-cache/core";
+import { ConfigurationError, type Logger, silentLogger } from "@lattice-cache/core/backend";
 import { type LegacyConnectionOptions, openLegacyConnection } from "./legacy-connection.js";
 import {
   collectLegacyState,

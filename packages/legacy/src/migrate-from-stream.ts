@@ -1,15 +1,15 @@
 // One-shot import of a generation-2 `LATTICECACHE_{prefix}` stream into the durable cache, as the OTP host's
 // start-up migration did: last message per subject, ids recomputed, `deleted: true` skipped, 200 ms of silence
 // ends the read. The source is kept unless asked to delete it.
+import type { LatticeCache } from "@lattice-cache/core";
 import {
   BackendUnavailableError,
   ConfigurationError,
   errorText,
-  type LatticeCache,
   type Logger,
   PermissionDeniedError,
   silentLogger,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import {
   type ConsumerMessages,
   DeliverPolicy,

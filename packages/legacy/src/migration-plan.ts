@@ -3,12 +3,10 @@
 import {
   COLLECTION_NAMES,
   type CollectionName,
-  ConflictError,
-  errorText,
   type LatticeCache,
-  LatticeCacheError,
   type WriteOutcome,
 } from "@lattice-cache/core";
+import { ConflictError, errorText, LatticeCacheError } from "@lattice-cache/core/backend";
 import { type LegacyRecord, storageBytesOf } from "./legacy-wire-codec.js";
 import type {
   AppliedCounts,

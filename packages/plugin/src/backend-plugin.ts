@@ -1,7 +1,8 @@
 // What a backend contributes to a host: its name, its settings, how to make it, and what the host asks of it
 // besides (where it connects, which lattices exist, doctor checks, a status channel, how to phrase a failure
 // to open). A backend package exports one from its `./host` door; the host checks `pluginApiVersion` first.
-import { ConfigurationError, type LatticeBackend, type Logger } from "@lattice-cache/core";
+import { ConfigurationError, type Logger } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import type { DoctorCheck } from "./doctor-check.js";
 import type { PluginHostConfig } from "./plugin-host-config.js";
 import type { ConfigSection, SectionValues } from "./settings/config-section.js";

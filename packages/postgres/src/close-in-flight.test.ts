@@ -4,7 +4,7 @@
 // for a pooled connection included — before it ends the pool; writes started after it fail with CLOSED.
 // Rules cited here: docs/semantics.md#rule-10.
 import { OUTCOME_UNKNOWN } from "@lattice-cache/conformance";
-import { LatticeCacheError } from "@lattice-cache/core";
+import { LatticeCacheError } from "@lattice-cache/core/backend";
 import {
   disposeAll,
   type FaultProxyHandle,

@@ -10,7 +10,7 @@ import {
   type ConformanceTarget,
   runConformanceSuite,
 } from "@lattice-cache/conformance";
-import type { LatticeBackend } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import {
   disposeAll,
   type FaultProxyHandle,

@@ -1,7 +1,7 @@
 // The node-postgres settings of every connection the backend opens (its pool and each feed's own): the URL
 // with the options' credentials and TLS on top, and the settings that make a silent partition fail fast —
 // a connect timeout, a client-side query timeout, the server's statement timeout, TCP keepalive.
-import { ConfigurationError, errorText } from "@lattice-cache/core";
+import { ConfigurationError, errorText } from "@lattice-cache/core/backend";
 import type { ClientConfig } from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import type { ResolvedPostgresBackendOptions } from "./postgres-backend-options.js";

@@ -3,7 +3,7 @@
 // unknown, the feed reports its connection down — and the feed comes back by itself on a new connection
 // (a timed-out query still occupies the old one), resuming where it was without a gap.
 // Rules cited here: docs/semantics.md#rule-10.
-import { LatticeCacheError, withTimeout } from "@lattice-cache/core";
+import { LatticeCacheError, withTimeout } from "@lattice-cache/core/backend";
 import {
   disposeAll,
   type FaultProxyHandle,

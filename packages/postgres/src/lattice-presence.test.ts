@@ -1,6 +1,6 @@
 // Whether a lattice exists in a real PostgreSQL database: `provision: "bind"` opens only an existing
 // lattice and creates no schema otherwise; `listPostgresLattices` names every lattice and creates nothing.
-import { LatticeNotFoundError } from "@lattice-cache/core";
+import { LatticeNotFoundError } from "@lattice-cache/core/backend";
 import { disposeAll, type PostgresServerHandle, startPostgresServer } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { listPostgresLattices } from "./lattice-listing.js";

@@ -1,7 +1,13 @@
 // The statements the backend and its feeds run against a lattice's schema (lattice-schema.ts), each one
 // round trip, and the rows they return decoded into core's types.
 // Rules cited here: docs/semantics.md#rule-1, #rule-4, #rule-9.
-import type { BackendEntry, BackendHead, DeliveredChange, LogHead, WriteRequest } from "@lattice-cache/core";
+import type {
+  BackendEntry,
+  BackendHead,
+  DeliveredChange,
+  LogHead,
+  WriteRequest,
+} from "@lattice-cache/core/backend";
 import type { QueryResult, QueryResultRow } from "pg";
 import type { LatticeSchema } from "./lattice-schema.js";
 

@@ -1,6 +1,6 @@
 // The options: defaults, a ConfigurationError naming the bad field, the URL's settings under the options',
 // and no password in anything printed.
-import { ConfigurationError, redactUrl } from "@lattice-cache/core";
+import { ConfigurationError, redactUrl } from "@lattice-cache/core/backend";
 import { describe, expect, it } from "vitest";
 import { clientConfig } from "./connection-config.js";
 import { latticeSchema } from "./lattice-schema.js";

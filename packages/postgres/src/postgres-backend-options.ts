@@ -2,7 +2,7 @@
 // ConfigurationError naming the field (`postgres.url`, as the host's configuration calls it), thrown by the
 // constructor, before anything connects.
 import type { ConnectionOptions } from "node:tls";
-import { ConfigurationError, type Logger, redactUrl } from "@lattice-cache/core";
+import { ConfigurationError, type Logger, redactUrl } from "@lattice-cache/core/backend";
 
 /** The URL schemes of a PostgreSQL server address (the host's `postgres.url` setting accepts the same). */
 export const POSTGRES_URL_SCHEMES = ["postgres:", "postgresql:"] as const;

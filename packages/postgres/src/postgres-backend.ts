@@ -1,23 +1,24 @@
 // The PostgreSQL backend: writes through the lattice's write function (one statement, one transaction), the
 // head from its metadata row, a feed per subscription on a connection of its own (core's followLog over
-// postgres-log-transport.ts), all in the schema `lattice_<prefix>` (lattice-schema.ts).
+// postgres-log-transport.ts), all in the schema `lattice_<prefix>` (lattice-schema.ts). Opening once,
+// connecting until `connectTimeoutMs` and closing with writes in flight are core's BackendLifecycle.
 // Rules cited here: docs/semantics.md#rule-1, #rule-4, #rule-6, #rule-9, #rule-10.
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
   type BackendEntry,
   type BackendHead,
+  BackendLifecycle,
   BackendUnavailableError,
   Backoff,
-  ClosedError,
   type CompactionReport,
   type CompactionRequest,
   ConflictError,
+  type ConnectDeadline,
   comparableRevision,
   type FeedPosition,
   type FeedSink,
   type FeedSubscription,
-  InFlightWrites,
   type LatticeBackend,
   LatticeCacheError,
   LatticeNotFoundError,
@@ -27,7 +28,7 @@ import {
   silentLogger,
   type WriteRequest,
   type WriteResult,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import pg, { type ClientConfig } from "pg";
 import { clientConfig } from "./connection-config.js";
 import { endPool } from "./connection-shutdown.js";
@@ -81,13 +82,10 @@ export class PostgresBackend implements LatticeBackend {
   private readonly logger: Logger;
   /** Its feeds, and what they delivered last (a resuming feed proves the store still holds it). */
   private readonly feeds = new LogFeeds();
-  private pool: pg.Pool | undefined;
+  /** Open once, the pool; writes started and not finished, for close() (bounded by `closeGraceMs`). */
+  private readonly lifecycle: BackendLifecycle<pg.Pool>;
   /** The pool's open connections (its `connect` and `remove` events), destroyed if closing hangs. */
-  /** Writes started and not finished: close() waits for them (bounded by `closeGraceMs`). */
-  private readonly inFlight = new InFlightWrites();
   private readonly pooled = new Set<pg.Client>();
-  private opening: Promise<void> | undefined;
-  private closed = false;
 
   /**
    * @throws ConfigurationError for invalid options (the field is named), or a URL that cannot be used (an
@@ -106,6 +104,18 @@ export class PostgresBackend implements LatticeBackend {
       ttl: false,
       pushed: true,
     };
+    this.lifecycle = new BackendLifecycle({
+      backend: BACKEND_NAME,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      closeGraceMs: this.options.closeGraceMs,
+      connect: (deadline) => this.connect(deadline),
+      release: (pool) => endPool(pool, this.pooled),
+      opened: () =>
+        this.logger.info(
+          { url: redactUrl(this.options.url), schema: this.schema.name },
+          "postgres backend connected",
+        ),
+    });
   }
 
   /**
@@ -115,12 +125,7 @@ export class PostgresBackend implements LatticeBackend {
    * connection could be made in time, `ClosedError` after `close()`.
    */
   open(): Promise<void> {
-    if (this.closed) return Promise.reject(new ClosedError("the postgres backend"));
-    this.opening ??= this.connect().catch((error: unknown) => {
-      this.opening = undefined;
-      throw error;
-    });
-    return this.opening;
+    return this.lifecycle.open();
   }
 
   /**
@@ -131,7 +136,7 @@ export class PostgresBackend implements LatticeBackend {
    * throws for connection problems: it retries and reports them through `sink.connection`.
    */
   subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
-    if (this.closed) throw new ClosedError("the postgres backend");
+    if (this.lifecycle.closed) throw this.lifecycle.closedError();
     const o = this.options;
     const config = this.connection;
     return this.feeds.follow({
@@ -156,11 +161,11 @@ export class PostgresBackend implements LatticeBackend {
    */
   write(request: WriteRequest): Promise<WriteResult> {
     // Tracked from the call: close() waits (bounded) for a write started before it, queued for a connection or sent.
-    return this.inFlight.track(this.writeOnce(request));
+    return this.lifecycle.track(this.writeOnce(request));
   }
 
   private async writeOnce(request: WriteRequest): Promise<WriteResult> {
-    const pool = await this.ready();
+    const pool = await this.lifecycle.ready();
     const keep = this.options.changeLogLength;
     let outcome: Awaited<ReturnType<typeof writeChange>>;
     try {
@@ -172,7 +177,7 @@ export class PostgresBackend implements LatticeBackend {
         outcome = await writeChange(pool, this.schema, request, keep);
       }
     } catch (error) {
-      if (this.closed) throw closedWriteFailure(error, request.key);
+      if (this.lifecycle.closed) throw this.closedWriteFailure(error, request.key);
       throw writeFailure(error, request.key, this.options.queryTimeoutMs);
     }
     if (!outcome.written) {
@@ -188,7 +193,7 @@ export class PostgresBackend implements LatticeBackend {
 
   /** The metadata row's revision and epoch (one query, writing nothing); revision 0 and no epoch while the lattice is missing. */
   async head(): Promise<BackendHead> {
-    const pool = await this.ready();
+    const pool = await this.lifecycle.ready();
     try {
       return await readHead(pool, this.schema);
     } catch (error) {
@@ -199,7 +204,7 @@ export class PostgresBackend implements LatticeBackend {
 
   /** The key's latest stored change, read from the entries table (see `LatticeBackend.read`). */
   async read(key: string): Promise<BackendEntry | undefined> {
-    const pool = await this.ready();
+    const pool = await this.lifecycle.ready();
     try {
       return await readEntry(pool, this.schema, key);
     } catch (error) {
@@ -210,7 +215,7 @@ export class PostgresBackend implements LatticeBackend {
 
   /** Removes tombstones older than the cutoff (see `LatticeBackend.compactTombstones`, tombstone-compaction.ts). */
   async compactTombstones(request: CompactionRequest): Promise<CompactionReport> {
-    const pool = await this.ready();
+    const pool = await this.lifecycle.ready();
     try {
       return await compactTombstones(pool, this.schema, request);
     } catch (error) {
@@ -222,18 +227,14 @@ export class PostgresBackend implements LatticeBackend {
    * Stops every feed, waits up to `closeGraceMs` for writes already started, and closes the pool. Writes
    * started later fail with `ClosedError`. Idempotent.
    */
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all([this.feeds.close(), this.inFlight.settle(this.options.closeGraceMs)]);
-    const pool = this.pool;
-    this.pool = undefined;
-    if (pool !== undefined) await endPool(pool, this.pooled);
+  close(): Promise<void> {
+    return this.lifecycle.close(() => this.feeds.close());
   }
 
   /** Redacted server URL, schema, change-log length, pool use and feeds. Never secrets. */
   describe(): Readonly<Record<string, unknown>> {
     const o = this.options;
-    const pool = this.pool;
+    const pool = this.lifecycle.connection;
     return {
       url: redactUrl(o.url),
       ...(o.user === undefined ? {} : { user: o.user }),
@@ -241,7 +242,7 @@ export class PostgresBackend implements LatticeBackend {
       schema: this.schema.name,
       changeLogLength: o.changeLogLength,
       durable: o.durable,
-      connection: this.closed ? "closed" : pool === undefined ? "not opened" : "open",
+      connection: this.lifecycle.closed ? "closed" : pool === undefined ? "not opened" : "open",
       ...(pool === undefined
         ? {}
         : { pool: { open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } }),
@@ -249,14 +250,8 @@ export class PostgresBackend implements LatticeBackend {
     };
   }
 
-  private async ready(): Promise<pg.Pool> {
-    if (this.closed) throw new ClosedError("the postgres backend");
-    if (this.pool === undefined) await this.open();
-    if (this.pool === undefined) throw new ClosedError("the postgres backend");
-    return this.pool;
-  }
-
-  private async connect(): Promise<void> {
+  /** Opens the pool and provisions the lattice, retrying until `deadline` (the lifecycle's `connect`). */
+  private async connect(deadline: ConnectDeadline): Promise<pg.Pool> {
     const o = this.options;
     const pool = new pg.Pool({ ...this.connection, max: o.poolSize, idleTimeoutMillis: o.poolIdleTimeoutMs });
     pool.on("connect", (client) => this.pooled.add(client));
@@ -265,7 +260,6 @@ export class PostgresBackend implements LatticeBackend {
       // An idle connection failed (a restarted server, a cut): the pool drops it and opens another on demand.
       this.logger.warn({ err: error }, "postgres connection error");
     });
-    const deadline = Date.now() + o.connectTimeoutMs;
     const backoff = new Backoff({ baseMs: 100, maxMs: o.maxReconnectDelayMs, jitter: 0.5 });
     for (;;) {
       try {
@@ -274,21 +268,27 @@ export class PostgresBackend implements LatticeBackend {
       } catch (error) {
         const pause = backoff.next();
         const permanent = isPermanent(error) || LatticeCacheError.isInstance(error);
-        if (this.closed || permanent || Date.now() + pause >= deadline) {
+        if (this.lifecycle.closed || permanent || deadline.passedAfter(pause)) {
           await endPool(pool, this.pooled);
-          if (this.closed) throw new ClosedError("the postgres backend");
-          throw openFailure(error, `open ${this.schema.name} at ${redactUrl(o.url)}`, o.connectTimeoutMs);
+          if (this.lifecycle.closed) throw this.lifecycle.closedError();
+          throw openFailure(error, deadline, `open ${this.schema.name} at ${redactUrl(o.url)}`);
         }
         this.logger.debug({ err: error }, "postgres not reachable yet; retrying");
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
-    if (this.closed) {
-      await endPool(pool, this.pooled);
-      throw new ClosedError("the postgres backend");
-    }
-    this.pool = pool;
-    this.logger.info({ url: redactUrl(o.url), schema: this.schema.name }, "postgres backend connected");
+    return pool;
+  }
+
+  /**
+   * The typed error of a write that `close()` ended: `ClosedError` when it never reached a connection (nothing
+   * was sent), the server's own answer when it gave one, else outcome unknown — it may have been committed.
+   */
+  private closedWriteFailure(error: unknown, key: string): Error {
+    if (LatticeCacheError.isInstance(error) || sqlState(error) !== undefined)
+      return toLatticeError(error, `write ${key}`);
+    if (NOT_SENT.test(postgresErrorText(error))) return this.lifecycle.closedError();
+    return this.lifecycle.writeCutOff(key, postgresErrorText(error), error);
   }
 
   /**
@@ -319,30 +319,10 @@ export class PostgresBackend implements LatticeBackend {
 }
 
 /** The typed error of a failed `open()`: an unreachable server says for how long it was tried. */
-function openFailure(error: unknown, action: string, timeoutMs: number): Error {
+function openFailure(error: unknown, deadline: ConnectDeadline, action: string): Error {
   const typed = toLatticeError(error, action);
   if (typed.code !== "BACKEND_UNAVAILABLE") return typed;
-  return new BackendUnavailableError(
-    BACKEND_NAME,
-    `no connection to the server within ${timeoutMs} ms (${action}): ${postgresErrorText(error)}`,
-    { cause: error },
-  );
-}
-
-/**
- * The typed error of a write that `close()` ended: `ClosedError` when it never reached a connection (nothing
- * was sent), the server's own answer when it gave one, else outcome unknown — it may have been committed.
- */
-function closedWriteFailure(error: unknown, key: string): Error {
-  if (LatticeCacheError.isInstance(error) || sqlState(error) !== undefined)
-    return toLatticeError(error, `write ${key}`);
-  if (NOT_SENT.test(postgresErrorText(error))) return new ClosedError("the postgres backend");
-  return new BackendUnavailableError(
-    BACKEND_NAME,
-    `the backend closed before the write of ${key} was acknowledged (${postgresErrorText(error)}); ` +
-      "the write may or may not have been applied",
-    { cause: error },
-  );
+  return deadline.unavailable(`the server (${action})`, postgresErrorText(error), error);
 }
 
 /** node-postgres refusing a query before sending it: a pool already ended, a client already closed. */

@@ -6,7 +6,7 @@ import {
   errorText,
   LatticeCacheError,
   PermissionDeniedError,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 
 /** The backend name used in error messages. */
 export const BACKEND_NAME = "postgres";

@@ -13,7 +13,7 @@ import {
   type LogHead,
   type LogSignals,
   type LogTransport,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import pg, { type ClientConfig } from "pg";
 import { endConnection } from "./connection-shutdown.js";
 import { provisionLattice } from "./lattice-provisioning.js";

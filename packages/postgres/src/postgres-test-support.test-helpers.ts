@@ -1,6 +1,6 @@
 // Shared test support: unique prefixes, short timeouts, URLs through a fault proxy, a feed recorder.
 import { randomBytes } from "node:crypto";
-import type { BackendEntry, BackendHead, FeedSink } from "@lattice-cache/core";
+import type { BackendEntry, BackendHead, FeedSink } from "@lattice-cache/core/backend";
 import { waitFor } from "@lattice-cache/test-harness";
 import type { PostgresBackendOptions } from "./postgres-backend-options.js";
 

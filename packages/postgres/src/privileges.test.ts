@@ -1,7 +1,7 @@
 // Credentials and privileges: what the server refuses is a PermissionDeniedError at once (no retries until
 // the connect timeout), naming what is missing; a role with exactly the privileges the README lists uses a
 // lattice it could not create.
-import { LatticeCacheError } from "@lattice-cache/core";
+import { LatticeCacheError } from "@lattice-cache/core/backend";
 import { disposeAll, type PostgresServerHandle, startPostgresServer } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { PostgresBackend } from "./postgres-backend.js";

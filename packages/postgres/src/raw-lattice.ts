@@ -1,7 +1,7 @@
 // Direct access to what a lattice's schema holds, beside the backend (tests, fault injection, tools): the
 // stored rows, the history lost (the schema dropped), a backup restored under the same epoch, a foreign
 // writer's bytes. Never needed by a program that embeds the cache; exported by `@lattice-cache/postgres/testing`.
-import type { DeliveredChange, LogHead } from "@lattice-cache/core";
+import type { DeliveredChange, LogHead } from "@lattice-cache/core/backend";
 import pg from "pg";
 import {
   CHANGE_COLUMNS,

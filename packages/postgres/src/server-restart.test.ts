@@ -2,7 +2,7 @@
 // it is down, the feed says its connection is down and resumes by itself afterwards in the same history,
 // without a gap, and every acknowledged write is still there (the durable capability).
 // Rules cited here: docs/semantics.md#rule-10.
-import { LatticeCacheError } from "@lattice-cache/core";
+import { LatticeCacheError } from "@lattice-cache/core/backend";
 import { disposeAll, type PostgresServerHandle, startPostgresServer } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { PostgresBackend } from "./postgres-backend.js";

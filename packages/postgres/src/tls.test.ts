@@ -2,7 +2,7 @@
 // or in the URL (sslmode/sslrootcert); a certificate it cannot verify, or a server without TLS, is a
 // ConfigurationError at once — retrying cannot fix either.
 import { readFileSync } from "node:fs";
-import { LatticeCacheError } from "@lattice-cache/core";
+import { LatticeCacheError } from "@lattice-cache/core/backend";
 import { disposeAll, type PostgresServerHandle, startPostgresServer } from "@lattice-cache/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { PostgresBackend } from "./postgres-backend.js";

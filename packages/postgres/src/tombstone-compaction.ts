@@ -5,7 +5,7 @@
 // feed that would read across a removed change-log row finds a hole (core's followLog reads the log for
 // contiguity) or a log that starts later than it needs: a gap, and a resync.
 // Rules cited here: docs/semantics.md#rule-6, #rule-9.
-import { type CompactionReport, type CompactionRequest, CompactionScan } from "@lattice-cache/core";
+import { type CompactionReport, type CompactionRequest, CompactionScan } from "@lattice-cache/core/backend";
 import type { Queryable } from "./lattice-queries.js";
 import type { LatticeSchema } from "./lattice-schema.js";
 

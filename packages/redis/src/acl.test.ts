@@ -1,7 +1,8 @@
 // Authentication and ACLs against a real redis-server: the right user works with least privilege; a wrong
 // password or a user without rights on the lattice's keys fails with PermissionDeniedError.
 import { inspect } from "node:util";
-import { LatticeCache, PermissionDeniedError } from "@lattice-cache/core";
+import { LatticeCache } from "@lattice-cache/core";
+import { PermissionDeniedError } from "@lattice-cache/core/backend";
 import { disposeAll, type RedisServerHandle, startRedisServer } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisBackend } from "./redis-backend.js";

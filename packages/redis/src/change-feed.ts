@@ -10,7 +10,7 @@ import {
   type LogHead,
   type LogSignals,
   type LogTransport,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import { decodeChangeLogEntry } from "./change-log-entry.js";
 import { decodeEntryRecord } from "./entry-record.js";
 import { LatticeScripts, type RedisClient } from "./lua-scripts.js";

@@ -1,5 +1,5 @@
 // One entry of the change-log stream: XADD id `<revision>-0`, fields op/key/revision/origin/epoch[/value].
-import type { BackendEntry } from "@lattice-cache/core";
+import type { BackendEntry } from "@lattice-cache/core/backend";
 
 /** A change-log entry with the epoch it was written in. */
 export interface ChangeLogEntry extends BackendEntry {

@@ -5,7 +5,7 @@
 // suite (status-and-close.ts); these are the Redis-specific ends: a silent server and the option itself.
 // Rules cited here: docs/semantics.md#rule-10.
 import { OUTCOME_UNKNOWN } from "@lattice-cache/conformance";
-import { ConfigurationError, LatticeCacheError } from "@lattice-cache/core";
+import { ConfigurationError, LatticeCacheError } from "@lattice-cache/core/backend";
 import {
   disposeAll,
   type FaultProxyHandle,

@@ -1,11 +1,7 @@
 // Rule 10 with a real redis-server behind a TCP fault proxy: fail fast, report the outage, catch up after.
 // Rules cited here: docs/semantics.md#rule-9, #rule-10.
-import {
-  type BackendEntry,
-  BackendUnavailableError,
-  LatticeCache,
-  LatticeCacheError,
-} from "@lattice-cache/core";
+import { LatticeCache } from "@lattice-cache/core";
+import { type BackendEntry, BackendUnavailableError, LatticeCacheError } from "@lattice-cache/core/backend";
 import {
   disposeAll,
   type FaultProxyHandle,

@@ -1,6 +1,6 @@
 // Whether a lattice exists on a real redis-server: `provision: "bind"` opens only an existing lattice and
 // writes nothing otherwise; `listRedisLattices` names every lattice (by its epoch key) and writes nothing.
-import { LatticeNotFoundError } from "@lattice-cache/core";
+import { LatticeNotFoundError } from "@lattice-cache/core/backend";
 import { disposeAll, type RedisServerHandle, startRedisServer } from "@lattice-cache/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 // The options of the Redis backend, their defaults, and their validation (ConfigurationError names the field).
 import type { ConnectionOptions } from "node:tls";
-import { ConfigurationError, type Logger, redactUrl } from "@lattice-cache/core";
+import { ConfigurationError, type Logger, redactUrl } from "@lattice-cache/core/backend";
 import type { ClusterOptions, RedisOptions } from "ioredis";
 
 /** A Redis Cluster seed node: `"redis://host:port"`, `"host:port"` or `{ host, port }`. */

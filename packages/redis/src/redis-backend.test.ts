@@ -6,7 +6,7 @@ import {
   ConflictError,
   type LatticeBackend,
   LatticeCacheError,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import { disposeAll, type RedisServerHandle, startRedisServer } from "@lattice-cache/test-harness";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisBackend } from "./redis-backend.js";

@@ -1,25 +1,24 @@
 // The Redis backend: writes through one atomic Lua script per write, a feed per subscription on its own
 // connection, the head from the revision counter and epoch key. Layout in redis-keys.ts.
 //
-// Closing tells the truth about writes in flight (issue 22 item 6): close() waits up to `closeGraceMs` for
-// the replies to writes already sent before it disconnects; a write the disconnect cuts off says its outcome
-// is unknown, one that sent nothing fails with CLOSED.
+// Opening once, connecting until `connectTimeoutMs` and closing are core's BackendLifecycle: close() waits up
+// to `closeGraceMs` for the replies to writes already sent before it disconnects; a write the disconnect cuts
+// off says its outcome is unknown, one that sent nothing fails with CLOSED (issue 22 item 6).
 // Rules cited here: docs/semantics.md#rule-10.
 import {
   BACKEND_SPECIFICATION_VERSION,
   type BackendCapabilities,
   type BackendEntry,
   type BackendHead,
-  BackendUnavailableError,
-  ClosedError,
+  BackendLifecycle,
   type CompactionReport,
   type CompactionRequest,
   ConfigurationError,
   ConflictError,
+  type ConnectDeadline,
   type FeedPosition,
   type FeedSink,
   type FeedSubscription,
-  InFlightWrites,
   type LatticeBackend,
   LatticeNotFoundError,
   LogFeeds,
@@ -29,7 +28,7 @@ import {
   silentLogger,
   type WriteRequest,
   type WriteResult,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import { RedisChangeLog } from "./change-feed.js";
 import { LatticeScripts, type RedisClient } from "./lua-scripts.js";
 import {
@@ -75,14 +74,10 @@ export class RedisBackend implements LatticeBackend {
 
   private readonly options: ResolvedRedisBackendOptions;
   private readonly logger: Logger;
-  private client: RedisClient | undefined;
-  private scripts: LatticeScripts | undefined;
-  private opening: Promise<void> | undefined;
-  private closed = false;
+  /** Open once, the command connection and its scripts; writes sent and not answered yet, for close(). */
+  private readonly lifecycle: BackendLifecycle<CommandConnection>;
   /** Its feeds, and what they delivered last (a resuming feed proves the store still holds it). */
   private readonly feeds = new LogFeeds();
-  /** Writes sent and not answered yet: close() waits for them (bounded by `closeGraceMs`). */
-  private readonly inFlight = new InFlightWrites();
 
   /** @throws ConfigurationError for invalid options (the field is named). */
   constructor(options: RedisBackendOptions = {}) {
@@ -97,6 +92,15 @@ export class RedisBackend implements LatticeBackend {
       ttl: false,
       pushed: true,
     };
+    this.lifecycle = new BackendLifecycle({
+      backend: BACKEND_NAME,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      closeGraceMs: this.options.closeGraceMs,
+      connect: (deadline) => this.connect(deadline),
+      release: ({ client }) => client.disconnect(),
+      opened: () =>
+        this.logger.info({ target: this.target(), keyTag: this.keys.tag }, "redis backend connected"),
+    });
   }
 
   /**
@@ -105,12 +109,7 @@ export class RedisBackend implements LatticeBackend {
    * certificate, `BackendUnavailableError` when no connection could be made in time, `ClosedError` after `close()`.
    */
   open(): Promise<void> {
-    if (this.closed) return Promise.reject(new ClosedError("the redis backend"));
-    this.opening ??= this.connect().catch((error: unknown) => {
-      this.opening = undefined;
-      throw error;
-    });
-    return this.opening;
+    return this.lifecycle.open();
   }
 
   /**
@@ -121,7 +120,7 @@ export class RedisBackend implements LatticeBackend {
    * retries and reports them through `sink.connection`.
    */
   subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
-    if (this.closed) throw new ClosedError("the redis backend");
+    if (this.lifecycle.closed) throw this.lifecycle.closedError();
     const o = this.options;
     let refusalLogged = false;
     return this.feeds.follow({
@@ -165,9 +164,10 @@ export class RedisBackend implements LatticeBackend {
    */
   write(request: WriteRequest): Promise<WriteResult> {
     // Sent at once when connected, so a write called before close() is one close() waits for.
-    if (this.scripts !== undefined && !this.closed) return this.send(this.scripts, request);
-    return this.ready().then((scripts) => {
-      if (this.closed) throw new ClosedError("the redis backend");
+    const open = this.lifecycle.connection;
+    if (open !== undefined && !this.lifecycle.closed) return this.send(open.scripts, request);
+    return this.lifecycle.ready().then(({ scripts }) => {
+      if (this.lifecycle.closed) throw this.lifecycle.closedError();
       return this.send(scripts, request);
     });
   }
@@ -175,18 +175,13 @@ export class RedisBackend implements LatticeBackend {
   /** Runs the write script, tracked as in flight until its reply. */
   private async send(scripts: LatticeScripts, request: WriteRequest): Promise<WriteResult> {
     const sent = scripts.write(request);
-    this.inFlight.track(sent).catch(() => {});
+    this.lifecycle.track(sent).catch(() => {});
     let outcome: Awaited<ReturnType<LatticeScripts["write"]>>;
     try {
       outcome = await sent;
     } catch (error) {
-      if (this.closed && !isServerAnswer(error)) {
-        throw new BackendUnavailableError(
-          BACKEND_NAME,
-          `the backend closed before the write of ${request.key} was acknowledged (${redisErrorText(error)}); ` +
-            "the write may or may not have been applied",
-          { cause: error },
-        );
+      if (this.lifecycle.closed && !isServerAnswer(error)) {
+        throw this.lifecycle.writeCutOff(request.key, redisErrorText(error), error);
       }
       throw toLatticeError(error, `write ${request.key}`);
     }
@@ -203,7 +198,7 @@ export class RedisBackend implements LatticeBackend {
 
   /** The revision counter and epoch, read atomically (one round trip, writing nothing). */
   async head(): Promise<BackendHead> {
-    const scripts = await this.ready();
+    const { scripts } = await this.lifecycle.ready();
     try {
       const head = await scripts.head();
       return { revision: head.revision, epoch: head.epoch };
@@ -214,24 +209,20 @@ export class RedisBackend implements LatticeBackend {
 
   /** The key's latest stored change, read from the entries hash (see `LatticeBackend.read`). */
   async read(key: string): Promise<BackendEntry | undefined> {
-    return readEntry(await this.commandClient(), this.keys, key);
+    return readEntry((await this.lifecycle.ready()).client, this.keys, key);
   }
 
   /** Removes tombstones older than the cutoff (see `LatticeBackend.compactTombstones`, tombstone-compaction.ts). */
   async compactTombstones(request: CompactionRequest): Promise<CompactionReport> {
-    return compactTombstones(await this.commandClient(), this.keys, request);
+    return compactTombstones((await this.lifecycle.ready()).client, this.keys, request);
   }
 
   /**
    * Stops every feed, waits up to `closeGraceMs` for the replies to writes already sent, and closes the
    * connections. Writes not sent yet fail with `ClosedError`. Idempotent.
    */
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all([this.feeds.close(), this.inFlight.settle(this.options.closeGraceMs)]);
-    this.client?.disconnect();
-    this.client = undefined;
-    this.scripts = undefined;
+  close(): Promise<void> {
+    return this.lifecycle.close(() => this.feeds.close());
   }
 
   /** Mode, redacted address, key tag, change-log length and connection state. Never secrets. */
@@ -249,25 +240,15 @@ export class RedisBackend implements LatticeBackend {
       keyTag: this.keys.tag,
       changeLogLength: o.changeLogLength,
       durable: o.durable,
-      connection: this.closed ? "closed" : (this.client?.status ?? "not opened"),
+      connection: this.lifecycle.closed
+        ? "closed"
+        : (this.lifecycle.connection?.client.status ?? "not opened"),
       feeds: this.feeds.size,
     };
   }
 
-  private async ready(): Promise<LatticeScripts> {
-    if (this.closed) throw new ClosedError("the redis backend");
-    if (this.scripts === undefined) await this.open();
-    if (this.scripts === undefined) throw new ClosedError("the redis backend");
-    return this.scripts;
-  }
-
-  private async commandClient(): Promise<RedisClient> {
-    await this.ready();
-    if (this.client === undefined) throw new ClosedError("the redis backend");
-    return this.client;
-  }
-
-  private async connect(): Promise<void> {
+  /** Connects the command connection and provisions the epoch key (the lifecycle's `connect`). */
+  private async connect(deadline: ConnectDeadline): Promise<CommandConnection> {
     const client = backendClient(this.options, "commands");
     const scripts = new LatticeScripts(client, this.keys, this.options.changeLogLength);
     let lastError: unknown;
@@ -280,12 +261,12 @@ export class RedisBackend implements LatticeBackend {
       up = false;
     });
     client.on("ready", () => {
-      if (!up && this.scripts !== undefined)
+      if (!up && this.lifecycle.connection !== undefined)
         this.logger.info({ target: this.target() }, "redis connection restored");
       up = true;
     });
     try {
-      await this.firstConnection(client, () => lastError);
+      await this.firstConnection(client, deadline, () => lastError);
       if (this.options.provision === "bind") await this.mustExist(scripts);
       await scripts.head(true); // provisions the epoch and proves the ACL lets us run scripts on our keys
     } catch (error) {
@@ -293,13 +274,7 @@ export class RedisBackend implements LatticeBackend {
       throw toLatticeError(error, `use ${this.keys.tag} at ${this.target()}`);
     }
     up = true;
-    if (this.closed) {
-      client.disconnect();
-      throw new ClosedError("the redis backend");
-    }
-    this.client = client;
-    this.scripts = scripts;
-    this.logger.info({ target: this.target(), keyTag: this.keys.tag }, "redis backend connected");
+    return { client, scripts };
   }
 
   /** `provision: "bind"`: the lattice's epoch key must exist already (reading it writes nothing). */
@@ -312,8 +287,11 @@ export class RedisBackend implements LatticeBackend {
   }
 
   /** Waits for the first `ready`, letting ioredis retry until the deadline; refused credentials fail at once. */
-  private firstConnection(client: RedisClient, lastError: () => unknown): Promise<void> {
-    const timeoutMs = this.options.connectTimeoutMs;
+  private firstConnection(
+    client: RedisClient,
+    deadline: ConnectDeadline,
+    lastError: () => unknown,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onError = (error: unknown) => {
         redactSecrets(error);
@@ -336,18 +314,14 @@ export class RedisBackend implements LatticeBackend {
         }
       };
       const onReady = () => finish(undefined);
-      const timer = setTimeout(() => {
+      const cancel = deadline.whenPassed(() => {
         const last = lastError();
         finish(
-          new BackendUnavailableError(
-            BACKEND_NAME,
-            `no connection to ${this.target()} within ${timeoutMs} ms${last === undefined ? "" : `: ${redisErrorText(last)}`}`,
-            { cause: last },
-          ),
+          deadline.unavailable(this.target(), last === undefined ? undefined : redisErrorText(last), last),
         );
-      }, timeoutMs);
+      });
       const finish = (error: Error | undefined) => {
-        clearTimeout(timer);
+        cancel();
         client.off("error", onError);
         client.off("ready", onReady);
         if (error === undefined) resolve();
@@ -368,4 +342,10 @@ export class RedisBackend implements LatticeBackend {
     if (o.sentinel) return `sentinel master ${o.sentinel.name}`;
     return redactUrl(o.url);
   }
+}
+
+/** The command connection of a Redis backend: its client, and the lattice's scripts on it. */
+interface CommandConnection {
+  readonly client: RedisClient;
+  readonly scripts: LatticeScripts;
 }

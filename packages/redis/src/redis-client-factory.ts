@@ -2,7 +2,7 @@
 // makes with the same settings (a host's status channel): credentials, TLS, a reconnect policy, and by default
 // failing fast instead of queueing while disconnected (rule 10).
 // Rules cited here: docs/semantics.md#rule-10.
-import { type BackoffPolicy, backoffDelay } from "@lattice-cache/core";
+import { type BackoffPolicy, backoffDelay } from "@lattice-cache/core/backend";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { RedisClient } from "./lua-scripts.js";
 import {

@@ -3,7 +3,8 @@
 // own checks plus the conformance suite.
 // Rules cited here: docs/semantics.md#rule-2, #rule-4, #rule-5.
 import { runConformanceSuite } from "@lattice-cache/conformance";
-import { ConflictError, LatticeCache } from "@lattice-cache/core";
+import { LatticeCache } from "@lattice-cache/core";
+import { ConflictError } from "@lattice-cache/core/backend";
 import { disposeAll, type RedisClusterHandle, startRedisCluster } from "@lattice-cache/test-harness";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { RedisBackend } from "./redis-backend.js";

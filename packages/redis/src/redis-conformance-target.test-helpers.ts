@@ -2,7 +2,7 @@
 // reads, foreign writes, backups and lost history through an admin connection (the backdoor); partitions and
 // cut connections through fault proxies of each backend's own.
 import type { ConformanceBackdoor, ConformanceStore, ConformanceTarget } from "@lattice-cache/conformance";
-import type { LatticeBackend } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import {
   type FaultProxyHandle,
   type RedisClusterHandle,

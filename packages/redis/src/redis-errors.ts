@@ -4,7 +4,7 @@ import {
   errorText,
   LatticeCacheError,
   PermissionDeniedError,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 
 // NOPERM/NOAUTH/WRONGPASS from commands; inside a Lua script Redis 7 reports an ACL refusal as
 // "ERR The user executing the script can't run this command or subcommand".

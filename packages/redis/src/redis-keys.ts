@@ -1,6 +1,6 @@
 // The Redis key layout of one lattice. Every key carries the same hash tag, so a lattice lives in one
 // Redis Cluster slot and the Lua scripts may touch all of its keys at once.
-import { ConfigurationError } from "@lattice-cache/core";
+import { ConfigurationError } from "@lattice-cache/core/backend";
 
 /** The Redis keys that hold one lattice. */
 export interface RedisKeyLayout {

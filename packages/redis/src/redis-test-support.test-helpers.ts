@@ -1,7 +1,8 @@
 // Shared test support: unique prefixes, a feed recorder, raw access to a lattice's keys, polling.
 // Rules cited here: docs/semantics.md#rule-1.
 import { randomBytes } from "node:crypto";
-import type { BackendEntry, BackendHead, Claims, FeedSink } from "@lattice-cache/core";
+import type { Claims } from "@lattice-cache/core";
+import type { BackendEntry, BackendHead, FeedSink } from "@lattice-cache/core/backend";
 import { type ChainableCommander, Cluster, Redis } from "ioredis";
 import { decodeEntryRecord } from "./entry-record.js";
 import { LatticeScripts } from "./lua-scripts.js";

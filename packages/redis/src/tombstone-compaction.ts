@@ -11,7 +11,7 @@ import {
   type CompactionReport,
   type CompactionRequest,
   CompactionScan,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import { decodeEntryRecord, type EntryRecord } from "./entry-record.js";
 import type { RedisClient } from "./lua-scripts.js";
 import { toLatticeError } from "./redis-errors.js";

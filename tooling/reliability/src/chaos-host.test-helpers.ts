@@ -1,7 +1,8 @@
 // One lattice host of a scenario: its own backend (own connections), cache and recording logger.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type LatticeBackend, LatticeCache, type LatticeCacheOptions } from "@lattice-cache/core";
+import { LatticeCache, type LatticeCacheOptions } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import { JetStreamBackend, type JetStreamBackendOptions } from "@lattice-cache/jetstream";
 import { waitFor } from "@lattice-cache/test-harness";
 import { RecordingLogger } from "./recording-logger.test-helpers.js";

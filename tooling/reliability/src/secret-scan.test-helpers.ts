@@ -1,6 +1,7 @@
 // Collects everything a host lets out — log lines, error messages (with causes and stacks), describe(),
 // status() — and checks that no secret appears in it.
-import type { LatticeBackend, LatticeCache } from "@lattice-cache/core";
+import type { LatticeCache } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import { expect } from "vitest";
 import { type RecordingLogger, renderForScan } from "./recording-logger.test-helpers.js";
 

@@ -3,12 +3,11 @@
 import {
   type CollectionCodec,
   claimsCodec,
-  entryHash,
   type LatticeCache,
   linkdefsCodec,
   refmapsCodec,
-  SetDigest,
 } from "@lattice-cache/core";
+import { entryHash, SetDigest } from "@lattice-cache/core/backend";
 import type { RawPostgresLattice } from "@lattice-cache/postgres/testing";
 import { redisKeys } from "@lattice-cache/redis";
 import { decodeEntryRecord } from "@lattice-cache/redis/testing";

@@ -6,7 +6,7 @@
 // travel in parts (postgres-answer-parts.ts).
 import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Backoff } from "@lattice-cache/core";
+import { Backoff } from "@lattice-cache/core/backend";
 import type { HostStatusReport, StatusChannelContext } from "@lattice-cache/plugin";
 import {
   encodeStatusRequest,

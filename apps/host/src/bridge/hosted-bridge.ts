@@ -1,7 +1,8 @@
 // The migration bridge run by `lattice bridge`: a LegacyBridge on the host's opened cache, started (and, while
 // the old hosts' NATS is out of reach, restarted with backoff) once the cache is open, stopped before it closes.
 import { setTimeout as sleep } from "node:timers/promises";
-import { Backoff, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import { type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import { Backoff } from "@lattice-cache/core/backend";
 import {
   emptyBridgeCounters,
   LegacyBridge,

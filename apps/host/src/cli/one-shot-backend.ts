@@ -1,7 +1,8 @@
 // The life of a one-shot command that needs the backend but no replica (`lattice compact`): make the
 // configured backend, check it, open it (bounded), act, close it (bounded). No initial sync is waited for.
 import { setTimeout as sleep } from "node:timers/promises";
-import { BackendUnavailableError, type LatticeBackend } from "@lattice-cache/core";
+import { BackendUnavailableError } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import type { Command } from "commander";
 import { createHostContainer } from "../composition/host-container.js";
 import { openUnderCreationPolicy, readOnly } from "../composition/lattice-creation.js";

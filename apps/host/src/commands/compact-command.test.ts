@@ -5,12 +5,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CompactionReport } from "@lattice-cache/core";
 import {
   COMPACTION_LEASE_KEY,
-  type CompactionReport,
   encodeCompactionLease,
   type LatticeBackend,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import { JetStreamBackend } from "@lattice-cache/jetstream";
 import { RedisBackend } from "@lattice-cache/redis";
 import {

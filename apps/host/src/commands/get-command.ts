@@ -1,6 +1,7 @@
 // `lattice get <storage key>`: the raw stored entry of one key, read from the backend itself (no replica, no
 // initial sync): its value as stored, revision, origin, and whether it is a delete marker.
-import { type BackendEntry, type CollectionName, errorText } from "@lattice-cache/core";
+import { type CollectionName, errorText } from "@lattice-cache/core";
+import type { BackendEntry } from "@lattice-cache/core/backend";
 import type { Command } from "commander";
 import { checkedStorageKey } from "../cli/checked-input.js";
 import type { CliContext } from "../cli/cli-context.js";

@@ -13,8 +13,8 @@ import { describeOpenFailure, READ_ONLY, withReadyCache } from "../cli/one-shot.
 import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { formatFields } from "../cli/text-table.js";
 import { createHostContainer } from "../composition/host-container.js";
-import { pluginHostOf } from "../composition/plugin-host.js";
 import { assertLatticeExists } from "../composition/lattice-creation.js";
+import { pluginHostOf } from "../composition/plugin-host.js";
 import { LATTICE_LISTING, resolveToken } from "../composition/tokens.js";
 import { withHostId } from "../runtime/host-identity.js";
 

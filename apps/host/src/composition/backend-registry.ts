@@ -1,6 +1,7 @@
 // Backends by name: each is a plugin (the `@lattice-cache/plugin` contract) registered with its config
 // section; choosing one is configuration, and adding one touches no switch — not even in the configuration.
-import { ConfigurationError, type LatticeBackend } from "@lattice-cache/core";
+import { ConfigurationError } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import {
   type BackendPlugin,
   type ConfigSection,

@@ -1,11 +1,10 @@
 import {
-  BACKEND_SPECIFICATION_VERSION,
   BackendUnavailableError,
   ConfigurationError,
-  type LatticeBackend,
   type LatticeCache,
   MemoryBackend,
 } from "@lattice-cache/core";
+import { BACKEND_SPECIFICATION_VERSION, type LatticeBackend } from "@lattice-cache/core/backend";
 import { defineBackendPlugin } from "@lattice-cache/plugin";
 import { memoryPlugin as memoryBackendRegistration } from "@lattice-cache/plugin/memory";
 import {

@@ -9,9 +9,9 @@ import { HostMetrics } from "../observability/host-metrics.js";
 import { HostRuntime } from "../runtime/host-runtime.js";
 import type { BackendRegistry } from "./backend-registry.js";
 import { createDefaultBackendRegistry } from "./builtin-backends.js";
-import { pluginHostOf } from "./plugin-host.js";
 import { openUnderCreationPolicy } from "./lattice-creation.js";
 import { openCacheWithDeadline } from "./open-cache.js";
+import { pluginHostOf } from "./plugin-host.js";
 import {
   BACKEND,
   BACKEND_FACTORY,

@@ -1,5 +1,6 @@
 // Opening a cache with a deadline: a dead server fails fast instead of hanging a command.
-import { BackendUnavailableError, type LatticeBackend, LatticeCache } from "@lattice-cache/core";
+import { BackendUnavailableError, LatticeCache } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 

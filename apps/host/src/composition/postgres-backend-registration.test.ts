@@ -22,8 +22,8 @@ import {
   LatticeProcess,
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
-import { pluginHostOf } from "./plugin-host.js";
 import { createDefaultBackendRegistry } from "./builtin-backends.js";
+import { pluginHostOf } from "./plugin-host.js";
 import { postgresOptions } from "./postgres-backend-registration.js";
 import { LOGGER } from "./tokens.js";
 

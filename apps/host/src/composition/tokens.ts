@@ -1,5 +1,6 @@
 // The injection tokens of the host's tsyringe container. Each is a symbol branded with the type it resolves to.
-import type { LatticeBackend, LatticeCache } from "@lattice-cache/core";
+import type { LatticeCache } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import type { StatusBus } from "@lattice-cache/plugin";
 import type { DependencyContainer } from "tsyringe";
 import type { CoreConfig } from "../config/core-settings.js";

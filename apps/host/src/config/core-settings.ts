@@ -1,6 +1,7 @@
 // The host's own settings — every backend's too: which backend, the lattice prefix, the host's id, logs,
 // HTTP, deadlines, value size and `lattice bridge`. Backends add their sections beside these.
-import { DEFAULT_MAX_VALUE_BYTES, LEGACY_POLICIES, type LegacyPolicy } from "@lattice-cache/core";
+import { DEFAULT_MAX_VALUE_BYTES } from "@lattice-cache/core";
+import { LEGACY_POLICIES, type LegacyPolicy } from "@lattice-cache/core/backend";
 import {
   CREATE_LATTICE_MODES,
   choice,

@@ -1,5 +1,6 @@
 // The HTTP endpoints in-process, on the memory backend (whose store can be disconnected to go stale).
 import { LatticeCache, MemoryBackend, MemoryStore } from "@lattice-cache/core";
+import { disconnectStore, reconnectStore } from "@lattice-cache/core/testing";
 import { waitFor } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHostContainer } from "../composition/host-container.js";
@@ -151,7 +152,7 @@ describe("once the cache is attached", () => {
   });
 
   it("/readyz stays 200 while the replica is stale (it still serves), /status and /metrics say stale", async () => {
-    store.disconnect();
+    disconnectStore(store);
     await waitFor(async () => JSON.parse((await get("/status")).body).state === "stale", {
       what: "/status stale while disconnected",
     });
@@ -164,7 +165,7 @@ describe("once the cache is attached", () => {
       staleSince: expect.any(String),
     });
     expect((await get("/metrics")).body).toMatch(/^lattice_cache_state\{state="stale"\} 1$/m);
-    store.reconnect();
+    reconnectStore(store);
     await waitFor(async () => JSON.parse((await get("/readyz")).body).state === "live", {
       what: "/readyz live after reconnection",
     });

@@ -3,16 +3,14 @@
 // status requests on the lattice-wide status channel (the cross-host audit).
 // Rules cited here: docs/semantics.md#rule-8, #rule-10.
 import { setTimeout as sleep } from "node:timers/promises";
+import { CompactionSchedule, errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import { Backoff, type LatticeBackend } from "@lattice-cache/core/backend";
 import {
-  Backoff,
-  CompactionSchedule,
-  errorText,
-  type LatticeBackend,
-  type LatticeCache,
-  LatticeCacheError,
-} from "@lattice-cache/core";
-import type { StatusBus } from "@lattice-cache/plugin";
-import { HOST_RETRY_POLICY, type HostStatusReport, hostStatusReport } from "@lattice-cache/plugin";
+  HOST_RETRY_POLICY,
+  type HostStatusReport,
+  hostStatusReport,
+  type StatusBus,
+} from "@lattice-cache/plugin";
 import { inject, injectable } from "tsyringe";
 import type { BackendRegistry } from "../composition/backend-registry.js";
 import { type LatticeLister, openUnderCreationPolicy } from "../composition/lattice-creation.js";

@@ -6,7 +6,7 @@ import {
   type FeedPosition,
   type FeedSubscription,
   type LatticeBackend,
-} from "@lattice-cache/core";
+} from "@lattice-cache/core/backend";
 import type { TestGroup } from "../conformance-test.js";
 import { demandedDeletes } from "../demanded-deletes.js";
 import { eventually } from "../eventually.js";

@@ -10,9 +10,9 @@ import {
   type CompactionOutcome,
   type CompactionReport,
   compactLattice,
-  type LatticeBackend,
   type LatticeCache,
 } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import type { TestGroup } from "../conformance-test.js";
 import { demandedDeletes } from "../demanded-deletes.js";
 import { eventually } from "../eventually.js";

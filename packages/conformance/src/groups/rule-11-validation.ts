@@ -5,13 +5,13 @@ import { AssertionError, deepStrictEqual, equal, ok } from "node:assert/strict";
 import {
   type Claims,
   errorText,
-  type LatticeBackend,
   type LatticeCache,
   LatticeCacheError,
   type LatticeErrorCode,
   type OciReferenceMap,
   type UpdateOutcome,
 } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import type { TestGroup } from "../conformance-test.js";
 import { eventually } from "../eventually.js";
 import { expectErrorCode } from "../expect-error.js";

@@ -4,15 +4,8 @@
 // naming any other reply subject — `$KV.LATTICEDATA_x.LINKDEF_…` — would make every host publish its status
 // there with its own credentials (issue 27: the host trusts no peer), so it is ignored and counted.
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  BackendUnavailableError,
-  Backoff,
-  DEFAULT_INBOX_PREFIX,
-  errorText,
-  isInboxSubject,
-  PermissionDeniedError,
-  redactUrl,
-} from "@lattice-cache/core";
+import { BackendUnavailableError, errorText, PermissionDeniedError, redactUrl } from "@lattice-cache/core";
+import { Backoff, DEFAULT_INBOX_PREFIX, isInboxSubject } from "@lattice-cache/core/backend";
 import {
   AuthorizationError,
   createInbox,
