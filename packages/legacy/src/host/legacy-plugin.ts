@@ -1,68 +1,45 @@
-// `backend: legacy` — the generation-1 fire-and-forget broadcast of old wasmCloud hosts (unordered; for
-// talking to old hosts and migrating away from them). Its settings: how to reach NATS (`nats.servers`,
-// `nats.auth`, `nats.tls` — the same settings the jetstream backend reads).
+// `backend: legacy` as a host plugin: the generation-1 fire-and-forget broadcast of old wasmCloud hosts
+// (unordered; for talking to old hosts and migrating away from them). Its settings: how to reach NATS
+// (`nats.servers`, `nats.auth`, `nats.tls` — the same settings the jetstream backend reads).
 import { ConfigurationError, redactUrl } from "@lattice-cache/core";
-import {
-  LegacyBackend,
-  type LegacyBackendOptions,
-  type LegacyConnectionOptions,
-} from "@lattice-cache/legacy";
-import {
-  configSection,
-  defineBackendPlugin,
-  type PluginConfig,
-  type PluginHost,
-} from "@lattice-cache/plugin";
-import { NATS_CONNECTION_SETTINGS, NatsStatusBus, natsConnectionOptions } from "@lattice-cache/plugin/nats";
-import { LOGGER, resolveToken } from "./tokens.js";
+import { defineBackendPlugin, type PluginConfig } from "@lattice-cache/plugin";
+import { NatsStatusBus } from "@lattice-cache/plugin/nats";
+import { LegacyBackend } from "../legacy-backend.js";
+import { type LegacyConnectionOptions, legacyConfigSection } from "../legacy-options.js";
 
-/** The legacy backend's settings: the NATS connection, under `nats`. */
-export const legacyConfigSection = configSection("nats", NATS_CONNECTION_SETTINGS);
+export { legacyConfigSection };
 
 /** The configuration the legacy backend (and the bridge and migrations that reach old hosts) reads. */
 export type LegacyConfig = PluginConfig<typeof legacyConfigSection>;
 
-/** The legacy backend's options from the host's configuration (NATS servers, credentials and TLS). */
-export function legacyOptions(config: LegacyConfig, host: PluginHost): LegacyBackendOptions {
-  return {
-    ...legacyConnectionOptions(config),
-    prefix: config.prefix,
-    hostId: config.hostId,
-    logger: host.logger,
-  };
-}
-
 /**
- * Where the generation-1 lattice is, from the host's configuration: the NATS servers, credentials and TLS
- * files (the bridge and the migrations reach old hosts with these, as the legacy backend does).
+ * Where the generation-1 lattice is, from a host's configuration: the NATS servers, credentials and TLS
+ * files, the lattice prefix and the connect deadline (the bridge and the migrations reach old hosts with
+ * these, as the legacy backend does). Throws `ConfigurationError` when the host has no `nats` section.
  */
-export function legacyConnectionOptions(
-  config: LegacyConfig,
-): LegacyConnectionOptions & { readonly servers: readonly string[] } {
+export function legacyConnectionOf(config: LegacyConfig): LegacyConnectionOptions {
+  // A host whose registry lacks this plugin has no `nats` section (its bridge and migrate commands get here).
   if (config.nats === undefined) {
     throw new ConfigurationError("this build of lattice has no NATS settings (no legacy backend)", {
       field: "nats",
     });
   }
-  // The package names its connections itself and owns `servers`; the rest is the host's conversion.
-  const {
-    servers: _servers,
-    name: _name,
-    ...connectionOptions
-  } = natsConnectionOptions(config.nats, {
-    name: "lattice-cache legacy",
-    timeoutMs: config.connectTimeoutMs,
-    persistent: true,
-  });
-  return { servers: config.nats.servers, connectionOptions };
+  return {
+    servers: config.nats.servers,
+    auth: config.nats.auth,
+    tls: config.nats.tls,
+    prefix: config.prefix,
+    connectTimeoutMs: config.connectTimeoutMs,
+  };
 }
 
 /** `backend: legacy`. */
-export const legacyBackendRegistration = defineBackendPlugin<LegacyConfig>({
+export const legacyPlugin = defineBackendPlugin<LegacyConfig>({
   name: "legacy",
   description: "the generation-1 NATS broadcast old wasmCloud hosts speak (unordered, not durable)",
   config: legacyConfigSection,
-  create: (config, host) => new LegacyBackend(legacyOptions(config, host)),
+  create: (config, host) =>
+    new LegacyBackend({ ...legacyConnectionOf(config), hostId: config.hostId, logger: host.logger }),
   target: (config) => `NATS at ${config.nats.servers.map(redactUrl).join(",")} (legacy broadcast)`,
   statusBus: (config, host) => new NatsStatusBus(config, host.statusChannel()),
 });
