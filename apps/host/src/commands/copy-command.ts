@@ -6,8 +6,8 @@ import { COLLECTION_NAMES } from "@lattice-cache/core";
 import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { UsageError } from "../cli/cli-errors.js";
-import { withOpenBackend } from "../cli/one-shot-backend.js";
 import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
+import { withOpenBackend } from "../cli/one-shot-backend.js";
 import type { HostConfig } from "../config/host-config.js";
 import { collectAssignment, copyTargetConfig } from "../transfer/copy-target.js";
 import { importSummaryText } from "../transfer/import-output.js";
@@ -36,7 +36,7 @@ export function registerCopyCommand(program: Command, ctx: CliContext): void {
     )
     .option(
       "--to <key=value>",
-      "a setting of the target (repeatable): backend=redis, redis.url=…, prefix=…; unset ones default",
+      "a setting of the target (repeatable): backend=redis, redis.url=…, prefix=…; unset ones default (prefix: the source's)",
       collectAssignment,
       [],
     )
@@ -46,7 +46,7 @@ export function registerCopyCommand(program: Command, ctx: CliContext): void {
     .option("--no-verify", "skip the digest comparison at the end")
     .action(async (opts: CopyOptions, command: Command) => {
       const source = ctx.config(command);
-      const target = copyTargetConfig(ctx.registry, opts.to, opts.toConfig);
+      const target = copyTargetConfig(ctx.registry, opts.to, opts.toConfig, source.prefix);
       const from = `${source.backend} (${ctx.registry.targetOf(source)}), prefix ${source.prefix}`;
       const to = `${target.backend} (${ctx.registry.targetOf(target)}), prefix ${target.prefix}`;
       if (from === to) throw new UsageError(`the target is the source: ${from}`);
@@ -65,8 +65,11 @@ export function registerCopyCommand(program: Command, ctx: CliContext): void {
                 idleTimeoutMs: config.readyTimeoutMs,
                 onReceived: (n) => progress.count("received", n),
                 onRestart: (reason, attempt) =>
-                  progress.phase(`the history changed (${reason}); snapshot restarted (attempt ${attempt + 1})`),
-                onInvalid: (key, reason) => ctx.note(`skipped ${key}: its stored value is invalid (${reason})`),
+                  progress.phase(
+                    `the history changed (${reason}); snapshot restarted (attempt ${attempt + 1})`,
+                  ),
+                onInvalid: (key, reason) =>
+                  ctx.note(`skipped ${key}: its stored value is invalid (${reason})`),
               }),
           },
           { ...READ_ONLY, config },
@@ -99,7 +102,12 @@ export function registerCopyCommand(program: Command, ctx: CliContext): void {
         }
         progress.end();
         const report = {
-          source: { backend: source.backend, prefix: source.prefix, revision: snapshot.revision, epoch: snapshot.epoch },
+          source: {
+            backend: source.backend,
+            prefix: source.prefix,
+            revision: snapshot.revision,
+            epoch: snapshot.epoch,
+          },
           target: { backend: target.backend, prefix: target.prefix },
           collections: snapshot.counts,
           entries: snapshot.entries,
@@ -109,7 +117,9 @@ export function registerCopyCommand(program: Command, ctx: CliContext): void {
         };
         if (ctx.json(command)) ctx.printJson(report);
         else {
-          ctx.print(`copied ${snapshot.entries} entries at revision ${snapshot.revision}: ${importSummaryText(summary)}`);
+          ctx.print(
+            `copied ${snapshot.entries} entries at revision ${snapshot.revision}: ${importSummaryText(summary)}`,
+          );
           if (verified && verified.digest === snapshot.digest) {
             ctx.print(`verified: the target's content digest is the source's (${snapshot.digest})`);
           }

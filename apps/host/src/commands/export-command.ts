@@ -4,8 +4,8 @@ import { COLLECTION_NAMES, type CollectionName, errorText } from "@lattice-cache
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { UsageError } from "../cli/cli-errors.js";
-import { withOpenBackend } from "../cli/one-shot-backend.js";
 import { READ_ONLY } from "../cli/one-shot.js";
+import { withOpenBackend } from "../cli/one-shot-backend.js";
 import { ExportFile, type ExportOutput, ExportStream } from "../transfer/export-output.js";
 import { exportLattice } from "../transfer/exporter.js";
 import { countsText, TransferProgress } from "../transfer/transfer-progress.js";
@@ -46,7 +46,9 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
         command,
         {
           act: async (backend, config) => {
-            const output: ExportOutput = toFile ? openFile(opts.out as string) : new ExportStream(ctx.io.stdout);
+            const output: ExportOutput = toFile
+              ? openFile(opts.out as string)
+              : new ExportStream(ctx.io.stdout);
             if (toFile) {
               ctx.note(
                 `writing ${opts.out} with mode 0600: link definition values often hold provider secrets — keep the file private`,
@@ -64,8 +66,11 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
                 output,
                 onReceived: (n) => progress.count("received", n),
                 onRestart: (reason, attempt) =>
-                  progress.phase(`the backend's history changed (${reason}); snapshot restarted (attempt ${attempt + 1})`),
-                onInvalid: (key, reason) => ctx.note(`skipped ${key}: its stored value is invalid (${reason})`),
+                  progress.phase(
+                    `the backend's history changed (${reason}); snapshot restarted (attempt ${attempt + 1})`,
+                  ),
+                onInvalid: (key, reason) =>
+                  ctx.note(`skipped ${key}: its stored value is invalid (${reason})`),
                 onWritten: (n, total) => progress.count("written", n, total),
               });
             } finally {

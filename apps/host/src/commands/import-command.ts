@@ -7,8 +7,8 @@ import type { CliContext } from "../cli/cli-context.js";
 import { UsageError } from "../cli/cli-errors.js";
 import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
 import { checkExportFile, formatLineProblem, readExportEntries } from "../transfer/export-file-reader.js";
-import { IMPORT_MODES, type ImportMode, importEntries } from "../transfer/import-writer.js";
 import { importSummaryText } from "../transfer/import-output.js";
+import { IMPORT_MODES, type ImportMode, importEntries } from "../transfer/import-writer.js";
 import { TransferFileError } from "../transfer/transfer-errors.js";
 import { TransferProgress } from "../transfer/transfer-progress.js";
 
@@ -55,7 +55,9 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
         throw new TransferFileError(file, checked.problems);
       }
       if (header.prefix !== config.prefix) {
-        ctx.note(`the file was exported from prefix ${header.prefix}; importing into prefix ${config.prefix}`);
+        ctx.note(
+          `the file was exported from prefix ${header.prefix}; importing into prefix ${config.prefix}`,
+        );
       }
       if (ctx.dryRun) return;
       const dryRun = opts.dryRun === true;
@@ -85,7 +87,9 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
           summary = await withReadyCache(ctx, command, run, READ_ONLY);
         } catch (error) {
           if (!LatticeCacheError.hasCode(error, "LATTICE_NOT_FOUND")) throw error;
-          ctx.note(`${errorText(error)}; compared as an empty lattice (importing would create it, as createLattice allows)`);
+          ctx.note(
+            `${errorText(error)}; compared as an empty lattice (importing would create it, as createLattice allows)`,
+          );
           summary = await run(undefined);
         }
       }

@@ -67,7 +67,18 @@ for (const backend of Object.keys(BACKENDS) as BackendName[]) {
     it("round trip: the export file is 0600 (and says so), an import into a new prefix has its digest, a second import writes nothing", async () => {
       const source = `${backend}-src`;
       for (const args of [
-        ["linkdefs", "put", "--actor", "MA", "--provider", "VP", "--contract", "wasmcloud:kv", "--value", "PASSWORD=secret"],
+        [
+          "linkdefs",
+          "put",
+          "--actor",
+          "MA",
+          "--provider",
+          "VP",
+          "--contract",
+          "wasmcloud:kv",
+          "--value",
+          "PASSWORD=secret",
+        ],
         ["refmaps", "put", "oci://reg/a:1", "MA"],
         ["refmaps", "put", "oci://reg/b:1", "MB"],
         ["refmaps", "del", "oci://reg/b:1"],
@@ -75,7 +86,9 @@ for (const backend of Object.keys(BACKENDS) as BackendName[]) {
         const run = await lattice(backend, source, args);
         expect(run.code, run.stderr).toBe(0);
       }
-      expect((await lattice(backend, source, ["claims", "put", "--file", "-"], '{"sub":"MA","name":"a"}')).code).toBe(0);
+      expect(
+        (await lattice(backend, source, ["claims", "put", "--file", "-"], '{"sub":"MA","name":"a"}')).code,
+      ).toBe(0);
 
       const path = join(dir, `${backend}.jsonl`);
       const exported = await lattice(backend, source, ["export", "--out", path, "--json"]);
@@ -111,21 +124,37 @@ for (const backend of Object.keys(BACKENDS) as BackendName[]) {
       const prefix = `${backend}-replace`;
       expect((await lattice(backend, prefix, ["import", path])).code).toBe(0);
       expect((await lattice(backend, prefix, ["refmaps", "put", "oci://reg/extra:1", "MX"])).code).toBe(0);
-      expect((await lattice(backend, prefix, ["refmaps", "put", "oci://test/app-1:1", "MCHANGED"])).code).toBe(0);
+      expect(
+        (await lattice(backend, prefix, ["refmaps", "put", "oci://test/app-1:1", "MCHANGED"])).code,
+      ).toBe(0);
       const before = await digestOf(backend, prefix);
 
-      const dry = await lattice(backend, prefix, ["import", path, "--mode", "replace", "--dry-run", "--json"]);
+      const dry = await lattice(backend, prefix, [
+        "import",
+        path,
+        "--mode",
+        "replace",
+        "--dry-run",
+        "--json",
+      ]);
       expect(dry.code, dry.stderr).toBe(0);
       expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, updated: 1, unchanged: 1, deleted: 1 });
       expect(await digestOf(backend, prefix)).toBe(before);
 
       const merged = await lattice(backend, prefix, ["import", path, "--json"]);
-      expect(JSON.parse(merged.stdout)).toMatchObject({ mode: "merge", updated: 1, unchanged: 1, deleted: 0 });
+      expect(JSON.parse(merged.stdout)).toMatchObject({
+        mode: "merge",
+        updated: 1,
+        unchanged: 1,
+        deleted: 0,
+      });
 
       const replaced = await lattice(backend, prefix, ["import", path, "--mode", "replace", "--json"]);
       expect(replaced.code, replaced.stderr).toBe(0);
       expect(JSON.parse(replaced.stdout)).toMatchObject({ mode: "replace", unchanged: 2, deleted: 1 });
-      expect(await digestOf(backend, prefix)).toBe(JSON.parse(readFileSync(path, "utf8").split("\n")[0] as string).digest);
+      expect(await digestOf(backend, prefix)).toBe(
+        JSON.parse(readFileSync(path, "utf8").split("\n")[0] as string).digest,
+      );
     });
   });
 }
@@ -152,21 +181,40 @@ describe("lattice import: a bad file writes nothing (exit 2), every problem with
     const lines = good().split("\n");
     lines[1] = '{"key":"REFMAP_b2NpOi8v","value":{"oci_url":"oci://"}}';
     lines[2] = "{not json";
-    await refused("lines", lines.join("\n"), "lines.jsonl:2:", 'field "public_key"', "lines.jsonl:3:", "not JSON");
+    await refused(
+      "lines",
+      lines.join("\n"),
+      "lines.jsonl:2:",
+      'field "public_key"',
+      "lines.jsonl:3:",
+      "not JSON",
+    );
   });
 
   it("a duplicate key", async () => {
     const e = refmapEntry(1);
-    const text = exportFileText([e, refmapEntry(2)]).replace(/\{"end"/, `${JSON.stringify({ key: e.key, value: e.value })}\n{"end"`);
+    const text = exportFileText([e, refmapEntry(2)]).replace(
+      /\{"end"/,
+      `${JSON.stringify({ key: e.key, value: e.value })}\n{"end"`,
+    );
     await refused("duplicate", text, "duplicate key", "first on line 2");
   });
 
   it("another format version", async () => {
-    await refused("version", good().replace('"version":1', '"version":2'), "version 2 is not supported", "newer lattice");
+    await refused(
+      "version",
+      good().replace('"version":1', '"version":2'),
+      "version 2 is not supported",
+      "newer lattice",
+    );
   });
 
   it("an altered value (the digest no longer matches)", async () => {
-    await refused("altered", good().replace('"public_key":"MKEY2"', '"public_key":"MEVIL"'), "the file was altered");
+    await refused(
+      "altered",
+      good().replace('"public_key":"MKEY2"', '"public_key":"MEVIL"'),
+      "the file was altered",
+    );
   });
 });
 
@@ -182,11 +230,16 @@ describe("lattice import: an interrupted import, run again, finishes", () => {
       env: {},
       backends: ["jetstream", "redis", "legacy", "memory", "postgres"],
     });
-    const cache: LatticeCache = await openLatticeCache(createHostContainer(config, { logger: createHostLogger("silent") }));
+    const cache: LatticeCache = await openLatticeCache(
+      createHostContainer(config, { logger: createHostLogger("silent") }),
+    );
     try {
       await cache.ready(15_000);
       const first = LatticeProcess.start(["import", path, ...BACKENDS.redis(), "--prefix", prefix], { env });
-      await waitFor(() => cache.refmaps.size > 0 || !first.alive, { timeoutMs: 30_000, what: "the first writes" });
+      await waitFor(() => cache.refmaps.size > 0 || !first.alive, {
+        timeoutMs: 30_000,
+        what: "the first writes",
+      });
       first.signal("SIGKILL");
       await first.finished();
       const atKill = cache.refmaps.size;
@@ -200,7 +253,9 @@ describe("lattice import: an interrupted import, run again, finishes", () => {
 
       const third = await lattice("redis", prefix, ["import", path, "--json"]);
       expect(JSON.parse(third.stdout)).toMatchObject({ created: 0, updated: 0, unchanged: n });
-      expect(await digestOf("redis", prefix)).toBe(JSON.parse(readFileSync(path, "utf8").split("\n")[0] as string).digest);
+      expect(await digestOf("redis", prefix)).toBe(
+        JSON.parse(readFileSync(path, "utf8").split("\n")[0] as string).digest,
+      );
     } finally {
       await closeCacheWithin(cache, 3000);
     }

@@ -1,7 +1,8 @@
 // `lattice copy`'s target: a second configuration, from `--to KEY=VALUE` settings (the config file's keys,
 // dotted: `backend=redis`, `redis.url=…`, `prefix=…`) over an optional `--to-config FILE`, validated by the same
 // schema as every configuration — so a bad target setting gets the same message, naming the `--to` that set it.
-// The environment and the global flags are the source's: they do not reach the target; what is unset defaults.
+// The environment and the global flags are the source's: they do not reach the target; what is unset defaults —
+// except the prefix, which defaults to the source's (a move keeps its lattice's name unless told otherwise).
 import { resolve } from "node:path";
 import { UsageError } from "../cli/cli-errors.js";
 import type { BackendRegistry } from "../composition/backend-registry.js";
@@ -20,11 +21,16 @@ export function copyTargetConfig(
   registry: BackendRegistry,
   assignments: readonly string[],
   file: string | undefined,
+  sourcePrefix: string,
 ): HostConfig {
   if (assignments.length === 0 && file === undefined) {
-    throw new UsageError("name the target with --to KEY=VALUE (e.g. --to backend=redis --to redis.url=…) or --to-config FILE");
+    throw new UsageError(
+      "name the target with --to KEY=VALUE (e.g. --to backend=redis --to redis.url=…) or --to-config FILE",
+    );
   }
-  const layers: ConfigLayer[] = [];
+  const layers: ConfigLayer[] = [
+    new ConfigLayerBuilder().set("prefix", sourcePrefix, "the source's prefix").build(),
+  ];
   if (file !== undefined) layers.push(readConfigFile(file));
   const flags = new ConfigLayerBuilder();
   for (const text of assignments) {

@@ -59,16 +59,29 @@ describe("lattice copy: every pair along memory → redis → jetstream → post
 
   it("copies, verifies, and a second copy writes nothing", async () => {
     const memory = [...where().memory, "--prefix", PREFIX, "--create-lattice", "always"];
+    const link = (contract: string, ...more: string[]) => [
+      "linkdefs",
+      "put",
+      "--actor",
+      "MACTOR",
+      "--provider",
+      "VPROV",
+      "--contract",
+      contract,
+      ...more,
+    ];
     for (const args of [
-      ["linkdefs", "put", "--actor", "MACTOR", "--provider", "VPROV", "--contract", "wasmcloud:kv", "--value", "URL=redis://secret@x"],
-      ["linkdefs", "put", "--actor", "MACTOR", "--provider", "VPROV", "--contract", "wasmcloud:http", "--link-name", "web"],
+      link("wasmcloud:kv", "--value", "URL=redis://secret@x"),
+      link("wasmcloud:http", "--link-name", "web"),
       ["refmaps", "put", "oci://reg/app:1", "MAPP1"],
       ["refmaps", "put", "oci://reg/app:2", "MAPP2"],
       ["refmaps", "del", "oci://reg/app:2"],
     ]) {
       expect((await lattice([...memory, ...args])).code).toBe(0);
     }
-    expect((await lattice([...memory, "claims", "put", "--file", "-"], '{"sub":"MAPP1","name":"app"}')).code).toBe(0);
+    expect(
+      (await lattice([...memory, "claims", "put", "--file", "-"], '{"sub":"MAPP1","name":"app"}')).code,
+    ).toBe(0);
 
     const steps = [
       ["memory", "redis"],
@@ -105,7 +118,16 @@ describe("lattice copy: every pair along memory → redis → jetstream → post
     }
 
     // Idempotent: the same copy again finds every entry unchanged.
-    const again = await lattice([...where().memory, "--prefix", PREFIX, "--json", "copy", ...targetOf().postgres, "--to", `prefix=${PREFIX}`]);
+    const again = await lattice([
+      ...where().memory,
+      "--prefix",
+      PREFIX,
+      "--json",
+      "copy",
+      ...targetOf().postgres,
+      "--to",
+      `prefix=${PREFIX}`,
+    ]);
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, updated: 0, unchanged: 4, verified: true });
 
@@ -121,7 +143,16 @@ describe("lattice copy: every pair along memory → redis → jetstream → post
     expect(bad.stderr).toContain("redis.urll is not a known setting");
     expect(bad.stderr).toContain("set by --to redis.urll");
 
-    const same = await lattice([...where().memory, "--prefix", PREFIX, "copy", "--to", "backend=memory", "--to", `prefix=${PREFIX}`]);
+    const same = await lattice([
+      ...where().memory,
+      "--prefix",
+      PREFIX,
+      "copy",
+      "--to",
+      "backend=memory",
+      "--to",
+      `prefix=${PREFIX}`,
+    ]);
     expect(same.code).toBe(2);
     expect(same.stderr).toContain("the target is the source");
 
@@ -131,10 +162,27 @@ describe("lattice copy: every pair along memory → redis → jetstream → post
   });
 
   it("--mode replace makes the target equal to the source; merge leaves the extra entry and verify says so", async () => {
-    const target = ["--to", "backend=redis", "--to", `redis.url=${redis.url}`, "--to", "prefix=xreplace", "--to", "createLattice=always"];
+    const target = [
+      "--to",
+      "backend=redis",
+      "--to",
+      `redis.url=${redis.url}`,
+      "--to",
+      "prefix=xreplace",
+      "--to",
+      "createLattice=always",
+    ];
     const source = [...where().memory, "--prefix", PREFIX];
     expect((await lattice([...source, "copy", ...target])).code).toBe(0);
-    const extra = await lattice([...where().redis, "--prefix", "xreplace", "refmaps", "put", "oci://reg/extra:1", "MEXTRA"]);
+    const extra = await lattice([
+      ...where().redis,
+      "--prefix",
+      "xreplace",
+      "refmaps",
+      "put",
+      "oci://reg/extra:1",
+      "MEXTRA",
+    ]);
     expect(extra.code).toBe(0);
 
     const merged = await lattice([...source, "copy", ...target]);

@@ -102,16 +102,20 @@ export async function checkExportFile(path: string, maxValueBytes: number): Prom
   if (header && trailer && problems.length === 0) {
     const found = digest.entries;
     const at = (text: string) => problem({ line: trailer.line, text });
-    if (trailer.value.entries !== found) at(`the trailer counts ${trailer.value.entries} entries; the file holds ${found}`);
+    if (trailer.value.entries !== found)
+      at(`the trailer counts ${trailer.value.entries} entries; the file holds ${found}`);
     else if (trailer.value.digest !== digest.hex()) {
-      at(`the trailer's digest ${trailer.value.digest} is not the entries' (${digest.hex()}): the file was altered`);
+      at(
+        `the trailer's digest ${trailer.value.digest} is not the entries' (${digest.hex()}): the file was altered`,
+      );
     }
     if (header.entries !== found || header.digest !== trailer.value.digest) {
       problem({ line: 1, text: "the header's entry count or digest is not the trailer's" });
     }
     for (const [name, count] of Object.entries(header.collections)) {
       const actual = counts.get(name as CollectionName) ?? 0;
-      if (actual !== count) problem({ line: 1, text: `the header counts ${count} ${name}; the file holds ${actual}` });
+      if (actual !== count)
+        problem({ line: 1, text: `the header counts ${count} ${name}; the file holds ${actual}` });
     }
   }
   return {
@@ -135,7 +139,8 @@ export async function* readExportEntries(
     const body = decodeBodyLine(text, line, { collections, maxValueBytes });
     if (body.kind === "trailer") return;
     // The file changed since it was checked: stop rather than write what was not checked.
-    if (body.kind === "problem") throw new Error(`line ${line} changed since the file was checked: ${body.problem.text}`);
+    if (body.kind === "problem")
+      throw new Error(`line ${line} changed since the file was checked: ${body.problem.text}`);
     yield body.entry;
   }
 }

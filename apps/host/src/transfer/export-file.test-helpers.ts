@@ -25,5 +25,9 @@ export function exportFileText(entries: readonly TransferEntry[], prefix = "test
     entries: entries.length,
     digest: digest.hex(),
   });
-  return header + entries.map(encodeEntry).join("") + encodeTrailer({ end: true, entries: entries.length, digest: digest.hex() });
+  return (
+    header +
+    entries.map(encodeEntry).join("") +
+    encodeTrailer({ end: true, entries: entries.length, digest: digest.hex() })
+  );
 }

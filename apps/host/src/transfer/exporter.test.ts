@@ -36,7 +36,13 @@ function exportToText(backend: LatticeBackend, extra: Partial<Parameters<typeof 
       text += t;
     }),
     ...extra,
-  }).then((report) => ({ report, lines: text.trimEnd().split("\n").map((l) => JSON.parse(l)) }));
+  }).then((report) => ({
+    report,
+    lines: text
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l)),
+  }));
 }
 
 describe("exportLattice: a snapshot of one revision, each key's latest live value", () => {
@@ -44,7 +50,11 @@ describe("exportLattice: a snapshot of one revision, each key's latest live valu
     const store = new MemoryStore();
     for (let i = 0; i < 5; i++) store.write({ key: refmapKeyOf(i), value: refmap(i), origin: "t" });
     store.write({ key: refmapKeyOf(1), value: null, origin: "t" });
-    store.write({ key: refmapKeyOf(2), value: json({ oci_url: "oci://test/app-2:1", public_key: "MNEW" }), origin: "t" });
+    store.write({
+      key: refmapKeyOf(2),
+      value: json({ oci_url: "oci://test/app-2:1", public_key: "MNEW" }),
+      origin: "t",
+    });
     store.write({ key: claimsKey("MSUB"), value: json({ sub: "MSUB", name: "n" }), origin: "t" });
     const backend = await opened(store);
 

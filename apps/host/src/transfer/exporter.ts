@@ -5,10 +5,10 @@ import type { LatticeBackend } from "@lattice-cache/core/backend";
 import type { ExportOutput } from "./export-output.js";
 import { type SnapshotOptions, takeSnapshot } from "./lattice-snapshot.js";
 import {
+  type ExportHeader,
   encodeEntry,
   encodeHeader,
   encodeTrailer,
-  type ExportHeader,
   TRANSFER_FORMAT,
   TRANSFER_VERSION,
 } from "./transfer-format.js";

@@ -13,8 +13,8 @@ import {
   type WriteOptions,
 } from "@lattice-cache/core";
 import { sameBytes } from "@lattice-cache/core/backend";
-import { COLLECTION_CODECS } from "../cli/collection-codecs.js";
 import { OperationalError } from "../cli/cli-errors.js";
+import { COLLECTION_CODECS } from "../cli/collection-codecs.js";
 import type { TransferEntry } from "./transfer-format.js";
 
 /** `merge`: create or update, never delete; `replace`: also delete what the source does not hold. */

@@ -5,7 +5,12 @@
 // had. A `gap` restarts it. Then the spool is read back for each key's latest live entry.
 // Rules cited here: docs/semantics.md#rule-8, #rule-9.
 import { type CollectionName, collectionOfKey, errorText } from "@lattice-cache/core";
-import type { BackendEntry, BackendHead, FeedSubscription, LatticeBackend } from "@lattice-cache/core/backend";
+import type {
+  BackendEntry,
+  BackendHead,
+  FeedSubscription,
+  LatticeBackend,
+} from "@lattice-cache/core/backend";
 import { ContentDigest } from "./content-digest.js";
 import { KeyTable } from "./key-table.js";
 import { Spool } from "./spool.js";
@@ -62,7 +67,10 @@ export interface LatticeSnapshot {
  * Takes a snapshot of `backend` (opened). Throws `SnapshotGapError` when every attempt ended in a gap,
  * `SnapshotStalledError` when the feed went silent.
  */
-export async function takeSnapshot(backend: LatticeBackend, options: SnapshotOptions): Promise<LatticeSnapshot> {
+export async function takeSnapshot(
+  backend: LatticeBackend,
+  options: SnapshotOptions,
+): Promise<LatticeSnapshot> {
   const wanted = new Set(options.collections);
   const table = new KeyTable();
   const spool = new Spool(options.spoolDir);
@@ -70,14 +78,19 @@ export async function takeSnapshot(backend: LatticeBackend, options: SnapshotOpt
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        const fed = await feed(backend, options.idleTimeoutMs, (entry) => {
-          const collection = collectionOfKey(entry.key);
-          if (collection === undefined || !wanted.has(collection)) return;
-          const { slot, added } = table.insert(entry.key, SEEN, entry.revision);
-          if (!added && table.number(slot) >= entry.revision) return;
-          table.setNumber(slot, entry.revision);
-          spool.append(entry.key, entry.revision, entry.value);
-        }, options.onReceived);
+        const fed = await feed(
+          backend,
+          options.idleTimeoutMs,
+          (entry) => {
+            const collection = collectionOfKey(entry.key);
+            if (collection === undefined || !wanted.has(collection)) return;
+            const { slot, added } = table.insert(entry.key, SEEN, entry.revision);
+            if (!added && table.number(slot) >= entry.revision) return;
+            table.setNumber(slot, entry.revision);
+            spool.append(entry.key, entry.revision, entry.value);
+          },
+          options.onReceived,
+        );
         return survey(table, spool, options, fed);
       } catch (error) {
         if (!(error instanceof FeedGap)) throw error;
@@ -164,7 +177,9 @@ function feed(
       );
       if (done) subscription.close().catch(() => {});
     } catch (error) {
-      finish(() => reject(new Error(`cannot read the backend's feed: ${errorText(error)}`, { cause: error })));
+      finish(() =>
+        reject(new Error(`cannot read the backend's feed: ${errorText(error)}`, { cause: error })),
+      );
     }
   });
 }

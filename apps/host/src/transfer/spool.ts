@@ -89,8 +89,7 @@ export class Spool {
       const total = HEADER_BYTES + keyBytes + Math.max(valueLength, 0);
       if (!fill(total)) break;
       const valueAt = start + HEADER_BYTES + keyBytes;
-      const value =
-        valueLength < 0 ? null : Buffer.from(chunk.subarray(valueAt, valueAt + valueLength));
+      const value = valueLength < 0 ? null : Buffer.from(chunk.subarray(valueAt, valueAt + valueLength));
       start += total;
       yield { key, revision, value };
     }

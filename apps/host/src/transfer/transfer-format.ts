@@ -144,7 +144,7 @@ export function decodeBodyLine(text: string, line: number, options: DecodeOption
   const parsed = parseJson(text);
   if (!parsed.ok) return bad(parsed.issue);
   const record = parsed.value;
-  if (!isObject(record)) return bad("expected a JSON object with \"key\" and \"value\" (or the trailer)");
+  if (!isObject(record)) return bad('expected a JSON object with "key" and "value" (or the trailer)');
   if (record.end === true) {
     if (!isCount(record.entries) || typeof record.digest !== "string") {
       return bad('bad trailer: expected {"end":true,"entries":N,"digest":"…"}');
@@ -152,7 +152,8 @@ export function decodeBodyLine(text: string, line: number, options: DecodeOption
     return { kind: "trailer", trailer: { end: true, entries: record.entries, digest: record.digest } };
   }
   const extra = Object.keys(record).filter((k) => k !== "key" && k !== "value");
-  if (extra.length > 0) return bad(`unexpected field ${JSON.stringify(extra[0])} (an entry has "key" and "value")`);
+  if (extra.length > 0)
+    return bad(`unexpected field ${JSON.stringify(extra[0])} (an entry has "key" and "value")`);
   const key = record.key;
   if (typeof key !== "string") return bad('"key" must be a storage key string');
   const collection = collectionOfKey(key);
