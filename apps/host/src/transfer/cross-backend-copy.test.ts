@@ -57,7 +57,7 @@ describe("lattice copy: every pair along memory → redis → jetstream → post
     postgres: ["--to", "backend=postgres", "--to", `postgres.url=${postgres.url}`],
   });
 
-  it("copies, verifies, and a second copy writes nothing", async () => {
+  it("copies (the target keeping the source's prefix), verifies, and a second copy writes nothing", async () => {
     const memory = [...where().memory, "--prefix", PREFIX, "--create-lattice", "always"];
     const link = (contract: string, ...more: string[]) => [
       "linkdefs",
@@ -97,8 +97,6 @@ describe("lattice copy: every pair along memory → redis → jetstream → post
         "--json",
         "copy",
         ...targetOf()[to],
-        "--to",
-        `prefix=${PREFIX}`,
         "--to",
         "createLattice=always",
       ]);
