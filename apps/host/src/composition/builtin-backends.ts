@@ -1,10 +1,10 @@
 // The one place backends join the host: one registerBackend call each. A new adapter adds a line here.
 
 import { memoryPlugin as memoryBackendRegistration } from "@lattice-cache/plugin/memory";
+import { postgresPlugin as postgresBackendRegistration } from "@lattice-cache/postgres/host";
 import { BackendRegistry } from "./backend-registry.js";
 import { jetstreamBackendRegistration } from "./jetstream-backend-registration.js";
 import { legacyBackendRegistration } from "./legacy-backend-registration.js";
-import { postgresBackendRegistration } from "./postgres-backend-registration.js";
 import { redisBackendRegistration } from "./redis-backend-registration.js";
 
 /** A registry holding every backend this build of the host ships; the first is the default. */

@@ -2,10 +2,10 @@
 // ships, as one zod schema (HOST_CONFIG_SCHEMA) whose validated output is HostConfig.
 
 import type { ConfigSection } from "@lattice-cache/plugin";
+import type { PostgresConfig } from "@lattice-cache/postgres/host";
 import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
 import type { JetStreamConfig } from "../composition/jetstream-backend-registration.js";
 import type { LegacyConfig } from "../composition/legacy-backend-registration.js";
-import type { PostgresConfig } from "../composition/postgres-backend-registration.js";
 import type { RedisConfig } from "../composition/redis-backend-registration.js";
 import type { CoreConfig } from "./core-settings.js";
 import type { HostConfigSchema } from "./host-config-schema.js";
