@@ -144,5 +144,16 @@ export {
 export { DEFAULT_INBOX_PREFIX, isInboxSubject, MAX_REPLY_SUBJECT_LENGTH } from "./reply-subjects.js";
 export type { CacheStatus } from "./status.js";
 export { REDACTED, redactUrl, redactUrlsInText, SECRET_URL_PARAMETERS } from "./url-redaction.js";
+export {
+  DEFAULT_SYNC_PATIENCE_MS,
+  followWatch,
+  type WatchEvents,
+  type WatchFeed,
+  type WatchFeedOptions,
+  type WatchSignals,
+  type WatchStart,
+  type WatchState,
+  type WatchTransport,
+} from "./watch-feed.js";
 export type { ChangeListener, WatchOptions } from "./watch-hub.js";
 export { withTimeout } from "./with-timeout.js";
