@@ -1,10 +1,9 @@
-// The backend feed: core's `followWatch` over one push consumer on the KV stream. What is left here is
-// where the consumer goes and its flow control: an ordered push consumer (a snapshot — every message, or the
-// last per key — or a replay from the history proof's start), placed on the stream leader when it replaces
-// one that stalled or failed, replaced when deliveries skip, heartbeats report deliveries never received, a
-// status says it is gone, a cluster server leaves, a sync runs off the stream leader or the stream's leader
-// moved (a history audit, see history-audit.ts); flow-control requests answered, stalls released. Where the
-// feed is, the barrier, gaps, retries, silence and `synced` are core's.
+// The backend feed: core's `followWatch` over one push consumer on the KV stream. What is left here is the
+// consumer and its flow control: an ordered push consumer (a snapshot — every message, or the last per key —
+// or a replay from the history proof's start), replaced when deliveries skip, heartbeats report deliveries
+// never received or a status says it is gone; flow-control requests answered, stalls released. Where it is
+// placed, and when it moves, is consumer-placement.ts; where the feed is, the barrier, gaps, retries,
+// silence and `synced` are core's.
 //
 // Why not `kv.watch()`: its `isUpdate` is off by one, it yields nothing (and no barrier) for an empty
 // bucket, and after a node loss it can stay silent for 60–90 s, waiting for two missed 30 s heartbeats. Here
@@ -20,7 +19,6 @@ import {
   type FeedPosition,
   type FeedSink,
   followWatch,
-  type Logger,
   type RecentDeliveries,
   type WatchEvents,
   type WatchFeed,
@@ -29,7 +27,7 @@ import {
   type WatchState,
   type WatchTransport,
 } from "@lattice-cache/core";
-import type { ConsumerConfig, ConsumerInfo, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import type { ConsumerConfig, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import {
   createInbox,
   type Msg,
@@ -39,15 +37,14 @@ import {
   type Subscription,
 } from "@nats-io/nats-core";
 import type { BucketLayout } from "./bucket-layout.js";
-import type { ConnectionState } from "./connection-state.js";
+import { ConsumerPlacement, type PlacementEnvironment } from "./consumer-placement.js";
 import { parseDeliveryInfo } from "./delivery-info.js";
-import { HistoryAudit } from "./history-audit.js";
 import { toBackendEntry } from "./kv-message.js";
 import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
 import type { ServerContact } from "./server-contact.js";
 
 /** What a feed needs from its backend. */
-export interface FeedEnvironment {
+export interface FeedEnvironment extends PlacementEnvironment {
   readonly nc: NatsConnection;
   readonly jsm: JetStreamManager;
   /**
@@ -56,37 +53,19 @@ export interface FeedEnvironment {
    */
   readonly snapshotJsm: JetStreamManager;
   readonly layout: BucketLayout;
-  readonly connection: ConnectionState;
   /** Told of every message the feed receives (the server was heard). */
   readonly contact?: ServerContact;
   readonly heartbeatMs: number;
-  readonly logger: Logger;
   /** The bucket's stream info; creates the bucket again when it vanished and provisioning allows it. */
   readonly streamInfo: () => Promise<StreamInfo>;
   /** What the backend's feeds delivered last, shared so a feed that replaces another can prove its history. */
   readonly recent: RecentDeliveries;
-  /** Place the consumer on the stream leader (a feed that replaces a stalled or failed one; see `misplaced`). */
-  readonly preferStreamLeader: boolean;
-  /** The stream leader the backend observed last (any stream info), if any. */
-  readonly streamLeader: () => string | undefined;
   /** Called once when the feed stops for good (closed, or after a gap). */
   readonly onStop?: () => void;
 }
 
 /** Pauses between failed consumer creations: 250 ms doubling to 2 s, half jittered. */
 const ESTABLISH_RETRY: BackoffPolicy = { baseMs: 250, maxMs: 2_000, jitter: 0.5 };
-/** How often a feed that prefers the stream leader deletes a consumer placed elsewhere and tries again. */
-const MAX_PLACEMENT_ATTEMPTS = 4;
-/**
- * For this long after a cluster server went missing (unless it is back sooner), a replacement consumer stays
- * wherever it was placed: the cluster keeps placing consumers on a server it has not yet noticed is dead, and
- * each such try costs the feed its API timeout — moving to the stream leader meanwhile only adds tries.
- */
-const NODE_LOSS_PLACEMENT_MS = 30_000;
-/** At most one consumer replacement per feed for servers leaving the cluster in this time. */
-const NODE_LOSS_GAP_MS = 5_000;
-/** Replacements after a server left are spread over this time across a lattice's hosts. */
-const NODE_LOSS_SPREAD_MS = 1_000;
 
 /** Starts one feed (see the file comment). Created by `JetStreamBackend.subscribe`; never throws. */
 export function followBucket(env: FeedEnvironment, from: FeedPosition, sink: FeedSink): WatchFeed {
@@ -123,33 +102,22 @@ interface StreamHead extends BackendHead {
 
 /** The feed's push consumer: at most one at a time, made by `start`, removed by `stop`. */
 class KvWatch implements WatchTransport<StreamHead> {
-  private readonly audit = new HistoryAudit();
+  private readonly placement: ConsumerPlacement;
   private consumerSequence = 0;
   /** Nothing was pending when the consumer was made: the sync is due once this delivery is in. */
   private replayEndAt: number | undefined;
   private consumerName: string | undefined;
-  /** Consumers deleted in a row for being placed off the stream leader. */
-  private placements = 0;
-  /** Where the current consumer lives (cluster only) and since when. */
-  private consumerNode: string | undefined;
-  private consumerCreatedAt = 0;
-  /** The stream is replicated across a cluster: a consumer may live on another server than the connection. */
-  private clustered = false;
   private subscription: Subscription | undefined;
   private inbox = "";
-  private closed = false;
   private readonly unlisten: () => void;
   private readonly unlistenErrors: () => void;
-  private readonly unlistenServersLeft: () => void;
-  /** When the consumer was last replaced because cluster servers left (at most one per {@link NODE_LOSS_GAP_MS}). */
-  private lastNodeLossAt = Number.NEGATIVE_INFINITY;
-  private nodeLossTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly env: FeedEnvironment,
-    private readonly signals: WatchSignals,
-    private readonly syncPatienceMs: number,
+    signals: WatchSignals,
+    syncPatienceMs: number,
   ) {
+    this.placement = new ConsumerPlacement(env, signals, syncPatienceMs);
     this.unlisten = env.connection.onChange((up, detail) => signals.connection(up, detail));
     // Flow control replies go to `$JS.FC.…`: a host without the right to publish there stalls on the first
     // flow-control request, silently. The server says why on the connection; say it on the feed.
@@ -160,10 +128,6 @@ class KvWatch implements WatchTransport<StreamHead> {
         `permission denied: ${error.message} (the feed needs to publish to $JS.FC.>)`,
       );
     });
-    // A cluster server left: the consumer may have lived there, and a dead consumer sends nothing — not
-    // even heartbeats until two are missed. Replace it (a resume with the history proof), spread over up to
-    // a second so a lattice's hosts do not all ask at once, and have the replica compare with the head.
-    this.unlistenServersLeft = env.connection.onServersLeft((detail) => this.serversLeft(detail));
   }
 
   unreachable(): string | undefined {
@@ -179,7 +143,7 @@ class KvWatch implements WatchTransport<StreamHead> {
     { from, head: { info }, attempt }: WatchStart<StreamHead>,
     events: WatchEvents,
   ): Promise<string | undefined> {
-    this.clustered = info.cluster !== undefined;
+    this.placement.creating(info);
     this.inbox = createInbox();
     this.consumerSequence = 0;
     this.replayEndAt = undefined;
@@ -227,13 +191,11 @@ class KvWatch implements WatchTransport<StreamHead> {
       this.env.jsm.consumers.delete(this.env.layout.stream, name).catch(() => {});
       return undefined;
     }
-    if (info.cluster !== undefined) {
-      const placedAgain = this.misplaced(name, info, created, attempt);
-      if (placedAgain !== undefined) return placedAgain;
+    const placeAgain = this.placement.created(name, info, created, attempt);
+    if (placeAgain !== undefined) {
+      this.stop();
+      return placeAgain;
     }
-    this.consumerNode = created.cluster?.leader;
-    this.consumerCreatedAt = Date.now();
-    this.audit.consumerCreated(info.cluster?.leader ?? this.env.streamLeader());
     if (created.num_pending === 0) {
       // Nothing was pending when the consumer was made: once what it already sent is in, the sync is due.
       this.replayEndAt = created.delivered.consumer_seq;
@@ -243,7 +205,7 @@ class KvWatch implements WatchTransport<StreamHead> {
   }
 
   stop(): void {
-    this.consumerNode = undefined;
+    this.placement.dropped();
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     const name = this.consumerName;
@@ -254,107 +216,14 @@ class KvWatch implements WatchTransport<StreamHead> {
   }
 
   close(): void {
-    this.closed = true;
-    if (this.nodeLossTimer) clearTimeout(this.nodeLossTimer);
+    this.placement.close();
     this.unlisten();
     this.unlistenErrors();
-    this.unlistenServersLeft();
     this.stop();
   }
 
-  /** The watchdog's store-specific checks: a slow sync off the leader, then a due history audit. */
-  restartDue({ synced, position }: WatchState): string | undefined {
-    const slowSync = this.slowSyncOffLeader(synced);
-    if (slowSync !== undefined) return slowSync;
-    const audit = this.audit.check(this.env.streamLeader());
-    // Nothing delivered yet: nothing the stream could have rewritten.
-    return audit !== undefined && position > 0 ? `${audit}: checking the delivered history` : undefined;
-  }
-
-  private serversLeft(detail: string): void {
-    // Outside a cluster the consumer lives on the server this connection uses: its loss is a disconnection.
-    // In one, a consumer being created may have been placed on the server that left, just before it died:
-    // it is replaced once created (the feed queues the restart), so clustered is enough to act.
-    if (this.closed || !this.clustered || this.nodeLossTimer !== undefined) return;
-    const now = Date.now();
-    if (now - this.lastNodeLossAt < NODE_LOSS_GAP_MS) return;
-    this.lastNodeLossAt = now;
-    this.signals.check(detail);
-    this.nodeLossTimer = setTimeout(
-      () => {
-        this.nodeLossTimer = undefined;
-        this.signals.restart(`${detail}: the consumer may have lived there`);
-      },
-      Math.floor(Math.random() * NODE_LOSS_SPREAD_MS),
-    );
-    this.nodeLossTimer.unref();
-  }
-
-  /**
-   * An initial sync (or resync) that has not finished after the sync patience on a consumer
-   * that is not on the stream leader (or whose leader is unknown) is moved: a follower that lags or stopped
-   * following can trickle messages for as long as others write, and a snapshot there never catches up.
-   * The reason to replace the consumer, or undefined.
-   */
-  private slowSyncOffLeader(synced: boolean): string | undefined {
-    if (synced || this.consumerNode === undefined) return undefined;
-    const leader = this.env.streamLeader();
-    if (leader === this.consumerNode) return undefined;
-    const running = Date.now() - this.consumerCreatedAt;
-    if (running <= this.syncPatienceMs) return undefined;
-    return `the initial sync on ${this.consumerNode} has not finished after ${running} ms; the stream leader is ${leader ?? "unknown"}`;
-  }
-
-  /**
-   * nats-server 2.9 places an R1 consumer on a random peer of the stream. After a cluster incident a
-   * follower can stop following (seen after the double node loss: consumers there deliver nothing, while the
-   * stream info still calls the node current), so a consumer that replaces a stalled or failed one — in this
-   * feed or in the one before — asks for the stream leader: placed elsewhere, it is deleted and created
-   * again, up to {@link MAX_PLACEMENT_ATTEMPTS} times — except while a server that left is still missing
-   * (for {@link NODE_LOSS_PLACEMENT_MS}): a live placement is kept then. The reason to place it again (after
-   * deleting it), or undefined.
-   */
-  private misplaced(
-    name: string,
-    info: StreamInfo,
-    created: ConsumerInfo,
-    attempt: number,
-  ): string | undefined {
-    const node = created.cluster?.leader;
-    const leader = info.cluster?.leader ?? this.env.streamLeader();
-    // The feed's first consumer goes where the server puts it (spreading load); every replacement recovers
-    // from something and prefers the leader.
-    const retry =
-      (this.env.preferStreamLeader || attempt > 1) &&
-      node !== undefined &&
-      leader !== undefined &&
-      node !== leader &&
-      this.placements < MAX_PLACEMENT_ATTEMPTS &&
-      !this.nodeLossUnderway();
-    this.env.logger.debug(
-      {
-        consumer: name,
-        node,
-        streamLeader: leader,
-        startSequence: created.config.opt_start_seq,
-        pending: created.num_pending,
-        placedAgain: retry,
-      },
-      "feed consumer placed",
-    );
-    if (!retry) {
-      this.placements = 0;
-      return undefined;
-    }
-    this.placements += 1;
-    this.stop();
-    return `consumer placed on ${node}, not on the stream leader ${leader}`;
-  }
-
-  /** A cluster server went missing less than {@link NODE_LOSS_PLACEMENT_MS} ago and is not back. */
-  private nodeLossUnderway(): boolean {
-    const since = this.env.connection.serverMissingSince;
-    return since !== undefined && Date.now() - since < NODE_LOSS_PLACEMENT_MS;
+  restartDue(state: WatchState): string | undefined {
+    return this.placement.restartDue(state);
   }
 
   private onMessage(events: WatchEvents, error: Error | null, msg: Msg): void {
