@@ -28,7 +28,8 @@ const nextTask = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
  * A push watch over a memory store, the way a store with a watch API offers one: a watch from 0 pushes each
  * key's last change, one from a revision replays the log from there; then every write is pushed, one
- * message at a time, asynchronously like a network. Records what the feed asked of it.
+ * message at a time, asynchronously like a network. Keys starting with `OTHER_` are none of the feed's: the
+ * watch only says it passed them. Records what the feed asked of it.
  */
 class MemoryWatch implements WatchTransport {
   readonly starts: WatchStart[] = [];
@@ -99,7 +100,8 @@ class MemoryWatch implements WatchTransport {
       await nextTask();
       if (!running()) return;
       events.heard();
-      events.change(change);
+      if (change.key.startsWith("OTHER_")) events.passed(change.revision);
+      else events.change(change);
     }
     if (running()) events.replayed();
     while (watch === this.watch) {
@@ -169,6 +171,16 @@ describe("followWatch (a push watch over the memory store)", () => {
     await until(() => r.synced() !== undefined, "synced");
     const synced = r.calls.indexOf("synced 30");
     expect(entries(r.calls.slice(0, synced))).toHaveLength(30);
+    await feed.close();
+  });
+
+  it("rule 8: a replay whose newest changes are none of the feed's syncs on the watch's word that it passed them", async () => {
+    const store = new MemoryStore();
+    put(store, "A");
+    put(store, "OTHER_B");
+    const { feed, r } = follow(store, { revision: 0 });
+    await until(() => r.synced() !== undefined, "synced");
+    expect(r.calls.filter((c) => !c.startsWith("connection"))).toEqual(["entry A@1", "synced 2"]);
     await feed.close();
   });
 
