@@ -214,6 +214,8 @@ export class MemoryBackend implements LatticeBackend {
     history: true,
     ttl: false,
     pushed: true,
+    // loseHistory() starts the store's revisions over at 1.
+    revisionsRestart: true,
   };
   /** While true, live feed reads hang without a word (a stalled watch, for tests). */
   stallFeed: boolean;
