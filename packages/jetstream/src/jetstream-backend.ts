@@ -98,6 +98,8 @@ export class JetStreamBackend implements LatticeBackend {
       history: true,
       ttl: false,
       pushed: true,
+      // A stream deleted and created again numbers its messages from 1.
+      revisionsRestart: true,
     };
   }
 

@@ -98,7 +98,7 @@ describe("config print: file < environment < flags, secrets masked", () => {
 
 describe("exit code 2: bad usage", () => {
   it("names the field and the allowed values of an invalid setting", async () => {
-    const r = await runLattice(["status"], { env: { ...env, LATTICE_BACKEND: "mongodb" } });
+    const r = await runLattice(["status"], { env: { ...env, LATTICE_BACKEND: "fake-store-a" } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("backend");
     expect(r.stderr).toContain("env LATTICE_BACKEND");
