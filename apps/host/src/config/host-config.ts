@@ -1,9 +1,9 @@
 // The configuration of this build of the host: the core settings plus the sections of the backends it
 // ships, as one zod schema (HOST_CONFIG_SCHEMA) whose validated output is HostConfig.
 
+import type { JetStreamConfig } from "@lattice-cache/jetstream/host";
 import type { ConfigSection } from "@lattice-cache/plugin";
 import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
-import type { JetStreamConfig } from "../composition/jetstream-backend-registration.js";
 import type { LegacyConfig } from "../composition/legacy-backend-registration.js";
 import type { PostgresConfig } from "../composition/postgres-backend-registration.js";
 import type { RedisConfig } from "../composition/redis-backend-registration.js";

@@ -22,12 +22,19 @@ export function allowedOfIssue(issue: z.core.$ZodIssue): readonly string[] | und
  * `options` parsed by `schema` — a backend's options schema, whose settings are also its host config section
  * `section` — or a `ConfigurationError` whose message has one line per problem, worded as `lattice` words the
  * same problem (`{section}.{path} {message}`), and whose `field` and `allowed` are the first problem's.
+ * Options in `topLevel` are host settings outside the section (`prefix`, `hostId`): named without it.
  */
-export function parseOptions<S extends z.ZodType>(schema: S, options: unknown, section: string): z.output<S> {
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  options: unknown,
+  section: string,
+  topLevel: readonly string[] = [],
+): z.output<S> {
   const result = schema.safeParse(options ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap((issue) => {
-    const at = [section, ...issue.path.map(String)];
+    const path = issue.path.map(String);
+    const at = topLevel.includes(path[0] as string) ? path : [section, ...path];
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
         field: [...at, key].join("."),
