@@ -3,31 +3,7 @@
 // test-only.
 import "reflect-metadata";
 
-export type {
-  CheckOutcome,
-  DoctorCheck,
-  HostState,
-  HostStatusReport,
-  StatusBus,
-  StatusChannelContext,
-} from "@lattice-cache/plugin";
-export * as settingTypes from "@lattice-cache/plugin";
-export {
-  type ConfigSection,
-  configSection,
-  encodeStatusRequest,
-  type GatheredStatus,
-  newStatusRequest,
-  type ReceivedReport,
-  type SettingFacts,
-  STATUS_LIMITS,
-  StatusIntake,
-  type StatusRequest,
-  StatusResponder,
-  setting,
-  settingGroup,
-} from "@lattice-cache/plugin";
-export { statusChannelContext } from "./audit/host-status-channel.js";
+// What a backend plugin is written against (settings, doctor checks, status channel) is @lattice-cache/plugin.
 // Metric names (the Prometheus contract: dashboards and alerts use them).
 export { BRIDGE_COUNTER_METRICS, BRIDGE_GAUGE_METRICS } from "./bridge/bridge-metrics.js";
 // The command line.
