@@ -116,6 +116,13 @@ export class ReplicaMonitor implements AcknowledgementReports {
   private restartsInRow = 0;
   private lastRestartAt = 0;
   private lastBackendRevision: number | undefined;
+  /** A resync is under way: the head known before it may belong to the history being replaced. */
+  private replacingHistory = false;
+  /**
+   * Times the view's basis changed (a resync began; its snapshot was swapped in): a head answer asked for
+   * before the latest change judges a revision of a basis that is gone.
+   */
+  private basisChanges = 0;
   private lastErrorText: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Why the head must be asked at the next look (a feed signal), if it must. */
@@ -270,16 +277,24 @@ export class ReplicaMonitor implements AcknowledgementReports {
   synced(head: BackendHead): void {
     const { view } = this.options;
     this.caughtUpAt = Date.now();
-    this.lastBackendRevision = Math.max(head.revision, this.lastBackendRevision ?? 0);
+    // Within one history the highest head seen is the latest; after a resync the one synced at is (the head
+    // known before may be a lost history's, ahead of the new one: it would show as a lag that is not there).
+    if (this.replacingHistory) {
+      this.lastBackendRevision = head.revision;
+      this.replacingHistory = false;
+      this.basisChanges += 1;
+    } else this.lastBackendRevision = Math.max(head.revision, this.lastBackendRevision ?? 0);
     this.appliedAtLastCheck = view.revision;
     this.noProgressSince = undefined;
     this.stalledSince = undefined;
     this.passLagMarks();
   }
 
-  /** A resync begins: the lag known so far belongs to the basis being replaced. */
+  /** A resync begins: the lag and the head known so far belong to the basis being replaced. */
   resyncing(): void {
     this.lagMarks = [];
+    this.replacingHistory = true;
+    this.basisChanges += 1;
   }
 
   /** The view applied a change in revision order. */
@@ -358,6 +373,7 @@ export class ReplicaMonitor implements AcknowledgementReports {
 
   private async runHeadCheck(): Promise<void> {
     const appliedBefore = this.options.view.revision;
+    const basisBefore = this.basisChanges;
     const askedAt = Date.now();
     this.checkDue = undefined;
     this.scheduleIdleCheck();
@@ -368,6 +384,10 @@ export class ReplicaMonitor implements AcknowledgementReports {
       });
       if (this.closed) return;
       this.headFailingSince = undefined;
+      // A resync began or ended while the head was asked: `appliedBefore` is a revision of another basis than
+      // the view's now, and a head of the new history compared with it would look like one more lost history
+      // (rule 9). The next look asks again if it must.
+      if (this.basisChanges !== basisBefore) return;
       this.lastBackendRevision = head.revision;
       this.evaluateHead(head, appliedBefore, askedAt);
     } catch (error) {

@@ -13,6 +13,7 @@ import {
   ValueTooLargeError,
 } from "./errors.js";
 import { LatticeCache } from "./lattice-cache.js";
+import { silentLogger } from "./logger.js";
 import { MemoryBackend, MemoryStore } from "./memory-backend.js";
 import { disconnectStore, loseHistory, reconnectStore, stallFeed } from "./testing.js";
 import { until } from "./until.test-helpers.js";
@@ -40,6 +41,26 @@ async function openCache(
   const cache = await LatticeCache.open({ backend, timing: FAST });
   await cache.ready(5000);
   return { cache, backend };
+}
+
+/**
+ * Another host writes Mold0…Mold4 (the replica applies them from its feed, never as its own writes); then the
+ * store loses its history and the other host writes Mnew, revision 1 of the new one. `atFive` runs once the
+ * replica holds revision 5.
+ */
+async function newHistoryUnder(cache: LatticeCache, store: MemoryStore, atFive = () => {}): Promise<void> {
+  const other = new MemoryBackend(store);
+  const write = (sub: string) =>
+    other.write({
+      key: `CLAIMS_${sub}`,
+      value: new TextEncoder().encode(JSON.stringify({ sub })),
+      origin: "other",
+    });
+  for (let i = 0; i < 5; i++) await write(`Mold${i}`);
+  await cache.waitForRevision(5, 5000);
+  atFive();
+  loseHistory(store);
+  await write("Mnew");
 }
 
 describe("conflict rules (conflict-rules.ts)", () => {
@@ -304,6 +325,78 @@ describe("the replica over the memory backend", () => {
     expect(new Set(caches.map((x) => x.status().digest)).size).toBe(1);
     await Promise.all(caches.map((x) => x.close()));
   });
+
+  it("rule 9: after a resync into a new history, status reports that history's head, not the lost one's", async () => {
+    const store = new MemoryStore();
+    // No head checks, and another host writes: only the feed finds the new history, only its resync the head.
+    const cache = await LatticeCache.open({
+      backend: new MemoryBackend(store),
+      timing: { ...FAST, stallCheckIntervalMs: 600_000, idleCheckIntervalMs: 600_000 },
+    });
+    await cache.ready(5000);
+    await newHistoryUnder(cache, store, () =>
+      expect(cache.status()).toMatchObject({ revision: 5, backendRevision: 5 }),
+    );
+    await until(() => cache.claims.get("Mnew") !== undefined && cache.status().state === "live", "resynced");
+    expect(cache.status()).toMatchObject({ revision: 1, backendRevision: 1, lag: 0, lagMs: 0 });
+    await cache.close();
+  });
+
+  it.each(["before the resync began", "while the resync's snapshot was staged"])(
+    "rule 9: a head check asked %s and answered after it starts no second resync",
+    async (when) => {
+      const store = new MemoryStore();
+      const backend = new MemoryBackend(store);
+      // The next head read asked for is read at once but answered only when the test says (a slow answer).
+      let holdNext = false;
+      let answer: (() => void) | undefined;
+      const readHead = backend.head.bind(backend);
+      backend.head = () => {
+        if (!holdNext) return readHead();
+        holdNext = false;
+        return readHead().then((head) => new Promise((resolve) => (answer = () => resolve(head))));
+      };
+      let checked: Promise<void> | undefined;
+      let stateWhenAsked: string | undefined;
+      const ask = () => {
+        holdNext = true;
+        stateWhenAsked = cache.status().state;
+        checked = cache.checkBackend();
+        holdNext = false; // only the read this check makes at once is held, never one of the feed's
+      };
+      const logger = {
+        ...silentLogger,
+        warn(_obj: object, msg?: string) {
+          // Right after the resync began (its snapshot is taken asynchronously).
+          if (msg?.startsWith("resyncing") && when !== "before the resync began") queueMicrotask(ask);
+        },
+      };
+      const cache = await LatticeCache.open({
+        backend,
+        logger,
+        timing: {
+          ...FAST,
+          stallCheckIntervalMs: 600_000,
+          idleCheckIntervalMs: 600_000,
+          headTimeoutMs: 60_000,
+        },
+      });
+      await cache.ready(5000);
+      await newHistoryUnder(cache, store);
+      if (when === "before the resync began") ask(); // the replica holds revision 5 of the lost history
+      await until(
+        () => cache.claims.get("Mnew") !== undefined && cache.status().state === "live",
+        "resynced",
+      );
+      expect(stateWhenAsked).toBe(when === "before the resync began" ? "live" : "resyncing");
+      expect(answer, "the check's head read is held").toBeDefined();
+      answer?.(); // the new history's head (revision 1) reaches a replica already resynced onto it
+      await checked;
+      await cache.checkBackend(); // a second look: whatever the late answer started shows in the counters
+      expect(cache.status().counters.resyncs).toBe(1);
+      await cache.close();
+    },
+  );
 
   it("rule 7 holds even right after the backend lost its history (revisions restarted lower)", async () => {
     const store = new MemoryStore();
