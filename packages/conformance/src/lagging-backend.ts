@@ -6,8 +6,6 @@ import type {
   FeedSink,
   FeedSubscription,
   LatticeBackend,
-  WriteRequest,
-  WriteResult,
 } from "@lattice-cache/core/backend";
 import { withinDeadline } from "./eventually.js";
 import { ForwardingBackend } from "./forwarding-backend.js";

@@ -2,13 +2,10 @@
 // caught-up signal — so the suite can show the replica stays correct on top of the backend under test.
 import type {
   BackendEntry,
-  BackendHead,
   FeedPosition,
   FeedSink,
   FeedSubscription,
   LatticeBackend,
-  WriteRequest,
-  WriteResult,
 } from "@lattice-cache/core/backend";
 import { ForwardingBackend } from "./forwarding-backend.js";
 

@@ -10,7 +10,6 @@ import {
   type CompactionReport,
   type CompactionRequest,
   ConflictError,
-  type DeliveredChange,
   errorText,
   type FeedPosition,
   type FeedSink,

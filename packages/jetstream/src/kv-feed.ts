@@ -13,7 +13,6 @@
 import {
   Backoff,
   type BackoffPolicy,
-  type DeliveredChange,
   errorText,
   type FeedPosition,
   FeedProtocol,

@@ -14,7 +14,7 @@ import {
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { probeNats } from "../nats/nats-probe.js";
+import { probeNats } from "../up/nats-probe.js";
 import {
   cleanEnv,
   killAllLattice,
