@@ -1,12 +1,7 @@
 // @lattice-cache/legacy — the public door of the package: the generation-1 broadcast backend, the migration
 // bridge and the one-shot migrations. A simulated old host for tests: `@lattice-cache/legacy/testing`.
 
-export {
-  DEFAULT_LEGACY_GET_TIMEOUT_MS,
-  LegacyBackend,
-  type LegacyBackendCounters,
-  type LegacyBackendOptions,
-} from "./legacy-backend.js";
+export { LegacyBackend, type LegacyBackendCounters } from "./legacy-backend.js";
 export {
   DEFAULT_BROADCAST_DELAY_MS,
   emptyBridgeCounters,
@@ -15,7 +10,14 @@ export {
   type LegacyBridgeOptions,
   type LegacyBridgeStatus,
 } from "./legacy-bridge.js";
-export type { LegacyConnectionOptions } from "./legacy-connection.js";
+export {
+  DEFAULT_LEGACY_CONNECT_TIMEOUT_MS,
+  DEFAULT_LEGACY_GET_TIMEOUT_MS,
+  DEFAULT_LEGACY_PUBLISH_TIMEOUT_MS,
+  type LegacyBackendOptions,
+  type LegacyClientOptions,
+  type LegacyConnectionOptions,
+} from "./legacy-options.js";
 export { DEFAULT_GATHER_REQUESTS, DEFAULT_GATHER_WINDOW_MS } from "./legacy-state-collector.js";
 export { DEFAULT_LATTICE_PREFIX, type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
 export { type MigrateFromLegacyOptions, migrateFromLegacy } from "./migrate-from-legacy.js";

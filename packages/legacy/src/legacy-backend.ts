@@ -16,45 +16,29 @@ import {
   InvalidKeyError,
   type LatticeBackend,
   type Logger,
-  silentLogger,
+  redactUrl,
   UnsupportedOperationError,
   type WriteRequest,
   type WriteResult,
 } from "@lattice-cache/core/backend";
+import { parseOptions } from "@lattice-cache/plugin";
 import type { Msg, Subscription } from "@nats-io/nats-core";
 import { InvalidMessageLog } from "./invalid-message-log.js";
 import { publishLegacy } from "./legacy-broadcast.js";
 import { subscribeToLegacyChanges } from "./legacy-change-subscriptions.js";
-import {
-  type LegacyConnection,
-  type LegacyConnectionOptions,
-  openLegacyConnection,
-} from "./legacy-connection.js";
+import { type LegacyConnection, openLegacyConnection } from "./legacy-connection.js";
 import { answerLegacyGets, type GetResponder } from "./legacy-get-responder.js";
 import { headerWith, ORIGIN_HEADER } from "./legacy-headers.js";
+import {
+  LEGACY_BACKEND_OPTIONS,
+  type LegacyBackendOptions,
+  type LegacyBackendSettings,
+  legacyConfigSection,
+} from "./legacy-options.js";
 import { requestLegacyList } from "./legacy-requests.js";
-import { DEFAULT_LATTICE_PREFIX, type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
+import { type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
 import { LegacyView, type LegacyViewEntry, toBackendEntry } from "./legacy-view.js";
 import { COLLECTION_CODECS, decodeLegacyMessage, type LegacyRecord } from "./legacy-wire-codec.js";
-
-/** Default timeout of each start-up `.get` request, as old hosts used. */
-export const DEFAULT_LEGACY_GET_TIMEOUT_MS = 2000;
-
-/** Options of `LegacyBackend`. */
-export interface LegacyBackendOptions extends LegacyConnectionOptions {
-  /** The lattice prefix. Default `"default"`. */
-  readonly prefix?: string;
-  /** This host's id, used in the NATS connection name. Default: `host-` + random hex. */
-  readonly hostId?: string;
-  /** Structured logger. Default: silent. */
-  readonly logger?: Logger;
-  /** Timeout of each start-up `.get` request; on timeout the backend begins empty. Default 2000 ms. */
-  readonly getTimeoutMs?: number;
-  /** How long a write waits for the server to confirm its publish. Default 2000 ms. */
-  readonly publishTimeoutMs?: number;
-  /** Join the `.get` queue groups and answer from this backend's state, as old hosts did. Default true. */
-  readonly answerGets?: boolean;
-}
 
 /** What a `LegacyBackend` has seen and done; all counters only grow. */
 export interface LegacyBackendCounters {
@@ -108,7 +92,7 @@ export class LegacyBackend implements LatticeBackend {
   /** The generation-1 subjects in use. */
   readonly subjects: LegacySubjects;
 
-  private readonly options: LegacyBackendOptions;
+  private readonly options: LegacyBackendSettings;
   private readonly logger: Logger;
   private readonly hostId: string;
   private readonly instanceId = randomUUID();
@@ -134,11 +118,12 @@ export class LegacyBackend implements LatticeBackend {
   private seeded: Promise<void> | undefined;
   private closed = false;
 
-  constructor(options: LegacyBackendOptions) {
-    this.options = options;
-    this.subjects = legacySubjects(options.prefix ?? DEFAULT_LATTICE_PREFIX);
-    this.logger = options.logger ?? silentLogger;
-    this.hostId = options.hostId ?? `host-${randomBytes(4).toString("hex")}`;
+  /** @throws ConfigurationError naming the bad options as `lattice` names its settings (`nats.servers …`) */
+  constructor(options: LegacyBackendOptions = {}) {
+    this.options = parseOptions(LEGACY_BACKEND_OPTIONS, options, legacyConfigSection);
+    this.subjects = legacySubjects(this.options.prefix);
+    this.logger = this.options.logger;
+    this.hostId = this.options.hostId ?? `host-${randomBytes(4).toString("hex")}`;
     this.invalidLog = new InvalidMessageLog(this.logger, "generation-1 message");
   }
 
@@ -199,7 +184,7 @@ export class LegacyBackend implements LatticeBackend {
     }
     this.deliver(entry);
     // Fire and forget on the wire, but a resolved write at least reached the server.
-    await connection.flush(this.options.publishTimeoutMs ?? 2000);
+    await connection.flush(this.options.publishTimeoutMs);
     return { revision: entry.revision };
   }
 
@@ -224,14 +209,13 @@ export class LegacyBackend implements LatticeBackend {
   }
 
   describe(): Readonly<Record<string, unknown>> {
-    const servers = this.options.servers;
     return {
       protocol: "generation-1 broadcast (unordered, lossy)",
       prefix: this.subjects.prefix,
-      servers: this.options.connection ? "(borrowed connection)" : servers,
+      servers: this.options.connection ? "(borrowed connection)" : this.options.servers.map(redactUrl),
       connected: this.connection?.connected ?? false,
       seeded: this.touchedWhileSeeding === undefined,
-      answerGets: this.options.answerGets ?? true,
+      answerGets: this.options.answerGets,
       entries: this.view.size,
       revision: this.view.revision,
       counters: this.counters,
@@ -287,7 +271,7 @@ export class LegacyBackend implements LatticeBackend {
 
   /** The start-up `.get`s of an old host: one request per collection, first reply wins, empty on timeout. */
   private async seed(connection: LegacyConnection): Promise<void> {
-    const timeoutMs = this.options.getTimeoutMs ?? DEFAULT_LEGACY_GET_TIMEOUT_MS;
+    const timeoutMs = this.options.getTimeoutMs;
     const replies = await Promise.all(
       COLLECTION_NAMES.map((c) => requestLegacyList(connection.nc, this.subjects, c, timeoutMs)),
     );
@@ -313,7 +297,7 @@ export class LegacyBackend implements LatticeBackend {
       }
     }
     if (this.closed) return;
-    if (this.options.answerGets ?? true) {
+    if (this.options.answerGets) {
       // Joined only now: answering a starting host with a half-empty state would hand it our gap.
       this.responder = answerLegacyGets(connection.nc, this.subjects, {
         recordsOf: (c) => this.view.liveRecords(c),

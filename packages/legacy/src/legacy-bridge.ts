@@ -17,24 +17,27 @@ import {
   type Logger,
   silentLogger,
 } from "@lattice-cache/core/backend";
+import { parseOptions } from "@lattice-cache/plugin";
 import type { Msg, Subscription } from "@nats-io/nats-core";
 import { InvalidMessageLog } from "./invalid-message-log.js";
 import { type LegacyBroadcast, publishLegacy } from "./legacy-broadcast.js";
 import { subscribeToLegacyChanges } from "./legacy-change-subscriptions.js";
-import {
-  type LegacyConnection,
-  type LegacyConnectionOptions,
-  openLegacyConnection,
-} from "./legacy-connection.js";
+import { type LegacyConnection, openLegacyConnection } from "./legacy-connection.js";
 import { answerLegacyGets, type GetResponder } from "./legacy-get-responder.js";
 import { BRIDGE_HEADER, headerWith } from "./legacy-headers.js";
+import {
+  LEGACY_CONNECTION_OPTIONS,
+  type LegacyConnectionOptions,
+  type LegacyConnectionSettings,
+  legacyConfigSection,
+} from "./legacy-options.js";
 import { type Fingerprint, LegacySideLedger, TOMBSTONE } from "./legacy-side-ledger.js";
 import {
   collectLegacyState,
   DEFAULT_GATHER_REQUESTS,
   DEFAULT_GATHER_WINDOW_MS,
 } from "./legacy-state-collector.js";
-import { DEFAULT_LATTICE_PREFIX, type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
+import { type LegacySubjects, legacySubjects } from "./legacy-subjects.js";
 import { decodeLegacyMessage, type LegacyRecord, storageBytesOf } from "./legacy-wire-codec.js";
 import {
   appliedResult,
@@ -48,8 +51,11 @@ import type { AppliedMigrationResult } from "./migration-result.js";
 
 /** Options of `LegacyBridge`. */
 export interface LegacyBridgeOptions {
-  /** Where the old hosts are: NATS servers (or a connection) and the lattice prefix (default `"default"`). */
-  readonly legacy: LegacyConnectionOptions & { readonly prefix?: string };
+  /**
+   * Where the old hosts are: NATS servers, credentials and TLS files (or a connection) and the lattice prefix
+   * (default `"default"`) — the connection options of `LegacyBackend`.
+   */
+  readonly legacy: LegacyConnectionOptions;
   /** The durable cache (opened, on an ordered backend such as jetstream). The bridge never closes it. */
   readonly durable: LatticeCache;
   /** `legacy-wins` (default): a legacy put/del is written unconditionally. `durable-wins`: a legacy put only creates missing keys. */
@@ -172,6 +178,7 @@ export class LegacyBridge {
   readonly policy: LegacyPolicy;
 
   private readonly options: LegacyBridgeOptions;
+  private readonly legacy: LegacyConnectionSettings;
   private readonly durable: LatticeCache;
   private readonly logger: Logger;
   private readonly invalidLog: InvalidMessageLog;
@@ -214,10 +221,11 @@ export class LegacyBridge {
       );
     }
     this.options = options;
+    this.legacy = parseOptions(LEGACY_CONNECTION_OPTIONS, options.legacy, legacyConfigSection);
     this.policy = policy;
     this.durable = options.durable;
     this.bridgeId = options.bridgeId ?? `bridge-${randomBytes(4).toString("hex")}`;
-    this.subjects = legacySubjects(options.legacy.prefix ?? DEFAULT_LATTICE_PREFIX);
+    this.subjects = legacySubjects(this.legacy.prefix);
     this.logger = options.logger ?? silentLogger;
     this.invalidLog = new InvalidMessageLog(this.logger, "legacy message");
   }
@@ -231,7 +239,7 @@ export class LegacyBridge {
     this.state = "starting";
     try {
       await this.durable.ready();
-      const connection = await openLegacyConnection(this.options.legacy, {
+      const connection = await openLegacyConnection(this.legacy, {
         label: "legacy",
         name: `lattice-cache bridge ${this.bridgeId}`,
         noEcho: true,

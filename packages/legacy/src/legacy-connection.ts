@@ -8,33 +8,17 @@ import {
   LatticeCacheError,
   type Logger,
   PermissionDeniedError,
+  redactUrl,
 } from "@lattice-cache/core/backend";
+import { natsConnectionOptions } from "@lattice-cache/plugin/nats";
 import {
   AuthorizationError,
-  type ConnectionOptions,
   type NatsConnection,
   type Status,
   UserAuthenticationExpiredError,
 } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-
-/** Where to reach the generation-1 lattice: server URLs to connect to, or a connection to borrow. */
-export interface LegacyConnectionOptions {
-  /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. Needed unless `connection` is given. */
-  readonly servers?: string | readonly string[];
-  /**
-   * An open connection to use instead of connecting. It is borrowed: never closed by this package. Own
-   * broadcasts are then filtered by a header instead of `noEcho`.
-   */
-  readonly connection?: NatsConnection;
-  /**
-   * Ready nats.js client options when this package connects (credentials, TLS, name, reconnect policy):
-   * the caller turns its auth and TLS settings into them — `natsClientOptions` of `@lattice-cache/jetstream`
-   * does, for the same settings as a jetstream backend's. `servers` and `noEcho` are this package's; without
-   * options it reconnects forever. Default: none.
-   */
-  readonly connectionOptions?: Omit<ConnectionOptions, "servers" | "noEcho">;
-}
+import type { LegacyConnectionSettings } from "./legacy-options.js";
 
 /** Called when the connection goes down (`false`) or comes back (`true`). */
 export type ConnectionListener = (connected: boolean, detail: string) => void;
@@ -132,12 +116,12 @@ export class LegacyConnection {
 }
 
 /**
- * Connects to the generation-1 lattice (or borrows `options.connection`). An owned connection reconnects
- * forever (the client's default of 10 attempts would close it for good) and uses `noEcho` when asked,
- * so a process never hears its own broadcasts.
+ * Connects to the generation-1 lattice (or borrows `options.connection`) with the configured servers,
+ * credentials and TLS files. An owned connection reconnects forever (the client's default of 10 attempts
+ * would close it for good) and uses `noEcho` when asked, so a process never hears its own broadcasts.
  */
 export async function openLegacyConnection(
-  options: LegacyConnectionOptions,
+  options: LegacyConnectionSettings,
   purpose: {
     readonly label: string;
     readonly name: string;
@@ -151,17 +135,16 @@ export async function openLegacyConnection(
     }
     return new LegacyConnection(options.connection, false, purpose.label, purpose.logger);
   }
-  const servers = typeof options.servers === "string" ? [options.servers] : [...(options.servers ?? [])];
-  if (servers.length === 0 || servers.some((s) => typeof s !== "string" || s.trim() === "")) {
-    throw new ConfigurationError("give NATS server URLs (servers) or an open connection (connection)", {
-      field: "servers",
-    });
-  }
+  // Throws ConfigurationError (nats.auth.credsFile, nats.tls.caFile, …) for a file it cannot read.
+  const clientOptions = natsConnectionOptions(options, {
+    name: purpose.name,
+    timeoutMs: options.connectTimeoutMs,
+    persistent: true,
+  });
+  const servers = [...options.servers];
   try {
     const nc = await connect({
-      name: purpose.name,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
+      ...clientOptions,
       ...options.connectionOptions,
       servers,
       noEcho: purpose.noEcho,
@@ -173,7 +156,7 @@ export async function openLegacyConnection(
     }
     throw new BackendUnavailableError(
       purpose.label,
-      `cannot connect to ${servers.join(", ")}: ${errorText(error)}`,
+      `cannot connect to ${servers.map(redactUrl).join(", ")}: ${errorText(error)}`,
       {
         cause: error,
       },

@@ -2,9 +2,10 @@
 // per-provider copies of link-definition messages.
 import { COLLECTION_NAMES, type CollectionName } from "@lattice-cache/core";
 import { ConfigurationError } from "@lattice-cache/core/backend";
+import { DEFAULT_PREFIX } from "@lattice-cache/plugin";
 
-/** The lattice prefix old hosts use when none is configured. */
-export const DEFAULT_LATTICE_PREFIX = "default";
+/** The lattice prefix old hosts use when none is configured (the one default of every backend). */
+export const DEFAULT_LATTICE_PREFIX = DEFAULT_PREFIX;
 
 /** What a generation-1 message on a collection subject does. */
 export type LegacyOperation = "put" | "del" | "get";

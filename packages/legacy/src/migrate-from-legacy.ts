@@ -1,13 +1,14 @@
 // One-shot import of what the old hosts hold (their answers to the three `.get`s) into the durable cache.
 import type { LatticeCache } from "@lattice-cache/core";
 import { ConfigurationError, type Logger, silentLogger } from "@lattice-cache/core/backend";
-import { type LegacyConnectionOptions, openLegacyConnection } from "./legacy-connection.js";
+import { openLegacyConnection } from "./legacy-connection.js";
+import { type LegacyConnectionOptions, parseLegacyConnection } from "./legacy-options.js";
 import {
   collectLegacyState,
   DEFAULT_GATHER_REQUESTS,
   DEFAULT_GATHER_WINDOW_MS,
 } from "./legacy-state-collector.js";
-import { DEFAULT_LATTICE_PREFIX, legacySubjects } from "./legacy-subjects.js";
+import { legacySubjects } from "./legacy-subjects.js";
 import { appliedResult, applyPlan, dryRunResult, notify, planMigration } from "./migration-plan.js";
 import {
   type AppliedMigrationResult,
@@ -20,8 +21,6 @@ import {
 
 /** Options of `migrateFromLegacy`. */
 export interface MigrateFromLegacyOptions extends LegacyConnectionOptions {
-  /** The lattice prefix. Default `"default"`. */
-  readonly prefix?: string;
   /** The durable cache to fill (opened; this function waits for `ready()` and does not close it). */
   readonly durable: LatticeCache;
   /** How long to gather `.get` replies. Default 2000 ms. */
@@ -54,16 +53,17 @@ export function migrateFromLegacy(options: MigrateFromLegacyOptions): Promise<Mi
 export async function migrateFromLegacy(options: MigrateFromLegacyOptions): Promise<MigrationResult> {
   const started = Date.now();
   const policy = checkPolicy(options.policy);
+  const legacy = parseLegacyConnection(options);
   const windowMs = options.windowMs ?? DEFAULT_GATHER_WINDOW_MS;
   if (!Number.isFinite(windowMs) || windowMs <= 0) {
     throw new ConfigurationError(`windowMs must be a positive number (got ${windowMs})`, {
       field: "windowMs",
     });
   }
-  const subjects = legacySubjects(options.prefix ?? DEFAULT_LATTICE_PREFIX);
+  const subjects = legacySubjects(legacy.prefix);
   const logger = options.logger ?? silentLogger;
   await options.durable.ready();
-  const connection = await openLegacyConnection(options, {
+  const connection = await openLegacyConnection(legacy, {
     label: "legacy",
     name: "lattice-cache migrate --from legacy",
     noEcho: true,

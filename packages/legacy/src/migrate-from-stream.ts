@@ -25,8 +25,9 @@ import {
   generation2Subjects,
   parseGeneration2Message,
 } from "./generation2-message.js";
-import { type LegacyConnectionOptions, openLegacyConnection } from "./legacy-connection.js";
-import { DEFAULT_LATTICE_PREFIX, legacySubjects } from "./legacy-subjects.js";
+import { openLegacyConnection } from "./legacy-connection.js";
+import { type LegacyConnectionOptions, parseLegacyConnection } from "./legacy-options.js";
+import { legacySubjects } from "./legacy-subjects.js";
 import type { LegacyRecord } from "./legacy-wire-codec.js";
 import { checkPolicy } from "./migrate-from-legacy.js";
 import { appliedResult, applyPlan, dryRunResult, notify, planMigration } from "./migration-plan.js";
@@ -45,10 +46,8 @@ export const DEFAULT_STREAM_IDLE_MS = 200;
 /** How long to wait for the first message of a stream known to be non-empty (consumer creation is slow on a busy server). */
 const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
 
-/** Options of `migrateFromStream`. */
+/** Options of `migrateFromStream`; the lattice prefix (`prefix`) names the stream: `LATTICECACHE_{prefix}`. */
 export interface MigrateFromStreamOptions extends LegacyConnectionOptions {
-  /** The lattice prefix: the stream is `LATTICECACHE_{prefix}`. Default `"default"`. */
-  readonly prefix?: string;
   /** The durable cache to fill (opened; this function waits for `ready()` and does not close it). */
   readonly durable: LatticeCache;
   /** JetStream domain of the old stream. Default: none. */
@@ -86,11 +85,12 @@ export function migrateFromStream(options: MigrateFromStreamOptions): Promise<Mi
 export async function migrateFromStream(options: MigrateFromStreamOptions): Promise<MigrationResult> {
   const started = Date.now();
   const policy = checkPolicy(options.policy);
-  const prefix = legacySubjects(options.prefix ?? DEFAULT_LATTICE_PREFIX).prefix;
+  const legacy = parseLegacyConnection(options);
+  const prefix = legacySubjects(legacy.prefix).prefix;
   const logger = options.logger ?? silentLogger;
   const stream = generation2StreamName(prefix);
   await options.durable.ready();
-  const connection = await openLegacyConnection(options, {
+  const connection = await openLegacyConnection(legacy, {
     label: "jetstream",
     name: "lattice-cache migrate --from stream",
     noEcho: false,

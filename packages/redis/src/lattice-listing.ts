@@ -1,8 +1,8 @@
 // Which lattices exist on a Redis deployment: a lattice exists once its epoch key `{lattice:<prefix>}:epoch`
 // does (the backend creates it when it provisions the lattice). Reads key names only; creates nothing.
 import { Cluster, type Redis } from "ioredis";
-import { type RedisBackendOptions, resolveRedisBackendOptions } from "./redis-backend-options.js";
-import { createRedisClient } from "./redis-client-factory.js";
+import { parseRedisBackendOptions, type RedisBackendOptions } from "./redis-backend-options.js";
+import { redisClientOf } from "./redis-client-factory.js";
 import { redactSecrets, toLatticeError } from "./redis-errors.js";
 import { redisKeys } from "./redis-keys.js";
 
@@ -13,14 +13,15 @@ const SCAN_BATCH = 1000;
 /**
  * The prefixes of every lattice whose epoch key exists, sorted: SCAN for `{lattice:*}:epoch` (on every
  * master of a Cluster). Connects with the backend's connection options, never reconnects, disconnects.
+ * Throws `ConfigurationError` for invalid options, as `RedisBackend` does.
  * Throws `BackendUnavailableError` when Redis cannot be reached, `PermissionDeniedError` when the ACL
  * refuses SCAN.
  */
 export async function listRedisLattices(options: RedisBackendOptions): Promise<string[]> {
-  const resolved = resolveRedisBackendOptions(options);
+  const resolved = parseRedisBackendOptions(options);
   // A refused password arrives as an error event; the failed connect() only says the connection closed.
   let refusal: unknown;
-  const client = createRedisClient(resolved, {
+  const client = redisClientOf(resolved, {
     connectTimeoutMs: resolved.connectTimeoutMs,
     socketTimeoutMs: resolved.commandTimeoutMs,
     reconnect: false,

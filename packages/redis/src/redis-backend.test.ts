@@ -30,6 +30,13 @@ afterAll(async () => {
   await disposeAll();
 });
 
+/** `new RedisBackend(options)` throws a ConfigurationError that has `problem`'s members. */
+function expectRefused(options: unknown, problem: Partial<ConfigurationError>): void {
+  const construct = () => new RedisBackend(options as RedisBackendOptions);
+  expect(construct).toThrow(ConfigurationError);
+  expect(construct).toThrow(expect.objectContaining(problem));
+}
+
 async function lattice(
   options: RedisBackendOptions = {},
 ): Promise<{ backend: RedisBackend; raw: RawLattice; prefix: string }> {
@@ -107,22 +114,19 @@ describe("layout: one hash tag per lattice", () => {
   });
 });
 
-describe("cluster and sentinel settings", () => {
+describe("cluster and sentinel settings: host:port lists, as the host's redis.cluster and redis.sentinel", () => {
   it("describe() names the mode and nodes, never a password", async () => {
     const cluster = new RedisBackend({
-      cluster: {
-        nodes: ["redis://:pw-in-node@127.0.0.1:7000", "127.0.0.1:7001", { host: "127.0.0.1", port: 7002 }],
-      },
+      cluster: ["redis://127.0.0.1:7000", "127.0.0.1:7001", "[::1]:7002"],
       password: "cluster-secret",
     });
-    expect(cluster.describe()).toMatchObject({ mode: "cluster" });
-    expect((cluster.describe() as { nodes: string[] }).nodes).toHaveLength(3);
+    expect(cluster.describe()).toMatchObject({
+      mode: "cluster",
+      nodes: ["redis://127.0.0.1:7000", "127.0.0.1:7001", "[::1]:7002"],
+    });
     const sentinel = new RedisBackend({
-      sentinel: {
-        sentinels: [{ host: "127.0.0.1", port: 26379 }],
-        name: "mymaster",
-        password: "sentinel-secret",
-      },
+      sentinel: { sentinels: ["127.0.0.1:26379"], name: "mymaster" },
+      redisOptions: { sentinelPassword: "sentinel-secret" },
     });
     expect(sentinel.describe()).toMatchObject({
       mode: "sentinel",
@@ -130,18 +134,77 @@ describe("cluster and sentinel settings", () => {
       sentinels: ["127.0.0.1:26379"],
     });
     const text = JSON.stringify([cluster.describe(), sentinel.describe()]);
-    for (const secret of ["pw-in-node", "cluster-secret", "sentinel-secret"])
-      expect(text).not.toContain(secret);
+    for (const secret of ["cluster-secret", "sentinel-secret"]) expect(text).not.toContain(secret);
     await cluster.close();
     await sentinel.close();
   });
 
-  it("refuses cluster and sentinel together, and empty node lists", () => {
-    const nodes = ["127.0.0.1:7000"];
-    const sentinel = { sentinels: [{ host: "127.0.0.1", port: 26379 }], name: "m" };
-    expect(() => new RedisBackend({ cluster: { nodes }, sentinel })).toThrow(ConfigurationError);
-    expect(() => new RedisBackend({ cluster: { nodes: [] } })).toThrow(ConfigurationError);
-    expect(() => new RedisBackend({ sentinel: { sentinels: [], name: "m" } })).toThrow(ConfigurationError);
+  it("takes a comma-separated list as the environment gives one", () => {
+    const backend = new RedisBackend({ cluster: "127.0.0.1:7000, 127.0.0.1:7001" as unknown as string[] });
+    expect(backend.describe()).toMatchObject({ nodes: ["127.0.0.1:7000", "127.0.0.1:7001"] });
+  });
+
+  it("refuses cluster and sentinel together, empty lists, and entries that are no host:port", () => {
+    const sentinel = { sentinels: ["127.0.0.1:26379"], name: "m" };
+    expect(() => new RedisBackend({ cluster: ["127.0.0.1:7000"], sentinel })).toThrow(
+      "redis.cluster and redis.sentinel exclude each other: choose one",
+    );
+    expect(() => new RedisBackend({ cluster: [] })).toThrow("redis.cluster must not be empty");
+    expect(() => new RedisBackend({ sentinel: { sentinels: [], name: "m" } })).toThrow(
+      "redis.sentinel.sentinels must not be empty",
+    );
+    expect(() => new RedisBackend({ sentinel: { sentinels: ["h:1"] } as never })).toThrow(
+      "redis.sentinel.name is required when redis.sentinel is set",
+    );
+    expect(() => new RedisBackend({ cluster: ["127.0.0.1"] })).toThrow(
+      'redis.cluster entries must be host:port (got "127.0.0.1")',
+    );
+  });
+
+  it("refuses credentials in an entry without echoing them (they have settings of their own)", () => {
+    for (const entry of ["redis://:pw-in-node@127.0.0.1:7000", "user:pw-in-node@127.0.0.1:7000"]) {
+      expectRefused(
+        { cluster: [entry] },
+        {
+          message:
+            "redis.cluster entries must be host:port, without credentials (they have settings of their own)",
+          field: "redis.cluster",
+        },
+      );
+    }
+  });
+});
+
+describe("options are one schema: defaults, and every problem named as lattice names the setting", () => {
+  it("applies the defaults", () => {
+    expect(new RedisBackend().describe()).toMatchObject({
+      mode: "standalone",
+      url: "redis://127.0.0.1:6379",
+      prefix: "default",
+      changeLogLength: 100_000,
+      durable: false,
+    });
+  });
+
+  it("lists every problem, one line each, and refuses options it does not know", () => {
+    expectRefused(
+      { url: "http://x", feedBlockMs: 0, nodes: ["h:1"] },
+      {
+        message: [
+          'redis.url URL "http://x" has scheme http; allowed values: redis://, rediss://',
+          "redis.feedBlockMs must be an integer from 1 to 2147483647 (got 0)",
+          "redis.nodes is not a known option",
+        ].join("\n"),
+        field: "redis.url",
+        allowed: ["redis://", "rediss://"],
+      },
+    );
+  });
+
+  it("takes a scheme-less address as a redis:// URL", () => {
+    expect(new RedisBackend({ url: "127.0.0.1:6390" }).describe()).toMatchObject({
+      url: "redis://127.0.0.1:6390",
+    });
   });
 });
 

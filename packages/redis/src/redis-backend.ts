@@ -32,10 +32,9 @@ import {
 import { RedisChangeLog } from "./change-feed.js";
 import { LatticeScripts, type RedisClient } from "./lua-scripts.js";
 import {
-  describeClusterNode,
+  parseRedisBackendOptions,
   type RedisBackendOptions,
   type ResolvedRedisBackendOptions,
-  resolveRedisBackendOptions,
 } from "./redis-backend-options.js";
 import { backendClient, reconnectPolicy } from "./redis-client-factory.js";
 import {
@@ -79,11 +78,11 @@ export class RedisBackend implements LatticeBackend {
   /** Its feeds, and what they delivered last (a resuming feed proves the store still holds it). */
   private readonly feeds = new LogFeeds();
 
-  /** @throws ConfigurationError for invalid options (the field is named). */
+  /** @throws ConfigurationError for invalid options, named as `lattice` names the settings (`redis.url …`). */
   constructor(options: RedisBackendOptions = {}) {
-    this.options = resolveRedisBackendOptions(options);
+    this.options = parseRedisBackendOptions(options);
     this.keys = redisKeys(this.options.prefix);
-    this.logger = options.logger ?? silentLogger;
+    this.logger = this.options.logger ?? silentLogger;
     this.capabilities = {
       ordered: true,
       durable: this.options.durable,
@@ -231,9 +230,9 @@ export class RedisBackend implements LatticeBackend {
     return {
       mode: o.cluster ? "cluster" : o.sentinel ? "sentinel" : "standalone",
       ...(o.cluster
-        ? { nodes: o.cluster.nodes.map(describeClusterNode) }
+        ? { nodes: o.cluster }
         : o.sentinel
-          ? { sentinels: o.sentinel.sentinels.map((s) => `${s.host}:${s.port}`), master: o.sentinel.name }
+          ? { sentinels: o.sentinel.sentinels, master: o.sentinel.name }
           : { url: redactUrl(o.url) }),
       ...(o.username === undefined ? {} : { username: o.username }),
       prefix: o.prefix,
@@ -338,7 +337,7 @@ export class RedisBackend implements LatticeBackend {
   /** Where we connect, without secrets. */
   private target(): string {
     const o = this.options;
-    if (o.cluster) return `cluster (${o.cluster.nodes.length} seed nodes)`;
+    if (o.cluster) return `cluster (${o.cluster.length} seed nodes)`;
     if (o.sentinel) return `sentinel master ${o.sentinel.name}`;
     return redactUrl(o.url);
   }

@@ -36,7 +36,7 @@ describe("createRedisClient", () => {
     const sentinel = single(
       {
         url: "rediss://:pw@ignored:1",
-        sentinel: { name: "m", sentinels: [{ host: "127.0.0.1", port: 26390 }] },
+        sentinel: { name: "m", sentinels: ["127.0.0.1:26390"] },
       },
       { ...role, name: "lattice-status:h" },
     );
@@ -44,6 +44,23 @@ describe("createRedisClient", () => {
     expect(sentinel.options.password).toBe("pw");
     expect(sentinel.options.connectionName).toBe("lattice-status:h");
     expect(sentinel.options.sentinels).toEqual([{ host: "127.0.0.1", port: 26390 }]);
+  });
+
+  it("tls: true turns TLS on with defaults; node TLS options given to ioredis win", () => {
+    expect(single({ tls: true }, role).options.tls).toEqual({});
+    expect(single({}, role).options.tls).toBeUndefined();
+    const ca = "-----BEGIN CERTIFICATE-----";
+    expect(
+      single({ url: "rediss://127.0.0.1:6390", redisOptions: { tls: { ca } } }, role).options.tls,
+    ).toEqual({
+      ca,
+    });
+  });
+
+  it("refuses settings the backend would refuse, in the same words", () => {
+    expect(() => createRedisClient({ url: "http://127.0.0.1" }, role)).toThrow(
+      'redis.url URL "http://127.0.0.1" has scheme http; allowed values: redis://, rediss://',
+    );
   });
 
   it("reconnects with the given backoff, or never; fails fast unless an offline queue is asked for", () => {
@@ -64,7 +81,7 @@ describe("createRedisClient", () => {
 
   it("a Cluster gets the connection settings on every node and the reconnect policy for the cluster", () => {
     const client = createRedisClient(
-      { url: "redis://user:pw@ignored:1", cluster: { nodes: ["127.0.0.1:7000"] } },
+      { url: "redis://user:pw@ignored:1", cluster: ["127.0.0.1:7000"] },
       { ...role, reconnect: false, socketTimeoutMs: 3_000 },
     );
     clients.push(client);

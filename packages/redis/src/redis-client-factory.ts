@@ -3,23 +3,15 @@
 // failing fast instead of queueing while disconnected (rule 10).
 // Rules cited here: docs/semantics.md#rule-10.
 import { type BackoffPolicy, backoffDelay } from "@lattice-cache/core/backend";
+import { parseHostPort, parseOptions } from "@lattice-cache/plugin";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { RedisClient } from "./lua-scripts.js";
 import {
-  REDIS_BACKEND_DEFAULTS,
-  type RedisBackendOptions,
+  REDIS_CONNECTION_OPTIONS,
+  type RedisConnection,
+  type RedisConnectionSettings,
   type ResolvedRedisBackendOptions,
 } from "./redis-backend-options.js";
-
-/**
- * Where a client connects, as the backend's options of the same names say: `url` (one server; with a
- * Cluster or Sentinel it only supplies credentials and `rediss://`), `username` and `password` (override
- * the URL's), `tls`, `cluster`, `sentinel`, and `redisOptions` passed through to ioredis.
- */
-export type RedisConnectionSettings = Pick<
-  RedisBackendOptions,
-  "url" | "username" | "password" | "tls" | "cluster" | "sentinel" | "redisOptions"
->;
 
 /** How one client behaves. */
 export interface RedisClientRole {
@@ -47,12 +39,23 @@ export interface RedisClientRole {
   readonly onError?: (error: Error) => void;
 }
 
-/** Creates a lazy (not yet connected: call `connect()`) client of the deployment `settings` describe. */
+/**
+ * Creates a lazy (not yet connected: call `connect()`) client of the deployment `settings` describe: the
+ * backend's options of the same names (`url`, `username`, `password`, `tls`, `cluster`, `sentinel`,
+ * `redisOptions`, `clusterOptions`; others are ignored).
+ * @throws ConfigurationError for invalid settings, worded as the backend's options are
+ */
 export function createRedisClient(settings: RedisConnectionSettings, role: RedisClientRole): RedisClient {
-  const address = parseUrl(settings.url ?? REDIS_BACKEND_DEFAULTS.url);
+  return redisClientOf(parseOptions(REDIS_CONNECTION_OPTIONS, settings, "redis"), role);
+}
+
+/** A lazy client of validated connection settings. */
+export function redisClientOf(settings: RedisConnection, role: RedisClientRole): RedisClient {
+  const address = parseUrl(settings.url);
   const username = settings.username ?? address.username;
   const password = settings.password ?? address.password;
-  const tls = settings.tls ?? (address.tls ? {} : undefined);
+  // Node TLS options given to ioredis win; else the setting or a rediss:// URL turns TLS on with defaults.
+  const tls = settings.redisOptions?.tls ?? (settings.tls || address.tls ? {} : undefined);
   const reconnect = role.reconnect;
   const retryStrategy =
     reconnect === false ? () => null : (attempt: number) => backoffDelay(attempt, reconnect);
@@ -81,26 +84,20 @@ export function createRedisClient(settings: RedisConnectionSettings, role: Redis
       ...nodeOptions
     } = connection;
     const clusterOptions: ClusterOptions = {
-      ...settings.cluster.options,
+      ...settings.clusterOptions,
       lazyConnect: true,
       enableOfflineQueue: offlineQueue,
       clusterRetryStrategy: retryStrategy,
-      redisOptions: { ...settings.cluster.options?.redisOptions, ...nodeOptions },
+      redisOptions: { ...settings.clusterOptions?.redisOptions, ...nodeOptions },
     };
-    client = new Cluster(
-      [...settings.cluster.nodes] as ConstructorParameters<typeof Cluster>[0],
-      clusterOptions,
-    );
+    client = new Cluster(settings.cluster.map(addressOf), clusterOptions);
   } else if (settings.sentinel !== undefined) {
-    const s = settings.sentinel;
     client = new Redis({
       retryStrategy,
       sentinelRetryStrategy: retryStrategy,
       ...connection,
-      sentinels: s.sentinels.map((a) => ({ host: a.host, port: a.port })),
-      name: s.name,
-      ...(s.username === undefined ? {} : { sentinelUsername: s.username }),
-      ...(s.password === undefined ? {} : { sentinelPassword: s.password }),
+      sentinels: settings.sentinel.sentinels.map(addressOf),
+      name: settings.sentinel.name,
     });
   } else {
     // Credentials go as options, not in the URL: ioredis would let the URL's win over them.
@@ -110,9 +107,14 @@ export function createRedisClient(settings: RedisConnectionSettings, role: Redis
   return client;
 }
 
+/** A validated `host:port` entry as ioredis takes it. */
+function addressOf(entry: string): { host: string; port: number } {
+  return parseHostPort(entry) as { host: string; port: number };
+}
+
 /** The backend's clients: one for commands, one per feed (its blocking XREAD needs a connection of its own). */
 export function backendClient(options: ResolvedRedisBackendOptions, role: "commands" | "feed"): RedisClient {
-  return createRedisClient(options, {
+  return redisClientOf(options, {
     connectTimeoutMs: options.connectTimeoutMs,
     // A feed's blocking read legitimately waits feedBlockMs for its reply.
     socketTimeoutMs:
@@ -126,20 +128,14 @@ export function reconnectPolicy(maxDelayMs: number): BackoffPolicy {
   return { baseMs: Math.min(100, maxDelayMs), maxMs: maxDelayMs, jitter: 0.5 };
 }
 
-/** What a server URL says about the connection, and the URL without its credentials. */
+/** What a (validated) server URL says about the connection, and the URL without its credentials. */
 function parseUrl(url: string): {
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly tls: boolean;
   readonly withoutCredentials: string;
 } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Not a URL (the backend's options refuse one for a single server): ioredis makes of it what it can.
-    return { username: undefined, password: undefined, tls: false, withoutCredentials: url };
-  }
+  const parsed = new URL(url);
   const username = parsed.username === "" ? undefined : decodeURIComponent(parsed.username);
   const password = parsed.password === "" ? undefined : decodeURIComponent(parsed.password);
   parsed.username = "";

@@ -33,7 +33,7 @@ afterAll(async () => {
 function clusterBackend(prefix: string): RedisBackend {
   // One seed node is enough: the client discovers the others.
   const backend = new RedisBackend({
-    cluster: { nodes: [cluster.urls[0] as string] },
+    cluster: [cluster.urls[0] as string],
     prefix,
     maxReconnectDelayMs: 200,
   });

@@ -77,7 +77,8 @@ export function clusterTarget(cluster: () => RedisClusterHandle): ConformanceTar
               ]),
             );
             return new RedisBackend({
-              cluster: { nodes: [(nodeProxies[0] as FaultProxyHandle).url("redis")], options: { natMap } },
+              cluster: [(nodeProxies[0] as FaultProxyHandle).url("redis")],
+              clusterOptions: { natMap },
               prefix,
               ...TEST_TUNING,
             });

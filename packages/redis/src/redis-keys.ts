@@ -1,6 +1,7 @@
 // The Redis key layout of one lattice. Every key carries the same hash tag, so a lattice lives in one
 // Redis Cluster slot and the Lua scripts may touch all of its keys at once.
 import { ConfigurationError } from "@lattice-cache/core/backend";
+import { PREFIX_TEXT } from "@lattice-cache/plugin";
 
 /** The Redis keys that hold one lattice. */
 export interface RedisKeyLayout {
@@ -19,19 +20,17 @@ export interface RedisKeyLayout {
   readonly changes: string;
 }
 
-/** Characters a lattice prefix may contain: the wasmCloud lattice prefix alphabet, and never a hash-tag brace. */
-const PREFIX_PATTERN = /^[A-Za-z0-9_.:-]+$/;
-
 /**
  * The key layout of the lattice `prefix` (wasmCloud's lattice prefix, default `default`):
  * `{lattice:<prefix>}:entries`, `:revision`, `:epoch`, `:changes`.
  *
- * @throws ConfigurationError when the prefix is empty or contains characters that would break the hash tag.
+ * @throws ConfigurationError when the prefix is no lattice prefix (the one rule: `PREFIX_TEXT`, which never
+ * lets a hash-tag brace in).
  */
 export function redisKeys(prefix: string): RedisKeyLayout {
-  if (typeof prefix !== "string" || !PREFIX_PATTERN.test(prefix)) {
+  if (typeof prefix !== "string" || !PREFIX_TEXT.pattern.test(prefix)) {
     throw new ConfigurationError(
-      `redis prefix ${JSON.stringify(prefix)} is invalid: use 1 or more of A-Z a-z 0-9 _ . : -`,
+      `redis.prefix may only contain ${PREFIX_TEXT.patternText} (got ${JSON.stringify(prefix)})`,
       { field: "redis.prefix" },
     );
   }

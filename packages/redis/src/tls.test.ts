@@ -89,7 +89,7 @@ afterAll(async () => {
 describe("TLS", () => {
   it("writes and syncs over rediss:// with a private CA", async () => {
     const cache = await LatticeCache.open({
-      backend: new RedisBackend({ url: tlsUrl, prefix: uniquePrefix("tls"), tls: { ca } }),
+      backend: new RedisBackend({ url: tlsUrl, prefix: uniquePrefix("tls"), redisOptions: { tls: { ca } } }),
     });
     try {
       await cache.ready(20_000);

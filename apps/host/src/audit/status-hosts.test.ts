@@ -17,6 +17,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../cli/exit-codes.js";
 import { runCli } from "../cli/program.js";
+import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
 import { createHostContainer } from "../composition/host-container.js";
 import { loadConfig } from "../config/load-config.js";
 import { createHostLogger } from "../observability/host-logger.js";
@@ -29,7 +30,6 @@ import {
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
 import { type AuditedHost, auditLattice } from "./lattice-audit.js";
-import { RedisStatusBus } from "./redis-status-bus.js";
 
 const SUB = "MAUDITMODULE";
 const CLAIMS = { sub: SUB, name: "audited", iss: "AISSUER", caps: "wasmcloud:httpserver", rev: "1" };
@@ -225,11 +225,12 @@ describe("Redis pub/sub status channel: in-process hosts on a redis lattice (wit
     });
     const answers = await waitFor(
       async () => {
-        const bus = new RedisStatusBus(config, {
-          logger: createHostLogger("silent"),
-          rejections: UNCOUNTED_REJECTIONS,
-          secret: undefined,
+        const logger = createHostLogger("silent");
+        const bus = createDefaultBackendRegistry().statusBusOf(config, {
+          logger,
+          statusChannel: () => ({ logger, rejections: UNCOUNTED_REJECTIONS, secret: undefined }),
         });
+        if (!bus) throw new Error("the redis plugin has no status channel");
         const audit = auditLattice(await bus.gather(300).finally(() => bus.close()));
         return audit.hosts.length === 2 && audit.converged ? audit : undefined;
       },

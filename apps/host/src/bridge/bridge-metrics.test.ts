@@ -1,7 +1,8 @@
 // The bridge's metrics mirror LegacyBridge.status() at scrape time, and read 0 before the bridge exists.
-import type { LegacyBridgeStatus } from "@lattice-cache/legacy";
+
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import type { legacyMigration } from "../composition/builtin-backends.js";
 import { BRIDGE_COUNTER_METRICS, registerBridgeMetrics } from "./bridge-metrics.js";
 
 const counters = {
@@ -18,7 +19,7 @@ const counters = {
   unbroadcastable: 9,
 };
 
-const running: LegacyBridgeStatus = {
+const running: legacyMigration.LegacyBridgeStatus = {
   state: "running",
   bridgeId: "bridge-1",
   policy: "durable-wins",
@@ -34,7 +35,7 @@ const running: LegacyBridgeStatus = {
 describe("bridge metrics", () => {
   it("one counter per bridge counter, gauges for state and queues, all read at scrape time", async () => {
     const registry = new Registry();
-    let status: LegacyBridgeStatus | undefined;
+    let status: legacyMigration.LegacyBridgeStatus | undefined;
     registerBridgeMetrics(registry, () => status);
 
     const before = await registry.metrics();

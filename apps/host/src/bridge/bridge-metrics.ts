@@ -1,12 +1,12 @@
 // Prometheus metrics of `lattice bridge`: the bridge's counters and queues, read from its status() at scrape
 // time and registered beside the host's metrics (one /metrics for both).
-import type { LegacyBridgeCounters, LegacyBridgeStatus } from "@lattice-cache/legacy";
 import { Gauge, type Registry } from "prom-client";
+import type { legacyMigration } from "../composition/builtin-backends.js";
 import { mirroredCounter, scrapedGauge } from "../observability/scraped-metrics.js";
 
 /** Counter metric per bridge counter (typed by the counters, so a new one cannot be forgotten here). */
 export const BRIDGE_COUNTER_METRICS: Readonly<
-  Record<keyof LegacyBridgeCounters, { readonly name: string; readonly help: string }>
+  Record<keyof legacyMigration.LegacyBridgeCounters, { readonly name: string; readonly help: string }>
 > = {
   imported: {
     name: "lattice_bridge_imported_total",
@@ -67,11 +67,19 @@ export const BRIDGE_GAUGE_METRICS = {
  * Registers the bridge's metrics on `registry`. `read` returns the bridge's status at scrape time, or
  * undefined before the bridge exists (every value is then 0).
  */
-export function registerBridgeMetrics(registry: Registry, read: () => LegacyBridgeStatus | undefined): void {
+export function registerBridgeMetrics(
+  registry: Registry,
+  read: () => legacyMigration.LegacyBridgeStatus | undefined,
+): void {
   const registers = [registry];
   // The bridge keeps the monotonic totals; a scrape mirrors them.
   for (const [counter, { name, help }] of Object.entries(BRIDGE_COUNTER_METRICS)) {
-    mirroredCounter(registry, name, help, () => read()?.counters[counter as keyof LegacyBridgeCounters] ?? 0);
+    mirroredCounter(
+      registry,
+      name,
+      help,
+      () => read()?.counters[counter as keyof legacyMigration.LegacyBridgeCounters] ?? 0,
+    );
   }
   new Gauge({
     name: BRIDGE_GAUGE_METRICS.info,
@@ -84,7 +92,7 @@ export function registerBridgeMetrics(registry: Registry, read: () => LegacyBrid
       if (s) this.set({ bridge_id: s.bridgeId, policy: s.policy }, 1);
     },
   });
-  const gauge = (name: string, help: string, value: (s: LegacyBridgeStatus) => number) =>
+  const gauge = (name: string, help: string, value: (s: legacyMigration.LegacyBridgeStatus) => number) =>
     scrapedGauge(registry, name, help, () => {
       const s = read();
       return s ? value(s) : 0;

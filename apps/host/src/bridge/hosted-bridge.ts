@@ -3,14 +3,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
 import { Backoff } from "@lattice-cache/core/backend";
-import {
-  emptyBridgeCounters,
-  LegacyBridge,
-  type LegacyBridgeCounters,
-  type LegacyBridgeOptions,
-  type LegacyBridgeStatus,
-} from "@lattice-cache/legacy";
 import { HOST_RETRY_POLICY } from "@lattice-cache/plugin";
+import { legacyMigration } from "../composition/builtin-backends.js";
 import type { CoreConfig } from "../config/core-settings.js";
 import type { HostLogger } from "../observability/host-logger.js";
 
@@ -19,7 +13,10 @@ const RETRYABLE_CODES = new Set(["BACKEND_UNAVAILABLE", "NOT_READY"]);
 /** How long stopping may take: queued imports are written first, but a dead backend must not hold exit up. */
 const STOP_DEADLINE_MS = 10_000;
 
-const NO_COUNTS: LegacyBridgeCounters = emptyBridgeCounters();
+type LegacyBridge = legacyMigration.LegacyBridge;
+type LegacyBridgeStatus = legacyMigration.LegacyBridgeStatus;
+
+const NO_COUNTS: legacyMigration.LegacyBridgeCounters = legacyMigration.emptyBridgeCounters();
 
 /** The bridge part of `/status`: `LegacyBridge.status()` with unknowns as `null` (JSON keeps them). */
 export type BridgeStatusBody = {
@@ -42,7 +39,7 @@ export class HostedBridge {
    */
   constructor(
     private readonly config: CoreConfig,
-    private readonly legacy: LegacyBridgeOptions["legacy"],
+    private readonly legacy: legacyMigration.LegacyBridgeOptions["legacy"],
     private readonly logger: HostLogger,
   ) {}
 
@@ -135,7 +132,7 @@ export class HostedBridge {
     if (this.abort.signal.aborted) throw new Error("the bridge is stopping");
     // The constructor checks the policy against the durable backend (ordered; compare-and-swap for
     // durable-wins) and throws a ConfigurationError: that is for the user to fix, not to retry.
-    const bridge = new LegacyBridge({
+    const bridge = new legacyMigration.LegacyBridge({
       legacy: this.legacy,
       durable: cache,
       policy: this.config.bridge.policy,

@@ -1,20 +1,15 @@
 // How `lattice migrate` reports: progress events as phase and count lines on stderr, the result as a summary
 // table per collection (a dry run adds the diff), failures and drift as notes.
 import { COLLECTION_NAMES } from "@lattice-cache/core";
-import type {
-  AppliedMigrationResult,
-  DryRunMigrationResult,
-  MigrationDiffEntry,
-  MigrationProgress,
-  MigrationResult,
-  MigrationSource,
-} from "@lattice-cache/legacy";
+import type { legacyMigration } from "../composition/builtin-backends.js";
 import type { ProgressLine } from "./progress-line.js";
 import { formatTable, formatValues } from "./text-table.js";
 
 /** Turns a migration's progress events into lines: one per phase change, counts throttled in between. */
-export function migrationProgressPrinter(line: ProgressLine): (progress: MigrationProgress) => void {
-  let phase: MigrationProgress["phase"] | undefined;
+export function migrationProgressPrinter(
+  line: ProgressLine,
+): (progress: legacyMigration.MigrationProgress) => void {
+  let phase: legacyMigration.MigrationProgress["phase"] | undefined;
   return (progress) => {
     const changed = progress.phase !== phase;
     phase = progress.phase;
@@ -58,7 +53,10 @@ export interface MigrationTarget {
 }
 
 /** The human report of a result: heading, table per collection, then the diff (dry run) or failures. */
-export function formatMigrationResult(result: MigrationResult, target: MigrationTarget): string {
+export function formatMigrationResult(
+  result: legacyMigration.MigrationResult,
+  target: MigrationTarget,
+): string {
   const heading = `${result.dryRun ? "dry run, nothing written" : "migrated"}: ${describeSource(result.source)}`;
   const into = `  into ${target.durable}, prefix ${target.prefix}, policy ${target.policy}`;
   const parts = [heading, into, ...sourceNotes(result.source), ""];
@@ -67,8 +65,8 @@ export function formatMigrationResult(result: MigrationResult, target: Migration
   return parts.join("\n").replace(/\n+$/, "");
 }
 
-function dryRunTable(result: DryRunMigrationResult): string {
-  const row = (name: string, c: DryRunMigrationResult["perCollection"]["linkdefs"]) => [
+function dryRunTable(result: legacyMigration.DryRunMigrationResult): string {
+  const row = (name: string, c: legacyMigration.DryRunMigrationResult["perCollection"]["linkdefs"]) => [
     name,
     String(c.wouldCreate),
     String(c.wouldUpdate),
@@ -81,8 +79,8 @@ function dryRunTable(result: DryRunMigrationResult): string {
   );
 }
 
-function appliedTable(result: AppliedMigrationResult): string {
-  const row = (name: string, c: AppliedMigrationResult["perCollection"]["linkdefs"]) => [
+function appliedTable(result: legacyMigration.AppliedMigrationResult): string {
+  const row = (name: string, c: legacyMigration.AppliedMigrationResult["perCollection"]["linkdefs"]) => [
     name,
     String(c.created),
     String(c.updated),
@@ -97,7 +95,7 @@ function appliedTable(result: AppliedMigrationResult): string {
 }
 
 /** The diff of a dry run: every key a real run would create, update or (by policy) skip. */
-function diffLines(result: DryRunMigrationResult): string[] {
+function diffLines(result: legacyMigration.DryRunMigrationResult): string[] {
   const changes = result.diff.filter((d) => d.action !== "unchanged");
   const unchanged = result.diff.length - changes.length;
   const lines: string[] = [];
@@ -114,7 +112,7 @@ function diffLines(result: DryRunMigrationResult): string[] {
   return lines;
 }
 
-function failureLines(result: AppliedMigrationResult): string[] {
+function failureLines(result: legacyMigration.AppliedMigrationResult): string[] {
   if (result.failures.length === 0) return [];
   return [
     "",
@@ -126,7 +124,7 @@ function failureLines(result: AppliedMigrationResult): string[] {
   ];
 }
 
-function describeSource(source: MigrationSource): string {
+function describeSource(source: legacyMigration.MigrationSource): string {
   if (source.kind === "legacy") {
     const replies = Object.values(source.replies).reduce((a, b) => a + b, 0);
     return (
@@ -143,7 +141,7 @@ function describeSource(source: MigrationSource): string {
   );
 }
 
-function sourceNotes(source: MigrationSource): string[] {
+function sourceNotes(source: legacyMigration.MigrationSource): string[] {
   if (source.kind === "stream") {
     if (!source.found) return [];
     return [
@@ -159,13 +157,13 @@ function sourceNotes(source: MigrationSource): string[] {
   ];
 }
 
-function describeChange(entry: MigrationDiffEntry): string {
+function describeChange(entry: legacyMigration.MigrationDiffEntry): string {
   const after = describeValue(entry, "after");
   if (entry.before === undefined) return after;
   return `${after} (durable now: ${describeValue(entry, "before")})`;
 }
 
-function describeValue(entry: MigrationDiffEntry, which: "before" | "after"): string {
+function describeValue(entry: legacyMigration.MigrationDiffEntry, which: "before" | "after"): string {
   switch (entry.collection) {
     case "linkdefs": {
       const l = entry[which];

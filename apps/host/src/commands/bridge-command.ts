@@ -1,15 +1,14 @@
 // `lattice bridge`: the migration bridge as a long-running process — a host on the durable backend (HTTP
 // status, metrics, the cross-host audit) plus a LegacyBridge between its cache and the old hosts' broadcast.
 import { LatticeCacheError, redactUrl } from "@lattice-cache/core";
-import type { LegacyBridgeStatus } from "@lattice-cache/legacy";
 import type { Command } from "commander";
 import { registerBridgeMetrics } from "../bridge/bridge-metrics.js";
 import { HostedBridge } from "../bridge/hosted-bridge.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError } from "../cli/cli-errors.js";
 import { assertDurableBackend } from "../cli/durable-backend.js";
+import { legacyMigration } from "../composition/builtin-backends.js";
 import { createHostContainer } from "../composition/host-container.js";
-import { legacyConnectionOptions } from "../composition/legacy-backend-registration.js";
 import { LOGGER, METRICS, resolveToken } from "../composition/tokens.js";
 import { ConfigLayerBuilder } from "../config/config-layer.js";
 import { DEFAULT_BRIDGE_HTTP_PORT } from "../config/core-settings.js";
@@ -54,10 +53,9 @@ export function registerBridgeCommand(program: Command, ctx: CliContext): void {
         registry: ctx.registry,
         defaultLogLevel: "info",
       });
-      const connection = legacyConnectionOptions(config);
       const bridge = new HostedBridge(
         config,
-        { ...connection, prefix: config.prefix },
+        legacyMigration.legacyConnectionOf(config),
         resolveToken(container, LOGGER),
       );
       container.resolve(StatusServer).addSection({
@@ -66,7 +64,7 @@ export function registerBridgeCommand(program: Command, ctx: CliContext): void {
         ready: () => bridge.running,
       });
       registerBridgeMetrics(resolveToken(container, METRICS).registry, () => bridge.current());
-      const oldHosts = `NATS at ${connection.servers.map(redactUrl).join(",")}`;
+      const oldHosts = `NATS at ${config.nats.servers.map(redactUrl).join(",")}`;
       await runHostUntilStopped(container, {
         async onListening(address, runtime) {
           const target = ctx.registry.targetOf(config);
@@ -92,7 +90,7 @@ export function registerBridgeCommand(program: Command, ctx: CliContext): void {
             );
             ctx.print(`  ${address.url}/status  ·  ${address.url}/metrics`);
           }
-          let running: LegacyBridgeStatus;
+          let running: legacyMigration.LegacyBridgeStatus;
           try {
             running = await bridge.run(await runtime.opened());
           } catch (error) {
@@ -119,7 +117,7 @@ function describeBridgeFailure(error: unknown, oldHosts: string): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-function runningFacts(status: LegacyBridgeStatus): Record<string, unknown> {
+function runningFacts(status: legacyMigration.LegacyBridgeStatus): Record<string, unknown> {
   return {
     bridgeId: status.bridgeId,
     policy: status.policy,
@@ -129,7 +127,7 @@ function runningFacts(status: LegacyBridgeStatus): Record<string, unknown> {
 }
 
 /** One line once the bridge runs: what its start-up import took from the old hosts. */
-function runningLine(status: LegacyBridgeStatus): string {
+function runningLine(status: legacyMigration.LegacyBridgeStatus): string {
   const s = status.startupImport;
   if (!s) return `bridge running (policy ${status.policy}; no start-up import)`;
   const replies = s.source.kind === "legacy" ? Object.values(s.source.replies).reduce((a, b) => a + b, 0) : 0;

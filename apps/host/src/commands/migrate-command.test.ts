@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { linkdefKey } from "@lattice-cache/core";
-import type { AppliedMigrationResult } from "@lattice-cache/legacy";
 import { SimulatedLegacyHost } from "@lattice-cache/legacy/testing";
 import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
 import {
@@ -17,6 +16,7 @@ import {
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { legacyMigration } from "../composition/builtin-backends.js";
 import { cleanEnv, killAllLattice, runLattice } from "../test-support/lattice-process.test-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lattice-migrate-"));
@@ -136,7 +136,7 @@ describe("lattice migrate --from legacy: dry run, real run, idempotent second ru
 
     const again = await migrate(prefix, ["--from", "legacy", "--window", "1000", "--json"]);
     expect(again.code, again.stderr).toBe(0);
-    const result = JSON.parse(again.stdout) as AppliedMigrationResult;
+    const result = JSON.parse(again.stdout) as legacyMigration.AppliedMigrationResult;
     expect(result).toMatchObject({ dryRun: false, created: 0, updated: 0, unchanged: 3, failed: 0 });
     expect(result.source).toMatchObject({ kind: "legacy", records: 3 });
     expect(await rawMessages(prefix)).toBe(3);

@@ -1,12 +1,5 @@
 // `lattice migrate --from legacy|stream`: a one-shot import into the durable backend of what old hosts hold
 // (their `.get` answers) or of a generation-2 `LATTICECACHE_{prefix}` stream, with a dry run and progress.
-import {
-  MIGRATION_POLICIES,
-  type MigrationPolicy,
-  type MigrationResult,
-  migrateFromLegacy,
-  migrateFromStream,
-} from "@lattice-cache/legacy";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { OperationalError, UsageError } from "../cli/cli-errors.js";
@@ -14,7 +7,7 @@ import { assertDurableBackend } from "../cli/durable-backend.js";
 import { formatMigrationResult, migrationProgressPrinter } from "../cli/migration-output.js";
 import { withReadyCache } from "../cli/one-shot.js";
 import { ProgressLine } from "../cli/progress-line.js";
-import { legacyConnectionOptions } from "../composition/legacy-backend-registration.js";
+import { legacyMigration } from "../composition/builtin-backends.js";
 import { createHostLogger } from "../observability/host-logger.js";
 
 /** Where a migration reads from. */
@@ -23,7 +16,7 @@ const MIGRATION_SOURCES = ["legacy", "stream"] as const;
 interface MigrateOptions {
   readonly from: (typeof MIGRATION_SOURCES)[number];
   readonly dryRun?: boolean;
-  readonly policy: MigrationPolicy;
+  readonly policy: legacyMigration.MigrationPolicy;
   readonly deleteSource?: boolean;
   readonly window?: number;
 }
@@ -47,7 +40,7 @@ export function registerMigrateCommand(program: Command, ctx: CliContext): void 
         "--policy <policy>",
         "create-only never overwrites a durable value; legacy-wins overwrites when different",
       )
-        .choices(MIGRATION_POLICIES)
+        .choices(legacyMigration.MIGRATION_POLICIES)
         .default("create-only"),
     )
     .option("--delete-source", "--from stream: delete the stream after a run without failures")
@@ -71,10 +64,8 @@ export function registerMigrateCommand(program: Command, ctx: CliContext): void 
       const line = new ProgressLine({ write: ctx.io.stderr, tty: ctx.io.stderrIsTTY === true });
       line.phase(`syncing with ${config.backend} (${target}), prefix ${config.prefix}`);
       const result = await withReadyCache(ctx, command, (cache, ready) => {
-        const connection = legacyConnectionOptions(ready);
         const common = {
-          ...connection,
-          prefix: ready.prefix,
+          ...legacyMigration.legacyConnectionOf(ready),
           durable: cache,
           policy: opts.policy,
           dryRun: opts.dryRun === true,
@@ -82,8 +73,8 @@ export function registerMigrateCommand(program: Command, ctx: CliContext): void 
           logger: createHostLogger(ready.logLevel ?? "warn", ready.logFormat),
         };
         return opts.from === "legacy"
-          ? migrateFromLegacy({ ...common, windowMs: opts.window })
-          : migrateFromStream({
+          ? legacyMigration.migrateFromLegacy({ ...common, windowMs: opts.window })
+          : legacyMigration.migrateFromStream({
               ...common,
               idleMs: opts.window,
               domain: ready.nats.jsDomain,
@@ -107,7 +98,7 @@ export function registerMigrateCommand(program: Command, ctx: CliContext): void 
 }
 
 /** Exit 1 when a write failed (the result is printed first; running again retries the failed keys). */
-function assertNoFailures(result: MigrationResult): void {
+function assertNoFailures(result: legacyMigration.MigrationResult): void {
   if (result.dryRun || result.failed === 0) return;
   const kept =
     result.source.kind === "stream" && result.source.found && !result.source.sourceDeleted

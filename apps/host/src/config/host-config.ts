@@ -1,12 +1,12 @@
 // The configuration of this build of the host: the core settings plus the sections of the backends it
 // ships, as one zod schema (HOST_CONFIG_SCHEMA) whose validated output is HostConfig.
 
+import type { LegacyConfig } from "@lattice-cache/legacy/host";
 import type { ConfigSection } from "@lattice-cache/plugin";
+import type { RedisConfig } from "@lattice-cache/redis/host";
 import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
 import type { JetStreamConfig } from "../composition/jetstream-backend-registration.js";
-import type { LegacyConfig } from "../composition/legacy-backend-registration.js";
 import type { PostgresConfig } from "../composition/postgres-backend-registration.js";
-import type { RedisConfig } from "../composition/redis-backend-registration.js";
 import type { CoreConfig } from "./core-settings.js";
 import type { HostConfigSchema } from "./host-config-schema.js";
 

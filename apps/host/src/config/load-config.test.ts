@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigurationError } from "@lattice-cache/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { configError } from "../test-support/configuration-error.test-helpers.js";
 import { DEFAULT_CONFIG } from "./host-config.js";
 import { loadConfig } from "./load-config.js";
 
@@ -14,16 +14,6 @@ function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
-}
-
-function configError(run: () => unknown): ConfigurationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error("expected a ConfigurationError");
 }
 
 describe("defaults", () => {

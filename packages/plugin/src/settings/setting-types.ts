@@ -94,20 +94,27 @@ export function textList() {
 
 const HOST_PORT = /^\[?([^\]]+?)\]?:(\d+)$/;
 
-/** `host:port` (or `[v6]:port`, or with a `redis://` scheme) as its parts; undefined when it is not one. */
+/**
+ * `host:port` (or `[v6]:port`, or with a `redis://` scheme) as its parts; undefined when it is not one —
+ * nor is an address with credentials (`user:pw@host:port`).
+ */
 export function parseHostPort(text: string): { host: string; port: number } | undefined {
   const match = HOST_PORT.exec(text.replace(/^rediss?:\/\//, ""));
   const port = Number(match?.[2]);
-  return match && port <= 65_535 ? { host: match[1] as string, port } : undefined;
+  return match && port <= 65_535 && !match[1]?.includes("@") ? { host: match[1] as string, port } : undefined;
 }
 
-/** A list of `host:port` addresses (a list, or comma-separated). */
+/** A list of `host:port` addresses (a list, or comma-separated). An entry with credentials is never echoed. */
 export function hostPortList() {
   return textList().superRefine((items, ctx) => {
     const bad = items.find((item) => parseHostPort(item) === undefined);
-    if (bad !== undefined) {
-      ctx.addIssue({ code: "custom", message: `entries must be host:port (got ${JSON.stringify(bad)})` });
-    }
+    if (bad === undefined) return;
+    ctx.addIssue({
+      code: "custom",
+      message: bad.includes("@")
+        ? "entries must be host:port, without credentials (they have settings of their own)"
+        : `entries must be host:port (got ${JSON.stringify(bad)})`,
+    });
   });
 }
 

@@ -32,7 +32,11 @@ export const SETTING_FACTS = z.registry<SettingFacts>();
  * (`port:` with nothing after it) means unset, as an absent key does.
  */
 export function setting<T extends z.ZodType>(type: T, facts: SettingFacts) {
-  const schema = z.preprocess((value) => (value === null ? undefined : value), type);
+  // Typed input: what the setting accepts (or null), so a library caller passing options gets type checking.
+  const schema = z.preprocess(
+    (value: z.input<T> | null) => (value === null ? undefined : value),
+    type,
+  );
   SETTING_FACTS.add(schema as z.ZodType, facts);
   return schema;
 }

@@ -1,30 +1,11 @@
-// The host's Redis settings as @lattice-cache/redis takes them (the one conversion, for the backend and for
-// the host's own connections), and the host's own clients — the status channel's — made by the package's
-// `createRedisClient`: one server, a Cluster (classic pub/sub reaches every node) or the master a Sentinel names.
+// The host's own Redis clients — the status channel's — of the configured deployment: one server, a Cluster
+// (classic pub/sub reaches every node) or the master a Sentinel names, made as the backend's are.
 
-import { HOST_RETRY_POLICY, parseHostPort } from "@lattice-cache/plugin";
-import {
-  createRedisClient,
-  type RedisClient,
-  type RedisConnectionSettings,
-  toLatticeError,
-} from "@lattice-cache/redis";
-import type { RedisSettings } from "./redis-settings.js";
-
-/** Where the configured deployment is, with its credentials and TLS (host:port entries are validated). */
-export function redisConnectionSettings(redis: RedisSettings): RedisConnectionSettings {
-  const address = (text: string) => parseHostPort(text) as { host: string; port: number };
-  return {
-    url: redis.url,
-    username: redis.username,
-    password: redis.password,
-    tls: redis.tls ? {} : undefined,
-    cluster: redis.cluster ? { nodes: redis.cluster.map(address) } : undefined,
-    sentinel: redis.sentinel
-      ? { name: redis.sentinel.name, sentinels: redis.sentinel.sentinels.map(address) }
-      : undefined,
-  };
-}
+import { HOST_RETRY_POLICY } from "@lattice-cache/plugin";
+import type { RedisClient } from "../lua-scripts.js";
+import { redisClientOf } from "../redis-client-factory.js";
+import { toLatticeError } from "../redis-errors.js";
+import type { RedisSettings } from "../redis-settings.js";
 
 /** How one of the host's own clients behaves. */
 export interface HostRedisClientRole {
@@ -48,7 +29,7 @@ export interface HostRedisClientRole {
 
 /** A client of the configured deployment, not yet connected (see {@link connectRedisClient}). */
 export function hostRedisClient(redis: RedisSettings, role: HostRedisClientRole): RedisClient {
-  return createRedisClient(redisConnectionSettings(redis), {
+  return redisClientOf(redis, {
     name: role.name,
     connectTimeoutMs: role.connectTimeoutMs,
     reconnect: role.persistent ? HOST_RETRY_POLICY : false,

@@ -1,5 +1,6 @@
-// The redis backend's settings — one server, a Cluster or a Sentinel deployment, credentials, TLS — which the
-// host's own Redis connections (the status channel) reuse. The redis registration contributes them as `redis`.
+// The Redis settings a deployment is configured with — one server, a Cluster or a Sentinel deployment,
+// credentials, TLS, the change log's length: part of the backend's options (redis-backend-options.ts) and,
+// the very same schemas, the host's `redis` config section (host/redis-plugin.ts).
 import type { SettingsValues } from "@lattice-cache/plugin";
 import { hostPortList, integer, mapping, setting, text, toggle, url } from "@lattice-cache/plugin";
 
@@ -48,11 +49,10 @@ export const REDIS_SETTINGS = {
     description: "Redis Cluster seed nodes, `host:port` (list); when set, `url` is ignored",
   }),
   sentinel,
-  changeLogLength: setting(integer(1, 1_000_000_000).optional(), {
+  changeLogLength: setting(integer(1, 1_000_000_000).default(100_000), {
     description: "entries kept in the change-log stream",
-    defaultText: "backend default (100 000)",
   }),
 };
 
-/** Validated Redis settings. */
+/** Validated Redis settings: the host's `redis` section. */
 export type RedisSettings = SettingsValues<typeof REDIS_SETTINGS>;

@@ -4,7 +4,12 @@
 // notification's) is ignored and counted (issue 27: the host trusts no peer).
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { HostStatusReport, StatusBus, StatusChannelContext } from "@lattice-cache/plugin";
+import type {
+  HostStatusReport,
+  PluginHostConfig,
+  StatusBus,
+  StatusChannelContext,
+} from "@lattice-cache/plugin";
 import {
   encodeStatusRequest,
   type GatheredStatus,
@@ -13,10 +18,11 @@ import {
   StatusIntake,
   StatusResponder,
 } from "@lattice-cache/plugin";
-import { type RedisClient, redisKeys, toLatticeError } from "@lattice-cache/redis";
-import type { CoreConfig } from "../config/core-settings.js";
-import { connectRedisClient, hostRedisClient } from "../redis/redis-client.js";
-import type { RedisSettings } from "../redis/redis-settings.js";
+import type { RedisClient } from "../lua-scripts.js";
+import { toLatticeError } from "../redis-errors.js";
+import { redisKeys } from "../redis-keys.js";
+import type { RedisSettings } from "../redis-settings.js";
+import { connectRedisClient, hostRedisClient } from "./host-redis-client.js";
 
 /** The request channel and the prefix of reply channels of a lattice. */
 export function redisStatusChannels(prefix: string): { requests: string; replyPrefix: string } {
@@ -38,7 +44,7 @@ export function isRedisReplyChannel(replyTo: unknown, replyPrefix: string): repl
 }
 
 /** What the Redis status bus reads of a host's configuration: its identity and the Redis settings. */
-export type RedisStatusBusConfig = Pick<CoreConfig, "prefix" | "hostId" | "connectTimeoutMs"> & {
+export type RedisStatusBusConfig = Pick<PluginHostConfig, "prefix" | "hostId" | "connectTimeoutMs"> & {
   readonly redis: RedisSettings;
 };
 

@@ -1,5 +1,6 @@
 // `backend: redis` — keys and a change-log stream in Redis (single server, Cluster or Sentinel) via ioredis.
-// Its settings are the `redis` section (redis/redis-settings.ts: the host's status channel reads them too).
+// Its settings are the `redis` section: the same schemas as the backend's options (redis-settings.ts), which
+// the host's status channel reads too.
 import { redactUrl } from "@lattice-cache/core";
 import {
   configSection,
@@ -8,11 +9,11 @@ import {
   type PluginHost,
   provisionOf,
 } from "@lattice-cache/plugin";
-import { listRedisLattices, RedisBackend, type RedisBackendOptions } from "@lattice-cache/redis";
-import { RedisStatusBus } from "../audit/redis-status-bus.js";
-import { redisConnectionSettings } from "../redis/redis-client.js";
-import { REDIS_SETTINGS } from "../redis/redis-settings.js";
-import { LOGGER, resolveToken } from "./tokens.js";
+import { listRedisLattices } from "../lattice-listing.js";
+import { RedisBackend } from "../redis-backend.js";
+import type { RedisBackendOptions } from "../redis-backend-options.js";
+import { REDIS_SETTINGS } from "../redis-settings.js";
+import { RedisStatusBus } from "./redis-status-bus.js";
 
 /** The redis backend's settings: `redis.*`. */
 export const redisConfigSection = configSection("redis", REDIS_SETTINGS);
@@ -23,16 +24,16 @@ export type RedisConfig = PluginConfig<typeof redisConfigSection>;
 /** The redis backend's options from the host's configuration. */
 export function redisOptions(config: RedisConfig, host: PluginHost): RedisBackendOptions {
   return {
-    ...redisConnectionSettings(config.redis),
+    ...config.redis,
     prefix: config.prefix,
     provision: provisionOf(config),
-    changeLogLength: config.redis.changeLogLength,
     connectTimeoutMs: config.connectTimeoutMs,
     logger: host.logger,
   };
 }
 
-function redisTarget(config: RedisConfig): string {
+/** Where the configured deployment is, for messages (credentials redacted). */
+export function redisTarget(config: Pick<RedisConfig, "redis">): string {
   const redis = config.redis;
   if (redis.cluster) return `Redis Cluster at ${redis.cluster.join(",")}`;
   if (redis.sentinel)
@@ -41,7 +42,7 @@ function redisTarget(config: RedisConfig): string {
 }
 
 /** `backend: redis`. */
-export const redisBackendRegistration = defineBackendPlugin<RedisConfig>({
+export const redisPlugin = defineBackendPlugin<RedisConfig>({
   name: "redis",
   description: "Redis (single server, Cluster or Sentinel) through ioredis",
   config: redisConfigSection,
