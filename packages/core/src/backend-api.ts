@@ -98,4 +98,15 @@ export {
 } from "./recent-deliveries.js";
 export { DEFAULT_INBOX_PREFIX, isInboxSubject, MAX_REPLY_SUBJECT_LENGTH } from "./reply-subjects.js";
 export { redactUrl } from "./url-redaction.js";
+export {
+  DEFAULT_SYNC_PATIENCE_MS,
+  followWatch,
+  type WatchEvents,
+  type WatchFeed,
+  type WatchFeedOptions,
+  type WatchSignals,
+  type WatchStart,
+  type WatchState,
+  type WatchTransport,
+} from "./watch-feed.js";
 export { withTimeout } from "./with-timeout.js";

@@ -1,12 +1,13 @@
 // A feed for any store that keeps a log of its changes (Redis streams, a database table, memory): the loop
 // is here once — snapshot or checked resume, catch up to the head, then follow the log, retrying with
-// backoff and proving the history on every resume — and a backend supplies only its transport (connect,
-// snapshot, head, read after a revision, read at revisions). The rules themselves are FeedProtocol's.
+// backoff (core's FeedAttempts) and proving the history on every resume — and a backend supplies only its
+// transport (connect, snapshot, head, read after a revision, read at revisions). The rules themselves are
+// FeedProtocol's. Stores that push their changes to a watch use `followWatch` (watch-feed.ts) instead.
 // Rules cited here: docs/semantics.md#rule-9.
 import type { BackendEntry, BackendHead, FeedSubscription } from "./backend.js";
-import { Backoff, type BackoffPolicy } from "./backoff.js";
+import type { BackoffPolicy } from "./backoff.js";
 import type { DeliveredChange } from "./delivery-print.js";
-import { errorText } from "./error-text.js";
+import { FeedAttempts } from "./feed-attempts.js";
 import { FeedProtocol, type FeedProtocolOptions } from "./feed-protocol.js";
 import { VERIFY_EVERY_DELIVERIES } from "./recent-deliveries.js";
 import { withTimeout } from "./with-timeout.js";
@@ -129,25 +130,30 @@ export function followLog(options: LogFeedOptions): FeedSubscription {
 class LogFeed implements FeedSubscription {
   private readonly protocol: FeedProtocol;
   private readonly transport: LogTransport;
-  private readonly backoff: Backoff;
+  private readonly attempts: FeedAttempts;
   private readonly finished: Promise<void>;
   /** The revision `synced` is due at (the head when the feed started or resumed). */
   private target = 0;
-  private wakeUp: (() => void) | undefined;
   /** When an idle feed audits the head and the history proof next (ms epoch). */
   private nextAuditAt = 0;
   /** Since when deliveries have been waiting for a proof (ms epoch). */
   private unprovenSince: number | undefined;
 
   constructor(private readonly options: LogFeedOptions) {
-    this.protocol = new FeedProtocol({ ...options, onStop: () => this.wakeUp?.() });
-    this.backoff = new Backoff(options.retry ?? DEFAULT_LOG_RETRY);
+    this.protocol = new FeedProtocol({ ...options, onStop: () => this.attempts.wake() });
+    this.attempts = new FeedAttempts(this.protocol, {
+      retry: options.retry ?? DEFAULT_LOG_RETRY,
+      describeError: options.describeError,
+      gapOf: (error) => (error instanceof LogGapError ? error.message : undefined),
+      logger: options.logger,
+      interrupted: "log feed interrupted",
+    });
     this.transport = options.transport({
       connection: (up, detail) => {
-        if (up) this.wakeUp?.();
+        if (up) this.attempts.wake();
         this.protocol.report(up, detail);
       },
-      wake: () => this.wakeUp?.(),
+      wake: () => this.attempts.wake(),
     });
     this.finished = this.run().finally(() => options.onStop?.());
   }
@@ -175,28 +181,16 @@ class LogFeed implements FeedSubscription {
   private async run(): Promise<void> {
     let started = false;
     try {
-      while (!this.stopped) {
-        try {
-          await this.transport.connect();
-          if (this.stopped) return;
-          if (!started && this.protocol.snapshot) await this.snapshot();
-          else await this.resume();
-          started = true;
-          this.backoff.reset();
-          this.protocol.report(true, "connected");
-          await this.follow();
-        } catch (error) {
-          if (this.stopped) return;
-          if (error instanceof LogGapError) {
-            this.protocol.gap(error.message);
-            return;
-          }
-          const detail = (this.options.describeError ?? errorText)(error);
-          this.protocol.report(false, detail);
-          this.options.logger.debug({ err: error, position: this.protocol.position }, "log feed interrupted");
-          await this.pause(this.backoff.next());
-        }
-      }
+      await this.attempts.run(async () => {
+        await this.transport.connect();
+        if (this.stopped) return;
+        if (!started && this.protocol.snapshot) await this.snapshot();
+        else await this.resume();
+        started = true;
+        this.attempts.succeeded();
+        this.protocol.report(true, "connected");
+        await this.follow();
+      });
     } finally {
       await this.transport.close().catch(() => {});
     }
@@ -311,20 +305,6 @@ class LogFeed implements FeedSubscription {
     }
     // Caught up with a head that moved back to the position (a log that keeps nothing after it): synced.
     if (catchingUp && !this.stopped) this.target = Math.min(this.target, this.protocol.position);
-  }
-
-  /** Sleeps `ms`, or less when the transport says the connection is back or the feed stops. */
-  private pause(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.wakeUp === done) this.wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
   }
 }
 

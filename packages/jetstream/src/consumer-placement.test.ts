@@ -127,7 +127,7 @@ describe("history audits when the stream leader moves", () => {
     const audits = () =>
       logger.lines.filter(
         (line) =>
-          line.msg === "recreating the feed consumer" &&
+          line.msg === "restarting the watch" &&
           /checking the delivered history/.test(String((line.obj as { reason?: unknown }).reason)),
       );
 

@@ -20,6 +20,7 @@ import {
   PermissionDeniedError,
   RecentDeliveries,
   redactUrl,
+  type WatchFeed,
   type WriteRequest,
   type WriteResult,
   withTimeout,
@@ -29,7 +30,7 @@ import { AckInbox } from "./ack-inbox.js";
 import { type BackendSession, closeSession, openSession, provisionWithin } from "./backend-session.js";
 import { apiPrefixFor, BucketLayout } from "./bucket-layout.js";
 import { ensureBucket } from "./bucket-provisioner.js";
-import { KvFeed } from "./kv-feed.js";
+import { followBucket } from "./kv-feed.js";
 import { KvWriter } from "./kv-writer.js";
 import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
 import { type JetStreamBackendOptions, type ResolvedOptions, resolveOptions } from "./options.js";
@@ -75,7 +76,7 @@ export class JetStreamBackend implements LatticeBackend {
   private epochReadAt = 0;
   /** When a stream deletion or creation was last announced: an epoch read before it is in doubt. */
   private historyDoubtSince = 0;
-  private readonly feeds = new Set<KvFeed>();
+  private readonly feeds = new Set<WatchFeed>();
   /** What the feeds delivered last: the history proof of a feed that replaces another (core's FeedProtocol). */
   private readonly recent = new RecentDeliveries();
   /**
@@ -141,7 +142,7 @@ export class JetStreamBackend implements LatticeBackend {
       queueMicrotask(() => sink.connection(false, reason));
       return { close: async () => {} };
     }
-    const feed: KvFeed = new KvFeed(
+    const feed: WatchFeed = followBucket(
       {
         nc: session.nc,
         jsm: session.feedJsm,
@@ -400,7 +401,7 @@ export class JetStreamBackend implements LatticeBackend {
     if (advisory.leader !== undefined) this.leader = advisory.leader;
     if (advisory.event === "DELETED" || advisory.event === "CREATED") this.historyDoubtSince = Date.now();
     const reason = `stream advisory ${advisory.event}${advisory.leader ? ` (leader ${advisory.leader})` : ""}`;
-    for (const feed of this.feeds) feed.signal(reason);
+    for (const feed of this.feeds) feed.check(reason);
   }
 
   /** Records what a stream info says (settings for writes and `describe()`, the last known leader). */

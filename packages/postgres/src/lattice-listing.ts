@@ -4,7 +4,7 @@ import pg from "pg";
 import { clientConfig } from "./connection-config.js";
 import { endConnection } from "./connection-shutdown.js";
 import { latticeSchema } from "./lattice-schema.js";
-import { type PostgresBackendOptions, resolvePostgresBackendOptions } from "./postgres-backend-options.js";
+import { type PostgresBackendOptions, parsePostgresBackendOptions } from "./postgres-backend-options.js";
 import { toLatticeError } from "./postgres-errors.js";
 
 const SCHEMA_HEAD = latticeSchema("").name;
@@ -15,8 +15,7 @@ const SCHEMA_HEAD = latticeSchema("").name;
  * when the server cannot be reached, `PermissionDeniedError` for refused credentials.
  */
 export async function listPostgresLattices(options: PostgresBackendOptions): Promise<string[]> {
-  const resolved = resolvePostgresBackendOptions(options);
-  const client = new pg.Client(clientConfig(resolved));
+  const client = new pg.Client(clientConfig(parsePostgresBackendOptions(options)));
   client.on("error", () => {});
   try {
     await client.connect();

@@ -1,258 +1,196 @@
-// The options of the PostgreSQL backend, their defaults, and their validation: a bad option is a
-// ConfigurationError naming the field (`postgres.url`, as the host's configuration calls it), thrown by the
-// constructor, before anything connects.
+// The options of the PostgreSQL backend as one schema, written with the settings builder of
+// @lattice-cache/plugin: every option with its default and its validation. `POSTGRES_SETTINGS` are also the
+// host's `postgres` section (the same schemas, with their environment variables and flags: host/); the prefix,
+// provisioning and connect timeout are the host's own settings, which its plugin passes on; a logger and
+// node's TLS options only a program can give. A bad option is a ConfigurationError worded as `lattice` words
+// it (`postgres.url …`), thrown by the constructor before anything connects.
 import type { ConnectionOptions } from "node:tls";
-import { ConfigurationError, type Logger, redactUrl } from "@lattice-cache/core/backend";
+import type { Logger } from "@lattice-cache/core/backend";
+import {
+  choice,
+  integer,
+  mapping,
+  parseOptions,
+  prefixSetting,
+  setting,
+  text,
+  toggle,
+  url,
+} from "@lattice-cache/plugin";
+import { z } from "zod";
 
-/** The URL schemes of a PostgreSQL server address (the host's `postgres.url` setting accepts the same). */
+/** The URL schemes of a PostgreSQL server address. */
 export const POSTGRES_URL_SCHEMES = ["postgres:", "postgresql:"] as const;
-
-/** Options of `PostgresBackend`. */
-export interface PostgresBackendOptions {
-  /**
-   * The server and database: `postgres://user:password@host:port/database`, with libpq's query parameters
-   * where node-postgres knows them (`sslmode`, `sslrootcert`, `application_name`, …). Required. Credentials in
-   * it are never logged.
-   */
-  readonly url?: string;
-  /**
-   * The lattice prefix (wasmCloud's): the lattice lives in the schema `lattice_<prefix>` (its entries, its
-   * change log, its metadata row), apart from every other lattice. Letters, digits, `_` and `-`, at most 55.
-   * Default `default`.
-   */
-  readonly prefix?: string;
-  /** The role to log in as (overrides the URL's). Default: the URL's, else node-postgres's (`PGUSER`, …). */
-  readonly user?: string;
-  /** The password (overrides the URL's). Never logged nor reported by `describe()`. Default: the URL's. */
-  readonly password?: string;
-  /**
-   * TLS: `true` for TLS with the system's CAs, or node's `tls.connect` options — `{ ca }` (PEM) to trust a
-   * private CA, `rejectUnauthorized: false` to skip verification (not recommended). `sslmode`/`sslrootcert`
-   * in the URL do the same. Default: as the URL says, else no TLS.
-   */
-  readonly ssl?: boolean | ConnectionOptions;
-  /**
-   * `create`: `open()` creates the lattice's schema when it is missing. `bind`: the lattice must exist;
-   * `open()` fails with `LatticeNotFoundError` and creates nothing when it does not. Default `create`.
-   */
-  readonly provision?: "create" | "bind";
-  /** Changes kept in the change log (about: trimmed in steps); a replica further behind resyncs from a snapshot. Default 100 000. */
-  readonly changeLogLength?: number;
-  /**
-   * Declare that an acknowledged write survives a crash of the server. Every write commits with
-   * `synchronous_commit = on`, so this holds unless the server runs with `fsync = off`. Only sets the
-   * `durable` capability; nothing is checked. Default true.
-   */
-  readonly durable?: boolean;
-  /** How long `open()` keeps trying to reach the server before failing with `BackendUnavailableError`. Default 10 000 ms. */
-  readonly connectTimeoutMs?: number;
-  /**
-   * How long the server lets one statement run before cancelling it (`statement_timeout`): a write waiting
-   * that long for its turn fails with `BackendUnavailableError` and writes nothing. Default 5 000 ms.
-   */
-  readonly statementTimeoutMs?: number;
-  /**
-   * How long the client waits for any answer to a query (node-postgres `query_timeout`; also each connection
-   * attempt): on a silent partition writes and `head()` fail with `BackendUnavailableError` after this long,
-   * and a feed reconnects. Longer than `statementTimeoutMs`, so a slow server cancels first. Default 6 000 ms.
-   */
-  readonly queryTimeoutMs?: number;
-  /** TCP keepalive: idle time before the first probe on every connection (ms, rounded down to seconds). Default 10 000 ms. */
-  readonly keepAliveDelayMs?: number;
-  /** Connections the backend's pool (writes, head, reads, compaction) opens at most. Feeds have their own. Default 10. */
-  readonly poolSize?: number;
-  /** How long a pooled connection may stay idle before it is closed. Default 30 000 ms. */
-  readonly poolIdleTimeoutMs?: number;
-  /**
-   * How long a live feed waits for a notification (LISTEN/NOTIFY) before it reads the change log anyway: the
-   * fallback poll, which also proves the connection (core's `followLog` `waitMs`). Default 5 000 ms.
-   */
-  readonly feedWaitMs?: number;
-  /** Changes a feed reads per query. Default 1 000. */
-  readonly feedBatchSize?: number;
-  /** Longest pause between a feed's reconnection attempts (exponential backoff with jitter, forever). Default 2 000 ms. */
-  readonly maxReconnectDelayMs?: number;
-  /**
-   * How long `close()` waits for writes already started to finish before it ends the pool, so each resolves
-   * with its revision or fails with the server's answer; a write still unanswered then fails saying its
-   * outcome is unknown. `0` waits for none. Default 5 000 ms.
-   */
-  readonly closeGraceMs?: number;
-  /** `application_name` the server shows for the backend's connections. Default `lattice-cache`. */
-  readonly applicationName?: string;
-  /** Structured logger (pino works). Default: silent. */
-  readonly logger?: Logger;
-}
-
-/** Every option with its default applied. */
-export interface ResolvedPostgresBackendOptions {
-  readonly url: string;
-  readonly prefix: string;
-  readonly user: string | undefined;
-  readonly password: string | undefined;
-  readonly ssl: boolean | ConnectionOptions | undefined;
-  readonly provision: "create" | "bind";
-  readonly changeLogLength: number;
-  readonly durable: boolean;
-  readonly connectTimeoutMs: number;
-  readonly statementTimeoutMs: number;
-  readonly queryTimeoutMs: number;
-  readonly keepAliveDelayMs: number;
-  readonly poolSize: number;
-  readonly poolIdleTimeoutMs: number;
-  readonly feedWaitMs: number;
-  readonly feedBatchSize: number;
-  readonly maxReconnectDelayMs: number;
-  readonly closeGraceMs: number;
-  readonly applicationName: string;
-}
-
-/** The defaults of the options that have one. */
-export const POSTGRES_BACKEND_DEFAULTS = {
-  prefix: "default",
-  changeLogLength: 100_000,
-  durable: true,
-  connectTimeoutMs: 10_000,
-  statementTimeoutMs: 5_000,
-  queryTimeoutMs: 6_000,
-  keepAliveDelayMs: 10_000,
-  poolSize: 10,
-  poolIdleTimeoutMs: 30_000,
-  feedWaitMs: 5_000,
-  feedBatchSize: 1_000,
-  maxReconnectDelayMs: 2_000,
-  closeGraceMs: 5_000,
-  applicationName: "lattice-cache",
-} as const;
-
-/** What a prefix may hold (the host's own rule for `prefix`). */
-const PREFIX = /^[A-Za-z0-9_-]+$/;
 
 /** The longest prefix: the schema name `lattice_<prefix>` must fit PostgreSQL's 63-byte identifiers. */
 export const MAX_PREFIX_LENGTH = 55;
 
-type NumericOption =
-  | "changeLogLength"
-  | "connectTimeoutMs"
-  | "statementTimeoutMs"
-  | "queryTimeoutMs"
-  | "keepAliveDelayMs"
-  | "poolSize"
-  | "poolIdleTimeoutMs"
-  | "feedWaitMs"
-  | "feedBatchSize"
-  | "maxReconnectDelayMs";
+/** The longest time option in ms: node's timers fire at once beyond it (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
-/** Applies the defaults and validates; throws `ConfigurationError` naming the field. */
-export function resolvePostgresBackendOptions(
-  options: PostgresBackendOptions,
-): ResolvedPostgresBackendOptions {
-  const d = POSTGRES_BACKEND_DEFAULTS;
-  const prefix = options.prefix ?? d.prefix;
-  if (!PREFIX.test(prefix) || prefix.length > MAX_PREFIX_LENGTH) {
-    throw new ConfigurationError(
-      `postgres.prefix may only contain letters, digits, _ and -, at most ${MAX_PREFIX_LENGTH} of them (got ${JSON.stringify(prefix)})`,
-      { field: "postgres.prefix" },
-    );
-  }
-  const number = (name: NumericOption) => positiveInteger(name, options[name] ?? d[name]);
-  const statementTimeoutMs = number("statementTimeoutMs");
-  const queryTimeoutMs =
-    options.queryTimeoutMs === undefined && options.statementTimeoutMs !== undefined
-      ? statementTimeoutMs + 1_000
-      : number("queryTimeoutMs");
-  if (queryTimeoutMs <= statementTimeoutMs) {
-    throw new ConfigurationError(
-      `postgres.queryTimeoutMs (${queryTimeoutMs}) must be longer than postgres.statementTimeoutMs (${statementTimeoutMs}): the server cancels a slow statement, the client's timeout is for a server that does not answer at all`,
-      { field: "postgres.queryTimeoutMs" },
-    );
-  }
+/** What the client waits beyond `statementTimeoutMs` when only that is set. */
+const QUERY_OVER_STATEMENT_MS = 1_000;
+
+/** A time option in ms from `min`, with its default. */
+const ms = (min: number, fallback: number) => integer(min, MAX_TIMER_MS).default(fallback);
+
+/**
+ * The options a configuration sets — the host's `postgres` section is made of these very schemas (with
+ * `statusChannel`, which only the host reads).
+ */
+export const POSTGRES_SETTINGS = {
+  url: setting(url(POSTGRES_URL_SCHEMES).optional(), {
+    description:
+      "PostgreSQL server and database (`postgres://user@host:port/database`, libpq parameters such as `sslmode`; required with `backend: postgres`)",
+    env: "LATTICE_POSTGRES_URL",
+    flag: "--postgres-url <url>",
+    secret: "url-credentials",
+  }),
+  user: setting(text().optional(), {
+    description: "role to log in as (overrides the URL's)",
+    defaultText: "the URL's",
+  }),
+  password: setting(text().optional(), {
+    description: "password (overrides the URL's)",
+    env: "LATTICE_POSTGRES_PASSWORD",
+    secret: true,
+  }),
+  caFile: setting(text().optional(), {
+    description: "CA certificate (PEM) to verify the server: turns TLS on",
+    env: "LATTICE_POSTGRES_CA_FILE",
+  }),
+  changeLogLength: setting(integer(1, 1_000_000_000).default(100_000), {
+    description: "changes kept in the change log (about); a replica further behind resyncs from a snapshot",
+  }),
+  durable: setting(toggle().default(true), {
+    description:
+      "declare acknowledged writes durable (they commit with synchronous_commit = on; false for a server with fsync = off)",
+  }),
+  statementTimeoutMs: setting(ms(1, 5_000), {
+    description:
+      "the server's statement_timeout: a write waiting longer for its turn fails and writes nothing",
+  }),
+  queryTimeoutMs: setting(integer(1, MAX_TIMER_MS).optional(), {
+    description:
+      "how long the client waits for any answer (and each connection attempt); longer than statementTimeoutMs",
+    defaultText: "statementTimeoutMs + 1000 (6000)",
+  }),
+  keepAliveDelayMs: setting(ms(1, 10_000), {
+    description: "TCP keepalive: idle time before the first probe (rounded down to seconds)",
+  }),
+  poolSize: setting(integer(1, 10_000).default(10), {
+    description:
+      "connections of the backend's pool (writes, head, reads, compaction); each feed has one more",
+  }),
+  poolIdleTimeoutMs: setting(ms(1, 30_000), {
+    description: "how long a pooled connection may stay idle before it is closed",
+  }),
+  feedWaitMs: setting(ms(1, 5_000), {
+    description: "a feed's fallback poll when no notification comes (LISTEN/NOTIFY)",
+  }),
+  feedBatchSize: setting(integer(1, 1_000_000).default(1_000), {
+    description: "changes a feed reads per query",
+  }),
+  maxReconnectDelayMs: setting(ms(1, 2_000), {
+    description: "longest pause between a feed's reconnection attempts",
+  }),
+  closeGraceMs: setting(ms(0, 5_000), {
+    description: "how long closing waits for writes already started (0: none)",
+  }),
+  applicationName: setting(text().default("lattice-cache"), {
+    description: "application_name of the backend's connections (the URL's wins)",
+  }),
+};
+
+/**
+ * The lattice prefix with PostgreSQL's own limit on top of the shared rule: the lattice's schema is named
+ * `lattice_<prefix>`, and PostgreSQL identifiers are at most 63 bytes.
+ */
+export const POSTGRES_PREFIX = prefixSetting().refine((prefix) => prefix.length <= MAX_PREFIX_LENGTH, {
+  error: (issue) =>
+    `may be at most ${MAX_PREFIX_LENGTH} characters on PostgreSQL: the lattice's schema lattice_<prefix> ` +
+    `must fit PostgreSQL's 63-byte identifiers (got ${String(issue.input).length})`,
+});
+
+/** Every option: the settings, the host's settings its plugin passes on, and what only a program gives. */
+const OPTIONS = mapping({
+  ...POSTGRES_SETTINGS,
+  prefix: POSTGRES_PREFIX,
+  provision: setting(choice(["create", "bind"]).default("create"), {
+    description:
+      "create the lattice's schema when it is missing, or bind: it must exist (nothing is created)",
+  }),
+  connectTimeoutMs: setting(ms(1, 10_000), {
+    description: "how long open() keeps trying to reach the server",
+  }),
+  ssl: z
+    .custom<boolean | ConnectionOptions>((value) => typeof value === "boolean" || isObject(value), {
+      error: "must be true, false or node's tls.connect options",
+    })
+    .optional(),
+  logger: z
+    .custom<Logger>((value) => isObject(value) && typeof (value as Logger).info === "function", {
+      error: "must be a pino-compatible logger",
+    })
+    .optional(),
+});
+
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
+}
+
+/** The options with the query timeout's default (`statementTimeoutMs` + 1 s) applied. */
+function withQueryTimeout<O extends { statementTimeoutMs: number; queryTimeoutMs?: number | undefined }>(
+  options: O,
+): O & { queryTimeoutMs: number } {
   return {
-    url: checkUrl(options.url),
-    prefix,
-    user: optionalText("user", options.user),
-    password: options.password,
-    ssl: options.ssl,
-    provision: provisionMode(options.provision),
-    changeLogLength: number("changeLogLength"),
-    durable: options.durable ?? d.durable,
-    connectTimeoutMs: number("connectTimeoutMs"),
-    statementTimeoutMs,
-    queryTimeoutMs,
-    keepAliveDelayMs: number("keepAliveDelayMs"),
-    poolSize: number("poolSize"),
-    poolIdleTimeoutMs: number("poolIdleTimeoutMs"),
-    feedWaitMs: number("feedWaitMs"),
-    feedBatchSize: number("feedBatchSize"),
-    maxReconnectDelayMs: number("maxReconnectDelayMs"),
-    closeGraceMs: nonNegativeInteger("closeGraceMs", options.closeGraceMs ?? d.closeGraceMs),
-    applicationName: optionalText("applicationName", options.applicationName) ?? d.applicationName,
+    ...options,
+    queryTimeoutMs: options.queryTimeoutMs ?? options.statementTimeoutMs + QUERY_OVER_STATEMENT_MS,
   };
 }
 
-function provisionMode(mode: PostgresBackendOptions["provision"]): "create" | "bind" {
-  if (mode === undefined || mode === "create" || mode === "bind") return mode ?? "create";
-  throw new ConfigurationError(
-    `postgres.provision must be "create" or "bind" (got ${JSON.stringify(mode)})`,
-    { field: "postgres.provision", allowed: ["create", "bind"] },
-  );
-}
-
-function checkUrl(url: string | undefined): string {
-  const field = "postgres.url";
-  if (url === undefined || url.trim() === "") {
-    throw new ConfigurationError(
-      `${field} is required: the PostgreSQL server and database (postgres://user@host:port/database)`,
-      { field },
-    );
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigurationError(`${field} is not a URL: ${redactUrl(url)}`, { field });
-  }
-  const schemes: readonly string[] = POSTGRES_URL_SCHEMES;
-  if (!schemes.includes(parsed.protocol)) {
-    const allowed = schemes.map((scheme) => `${scheme}//`);
-    throw new ConfigurationError(
-      `${field} must start with ${allowed.join(" or ")} (got ${parsed.protocol}//)`,
-      {
-        field,
-        allowed,
-      },
-    );
-  }
-  if (parsed.hostname === "") {
-    throw new ConfigurationError(`${field} has no host: ${redactUrl(url)}`, { field });
-  }
-  return url;
-}
-
-function optionalText(name: keyof PostgresBackendOptions, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || value === "") {
-    throw new ConfigurationError(`postgres.${name} must be a non-empty string`, {
-      field: `postgres.${name}`,
+/** The options' schema: what `PostgresBackend` parses its options with (the rules between options included). */
+export const POSTGRES_BACKEND_OPTIONS = OPTIONS.superRefine((o, ctx) => {
+  if (o.url === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["url"],
+      message: "is required: the PostgreSQL server and database (postgres://user@host:port/database)",
     });
   }
-  return value;
-}
-
-function nonNegativeInteger(name: "closeGraceMs", value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigurationError(`postgres.${name} must be a non-negative integer (got ${String(value)})`, {
-      field: `postgres.${name}`,
+  const { statementTimeoutMs: statement, queryTimeoutMs: query } = o;
+  if (typeof statement === "number" && typeof query === "number" && query <= statement) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["queryTimeoutMs"],
+      message:
+        `(${query}) must be longer than statementTimeoutMs (${statement}): the server cancels a slow ` +
+        "statement, the client's timeout is for a server that does not answer at all",
     });
   }
-  return value;
-}
-
-function positiveInteger(name: NumericOption, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigurationError(`postgres.${name} must be a positive integer (got ${String(value)})`, {
-      field: `postgres.${name}`,
-    });
+  if (o.caFile !== undefined && o.ssl === false) {
+    ctx.addIssue({ code: "custom", path: ["caFile"], message: "turns TLS on, but ssl is false" });
   }
-  return value;
+}).transform((o) => withQueryTimeout({ ...o, url: o.url as string }));
+
+/** Every option validated, with its default applied. */
+export type ResolvedPostgresBackendOptions = z.output<typeof POSTGRES_BACKEND_OPTIONS>;
+
+/**
+ * Options of `PostgresBackend` (README.md: Options), each as its validated value; every one but `url` has a
+ * default, and a missing `url` is refused when they are parsed.
+ */
+export type PostgresBackendOptions = {
+  readonly [K in keyof ResolvedPostgresBackendOptions]?: ResolvedPostgresBackendOptions[K];
+};
+
+/** The default of every option (`url` has none: it is required). */
+export const POSTGRES_BACKEND_DEFAULTS = withQueryTimeout(OPTIONS.parse({}));
+
+/**
+ * `options` validated, with their defaults applied.
+ * @throws ConfigurationError with one line per bad option, worded as `lattice` words it (`postgres.url …`)
+ */
+export function parsePostgresBackendOptions(options: PostgresBackendOptions): ResolvedPostgresBackendOptions {
+  return parseOptions(POSTGRES_BACKEND_OPTIONS, options, "postgres");
 }

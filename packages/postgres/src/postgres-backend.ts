@@ -37,8 +37,8 @@ import { readEntry, readHead, writeChange } from "./lattice-queries.js";
 import { type LatticeSchema, latticeSchema } from "./lattice-schema.js";
 import {
   type PostgresBackendOptions,
+  parsePostgresBackendOptions,
   type ResolvedPostgresBackendOptions,
-  resolvePostgresBackendOptions,
 } from "./postgres-backend-options.js";
 import {
   BACKEND_NAME,
@@ -88,13 +88,13 @@ export class PostgresBackend implements LatticeBackend {
   private readonly pooled = new Set<pg.Client>();
 
   /**
-   * @throws ConfigurationError for invalid options (the field is named), or a URL that cannot be used (an
-   *   `sslrootcert` file that cannot be read)
+   * @throws ConfigurationError for invalid options (each named as `lattice` names it: `postgres.url …`), a
+   *   URL that cannot be used (an `sslrootcert` file that cannot be read) or a CA file that cannot be read
    */
   constructor(options: PostgresBackendOptions) {
-    this.options = resolvePostgresBackendOptions(options);
+    this.options = parsePostgresBackendOptions(options);
     this.connection = clientConfig(this.options);
-    this.logger = options.logger ?? silentLogger;
+    this.logger = this.options.logger ?? silentLogger;
     this.schema = latticeSchema(this.options.prefix);
     this.capabilities = {
       ordered: true,

@@ -36,7 +36,7 @@ export async function withOpenBackend<T>(
   steps: BackendSteps<T>,
   options: OneShotOptions = {},
 ): Promise<T | undefined> {
-  const given = withHostId(ctx.config(command), "cli");
+  const given = withHostId(options.config ?? ctx.config(command), "cli");
   const config = options.readOnly ? readOnly(given) : given;
   const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });
   const backend = resolveToken(container, BACKEND);

@@ -20,6 +20,8 @@ export interface OneShotOptions {
    * create it as `createLattice` allows.
    */
   readonly readOnly?: boolean;
+  /** The configuration to use instead of the command's (`lattice copy`'s target). Default: the command's. */
+  readonly config?: HostConfig;
 }
 
 /** {@link OneShotOptions} of a command that only reads. */
@@ -36,7 +38,7 @@ export async function withReadyCache<T>(
   act: (cache: LatticeCache, config: HostConfig) => Promise<T> | T,
   options: OneShotOptions = {},
 ): Promise<T | undefined> {
-  const given = withHostId(ctx.config(command), "cli");
+  const given = withHostId(options.config ?? ctx.config(command), "cli");
   const config = options.readOnly ? readOnly(given) : given;
   if (ctx.dryRun) return undefined;
   const container = createHostContainer(config, { registry: ctx.registry, defaultLogLevel: "warn" });

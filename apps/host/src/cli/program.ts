@@ -8,9 +8,12 @@ import { registerClaimsCommand } from "../commands/claims-command.js";
 import { registerCompactCommand } from "../commands/compact-command.js";
 import { registerCompletionCommand } from "../commands/completion-command.js";
 import { registerConfigCommand } from "../commands/config-command.js";
+import { registerCopyCommand } from "../commands/copy-command.js";
 import { registerDoctorCommand } from "../commands/doctor-command.js";
+import { registerExportCommand } from "../commands/export-command.js";
 import { registerGetCommand } from "../commands/get-command.js";
 import { registerHostCommand } from "../commands/host-command.js";
+import { registerImportCommand } from "../commands/import-command.js";
 import { registerLinkdefsCommand } from "../commands/linkdefs-command.js";
 import { registerMigrateCommand } from "../commands/migrate-command.js";
 import { registerRefmapsCommand } from "../commands/refmaps-command.js";
@@ -84,6 +87,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerConfigCommand(program, ctx);
   registerGetCommand(program, ctx);
   registerApplyCommand(program, ctx);
+  registerExportCommand(program, ctx);
+  registerImportCommand(program, ctx);
+  registerCopyCommand(program, ctx);
   registerCompletionCommand(program, ctx);
   return program;
 }

@@ -2,10 +2,10 @@
 
 import { legacyPlugin as legacyBackendRegistration } from "@lattice-cache/legacy/host";
 import { memoryPlugin as memoryBackendRegistration } from "@lattice-cache/plugin/memory";
+import { postgresPlugin as postgresBackendRegistration } from "@lattice-cache/postgres/host";
 import { redisPlugin as redisBackendRegistration } from "@lattice-cache/redis/host";
 import { BackendRegistry } from "./backend-registry.js";
 import { jetstreamBackendRegistration } from "./jetstream-backend-registration.js";
-import { postgresBackendRegistration } from "./postgres-backend-registration.js";
 
 /** A registry holding every backend this build of the host ships; the first is the default. */
 export function createDefaultBackendRegistry(): BackendRegistry {

@@ -3,10 +3,10 @@
 
 import type { LegacyConfig } from "@lattice-cache/legacy/host";
 import type { ConfigSection } from "@lattice-cache/plugin";
+import type { PostgresConfig } from "@lattice-cache/postgres/host";
 import type { RedisConfig } from "@lattice-cache/redis/host";
 import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
 import type { JetStreamConfig } from "../composition/jetstream-backend-registration.js";
-import type { PostgresConfig } from "../composition/postgres-backend-registration.js";
 import type { CoreConfig } from "./core-settings.js";
 import type { HostConfigSchema } from "./host-config-schema.js";
 

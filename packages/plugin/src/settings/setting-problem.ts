@@ -1,14 +1,15 @@
 // How a bad setting is described — one wording for `lattice` (config file, env, flags) and for a backend
 // library's constructor, which parse the same schema: `redis.url must start with redis:// or rediss://
-// (got http://)`, then the allowed values when there are some.
-import { ConfigurationError } from "@lattice-cache/core";
+// (got http://)`, then the allowed values when there are some; a URL in the message shown as core's
+// `redactUrl` shows it, so neither carries a password.
+import { ConfigurationError, redactUrlsInText } from "@lattice-cache/core";
 import type { z } from "zod";
 import type { ConfigSection } from "./config-section.js";
 
-/** `field message; allowed values: a, b`: one problem with one setting. */
+/** `field message; allowed values: a, b`: one problem with one setting (URLs in the message redacted). */
 export function settingProblemText(field: string, message: string, allowed?: readonly string[]): string {
   const choices = allowed ? `; allowed values: ${allowed.join(", ")}` : "";
-  return `${field} ${message}${choices}`;
+  return `${field} ${redactUrlsInText(`${message}${choices}`)}`;
 }
 
 /** The allowed values an issue names: an enumeration's, a boolean's, or those a check gave (`params.allowed`). */

@@ -1,7 +1,7 @@
 // `lattice doctor` with `backend: postgres` against a real PostgreSQL: a healthy server, a wrong password, a
 // role without privileges (whose fix, run as printed, makes it pass), a missing schema (creatable or not;
-// doctor creates none),
-// nothing listening and a server that does not answer; and the version verdicts on made-up inspections.
+// doctor creates none), nothing listening and a server that does not answer. The version verdicts on
+// made-up inspections: packages/postgres/src/host/postgres-checks.test.ts.
 
 import type { DoctorCheck } from "@lattice-cache/plugin";
 import {
@@ -12,7 +12,6 @@ import {
 } from "@lattice-cache/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../cli/program.js";
-import { type PostgresInspection, postgresChecks } from "./postgres-checks.js";
 
 let server: PostgresServerHandle;
 
@@ -209,45 +208,5 @@ describe("lattice doctor, backend postgres", () => {
     } finally {
       server.resume();
     }
-  });
-});
-
-describe("postgresChecks: the server version", () => {
-  const inspection = (version: string, versionNum: number): PostgresInspection => ({
-    server: "db:5432/lattice",
-    session: {
-      role: "lattice",
-      database: "lattice",
-      version,
-      versionNum,
-      ssl: true,
-      fsync: "on",
-      createOnDatabase: true,
-    },
-    lattice: { name: "lattice_default", exists: false, tables: {} },
-  });
-  const version = (text: string, num: number) =>
-    postgresChecks(inspection(text, num)).find((c) => c.name === "server version");
-
-  it("passes 12 and newer, warns for 9.6 to 11, fails older servers", () => {
-    expect(version("12.0", 120_000)?.outcome).toBe("pass");
-    expect(version("17.2", 170_002)?.outcome).toBe("pass");
-    expect(version("11.22", 110_022)).toMatchObject({
-      outcome: "warn",
-      fix: "upgrade PostgreSQL to 12 or newer",
-    });
-    expect(version("9.6.24", 90_624)?.outcome).toBe("warn");
-    expect(version("9.5.25", 90_525)).toMatchObject({
-      outcome: "fail",
-      detail: "PostgreSQL 9.5.25: the backend needs 9.6 or newer",
-    });
-  });
-
-  it("reports TLS and fsync on", () => {
-    const checks = postgresChecks(inspection("16.4", 160_004));
-    expect(checks.find((c) => c.name === "PostgreSQL reachable")?.detail).toBe(
-      "connected to db:5432/lattice as role lattice (TLS)",
-    );
-    expect(checks.find((c) => c.name === "durable commits")?.outcome).toBe("pass");
   });
 });

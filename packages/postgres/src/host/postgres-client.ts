@@ -1,20 +1,17 @@
-// The host's own PostgreSQL connections (lattice doctor, the status channel): the backend's connection settings
-// — the URL, password, TLS and the timeouts that make a silent partition fail fast — under another
+// The plugin's own PostgreSQL connections (lattice doctor, the status channel): the backend's connection
+// settings — the URL, password, TLS and the timeouts that make a silent partition fail fast — under another
 // application_name, and a connection that reports its errors instead of crashing the process.
-import {
-  clientConfig,
-  endConnection,
-  type PostgresBackendOptions,
-  resolvePostgresBackendOptions,
-} from "@lattice-cache/postgres";
 import pg from "pg";
+import { clientConfig } from "../connection-config.js";
+import { endConnection } from "../connection-shutdown.js";
+import { type PostgresBackendOptions, parsePostgresBackendOptions } from "../postgres-backend-options.js";
 
 /** The settings of one connection made with the backend's options, named `applicationName` on the server. */
 export function hostPostgresClientConfig(
   options: PostgresBackendOptions,
   applicationName: string,
 ): pg.ClientConfig {
-  return clientConfig(resolvePostgresBackendOptions({ ...options, applicationName }));
+  return clientConfig(parsePostgresBackendOptions({ ...options, applicationName }));
 }
 
 /**

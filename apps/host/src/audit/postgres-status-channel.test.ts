@@ -1,11 +1,11 @@
 // `lattice status --hosts` with `backend: postgres`: hosts answer on PostgreSQL NOTIFY (a spawned `lattice host`
-// and one in this process, audited by the spawned CLI), an answer too long for one NOTIFY arrives whole, hosts
-// listen again after a kill -9 and restart of the server, a wrong password is refused, answers out of bounds
+// and one in this process, audited by the spawned CLI), a wrong password is refused, answers out of bounds
 // (issue 27: `parts: 4294967295`, oversized parts, a long host id) are refused and counted; with
-// `postgres.statusChannel: nats` they answer on the NATS subject instead.
+// `postgres.statusChannel: nats` they answer on the NATS subject instead. The channel itself (answers in
+// parts, channel names, a restarted server): packages/postgres/src/host/postgres-status-bus.test.ts.
 
-import type { HostStatusReport } from "@lattice-cache/plugin";
 import { UNCOUNTED_REJECTIONS } from "@lattice-cache/plugin";
+import { PostgresStatusBus, postgresStatusChannels } from "@lattice-cache/postgres/host";
 import {
   disposeAll,
   type NatsServerHandle,
@@ -29,18 +29,10 @@ import {
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
 import type { AuditedHost } from "./lattice-audit.js";
-import {
-  AnswerParts,
-  answerPayloads,
-  asciiJson,
-  MAX_ANSWER_PARTS,
-  MAX_NOTIFY_PAYLOAD_BYTES,
-} from "./postgres-answer-parts.js";
-import { PostgresStatusBus, postgresStatusChannels } from "./postgres-status-bus.js";
+import { statusAnswer } from "./status-answer.test-helpers.js";
 
 const quiet = createHostLogger("silent");
 const runtimes: HostRuntime[] = [];
-const buses: PostgresStatusBus[] = [];
 const clients: pg.Client[] = [];
 let server: PostgresServerHandle;
 
@@ -49,11 +41,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([
-    ...runtimes.map((r) => r.stop()),
-    ...buses.map((b) => b.close()),
-    ...clients.map((c) => c.end().catch(() => {})),
-  ]);
+  await Promise.all([...runtimes.map((r) => r.stop()), ...clients.map((c) => c.end().catch(() => {}))]);
   await killAllLattice();
   await disposeAll();
 });
@@ -72,32 +60,6 @@ async function startRuntime(flags: Record<string, string>, env: Record<string, s
   await runtime.answering();
   return { runtime, cache: await runtime.ready(20_000) };
 }
-
-/** A bus on the test server (not serving until told), counting nothing, without a status secret. */
-function bus(prefix: string, hostId: string): PostgresStatusBus {
-  const b = new PostgresStatusBus(
-    { options: { url: server.url, prefix, connectTimeoutMs: 2_000 }, hostId },
-    { logger: quiet, rejections: UNCOUNTED_REJECTIONS, secret: undefined },
-  );
-  buses.push(b);
-  return b;
-}
-
-const report = (hostId: string, extra: Partial<HostStatusReport> = {}): HostStatusReport => ({
-  hostId,
-  backend: "postgres",
-  prefix: "p",
-  state: "live",
-  ordered: true,
-  revision: 3,
-  backendRevision: 3,
-  digest: "d1",
-  counts: { linkdefs: 1, claims: 0, refmaps: 2 },
-  staleForMs: 0,
-  version: "0.1.0",
-  http: null,
-  ...extra,
-});
 
 describe("PostgreSQL NOTIFY status channel", () => {
   it("a spawned `lattice host` and an in-process host both answer the spawned CLI, in agreement (exit 0)", async () => {
@@ -146,68 +108,6 @@ describe("PostgreSQL NOTIFY status channel", () => {
     );
   });
 
-  it("an answer longer than one NOTIFY travels in parts and arrives whole (text beyond ASCII included)", async () => {
-    // The longest fields an answer may have; escaped to ASCII, the address alone is over 12 000 bytes.
-    const long = report(`h-${"x".repeat(254)}`, { http: `http://bücher.example/${"é".repeat(2_000)}` });
-    const payloads = answerPayloads(asciiJson(long));
-    expect(payloads.length).toBeGreaterThanOrEqual(3);
-    expect(payloads.length).toBeLessThanOrEqual(MAX_ANSWER_PARTS);
-    for (const p of payloads) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(MAX_NOTIFY_PAYLOAD_BYTES);
-    expect(payloads.every((p) => /^[\x20-\x7e]*$/.test(p))).toBe(true);
-
-    await bus("pglong", "long-host").serve(() => long);
-    await bus("pglong", "short-host").serve(() => report("short-host"));
-    const { reports, notes } = await bus("pglong", "auditor").gather(500);
-    expect(notes).toEqual([]);
-    expect(reports).toHaveLength(2);
-    expect(reports).toContainEqual({ ...long, verified: false });
-    expect(reports).toContainEqual({ ...report("short-host"), verified: false });
-  });
-
-  it("an answer missing a part is refused as incomplete and noted, not dropped silently", () => {
-    const parts = answerPayloads(asciiJson(report("y", { http: `http://x.example/${"é".repeat(2_000)}` })));
-    const refused: string[] = [];
-    const joiner = new AnswerParts({
-      answer: (text) => refused.push(`whole: ${text}`),
-      refused: (detail) => refused.push(detail),
-    });
-    for (const part of parts.slice(1)) joiner.add(part);
-    joiner.finish();
-    expect(refused).toEqual([
-      expect.stringMatching(/^incomplete answer [0-9a-f]+: \d+ of \d+ parts arrived$/),
-    ]);
-  });
-
-  it("channel names fit PostgreSQL's 63 bytes, also for the longest prefixes, and stay apart", () => {
-    expect(postgresStatusChannels("default")).toEqual({
-      requests: "lattice_default_status",
-      replyPrefix: "lattice_default_status_",
-    });
-    const a = postgresStatusChannels(`${"a".repeat(54)}1`);
-    const b = postgresStatusChannels(`${"a".repeat(54)}2`);
-    expect(a.requests).not.toBe(b.requests);
-    expect(a.replyPrefix.length + 12).toBeLessThanOrEqual(63);
-  });
-
-  it("hosts listen again after the server is killed (-9) and restarted", async () => {
-    await bus("pgrestart", "r-a").serve(() => report("r-a"));
-    await bus("pgrestart", "r-b").serve(() => report("r-b"));
-    expect((await bus("pgrestart", "auditor").gather(300)).reports.length).toBe(2);
-    await server.kill("SIGKILL");
-    await server.restart();
-    const answers = await waitFor(
-      async () => {
-        const got = await bus("pgrestart", "auditor")
-          .gather(300)
-          .then((g) => g.reports)
-          .catch(() => []);
-        return got.length === 2 ? got : undefined;
-      },
-      { timeoutMs: 30_000, what: "both hosts to answer after the restart" },
-    );
-    expect(answers.map((a) => a.hostId).sort()).toEqual(["r-a", "r-b"]);
-  });
-
   it("a wrong password is refused with exit 1, never echoing it", async () => {
     const url = new URL(server.url);
     url.password = "wrong-status-pw-91c2";
@@ -251,8 +151,8 @@ describe("issue 27 item 2: every answer on the PostgreSQL channel is bounded", (
       const payloads = [
         JSON.stringify({ answer: "a1", part: 0, parts: 4294967295, text: "{" }),
         JSON.stringify({ answer: "a2", part: 0, parts: 2, text: "x".repeat(7000) }),
-        JSON.stringify(report("h".repeat(5000))),
-        JSON.stringify(report("pg-http", { http: "javascript:alert(document.cookie)" })),
+        statusAnswer("h".repeat(5000), { backend: "postgres" }),
+        statusAnswer("pg-http", { backend: "postgres", http: "javascript:alert(document.cookie)" }),
       ];
       mallory
         .query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [replyTo, payloads])
@@ -315,6 +215,10 @@ describe("postgres.statusChannel: nats", () => {
     expect(audit.code, audit.stderr).toBe(0);
     expect(audit.stdout).toContain("2 hosts answered on NATS subject lattice-cache.pgnats.status");
     // Nobody answers on the NOTIFY channel of that lattice.
-    expect((await bus("pgnats", "auditor").gather(300)).reports).toEqual([]);
+    const notify = new PostgresStatusBus(
+      { options: { url: server.url, prefix: "pgnats" }, hostId: "auditor" },
+      { logger: quiet, rejections: UNCOUNTED_REJECTIONS, secret: undefined },
+    );
+    expect((await notify.gather(300)).reports).toEqual([]);
   });
 });

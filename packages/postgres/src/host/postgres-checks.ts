@@ -3,19 +3,18 @@
 // inside), and a check per concern: reachable, server version, durable commits, the lattice's schema,
 // privileges. Each problem carries the fix, down to the GRANT statements.
 
-import type { DoctorCheck } from "@lattice-cache/plugin";
+import { DEFAULT_PREFIX, type DoctorCheck } from "@lattice-cache/plugin";
+import type pg from "pg";
+import { endConnection } from "../connection-shutdown.js";
 import {
-  endConnection,
   LATTICE_TABLES,
   type LatticeSchema,
   latticeSchema,
-  type PostgresBackendOptions,
-  postgresErrorText,
-  sqlState,
   WRITE_FUNCTION_ARGUMENTS,
-} from "@lattice-cache/postgres";
-import type pg from "pg";
-import { connectPostgresClient, hostPostgresClientConfig } from "../postgres/postgres-client.js";
+} from "../lattice-schema.js";
+import type { PostgresBackendOptions } from "../postgres-backend-options.js";
+import { postgresErrorText, sqlState } from "../postgres-errors.js";
+import { connectPostgresClient, hostPostgresClientConfig } from "./postgres-client.js";
 
 /** The oldest server the backend works with: its connections set `idle_in_transaction_session_timeout` (9.6). */
 const REQUIRED_VERSION_NUM = 90_600;
@@ -89,7 +88,7 @@ export async function inspectPostgres(options: PostgresBackendOptions): Promise<
   }
   try {
     const session = await readSession(client);
-    const lattice = await readLattice(client, latticeSchema(options.prefix ?? "default"));
+    const lattice = await readLattice(client, latticeSchema(options.prefix ?? DEFAULT_PREFIX));
     return { server, session, lattice };
   } catch (error) {
     return { server, failure: { kind: "query", message: postgresErrorText(error) } };

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Backoff } from "@lattice-cache/core/backend";
 import type { HostStatusReport, StatusChannelContext } from "@lattice-cache/plugin";
 import {
+  DEFAULT_PREFIX,
   encodeStatusRequest,
   type GatheredStatus,
   HOST_RETRY_POLICY,
@@ -18,16 +19,13 @@ import {
   StatusResponder,
   serveInBackground,
 } from "@lattice-cache/plugin";
-import {
-  endConnection,
-  latticeSchema,
-  type PostgresBackendOptions,
-  postgresErrorText,
-  toLatticeError,
-} from "@lattice-cache/postgres";
 import type pg from "pg";
-import { connectPostgresClient, hostPostgresClientConfig } from "../postgres/postgres-client.js";
+import { endConnection } from "../connection-shutdown.js";
+import { latticeSchema } from "../lattice-schema.js";
+import type { PostgresBackendOptions } from "../postgres-backend-options.js";
+import { postgresErrorText, toLatticeError } from "../postgres-errors.js";
 import { AnswerParts, answerPayloads, asciiJson } from "./postgres-answer-parts.js";
+import { connectPostgresClient, hostPostgresClientConfig } from "./postgres-client.js";
 
 /** PostgreSQL's identifiers, and so its channel names, are at most 63 bytes. */
 const MAX_CHANNEL_LENGTH = 63;
@@ -79,7 +77,7 @@ export class PostgresStatusBus implements StatusBus {
     private readonly config: PostgresStatusBusConfig,
     private readonly context: StatusChannelContext,
   ) {
-    this.channels = postgresStatusChannels(config.options.prefix ?? "default");
+    this.channels = postgresStatusChannels(config.options.prefix ?? DEFAULT_PREFIX);
     this.channel = `PostgreSQL channel ${this.channels.requests}`;
   }
 

@@ -1,5 +1,6 @@
 // `backend: postgres` in the host: the `postgres` settings from a flag, the environment or a file, their
-// secrets masked, the options they make; and end to end, a host on PostgreSQL sees a CLI write on /status.
+// secrets masked; and end to end, a host on PostgreSQL sees a CLI write on /status. The options the plugin
+// makes of them: packages/postgres/src/host/postgres-plugin.test.ts.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,11 +11,9 @@ import {
   startPostgresServer,
   waitFor,
 } from "@lattice-cache/test-harness";
-import { container } from "tsyringe";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load-config.js";
 import { maskSecrets } from "../config/mask-secrets.js";
-import { createHostLogger } from "../observability/host-logger.js";
 import {
   cleanEnv,
   httpGet,
@@ -23,9 +22,6 @@ import {
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
 import { createDefaultBackendRegistry } from "./builtin-backends.js";
-import { pluginHostOf } from "./plugin-host.js";
-import { postgresOptions } from "./postgres-backend-registration.js";
-import { LOGGER } from "./tokens.js";
 
 const BACKENDS = createDefaultBackendRegistry().names;
 const URL_WITH_SECRET = "postgres://lattice:pw-in-url-secret@db.example:5432/lattice";
@@ -58,6 +54,20 @@ describe("backend: postgres — the postgres settings", () => {
     expect(loadConfig({ flags, env, backends: BACKENDS }).postgres.url).toBe("postgres://flag-host/db");
   });
 
+  it("every option of the backend is a setting of the file, with the backend's defaults", () => {
+    const tuned = file(
+      "tuned.yaml",
+      "backend: postgres\npostgres:\n  poolSize: 4\n  statementTimeoutMs: 2000\n",
+    );
+    expect(loadConfig({ flags: { config: tuned }, env: {}, backends: BACKENDS }).postgres).toMatchObject({
+      poolSize: 4,
+      statementTimeoutMs: 2000,
+      changeLogLength: 100_000,
+      durable: true,
+      statusChannel: "notify",
+    });
+  });
+
   it("refuses a URL of another scheme, naming postgres.url", () => {
     let error: unknown;
     try {
@@ -88,29 +98,6 @@ describe("backend: postgres — the postgres settings", () => {
       url: "postgres://lattice:***@db.example:5432/lattice",
       password: "***",
     });
-  });
-
-  it("makes the backend's options: password, the CA file's PEM as TLS, the change-log length, the connect timeout", () => {
-    const ca = file("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
-    const config = loadConfig({
-      flags: { backend: "postgres", postgresUrl: URL_WITH_SECRET },
-      env: {
-        LATTICE_POSTGRES_PASSWORD: "pw",
-        LATTICE_POSTGRES_CA_FILE: ca,
-        LATTICE_CONNECT_TIMEOUT_MS: "7000",
-      },
-      backends: BACKENDS,
-    });
-    const scope = container.createChildContainer();
-    scope.register(LOGGER, { useValue: createHostLogger("silent") });
-    expect(postgresOptions(config, pluginHostOf(scope))).toMatchObject({
-      url: URL_WITH_SECRET,
-      password: "pw",
-      ssl: { ca: expect.stringContaining("BEGIN CERTIFICATE") },
-      connectTimeoutMs: 7000,
-    });
-    const missing = { ...config, postgres: { ...config.postgres, caFile: join(dir, "nope.pem") } };
-    expect(() => postgresOptions(missing, pluginHostOf(scope))).toThrow(/postgres\.caFile cannot be read/);
   });
 });
 
