@@ -71,6 +71,16 @@ module.exports = {
       to: { path: `^packages/(?!${NOT_A_BACKEND}/|$1/)[^/]+/` },
     },
     {
+      name: "host-names-backends-only-in-builtin-list",
+      severity: "error",
+      comment:
+        "The host reaches backends as plugins (@lattice-cache/plugin): its production code names a backend package " +
+        "only in the list of built-in plugins, apps/host/src/composition/builtin-backends.ts. Anything else " +
+        "backend-specific belongs in the backend's own `./host` door. Tests may compose backends.",
+      from: { path: "^apps/host/src/", pathNot: `${TEST_FILE}|^apps/host/src/composition/builtin-backends\\.ts$` },
+      to: { path: `^packages/(?!${NOT_A_BACKEND}/)[^/]+/` },
+    },
+    {
       name: "packages-import-no-app",
       severity: "error",
       comment: "Libraries do not import the host (apps/*); the host imports them.",

@@ -1,6 +1,6 @@
 // The proof that the layering lint (.dependency-cruiser.cjs) fails when it should: the repository's config,
 // run as `pnpm lint` runs it, over a small workspace written to a temporary directory that breaks every rule
-// once — a type-only cycle, core importing a backend and the host, the plugin contract importing a backend, a backend importing another (also from a
+// once — a type-only cycle, core importing a backend and the host, the plugin contract importing a backend, the host naming a backend outside its built-in list, a backend importing another (also from a
 // test helper, also a backend added later), production code importing test helpers, the harness and another
 // package's `./testing` door — and also holds what is allowed (tests using the harness and the suite, a
 // package's own testing door, tooling using anything), which must not be reported.
@@ -105,6 +105,11 @@ const FILES = {
     "",
   ].join("\n"),
   "packages/legacy/src/index.ts": 'export { j } from "./bridge.js";\n',
+  // The list of built-in plugins may name backends; a host test may compose them.
+  "apps/host/src/composition/builtin-backends.ts":
+    'import { RedisBackend } from "@lattice-cache/redis";\nexport const builtins = [RedisBackend];\n',
+  "apps/host/src/host.test.ts":
+    'import { RedisBackend } from "@lattice-cache/redis";\nexport const t = RedisBackend;\n',
 
   "tooling/test-harness/src/index.ts": "export function startNatsServer() {}\n",
   "tooling/bench/src/index.ts":
@@ -120,6 +125,8 @@ const EXPECTED = [
   "plugin-contract-imports-no-backend: packages/plugin/src/uses-backend.ts → packages/redis/src/index.ts",
   "backend-imports-no-backend: packages/legacy/src/bridge.ts → packages/jetstream/src/index.ts",
   "backend-imports-no-backend: packages/future/src/index.ts → packages/redis/src/index.ts",
+  "host-names-backends-only-in-builtin-list: apps/host/src/index.ts → packages/jetstream/src/index.ts",
+  "host-names-backends-only-in-builtin-list: apps/host/src/index.ts → packages/legacy/src/index.ts",
   "packages-import-no-app: packages/jetstream/src/host-link.ts → apps/host/src/index.ts",
   "production-imports-no-test-helpers: packages/redis/src/feed.ts → packages/redis/src/redis.test-helpers.ts",
   "production-imports-no-test-helpers: packages/jetstream/src/options.ts → tooling/test-harness/src/index.ts",

@@ -2,11 +2,20 @@
 // from the first minute — every part still to be written throws a typed "not implemented" error saying what
 // to write there — plus its registration in the host (a config section with a `url` setting, and the one
 // `registerBackend` line). The root README's "Add a backend" section is the guide; the templates are in
-// templates/backend/ (Handlebars: {{name}}, {{pascal}}, {{camel}}, {{constant}}, {{packageName}}).
+// templates/backend/ (Handlebars: {{name}}, {{pascal}}, {{camel}}, {{constant}}, {{packageName}}, and the
+// server's {{scheme}} and {{serverCommand}}, empty when not given).
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { PlopTypes } from "@turbo/gen";
 import { backendNames, checkBackendName } from "./backend-name.js";
+import {
+  checkServerCommand,
+  checkUrlScheme,
+  DEFAULT_URL_SCHEME,
+  serverCommand,
+  urlScheme,
+} from "./backend-server.js";
 
 const TEMPLATES = "templates/backend";
 
@@ -70,6 +79,9 @@ function formatWithBiome(paths: readonly string[]): PlopTypes.CustomActionFuncti
   return (_answers, _config, plop) => {
     const root = plop.getDestBasePath();
     const biome = join(root, "node_modules", ".bin", "biome");
+    if (!existsSync(biome)) {
+      throw new Error(`${biome} is missing: run pnpm install at the repository's root before the generator`);
+    }
     const result = spawnSync(biome, ["check", "--write", "--no-errors-on-unmatched", ...paths], {
       cwd: root,
       encoding: "utf8",
@@ -91,10 +103,32 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
         message: "Name of the new backend (lowercase words joined by hyphens, e.g. etcd)",
         validate: (name: unknown) => checkBackendName(name, plop.getDestBasePath()),
       },
+      {
+        type: "input",
+        name: "scheme",
+        message:
+          "URL scheme of the server's address, as its clients write it (etcd's is http; tooling/test-harness/README.md#other-servers)",
+        default: DEFAULT_URL_SCHEME,
+        validate: checkUrlScheme,
+        filter: urlScheme,
+      },
+      {
+        type: "input",
+        name: "serverCommand",
+        message:
+          "Executable the conformance test starts the server with, on PATH or a path (etcd's is etcd); empty to write it later",
+        default: "",
+        validate: checkServerCommand,
+        filter: serverCommand,
+      },
     ],
     actions: (answers) => {
       const names = backendNames(String(answers?.name));
-      const data = { ...names };
+      const data = {
+        ...names,
+        scheme: urlScheme(answers?.scheme),
+        serverCommand: serverCommand(answers?.serverCommand),
+      };
       const packageFiles: PlopTypes.ActionType[] = PACKAGE_FILES.map(([template, path]) => ({
         type: "add",
         path: `packages/{{name}}/${path}`,

@@ -56,6 +56,7 @@ export class BroadcastLikeBackend implements LatticeBackend {
     ttl: false,
     // Core NATS publishes each message to every subscriber as it is sent, as the memory store underneath does.
     pushed: true,
+    revisionsRestart: false,
   };
 
   constructor(

@@ -12,7 +12,7 @@ import type {
   WriteRequest,
   WriteResult,
 } from "@lattice-cache/core/backend";
-import { interruptConnection } from "@lattice-cache/core/testing";
+import { interruptConnection, storeRaw } from "@lattice-cache/core/testing";
 import type { ConformanceTarget } from "./conformance-target.js";
 import { ForwardingBackend } from "./forwarding-backend.js";
 import { memoryStore } from "./memory-target.test-helpers.js";
@@ -243,6 +243,55 @@ class CompactsYoungMarkers extends BrokenBackend {
   }
 }
 
+/** The key under which a `SharesARevisionCounter` store holds what other stores' writes used of its counter. */
+const NEIGHBOURS_KEY = "NEIGHBOURS_REVISION";
+
+/**
+ * (j) A store whose revision counter the target's other stores share, as etcd's cluster-wide revision is
+ * shared by every prefix: a write to one store uses up a revision in every other open one (held there under a
+ * key no feed shows, as a watch on a prefix shows nothing of another). Its feeds read the log as contiguous,
+ * so a revision used up by a neighbour looks like lost changes: a gap, and every replica resyncs. The resync
+ * heals it, and nothing jumps while a test writes to one store only — so only a test that writes to two
+ * stores and counts resyncs notices.
+ */
+class SharesARevisionCounter extends BrokenBackend {
+  constructor(
+    inner: MemoryBackend,
+    private readonly neighbours: () => Iterable<MemoryStore>,
+  ) {
+    super(inner);
+  }
+
+  override async write(request: WriteRequest): Promise<WriteResult> {
+    const result = await this.inner.write(request);
+    const used = new TextEncoder().encode("a revision another store used");
+    for (const store of this.neighbours()) storeRaw(store, NEIGHBOURS_KEY, used);
+    return result;
+  }
+
+  override subscribe(from: FeedPosition, sink: FeedSink): FeedSubscription {
+    let last: number | undefined;
+    let gapped = false;
+    return this.inner.subscribe(from, {
+      ...bound(sink),
+      synced: (head) => {
+        last = head.revision;
+        sink.synced(head);
+      },
+      entry: (entry) => {
+        if (entry.key === NEIGHBOURS_KEY || gapped) return;
+        if (last !== undefined && entry.revision !== last + 1) {
+          gapped = true;
+          sink.gap(`the log jumped from revision ${last} to ${entry.revision}: changes were lost`);
+          return;
+        }
+        if (last !== undefined) last = entry.revision;
+        sink.entry(entry);
+      },
+    });
+  }
+}
+
 function bound(sink: FeedSink): FeedSink {
   return {
     entry: (e) => sink.entry(e),
@@ -262,14 +311,18 @@ export type Breakage =
   | "swaps-live-values"
   | "polls-once-a-second"
   | "resumes-snapshot-in-place"
-  | "compacts-young-markers";
+  | "compacts-young-markers"
+  | "shares-a-revision-counter";
 
 /** A target whose backends are memory backends broken in one way. */
 export function brokenTarget(breakage: Breakage): ConformanceTarget {
+  /** The stores not yet disposed: what a shared revision counter is shared with. */
+  const openStores = new Set<MemoryStore>();
   return {
     name: `broken memory (${breakage})`,
     newStore: async () => {
       const store = memoryStore();
+      openStores.add(store.memory);
       const echoes = new Map<number, Uint8Array | null>();
       const make = (inner: MemoryBackend): BrokenBackend => {
         switch (breakage) {
@@ -289,6 +342,8 @@ export function brokenTarget(breakage: Breakage): ConformanceTarget {
             return new ResumesSnapshotInPlace(inner, store.memory);
           case "compacts-young-markers":
             return new CompactsYoungMarkers(inner);
+          case "shares-a-revision-counter":
+            return new SharesARevisionCounter(inner, () => [...openStores].filter((m) => m !== store.memory));
         }
       };
       const unwrapped = (backend: LatticeBackend) =>
@@ -303,6 +358,10 @@ export function brokenTarget(breakage: Breakage): ConformanceTarget {
             else await store.backdoor.interruptFeed!(unwrapped(backend), cut);
           },
           stallFeed: (backend, stalled) => store.backdoor.stallFeed!(unwrapped(backend), stalled),
+        },
+        dispose: async () => {
+          openStores.delete(store.memory);
+          await store.dispose();
         },
       };
     },

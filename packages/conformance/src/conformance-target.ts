@@ -9,7 +9,11 @@ import type { BackendCapabilities, LatticeBackend } from "@lattice-cache/core/ba
 export interface ConformanceBackdoor {
   /** The raw stored entry: bytes (null = tombstone/delete marker) and revision as the backend stores it; undefined if never written (or purged away). */
   readRaw(key: string): Promise<{ value: Uint8Array | null; revision: number } | undefined>;
-  /** Optional: make the store lose its history (bucket deleted+recreated, memory reset, FLUSHALL): a new epoch, revisions restart — enables the rule-9 lost-history tests, and with `interruptFeed` the store recreated during a snapshot. */
+  /**
+   * Optional: make the store lose its history (bucket deleted+recreated, memory reset, FLUSHALL): a new
+   * epoch, and revisions that restart or continue as the backend's `revisionsRestart` capability says —
+   * enables the rule-9 lost-history tests, and with `interruptFeed` the store recreated during a snapshot.
+   */
   loseHistory?(): Promise<void>;
   /**
    * Optional: take a backup of the store now; the returned function restores it under the SAME epoch (as
@@ -39,7 +43,10 @@ export interface ConformanceBackdoor {
    * the rule-10 client-timeout tests. Requires `reconnect`.
    */
   blackhole?(): Promise<void>;
-  /** Optional: make the next live feed deliveries silently vanish for the given backend (a stalled watch) — enables the stall test. */
+  /**
+   * Optional: make the next live feed deliveries silently vanish for the given backend (a stalled watch) —
+   * enables the stall test. `FeedStall` of this package does it for any backend class.
+   */
   stallFeed?(backend: LatticeBackend, stalled: boolean): Promise<void>;
 }
 

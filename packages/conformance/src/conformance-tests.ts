@@ -1,10 +1,12 @@
-// The whole suite as a list of tests, in reading order: the seam, the wire format, then rules 1–11.
+// The whole suite as a list of tests, in reading order: the seam, the wire format, rules 1–11, then the
+// change events, status(), a store with no fault and close().
 // Rules cited here: docs/semantics.md#rule-1, #rule-11, #rule-12.
 import { type ConformanceOptions, resolveOptions } from "./conformance-options.js";
 import type { ConformanceTarget, TargetFeatures } from "./conformance-target.js";
 import { buildTests, type ConformanceTest, type TestGroup } from "./conformance-test.js";
 import { backendContract } from "./groups/backend-contract.js";
 import { changeEvents } from "./groups/change-events.js";
+import { noFaultNoResync } from "./groups/no-fault-no-resync.js";
 import { rule1TotalOrder } from "./groups/rule-01-total-order.js";
 import { rule2Convergence } from "./groups/rule-02-convergence.js";
 import { rule3LastWriterWins } from "./groups/rule-03-last-writer-wins.js";
@@ -38,6 +40,7 @@ const GROUPS: readonly TestGroup[] = [
   rule11Validation,
   changeEvents,
   cacheStatus,
+  noFaultNoResync,
   cacheClose,
 ];
 

@@ -11,6 +11,7 @@ export type {
 } from "./conformance-target.js";
 export type { ConformanceTest } from "./conformance-test.js";
 export { conformanceTests } from "./conformance-tests.js";
+export { FeedStall } from "./feed-stall.js";
 export { OUTCOME_UNKNOWN } from "./groups/status-and-close.js";
 export { probeTarget } from "./probe-target.js";
 export { runConformanceSuite } from "./run-conformance-suite.js";

@@ -33,6 +33,7 @@ const unorderedTarget: ConformanceTarget = {
             history: false,
             ttl: false,
             pushed: false,
+            revisionsRestart: false,
           },
         });
         return backend;
@@ -64,12 +65,13 @@ describe("runConformanceSuite registration", () => {
       "rule 11: validation at the edge",
       "change events: watch() and onChange()",
       "status()",
+      "no fault, no resync",
       "close()",
     ]);
     expect(paths.some((p) => p.includes("rule 12"))).toBe(false);
     // An ordered backend must delete every collection, so nothing checks for refused deletes.
     expect(paths.some((p) => p.includes("never only locally"))).toBe(false);
-    expect(paths).toHaveLength(64);
+    expect(paths).toHaveLength(65);
   });
 
   it("leaves out what an unordered backend without compare-and-swap or fault switches cannot promise", async () => {
@@ -102,6 +104,7 @@ describe("runConformanceSuite registration", () => {
       "watch() iterates another host's put, replace and delete",
       "onChange() and per-collection watchers",
       "equal values on every host and per-collection counts",
+      "ordinary writes, deletes and reads resync no replica",
     ]) {
       expect(
         paths.some((p) => p.includes(kept)),

@@ -1,6 +1,6 @@
 // The suite itself under test: run against deliberately broken backends, the relevant tests must fail —
 // a conformance suite that passes everything proves nothing.
-// Rules cited here: docs/semantics.md#rule-1, #rule-2, #rule-4, #rule-5, #rule-6, #rule-8.
+// Rules cited here: docs/semantics.md#rule-1, #rule-2, #rule-4, #rule-5, #rule-6, #rule-8, #rule-9.
 import { describe, expect, it } from "vitest";
 import { broadcastLikeTarget } from "./broadcast-like-target.test-helpers.js";
 import { type Breakage, brokenTarget } from "./broken-backends.test-helpers.js";
@@ -13,6 +13,7 @@ const SEQUENTIAL_WRITES_TEST =
 const PUSHED_TEST = "a pushed feed delivers a live change to another replica well under a poll interval";
 const RECREATED_STORE_TEST = "a store recreated while a snapshot is being delivered";
 const COMPACTION_TEST = "compaction removes only markers older than the cutoff";
+const NO_RESYNC_TEST = "no fault, no resync > ";
 
 /** Short waits: every failure below is immediate or bounded by these. */
 const FAST: ConformanceOptions = { readyTimeoutMs: 500, waitTimeoutMs: 3000 };
@@ -113,5 +114,14 @@ describe("the suite fails loudly on broken backends", () => {
   it("(i) a backend whose compaction ignores the cutoff fails rule 6", async () => {
     const results = await runAgainst("compacts-young-markers", [COMPACTION_TEST]);
     expect(failureOf(results, COMPACTION_TEST)).toMatch(/a dry run reports exactly the old marker/);
+  });
+
+  // Each resync heals its gap, and a store's revisions only jump while another store is written to, so every
+  // test that writes to one store passes; the no-resync check writes to a neighbour store as well.
+  it("(j) a store whose revision counter the target's stores share, read as contiguous, fails the no-fault no-resync check", async () => {
+    const results = await runAgainst("shares-a-revision-counter", [NO_RESYNC_TEST]);
+    expect(failureOf(results, NO_RESYNC_TEST)).toMatch(
+      /resynced \d+ times? with no fault: .*the log jumped from revision \d+ to \d+/,
+    );
   });
 });

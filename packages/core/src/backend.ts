@@ -22,6 +22,16 @@ export interface BackendCapabilities {
    * next poll. The conformance suite holds a backend that declares it to a latency bound.
    */
   readonly pushed: boolean;
+  /**
+   * After the store loses its history (a new epoch: a bucket deleted and created again, a server restarted
+   * empty), its revisions start over: the first write gets the first revision again, so a key can come back
+   * at a revision it had in the lost history, with another value. `false` for a store whose revision counter
+   * never goes back (etcd's cluster-wide revision): every write after a loss gets a revision above all of
+   * the lost history's. Either way the loss is a new epoch and replicas resync (rule 9); the conformance
+   * suite holds a backend to the one it declares. Only meaningful with `ordered`; an unordered backend has
+   * no lattice-wide revisions and declares `false`.
+   */
+  readonly revisionsRestart: boolean;
 }
 
 /** One change as the backend stores it: `value === null` is a tombstone (rule 6). */

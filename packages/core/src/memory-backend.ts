@@ -170,6 +170,8 @@ export class MemoryBackend implements LatticeBackend {
     history: true,
     ttl: false,
     pushed: true,
+    // loseHistory() starts the store's revisions over at 1.
+    revisionsRestart: true,
   };
   private closed = false;
   /** While true, live feed reads hang without a word (a stalled watch: a test's `stallFeed`). */

@@ -173,7 +173,7 @@ async function connectTyped(options: ResolvedOptions): Promise<NatsConnection> {
     }
     if (/certificate|tls|ssl/i.test(errorText(error))) {
       throw new ConfigurationError(`TLS handshake with ${servers} failed: ${errorText(error)}`, {
-        field: "jetstream.tls",
+        field: "nats.tls",
         cause: error,
       });
     }

@@ -212,7 +212,7 @@ function accept(ctx: ProvisionContext, info: StreamInfo): StreamInfo {
   const { problems, differences } = assessBucket(ctx.layout, info.config, ctx.settings);
   if (problems.length) {
     throw new ConfigurationError(`bucket ${ctx.layout.bucket} cannot be used: ${problems.join("; ")}`, {
-      field: "jetstream.prefix",
+      field: "prefix",
     });
   }
   if (differences.length) {
@@ -242,14 +242,14 @@ function createFailure(ctx: ProvisionContext, error: unknown): Error {
     return new ConfigurationError(
       `cannot create bucket ${ctx.layout.bucket} with ${ctx.settings.replicas} replica(s) and ${ctx.settings.storage} ` +
         `storage: ${errorText(error)}. A single server needs bucket.replicas: 1; R3 needs a 3-node JetStream cluster`,
-      { field: "jetstream.bucket.replicas", cause: error },
+      { field: "nats.bucket.replicas", cause: error },
     );
   }
   if (code !== undefined) {
     return new ConfigurationError(
       `cannot create bucket ${ctx.layout.bucket}: ${errorText(error)} (code ${code})`,
       {
-        field: "jetstream.bucket",
+        field: "nats.bucket",
         cause: error,
       },
     );

@@ -122,12 +122,12 @@ describe("rule 9: the stream's advisories reach every replica (docs/semantics.md
       what: "the backend to describe its advisory subscription",
     });
 
-    backend.stallFeeds(true);
+    backend.feedStall.stalled = true;
     const { revision } = await writer.cache.refmaps.put({ oci_url: "adv:1", public_key: "MADV" });
     await new Promise((r) => setTimeout(r, 1500));
     expect(reader.status().revision).toBeLessThan(revision);
     expect(reader.status().counters.feedRestarts).toBe(0);
-    backend.stallFeeds(false); // a restarted feed delivers; the running one stays stalled
+    backend.feedStall.stalled = false; // a restarted feed delivers; the running one stays stalled
 
     const before = (await streamInfo(layout.stream)).cluster?.leader;
     await admin.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${layout.stream}`, undefined, { timeout: 10_000 });

@@ -180,7 +180,7 @@ export async function newJetStreamStore(
       },
       async stallFeed(backend, stalled) {
         // The feed keeps running (heartbeats flow); only its live entries stop reaching the replica.
-        ours(backend, "stallFeed").stallFeeds(stalled);
+        ours(backend, "stallFeed").feedStall.stalled = stalled;
       },
     },
     async dispose() {

@@ -6,7 +6,7 @@ import { natsClientOptions } from "@lattice-cache/plugin/nats";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectionName, natsConnectOptions } from "./connection-options.js";
 import { JetStreamBackend } from "./jetstream-backend.js";
-import { resolveOptions } from "./options.js";
+import { parseJetStreamOptions } from "./options.js";
 
 const dirs: string[] = [];
 const tempDir = (label: string) => {
@@ -21,7 +21,9 @@ afterAll(() => {
 
 describe("connection options", () => {
   it("names the connection lattice-cache:<hostId> and reconnects forever by default", () => {
-    const o = natsConnectOptions(resolveOptions({ servers: ["nats://127.0.0.1:1"], hostId: "host-7" }));
+    const o = natsConnectOptions(
+      parseJetStreamOptions({ servers: ["nats://127.0.0.1:1"], hostId: "host-7" }),
+    );
     expect(o.name).toBe("lattice-cache:host-7");
     expect(connectionName("h")).toBe("lattice-cache:h");
     expect(o.maxReconnectAttempts).toBe(-1);
@@ -29,33 +31,37 @@ describe("connection options", () => {
   });
 
   it("turns off nats.js per-request async traces (two stack-captured Errors per write)", () => {
-    expect(natsConnectOptions(resolveOptions({ servers: "nats://127.0.0.1:1" })).noAsyncTraces).toBe(true);
+    expect(natsConnectOptions(parseJetStreamOptions({ servers: "nats://127.0.0.1:1" })).noAsyncTraces).toBe(
+      true,
+    );
   });
 
   it("passes token and user/password through, and builds authenticators for nkey seeds and creds files", () => {
     const base = { servers: "nats://127.0.0.1:1" };
-    expect(natsConnectOptions(resolveOptions({ ...base, auth: { token: "s3cret" } })).token).toBe("s3cret");
-    const up = natsConnectOptions(resolveOptions({ ...base, auth: { user: "u", pass: "p" } }));
+    expect(natsConnectOptions(parseJetStreamOptions({ ...base, auth: { token: "s3cret" } })).token).toBe(
+      "s3cret",
+    );
+    const up = natsConnectOptions(parseJetStreamOptions({ ...base, auth: { user: "u", password: "p" } }));
     expect([up.user, up.pass]).toEqual(["u", "p"]);
     const seed = "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4";
     expect(
-      natsConnectOptions(resolveOptions({ ...base, auth: { nkeySeed: seed } })).authenticator,
+      natsConnectOptions(parseJetStreamOptions({ ...base, auth: { nkeySeed: seed } })).authenticator,
     ).toBeTypeOf("function");
     const dir = tempDir("creds");
     const creds = join(dir, "user.creds");
     writeFileSync(creds, "-----BEGIN NATS USER JWT-----\nx\n------END NATS USER JWT------\n");
     expect(
-      natsConnectOptions(resolveOptions({ ...base, auth: { credsFile: creds } })).authenticator,
+      natsConnectOptions(parseJetStreamOptions({ ...base, auth: { credsFile: creds } })).authenticator,
     ).toBeTypeOf("function");
   });
 
   it("an unreadable creds file or TLS file is a ConfigurationError naming the field", () => {
     const base = { servers: "nats://127.0.0.1:1" };
     expect(() =>
-      natsConnectOptions(resolveOptions({ ...base, auth: { credsFile: "/nonexistent/u.creds" } })),
+      natsConnectOptions(parseJetStreamOptions({ ...base, auth: { credsFile: "/nonexistent/u.creds" } })),
     ).toThrow(ConfigurationError);
     try {
-      natsConnectOptions(resolveOptions({ ...base, tls: { caFile: "/nonexistent/ca.pem" } }));
+      natsConnectOptions(parseJetStreamOptions({ ...base, tls: { caFile: "/nonexistent/ca.pem" } }));
       expect.unreachable();
     } catch (error) {
       expect((error as ConfigurationError).field).toBe("nats.tls.caFile");
@@ -66,7 +72,7 @@ describe("connection options", () => {
     const dir = tempDir("tls");
     for (const f of ["ca.pem", "c.pem", "k.pem"]) writeFileSync(join(dir, f), "x");
     const o = natsConnectOptions(
-      resolveOptions({
+      parseJetStreamOptions({
         servers: "tls://127.0.0.1:1",
         tls: { caFile: join(dir, "ca.pem"), certFile: join(dir, "c.pem"), keyFile: join(dir, "k.pem") },
       }),
@@ -126,12 +132,12 @@ describe("connection options", () => {
 
   it("never shows credentials embedded in server URLs (core's redactUrl: the user name stays, a password or token is ***)", () => {
     const backend = new JetStreamBackend({
-      servers: ["nats://user:pass@127.0.0.1:4222", "tls://token@host:4222", "127.0.0.1:4222"],
+      servers: ["nats://user:pass@127.0.0.1:4222", "tls://token@host:4222", "127.0.0.1"],
     });
     expect(backend.describe().servers).toEqual([
       "nats://user:***@127.0.0.1:4222",
       "tls://***@host:4222",
-      "127.0.0.1:4222",
+      "nats://127.0.0.1:4222",
     ]);
   });
 });

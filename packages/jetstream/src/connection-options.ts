@@ -1,6 +1,6 @@
 // The backend's own connection options, built by the plugin contract's `natsClientOptions` (the one
 // conversion of servers, credentials and TLS files into nats.js options).
-import { natsClientOptions } from "@lattice-cache/plugin/nats";
+import { natsAuth, natsClientOptions } from "@lattice-cache/plugin/nats";
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import type { ResolvedOptions } from "./options.js";
 
@@ -18,7 +18,7 @@ export function natsConnectOptions(options: ResolvedOptions): NodeConnectionOpti
   return natsClientOptions({
     servers: options.servers,
     name: connectionName(options.hostId),
-    auth: options.auth,
+    auth: natsAuth(options.auth),
     tls: options.tls,
     timeoutMs: Math.min(options.openTimeoutMs, 10_000),
     maxReconnectAttempts: options.maxReconnectAttempts,

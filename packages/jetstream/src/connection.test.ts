@@ -48,11 +48,11 @@ describe("authentication", () => {
 
   it("user and password", async () => {
     const server = await startNatsServer({ config: 'authorization { user: "host", password: "pw" }' });
-    await roundTrip({ servers: server.url, prefix: uniquePrefix(), auth: { user: "host", pass: "pw" } });
+    await roundTrip({ servers: server.url, prefix: uniquePrefix(), auth: { user: "host", password: "pw" } });
     const wrong = new JetStreamBackend({
       servers: server.url,
       prefix: uniquePrefix(),
-      auth: { user: "host", pass: "x" },
+      auth: { user: "host", password: "x" },
     });
     const error = await wrong.open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermissionDeniedError);
@@ -96,7 +96,7 @@ describe("authentication", () => {
     });
     await expect(noClientCert.open()).rejects.toThrow(/set nats.tls.certFile/);
     const noCa = new JetStreamBackend({ servers: url, prefix: uniquePrefix() });
-    await expect(noCa.open()).rejects.toMatchObject({ code: "CONFIGURATION", field: "jetstream.tls" });
+    await expect(noCa.open()).rejects.toMatchObject({ code: "CONFIGURATION", field: "nats.tls" });
     const missing = () =>
       new JetStreamBackend({ servers: url, tls: { caFile: `${tls.dir}/missing.pem` } }).open();
     await expect(missing()).rejects.toThrow(ConfigurationError);
@@ -166,7 +166,7 @@ describe("permissions (the sets documented in the README)", () => {
       servers: s.url,
       prefix,
       provision: "bind",
-      auth: { user: "reader", pass: "reader" },
+      auth: { user: "reader", password: "reader" },
     });
     const cache = await LatticeCache.open({ backend });
     try {
@@ -188,7 +188,7 @@ describe("permissions (the sets documented in the README)", () => {
       servers: s.url,
       prefix,
       provision: "bind",
-      auth: { user: "bare", pass: "bare" },
+      auth: { user: "bare", password: "bare" },
     });
     const error = await backend.open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermissionDeniedError);
@@ -202,7 +202,7 @@ describe("permissions (the sets documented in the README)", () => {
       servers: s.url,
       prefix,
       provision: "bind",
-      auth: { user: "writer", pass: "writer" },
+      auth: { user: "writer", password: "writer" },
     });
     const cache = await LatticeCache.open({ backend });
     try {
@@ -222,7 +222,7 @@ describe("permissions (the sets documented in the README)", () => {
     const backend = new JetStreamBackend({
       servers: s.url,
       prefix: uniquePrefix("ro"),
-      auth: { user: "writer", pass: "writer" },
+      auth: { user: "writer", password: "writer" },
     });
     const error = await backend.open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermissionDeniedError);

@@ -429,11 +429,11 @@ describe("the feed recovers by itself", () => {
     await stalled.ready(30_000);
     const { cache: writer } = await openCache({ servers: server.url, prefix, hostId: "w" }, { timing });
     cleanup.push(() => writer.close());
-    backend.stallFeeds(true);
+    backend.feedStall.stalled = true;
     const { revision } = await writer.refmaps.put({ oci_url: "stall:1", public_key: "MS" });
     // Every feed restarted while stalled drops its live entries too: the change arrives with a restart's resume.
     await caughtUp(stalled, revision, 15_000);
     expect(stalled.status().counters.feedRestarts).toBeGreaterThan(0);
-    backend.stallFeeds(false);
+    backend.feedStall.stalled = false;
   });
 });

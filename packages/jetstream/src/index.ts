@@ -17,9 +17,12 @@ export {
   type BucketSettings,
   type BucketStorage,
   JETSTREAM_DEFAULTS,
+  JETSTREAM_OPTIONS,
   type JetStreamAuth,
   type JetStreamBackendOptions,
   type JetStreamTlsFiles,
   type ProvisionMode,
+  parseJetStreamOptions,
+  type ResolvedOptions as ResolvedJetStreamOptions,
 } from "./options.js";
 export { compareServerVersions } from "./server-version.js";

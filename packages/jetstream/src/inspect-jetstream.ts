@@ -15,7 +15,11 @@ import {
   JS_CODES,
   jetStreamCode,
 } from "./nats-errors.js";
-import { type JetStreamBackendOptions, type ResolvedBucketSettings, resolveOptions } from "./options.js";
+import {
+  type JetStreamBackendOptions,
+  parseJetStreamOptions,
+  type ResolvedBucketSettings,
+} from "./options.js";
 import { compareServerVersions } from "./server-version.js";
 import { probeAdvisoryAccess, streamAdvisorySubject } from "./stream-advisories.js";
 
@@ -79,7 +83,7 @@ export interface JetStreamInspection {
  * to a live host (it only reads).
  */
 export async function inspectJetStream(options: JetStreamBackendOptions): Promise<JetStreamInspection> {
-  const resolved = resolveOptions(options);
+  const resolved = parseJetStreamOptions(options);
   const servers = resolved.servers.map(redactUrl);
   const apiPrefix = apiPrefixFor(resolved.jsDomain);
   const layout = new BucketLayout(resolved.prefix, apiPrefix);

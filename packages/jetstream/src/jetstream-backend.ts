@@ -33,7 +33,7 @@ import { ensureBucket } from "./bucket-provisioner.js";
 import { followBucket } from "./kv-feed.js";
 import { KvWriter } from "./kv-writer.js";
 import { isPermissionError, isStreamNotFound } from "./nats-errors.js";
-import { type JetStreamBackendOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { type JetStreamBackendOptions, parseJetStreamOptions, type ResolvedOptions } from "./options.js";
 import { openStoreAccess, readStoredEntry, type StoreAccess } from "./store-access.js";
 import { StreamAdvisories, type StreamAdvisory } from "./stream-advisories.js";
 import { compactTombstones } from "./tombstone-compaction.js";
@@ -87,9 +87,9 @@ export class JetStreamBackend implements LatticeBackend {
   /** Feeds started so far: every one after the first replaces a stalled or failed feed (or resyncs). */
   private feedsStarted = 0;
 
-  /** @throws ConfigurationError when an option is invalid (nothing is connected yet). */
-  constructor(options: JetStreamBackendOptions) {
-    this.options = resolveOptions(options);
+  /** @throws ConfigurationError naming each invalid option (nothing is connected yet); see `JETSTREAM_OPTIONS`. */
+  constructor(options: JetStreamBackendOptions = {}) {
+    this.options = parseJetStreamOptions(options);
     this.layout = new BucketLayout(this.options.prefix, apiPrefixFor(this.options.jsDomain));
     this.capabilities = {
       ordered: true,
@@ -98,6 +98,8 @@ export class JetStreamBackend implements LatticeBackend {
       history: true,
       ttl: false,
       pushed: true,
+      // A stream deleted and created again numbers its messages from 1.
+      revisionsRestart: true,
     };
   }
 

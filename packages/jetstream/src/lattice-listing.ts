@@ -7,7 +7,7 @@ import { connect } from "@nats-io/transport-node";
 import { bucketName, streamName } from "./bucket-layout.js";
 import { natsConnectOptions } from "./connection-options.js";
 import { isPermissionError } from "./nats-errors.js";
-import { type JetStreamBackendOptions, resolveOptions } from "./options.js";
+import { type JetStreamBackendOptions, parseJetStreamOptions } from "./options.js";
 
 const LATTICE_STREAM_PREFIX = streamName(bucketName(""));
 
@@ -18,7 +18,7 @@ const LATTICE_STREAM_PREFIX = streamName(bucketName(""));
  * user may not list streams (`$JS.API.STREAM.NAMES`).
  */
 export async function listJetStreamLattices(options: JetStreamBackendOptions): Promise<string[]> {
-  const resolved = resolveOptions(options);
+  const resolved = parseJetStreamOptions(options);
   let nc: NatsConnection;
   try {
     nc =

@@ -261,7 +261,7 @@ describe("start-up errors are typed and say how to fix them", () => {
     });
     const error = await backend.open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as ConfigurationError).field).toBe("jetstream.bucket.replicas");
+    expect((error as ConfigurationError).field).toBe("nats.bucket.replicas");
     await backend.close();
   });
 

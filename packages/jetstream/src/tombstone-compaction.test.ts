@@ -53,7 +53,7 @@ async function open(prefix: string, auth = ADMIN, history?: number) {
     servers: server.url,
     prefix,
     hostId: "compactor",
-    auth,
+    auth: { user: auth.user, password: auth.pass },
     ...(history === undefined ? {} : { bucket: { history } }),
   });
   await backend.open();

@@ -67,6 +67,7 @@ describe("the legacy backend declares what generation 1 can do", () => {
       history: false,
       ttl: false,
       pushed: true,
+      revisionsRestart: false,
     });
   });
 

@@ -88,6 +88,8 @@ export class LegacyBackend implements LatticeBackend {
     history: false,
     ttl: false,
     pushed: true,
+    // Unordered: revisions are each host's arrival counters, not the store's.
+    revisionsRestart: false,
   };
   /** The generation-1 subjects in use. */
   readonly subjects: LegacySubjects;

@@ -21,6 +21,7 @@ export { HOST_RETRY_POLICY } from "./retry-policy.js";
 export * from "./settings/config-section.js";
 export * from "./settings/duration.js";
 export * from "./settings/lattice-settings.js";
+export * from "./settings/options-input.js";
 export * from "./settings/secret-file.js";
 export * from "./settings/setting.js";
 export * from "./settings/setting-problem.js";

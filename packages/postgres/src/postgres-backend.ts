@@ -103,6 +103,8 @@ export class PostgresBackend implements LatticeBackend {
       history: true,
       ttl: false,
       pushed: true,
+      // The revision counter lives in the lattice's schema: a schema dropped and created again starts it over.
+      revisionsRestart: true,
     };
     this.lifecycle = new BackendLifecycle({
       backend: BACKEND_NAME,

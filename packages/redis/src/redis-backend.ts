@@ -90,6 +90,8 @@ export class RedisBackend implements LatticeBackend {
       history: true,
       ttl: false,
       pushed: true,
+      // The revision counter is a key of the lattice's own: a flushed or restarted-empty server starts it over.
+      revisionsRestart: true,
     };
     this.lifecycle = new BackendLifecycle({
       backend: BACKEND_NAME,

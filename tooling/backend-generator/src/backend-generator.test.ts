@@ -23,6 +23,9 @@ const root = fileURLToPath(new URL("../../..", import.meta.url));
 const GEN_CLI = join(root, "node_modules", "@turbo", "gen", "dist", "cli.js");
 const NAME = "demo";
 const PACKAGE = `packages/${NAME}`;
+/** The answers after the name: the server's URL scheme and executable, neither derived from the name. */
+const SCHEME = "http";
+const SERVER_COMMAND = "demo-server";
 
 /**
  * The environment of every command: no telemetry, no update checks, no colours in the output we read — and
@@ -68,11 +71,14 @@ function read(path: string): string {
   return readFileSync(join(copy, path), "utf8");
 }
 
-/** The generator, as `pnpm turbo gen backend --args <name>` runs it. */
+/** The generator, as `pnpm turbo gen backend --args <name> <scheme> <server command>` runs it. */
 function generate(name: string): Promise<CommandResult> {
-  return inCopy(`gen backend ${name}`, process.execPath, [GEN_CLI, "run", "backend", "--args", name], {
-    timeoutMs: 60_000,
-  });
+  return inCopy(
+    `gen backend ${name}`,
+    process.execPath,
+    [GEN_CLI, "run", "backend", "--args", name, SCHEME, SERVER_COMMAND],
+    { timeoutMs: 60_000 },
+  );
 }
 
 /** `startDemoServer()` as step 1 of the guide writes it, with a node TCP server standing in for the store's. */
@@ -167,6 +173,21 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
       },
     });
 
+    // The server's scheme and executable are the answers given, never made up from the name.
+    const generated = [
+      "README.md",
+      "src/demo-backend.ts",
+      "src/demo-backend-options.ts",
+      "src/conformance.test.ts",
+    ].map((file) => read(join(PACKAGE, file)));
+    for (const text of generated) expect(text).not.toMatch(/demo:\/\/|"demo:"/);
+    expect(read(`${PACKAGE}/src/demo-backend-options.ts`)).toContain('DEMO_URL_SCHEMES = ["http:"]');
+    const conformance = read(`${PACKAGE}/src/conformance.test.ts`);
+    expect(conformance).toContain('command: "demo-server"');
+    expect(conformance).toContain('url("http")');
+    // Stores whose revisions skip choose followLog's "increasing" where the generated feed says so.
+    expect(read(`${PACKAGE}/src/demo-backend.ts`)).toMatch(/"increasing"[\s\S]*revisions: "contiguous",/);
+
     const registration = read("apps/host/src/composition/demo-backend-registration.ts");
     expect(registration).toContain('configSection("demo"');
     expect(registration).toContain('env: "LATTICE_DEMO_URL"');
@@ -233,9 +254,9 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
       const { DemoBackend } = await import(${JSON.stringify(join(copy, PACKAGE, "dist", "index.js"))});
       const out = {};
       const field = (options) => { try { new DemoBackend(options); return "accepted"; } catch (e) { return e.code + " " + e.field; } };
-      out.fields = [field({}), field({ url: "http://127.0.0.1:1" }), field({ url: "demo://127.0.0.1:1", prefix: "a b" }),
-        field({ url: "demo://127.0.0.1:1", feedWaitMs: 0 })];
-      const backend = new DemoBackend({ url: "demo://user:secret@127.0.0.1:1" });
+      out.fields = [field({}), field({ url: "demo://127.0.0.1:1" }), field({ url: "http://127.0.0.1:1", prefix: "a b" }),
+        field({ url: "http://127.0.0.1:1", feedWaitMs: 0 }), field({ url: "http://127.0.0.1:1" })];
+      const backend = new DemoBackend({ url: "http://user:secret@127.0.0.1:1" });
       out.identity = [backend.specificationVersion, backend.name, backend.capabilities, backend.describe()];
       const failure = async (call) => { try { await call(); return "resolved"; } catch (e) { return e.code + " " + e.message; } };
       out.open = await failure(() => backend.open());
@@ -264,12 +285,21 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
       "CONFIGURATION demo.url",
       "CONFIGURATION demo.prefix",
       "CONFIGURATION demo.feedWaitMs",
+      "accepted",
     ]);
     expect(out.identity).toEqual([
       "v1",
       "demo",
-      { ordered: false, durable: false, compareAndSwap: false, history: false, ttl: false, pushed: false },
-      { server: "demo://user:***@127.0.0.1:1", prefix: "default" },
+      {
+        ordered: false,
+        durable: false,
+        compareAndSwap: false,
+        history: false,
+        ttl: false,
+        pushed: false,
+        revisionsRestart: false,
+      },
+      { server: "http://user:***@127.0.0.1:1/", prefix: "default" },
     ]);
     for (const part of ["open", "head", "write", "close"]) {
       expect(out[part], part).toMatch(

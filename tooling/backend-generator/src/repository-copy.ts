@@ -108,22 +108,43 @@ async function mirror(from: string, to: string, layout: Layout): Promise<void> {
 /**
  * Gives the copy the real tree's turbo cache entries (`.turbo/cache`: each task's artifact and metadata, by
  * symlink) in a cache folder of its own, so that tasks whose inputs did not change are restored instead of
- * run again, and whatever turbo writes there (restore manifests, new entries) stays in the copy.
+ * run again, and whatever turbo writes there (restore manifests, new entries) stays in the copy. In a linked
+ * git worktree turbo keeps its cache in the main worktree's `.turbo/cache` (its shared worktree cache), so
+ * that one's entries are linked too.
  */
 export async function linkTurboCache(root: string, copy: string): Promise<void> {
-  const from = join(root, ".turbo", "cache");
   const to = join(copy, ".turbo", "cache");
   await mkdir(to, { recursive: true });
-  let entries: string[];
-  try {
-    entries = await readdir(from);
-  } catch {
-    return; // nothing built yet: the copy builds everything
-  }
-  for (const entry of entries) {
-    if (entry.endsWith(".tar.zst") || entry.endsWith("-meta.json"))
+  const linked = new Set<string>();
+  for (const from of turboCacheDirs(root)) {
+    let entries: string[];
+    try {
+      entries = await readdir(from);
+    } catch {
+      continue; // nothing built there yet
+    }
+    for (const entry of entries) {
+      if (linked.has(entry) || !(entry.endsWith(".tar.zst") || entry.endsWith("-meta.json"))) continue;
+      linked.add(entry);
       await symlink(join(from, entry), join(to, entry));
+    }
   }
+}
+
+/** Where turbo may keep the cache of the tree at `root`: its own `.turbo/cache`, and its main worktree's. */
+function turboCacheDirs(root: string): string[] {
+  const dirs = [join(root, ".turbo", "cache")];
+  try {
+    const common = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], {
+      cwd: root,
+      encoding: "utf8",
+    }).trim();
+    const main = join(dirname(common), ".turbo", "cache");
+    if (!dirs.includes(main)) dirs.push(main);
+  } catch {
+    // not a git checkout: its own cache only
+  }
+  return dirs;
 }
 
 /**

@@ -124,10 +124,10 @@ describe("NATS user/password authentication", () => {
       config: `authorization { users = [ { user: "lattice-host", password: ${JSON.stringify(pass)} } ] }`,
     });
     const exposed = new ExposedText();
-    await expectReadWrite(server.url, { auth: { user: "lattice-host", pass } }, exposed);
+    await expectReadWrite(server.url, { auth: { user: "lattice-host", password: pass } }, exposed);
     await expectRefused(
       server.url,
-      { auth: { user: "lattice-host", pass: wrong } },
+      { auth: { user: "lattice-host", password: wrong } },
       exposed,
       ["PERMISSION_DENIED"],
       /credentials|authoriz/i,

@@ -159,7 +159,7 @@ describe("NATS authorization users: admin provisions, writers write, read-only h
     noFlowControl: without(readerPermissions(bucket), `$JS.FC.${stream}.>`),
     noAdvisories: without(writerPermissions(bucket), `$JS.EVENT.ADVISORY.STREAM.*.${stream}`),
   };
-  const auth = (user: keyof typeof passwords): Credentials => ({ auth: { user, pass: passwords[user] } });
+  const auth = (user: keyof typeof passwords): Credentials => ({ auth: { user, password: passwords[user] } });
   const exposed = new ExposedText();
   let server: NatsServerHandle;
   let withoutFlowControl: CacheStatus | undefined;

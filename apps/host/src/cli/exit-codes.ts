@@ -1,6 +1,5 @@
 // What `lattice` exit codes mean, and which error maps to which.
 import { LatticeCacheError } from "@lattice-cache/core";
-import { JetStreamNotEnabledError } from "@lattice-cache/jetstream";
 import { CommanderError } from "commander";
 import { EntryNotFoundError, FleetMismatchError, SplitBrainError, UsageError } from "./cli-errors.js";
 
@@ -36,8 +35,6 @@ export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof SplitBrainError) return EXIT_CODES.splitBrain;
   if (error instanceof FleetMismatchError) return EXIT_CODES.fleetMismatch;
   if (error instanceof UsageError) return EXIT_CODES.usage;
-  // Code CONFIGURATION, but about the server found after connecting (no JetStream there), not the input.
-  if (error instanceof JetStreamNotEnabledError) return EXIT_CODES.failure;
   if (LatticeCacheError.isInstance(error) && USAGE_CODES.has(error.code)) return EXIT_CODES.usage;
   return EXIT_CODES.failure;
 }

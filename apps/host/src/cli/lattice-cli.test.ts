@@ -98,7 +98,7 @@ describe("config print: file < environment < flags, secrets masked", () => {
 
 describe("exit code 2: bad usage", () => {
   it("names the field and the allowed values of an invalid setting", async () => {
-    const r = await runLattice(["status"], { env: { ...env, LATTICE_BACKEND: "mongodb" } });
+    const r = await runLattice(["status"], { env: { ...env, LATTICE_BACKEND: "fake-store-a" } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("backend");
     expect(r.stderr).toContain("env LATTICE_BACKEND");
@@ -106,11 +106,11 @@ describe("exit code 2: bad usage", () => {
   });
 
   it("names the field of a bad config file entry", async () => {
-    const path = file("typo.yaml", "nats:\n  provision: sometimes\n");
+    const path = file("typo.yaml", "nats:\n  bucket:\n    storage: sometimes\n");
     const r = await runLattice(["status", "--config", path], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("nats.provision");
-    expect(r.stderr).toContain("allowed values: create, bind");
+    expect(r.stderr).toContain("nats.bucket.storage");
+    expect(r.stderr).toContain("allowed values: file, memory");
   });
 
   it("rejects unknown commands, unknown options, bad choices and missing arguments", async () => {

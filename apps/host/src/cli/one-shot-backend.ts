@@ -10,7 +10,8 @@ import { BACKEND, LATTICE_LISTING, resolveToken } from "../composition/tokens.js
 import type { HostConfig } from "../config/host-config.js";
 import { withHostId } from "../runtime/host-identity.js";
 import type { CliContext } from "./cli-context.js";
-import { describeOpenFailure, type OneShotOptions } from "./one-shot.js";
+import type { OneShotOptions } from "./one-shot.js";
+import { describeOpenFailure } from "./open-failure.js";
 
 /** How long closing may take before the command exits anyway. */
 const CLOSE_DEADLINE_MS = 3000;
@@ -55,7 +56,7 @@ export async function withOpenBackend<T>(
     );
   } catch (error) {
     backend.close().catch(() => {});
-    throw describeOpenFailure(error, ctx.registry.targetOf(config));
+    throw describeOpenFailure(error, ctx.registry, config);
   }
   try {
     return await steps.act(backend, config);

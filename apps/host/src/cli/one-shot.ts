@@ -1,5 +1,5 @@
 // The life of a one-shot command: open the cache (bounded), wait for the initial sync (bounded), act, close.
-import { errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+import { errorText, type LatticeCache } from "@lattice-cache/core";
 import type { Command } from "commander";
 import { createHostContainer, openLatticeCache } from "../composition/host-container.js";
 import { readOnly } from "../composition/lattice-creation.js";
@@ -8,6 +8,7 @@ import type { HostConfig } from "../config/host-config.js";
 import { withHostId } from "../runtime/host-identity.js";
 import type { CliContext } from "./cli-context.js";
 import { OperationalError } from "./cli-errors.js";
+import { describeOpenFailure } from "./open-failure.js";
 
 /** How long closing may take before the command exits anyway (a dead server must not hold it up). */
 const CLOSE_DEADLINE_MS = 3000;
@@ -47,7 +48,7 @@ export async function withReadyCache<T>(
   try {
     cache = await openLatticeCache(container);
   } catch (error) {
-    throw describeOpenFailure(error, target);
+    throw describeOpenFailure(error, ctx.registry, config);
   }
   try {
     try {
@@ -63,16 +64,4 @@ export async function withReadyCache<T>(
   } finally {
     await closeCacheWithin(cache, CLOSE_DEADLINE_MS);
   }
-}
-
-/** Phrases an open failure for the user: what could not be done, where, and why. */
-export function describeOpenFailure(error: unknown, target: string): Error {
-  if (LatticeCacheError.hasCode(error, "BACKEND_UNAVAILABLE")) {
-    return new OperationalError(`cannot reach ${target}: ${errorText(error)}`, { cause: error });
-  }
-  if (LatticeCacheError.hasCode(error, "PERMISSION_DENIED")) {
-    return new OperationalError(`${target} refused access: ${errorText(error)}`, { cause: error });
-  }
-  if (LatticeCacheError.isInstance(error)) return error;
-  return new OperationalError(`cannot open ${target}: ${errorText(error)}`, { cause: error });
 }

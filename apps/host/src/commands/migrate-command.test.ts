@@ -69,7 +69,7 @@ describe("lattice migrate: bad usage is refused before anything is sent (exit 2)
     const runs = await Promise.all([
       runLattice(["migrate", "--from", "legacy", "--delete-source"], { env }),
       runLattice(["migrate"], { env }),
-      runLattice(["migrate", "--from", "etcd"], { env }),
+      runLattice(["migrate", "--from", "fake-store-a"], { env }),
       runLattice(["migrate", "--from", "legacy", "--window", "soon"], { env }),
       runLattice(["migrate", "--from", "legacy", "--policy", "durable-wins"], { env }),
       runLattice(["migrate", "--from", "legacy", "--backend", "legacy"], { env }),

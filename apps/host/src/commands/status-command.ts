@@ -9,7 +9,8 @@ import { auditLattice } from "../audit/lattice-audit.js";
 import { auditJson, describeSplitBrain, formatAudit } from "../cli/audit-output.js";
 import type { CliContext } from "../cli/cli-context.js";
 import { FleetMismatchError, OperationalError, SplitBrainError, UsageError } from "../cli/cli-errors.js";
-import { describeOpenFailure, READ_ONLY, withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
+import { describeOpenFailure } from "../cli/open-failure.js";
 import { escapeTerminalValue } from "../cli/terminal-text.js";
 import { formatFields } from "../cli/text-table.js";
 import { createHostContainer } from "../composition/host-container.js";
@@ -91,7 +92,7 @@ async function auditHosts(ctx: CliContext, command: Command, opts: StatusOptions
     });
     answers = await bus.gather(windowMs);
   } catch (error) {
-    throw describeOpenFailure(error, ctx.registry.targetOf(config));
+    throw describeOpenFailure(error, ctx.registry, config);
   } finally {
     await bus.close();
   }

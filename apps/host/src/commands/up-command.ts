@@ -75,11 +75,11 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
             ),
           );
         }
-        const lattice = await findDemoLattice(config);
         const container = createHostContainer(config, {
           registry: ctx.registry,
           defaultLogLevel: "warn",
         });
+        const lattice = await findDemoLattice(container, config);
         await runHostUntilStopped(container, {
           stopSignal: stop.signal,
           async onListening(address, runtime) {

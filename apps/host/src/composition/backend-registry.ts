@@ -6,6 +6,7 @@ import {
   type BackendPlugin,
   type ConfigSection,
   checkBackendPlugin,
+  type OpenFailure,
   type PluginHost,
   type PluginHostConfig,
   type StatusBus,
@@ -81,6 +82,14 @@ export class BackendRegistry {
   latticesOf(config: CoreConfig, host: PluginHost): Promise<readonly string[] | undefined> {
     const registration = this.get(config.backend);
     return registration.lattices?.(config, host) ?? Promise.resolve(undefined);
+  }
+
+  /**
+   * How the configured backend's plugin words an error its `open()` threw, or undefined when the plugin
+   * does not know it (the host's generic wording applies).
+   */
+  openFailureOf(config: CoreConfig, error: unknown): OpenFailure | undefined {
+    return this.get(config.backend).describeOpenFailure?.(error, config);
   }
 
   /** Human description of where the configured backend connects. */

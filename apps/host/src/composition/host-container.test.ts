@@ -153,7 +153,7 @@ describe("the backend registry", () => {
     const registry = createDefaultBackendRegistry();
     let error: unknown;
     try {
-      registry.get("etcd");
+      registry.get("fake-store-a");
     } catch (e) {
       error = e;
     }

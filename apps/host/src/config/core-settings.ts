@@ -18,6 +18,7 @@ import {
   textList,
   toggle,
 } from "@lattice-cache/plugin";
+import { NATS_MAX_PAYLOAD_CEILING } from "@lattice-cache/plugin/nats";
 
 export { CREATE_LATTICE_MODES, type CreateLatticeMode, DEFAULT_PREFIX } from "@lattice-cache/plugin";
 
@@ -49,7 +50,7 @@ export const DEFAULT_BRIDGE_HTTP_PORT = 7412;
 export const DEMO_PREFIX = "demo";
 
 /** 64 MiB: the largest `max_payload` a NATS server accepts; Redis takes more, but no lattice entry needs it. */
-export const MAX_VALUE_BYTES_CEILING = 64 * 1024 * 1024;
+export const MAX_VALUE_BYTES_CEILING = NATS_MAX_PAYLOAD_CEILING;
 
 /** `backend`: one of the registered backends' names, the first by default. */
 export function backendSetting(names: readonly string[]) {

@@ -1,12 +1,8 @@
 // The configuration of this build of the host: the core settings plus the sections of the backends it
 // ships, as one zod schema (HOST_CONFIG_SCHEMA) whose validated output is HostConfig.
 
-import type { LegacyConfig } from "@lattice-cache/legacy/host";
 import type { ConfigSection } from "@lattice-cache/plugin";
-import type { PostgresConfig } from "@lattice-cache/postgres/host";
-import type { RedisConfig } from "@lattice-cache/redis/host";
-import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
-import type { JetStreamConfig } from "../composition/jetstream-backend-registration.js";
+import { type BuiltinSectionsConfig, createDefaultBackendRegistry } from "../composition/builtin-backends.js";
 import type { CoreConfig } from "./core-settings.js";
 import type { HostConfigSchema } from "./host-config-schema.js";
 
@@ -15,7 +11,7 @@ import type { HostConfigSchema } from "./host-config-schema.js";
  * the sections of the built-in backends (`nats`, `redis`, `postgres`). A registry of other backends adds theirs (each
  * backend reads its own through its registration's type) and lacks those of backends it does not hold.
  */
-export type HostConfig = CoreConfig & JetStreamConfig & LegacyConfig & RedisConfig & PostgresConfig;
+export type HostConfig = CoreConfig & BuiltinSectionsConfig;
 
 const builtin = createDefaultBackendRegistry();
 

@@ -128,7 +128,9 @@ describe("precedence: file < environment < flags", () => {
 
 describe("validation names the field, its source and the allowed values", () => {
   it("rejects an unknown backend with the registry's names", () => {
-    const error = configError(() => loadConfig({ env: { LATTICE_BACKEND: "mongodb" }, backends: BACKENDS }));
+    const error = configError(() =>
+      loadConfig({ env: { LATTICE_BACKEND: "fake-store-a" }, backends: BACKENDS }),
+    );
     expect(error.field).toBe("backend");
     expect(error.allowed).toEqual(BACKENDS);
     expect(error.message).toContain("env LATTICE_BACKEND");

@@ -12,6 +12,7 @@ import {
   type StatusBus,
 } from "@lattice-cache/plugin";
 import { inject, injectable } from "tsyringe";
+import { pluginOpenFailure } from "../cli/open-failure.js";
 import type { BackendRegistry } from "../composition/backend-registry.js";
 import { type LatticeLister, openUnderCreationPolicy } from "../composition/lattice-creation.js";
 import { closeCacheWithin, openCacheWithDeadline } from "../composition/open-cache.js";
@@ -191,8 +192,10 @@ export class HostRuntime {
         const message = errorText(error);
         if (!isRetryable(error)) {
           this.logger.error({ err: error }, "cannot open the backend");
-          this.server.reportProblem(message);
-          this.rejectOpened(error);
+          // The server found is not what the configuration needs: said in the plugin's words, when it knows.
+          const described = pluginOpenFailure(error, this.registry, this.config);
+          this.server.reportProblem(described?.message ?? message);
+          this.rejectOpened(described ?? error);
           return;
         }
         const problem = `cannot reach ${this.target()}: ${message}`;

@@ -6,6 +6,7 @@ import type { ConflictError } from "@lattice-cache/core";
 import type { TestGroup } from "../conformance-test.js";
 import { eventually } from "../eventually.js";
 import { expectErrorCode } from "../expect-error.js";
+import { expectRevisionAfterLoss } from "../revisions-after-loss.js";
 import { sampleClaims } from "../sample-values.js";
 import type { StoreSession } from "../store-session.js";
 import { expectStoredDeleted, expectStoredLive } from "../stored-entries.js";
@@ -146,6 +147,7 @@ export const rule4ConditionalWrites: TestGroup = {
         const a = await session.cache();
         const first = await a.claims.put(sampleClaims(sub, "1"));
         const before = a.claims.getEntry(sub);
+        const lostHead = ordered ? (await session.head()).revision : 0;
         await session.backdoor.loseHistory!();
         const b = await session.cache();
         let acknowledged = 0;
@@ -153,10 +155,12 @@ export const rule4ConditionalWrites: TestGroup = {
           acknowledged = (await b.claims.put(sampleClaims(sub, "10"))).revision;
         });
         if (ordered) {
-          equal(
+          // Restarting revisions make b's edit reuse the very revision a read in the old history.
+          expectRevisionAfterLoss(
+            features.capabilities.revisionsRestart,
             acknowledged,
-            first.revision,
-            "precondition: b's edit reuses the revision a read in the old history",
+            { first: first.revision, head: lostHead },
+            "b's edit in the new history",
           );
         }
         // a may not have noticed the loss yet: it holds "1" at that same revision of the old history.

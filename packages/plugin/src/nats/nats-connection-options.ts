@@ -1,12 +1,12 @@
-// The host's NATS settings in the shapes the packages take: jetstream's auth union, and nats.js options built
-// by jetstream's `natsClientOptions` (the one conversion of servers, credentials and TLS files into client
-// options) for the host's own connections — the status channel and the legacy backend's.
+// The `nats` settings in the shapes a connection takes: the auth union of `natsClientOptions` (the one
+// conversion of servers, credentials and TLS files into client options), and the nats.js options of a
+// connection a host or plugin makes with them — the status channel, the legacy backend's.
 
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { type NatsAuth, natsClientOptions } from "./nats-client-options.js";
 import type { NatsConnectionSettings } from "./nats-settings.js";
 
-/** The configured credentials as `@lattice-cache/jetstream` takes them (validation allows one method). */
+/** The configured credentials as `natsClientOptions` takes them (validation allows at most one method). */
 export function natsAuth(auth: NatsConnectionSettings["auth"]): NatsAuth | undefined {
   if (auth.token !== undefined) return { token: auth.token };
   if (auth.user !== undefined && auth.password !== undefined) return { user: auth.user, pass: auth.password };

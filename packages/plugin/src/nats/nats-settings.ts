@@ -7,6 +7,9 @@ import { text, urlList } from "../settings/setting-types.js";
 /** Default NATS URL. */
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 
+/** 64 MiB: the largest `max_payload` a NATS server accepts, so the most any message size setting may allow. */
+export const NATS_MAX_PAYLOAD_CEILING = 64 * 1024 * 1024;
+
 const AUTH_METHODS = ["token", "user/password", "nkeySeed", "credsFile"];
 
 /** Credentials: at most one method (token, user/password, nkey seed or creds file). */

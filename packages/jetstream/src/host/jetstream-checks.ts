@@ -1,13 +1,9 @@
 // `lattice doctor` for the jetstream backend: turns inspectJetStream's facts and findings into checks, and
-// adds the host's advice on replicas and on server versions before 2.10.
-import {
-  compareServerVersions,
-  inspectJetStream,
-  type JetStreamBackendOptions,
-  type JetStreamFinding,
-  type JetStreamInspection,
-} from "@lattice-cache/jetstream";
+// adds the advice on replicas and on server versions before 2.10.
 import type { CheckOutcome, DoctorCheck } from "@lattice-cache/plugin";
+import { inspectJetStream, type JetStreamFinding, type JetStreamInspection } from "../inspect-jetstream.js";
+import { type JetStreamBackendOptions, parseJetStreamOptions, type ResolvedOptions } from "../options.js";
+import { compareServerVersions } from "../server-version.js";
 
 /** The check each inspection finding belongs to (unknown codes get their own line). */
 const CHECK_OF_FINDING: Readonly<Record<string, string>> = {
@@ -32,13 +28,13 @@ const FEATURE_VERSION = "2.10.0";
 
 /** Runs `inspectJetStream` with the backend's options and reports one check per concern. */
 export async function diagnoseJetStream(options: JetStreamBackendOptions): Promise<DoctorCheck[]> {
-  return checksFromInspection(await inspectJetStream(options), options);
+  return checksFromInspection(await inspectJetStream(options), parseJetStreamOptions(options));
 }
 
-/** The checks for one inspection (exposed for tests). */
+/** The checks for one inspection of a backend with `options`. */
 export function checksFromInspection(
   inspection: JetStreamInspection,
-  options: JetStreamBackendOptions,
+  options: ResolvedOptions,
 ): DoctorCheck[] {
   const byCheck = new Map<string, JetStreamFinding[]>();
   for (const finding of inspection.findings) {
@@ -98,8 +94,8 @@ export function checksFromInspection(
   });
   // A missing bucket is judged by the settings it is about to be created with.
   const planned = !bucket.exists && options.provision !== "bind";
-  const replicas = bucket.config?.replicas ?? (planned ? (options.bucket?.replicas ?? 1) : undefined);
-  const storage = bucket.config?.storage ?? (planned ? (options.bucket?.storage ?? "file") : undefined);
+  const replicas = bucket.config?.replicas ?? (planned ? options.bucket.replicas : undefined);
+  const storage = bucket.config?.storage ?? (planned ? options.bucket.storage : undefined);
   const verb = planned ? "will be created with " : "";
   if (replicas !== undefined && storage !== undefined) {
     add(
