@@ -8,7 +8,9 @@
 // doctor check, the package manifest — as generated.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type BackendNames, backendNames } from "../../../turbo/generators/backend-name.js";
 import {
+  COPY_ENV,
   copyRepository,
   linkInstalledDependencies,
   linkTurboCache,
@@ -16,25 +18,10 @@ import {
   removeCopy,
   run as runInCopy,
 } from "../../backend-generator/src/repository-copy.js";
-import { type BackendNames, backendNames } from "../../../turbo/generators/backend-name.js";
 import { REPO_ROOT } from "./packing.js";
 
 /** The CLI `turbo gen` hands generators to (`@turbo/gen`), run directly: offline. */
 const GEN_CLI = join(REPO_ROOT, "node_modules", "@turbo", "gen", "dist", "cli.js");
-
-/**
- * Commands in the copy: no telemetry or colours, and no install by pnpm before turbo's `pnpm run` (it would
- * write into the package folders the copy shares with the real tree).
- */
-const COPY_ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  pnpm_config_verify_deps_before_run: "false",
-  TURBO_TELEMETRY_DISABLED: "1",
-  TURBO_NO_UPDATE_NOTIFIER: "1",
-  DO_NOT_TRACK: "1",
-  NO_COLOR: "1",
-  FORCE_COLOR: "0",
-};
 
 /** The packed plugin, and how long each step took. */
 export interface GeneratedPlugin {
@@ -57,7 +44,8 @@ export async function packGeneratedPlugin(name: string, tarballs: string): Promi
     await linkTurboCache(REPO_ROOT, copy);
     timings.push(`copy the repository: ${seconds(Date.now() - started)}`);
     const step = async (label: string, command: string, args: readonly string[], cwd = copy) => {
-      const result = await runInCopy(command, args, { cwd, env: COPY_ENV, timeoutMs: 240_000 });
+      // Generous: on a busy machine whatever the turbo cache does not restore is built here.
+      const result = await runInCopy(command, args, { cwd, env: COPY_ENV, timeoutMs: 420_000 });
       timings.push(`${label}: ${seconds(result.ms)}`);
       if (result.code !== 0) {
         throw new Error(`${label} exited with ${result.code ?? result.signal}:\n${result.output}`);

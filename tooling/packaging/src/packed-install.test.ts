@@ -6,7 +6,13 @@
 // is type-checked against the packed declarations (the workspace's tsc, moduleResolution nodenext) and run
 // against a real nats-server, and the packed `lattice` bin runs against the same server. Uses the packages'
 // dist/ as built (turbo builds every package this one depends on before its tests); nothing is skipped: a
-// missing build, nats-server or registry fails the test that needs it.
+// missing build, nats-server or registry fails the test that needs it. Last, a backend plugin made by the
+// generator (generated-plugin.ts) is packed and installed beside those tarballs in a project of its own, and
+// the installed `lattice` — not built with it — loads it: its settings, link definitions on its store, its
+// doctor check, a host answering `status --hosts`, and the errors for another plugin API version and for a
+// package nobody installed.
+
+import { spawn } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -18,7 +24,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { spawn } from "node:child_process";
 import {
   disposeAll,
   freePort,
@@ -30,6 +35,7 @@ import {
 } from "@lattice-cache/test-harness";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GeneratedPlugin, packGeneratedPlugin } from "./generated-plugin.js";
 import {
   cleanEnv,
   doorsOf,
@@ -43,7 +49,6 @@ import {
   run,
   tarballEntries,
 } from "./packing.js";
-import { type GeneratedPlugin, packGeneratedPlugin } from "./generated-plugin.js";
 
 const PACKAGES = publishablePackages();
 const CONSUMER_SOURCE = join(import.meta.dirname, "fixture", "consumer.ts");
@@ -382,11 +387,19 @@ describe("a backend plugin made by pnpm turbo gen backend, installed beside latt
     const tarballs = PACKAGES.map((p) => packedOf(p.manifest.name).tarball);
     const install = await run(
       "npm",
-      ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...tarballs, generated.tarball],
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        "--loglevel=error",
+        ...tarballs,
+        generated.tarball,
+      ],
       { cwd: project, timeoutMs: 360_000 },
     );
     if (install.code !== 0) throw new Error(`npm install failed: ${explain(install)}`);
-  });
+  }, 900_000);
 
   afterAll(() => {
     if (generated) console.log(`generated plugin timings:\n  ${generated.timings.join("\n  ")}`);
@@ -435,13 +448,22 @@ describe("a backend plugin made by pnpm turbo gen backend, installed beside latt
     const ls = await lattice(["--backend", NAME, "linkdefs", "ls", "--json"]);
     expect(ls.code, explain(ls)).toBe(0);
     expect(JSON.parse(ls.stdout)).toEqual([
-      expect.objectContaining({ actor_id: "MPACKEDPLUGIN", provider_id: "VPACKEDPLUGIN", values: { bucket: "packed" } }),
+      expect.objectContaining({
+        actor_id: "MPACKEDPLUGIN",
+        provider_id: "VPACKEDPLUGIN",
+        values: { bucket: "packed" },
+      }),
     ]);
 
     const doctor = await lattice(["--backend", NAME, "doctor", "--json"]);
     const checks = JSON.parse(doctor.stdout) as { name: string; outcome: string }[];
-    expect(checks.filter((c) => c.outcome === "fail"), explain(doctor)).toEqual([]);
-    expect(checks).toContainEqual(expect.objectContaining({ name: `${NAME} server reachable`, outcome: "pass" }));
+    expect(
+      checks.filter((c) => c.outcome === "fail"),
+      explain(doctor),
+    ).toEqual([]);
+    expect(checks).toContainEqual(
+      expect.objectContaining({ name: `${NAME} server reachable`, outcome: "pass" }),
+    );
     expect(doctor.code, explain(doctor)).toBe(0);
 
     // A host on the plugin's backend, answering on the plugin's status channel (NATS).
@@ -465,7 +487,15 @@ describe("a backend plugin made by pnpm turbo gen backend, installed beside latt
       });
       const status = await waitFor(
         async () => {
-          const r = await lattice(["--backend", NAME, "status", "--hosts", "--json", "--expect-hosts", HOST_ID]);
+          const r = await lattice([
+            "--backend",
+            NAME,
+            "status",
+            "--hosts",
+            "--json",
+            "--expect-hosts",
+            HOST_ID,
+          ]);
           return r.code === 0 ? r : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 1000, what: `${HOST_ID} to answer status --hosts` },
@@ -490,7 +520,14 @@ describe("a backend plugin made by pnpm turbo gen backend, installed beside latt
       `import { plugin as built } from "${generated.names.packageName}/host";\n` +
         'export const plugin = { ...built, name: "fake-store-next", pluginApiVersion: built.pluginApiVersion + 1 };\n',
     );
-    const r = await lattice(["--plugins", "./next-api-plugin", "--backend", "fake-store-next", "config", "print"]);
+    const r = await lattice([
+      "--plugins",
+      "./next-api-plugin",
+      "--backend",
+      "fake-store-next",
+      "config",
+      "print",
+    ]);
     expect(r.code, explain(r)).toBe(2);
     expect(r.stderr).toMatch(
       /next-api-plugin is a backend plugin for plugin API version 2, but this lattice loads version 1/,
