@@ -52,11 +52,16 @@ export interface BackendPlugin<C extends PluginHostConfig = PluginHostConfig> {
   /**
    * The backend's settings: a top-level key of the configuration with settings that carry their defaults,
    * validation, env variables and flags — the same schema the backend's library options are parsed with.
-   * They join the host's schema, env and flag bindings, `config print` and its masking. Several sections
-   * when the backend also reads one it shares with others (e.g. its own and the `nats` connection settings
-   * its status channel uses: `[section, configSection("nats", NATS_CONNECTION_SETTINGS)]`). Default: none.
+   * They join the host's schema, env and flag bindings, `config print` and its masking. Default: none.
    */
-  readonly config?: ConfigSection | readonly ConfigSection[];
+  readonly config?: ConfigSection;
+  /**
+   * Sections of settings the plugin shares with other backends and reads too — e.g. the `nats` connection
+   * settings its status channel uses: `[configSection("nats", NATS_CONNECTION_SETTINGS)]`. They join the schema
+   * like `config`, merged with the other backends' sections of the same key (a setting both name must be the
+   * very same schema object). Default: none.
+   */
+  readonly sharedSections?: readonly ConfigSection[];
   /** Makes an unopened backend. */
   create(config: C, host: PluginHost): LatticeBackend;
   /** Where this backend connects, for messages: e.g. `NATS at nats://127.0.0.1:4222`. */
@@ -130,15 +135,11 @@ export function checkBackendPlugin(plugin: unknown, source: string): BackendPlug
   return plugin as BackendPlugin;
 }
 
-/** The config sections `plugin` contributes (its `config`, as a list). */
-export function sectionsOf(plugin: Pick<BackendPlugin, "config">): readonly ConfigSection[] {
-  const { config } = plugin;
-  if (config === undefined) return [];
-  return isSectionList(config) ? config : [config];
-}
-
-function isSectionList(config: ConfigSection | readonly ConfigSection[]): config is readonly ConfigSection[] {
-  return Array.isArray(config);
+/** The config sections `plugin` contributes: its own (`config`), then those it shares (`sharedSections`). */
+export function sectionsOf(
+  plugin: Pick<BackendPlugin, "config" | "sharedSections">,
+): readonly ConfigSection[] {
+  return [...(plugin.config ? [plugin.config] : []), ...(plugin.sharedSections ?? [])];
 }
 
 /** Declares a backend plugin for this contract version (stamps {@link PLUGIN_API_VERSION}). */

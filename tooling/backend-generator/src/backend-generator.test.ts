@@ -237,7 +237,10 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
       "--filter=@lattice-cache/host",
     ]);
     succeeded(build, "turbo run build");
-    succeeded(await turbo("turbo run typecheck", ["typecheck", `--filter=@lattice-cache/${NAME}`]), "typecheck");
+    succeeded(
+      await turbo("turbo run typecheck", ["typecheck", `--filter=@lattice-cache/${NAME}`]),
+      "typecheck",
+    );
     expect(existsSync(join(copy, PACKAGE, "dist", "index.js"))).toBe(true);
     expect(existsSync(join(copy, PACKAGE, "dist", "host", "index.js"))).toBe(true);
   }, 800_000);

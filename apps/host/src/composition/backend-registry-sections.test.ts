@@ -1,4 +1,4 @@
-// A plugin may contribute several config sections: its own, and one it shares with other backends (the
+// A plugin may contribute, besides its own config section, sections it shares with other backends (the
 // `nats` connection settings its status channel uses) — merged with theirs when the settings are the same.
 import { MemoryBackend } from "@lattice-cache/core";
 import { configSection, defineBackendPlugin, setting, text } from "@lattice-cache/plugin";
@@ -17,11 +17,12 @@ const ownSection = configSection("fakeStoreA", {
 const plugin = defineBackendPlugin({
   name: "fake-store-a",
   description: "a test backend with its own section and the shared NATS one",
-  config: [ownSection, configSection("nats", NATS_CONNECTION_SETTINGS)],
+  config: ownSection,
+  sharedSections: [configSection("nats", NATS_CONNECTION_SETTINGS)],
   create: () => new MemoryBackend(),
 });
 
-describe("a plugin with several config sections", () => {
+describe("a plugin with a section of its own and a shared one", () => {
   it("adds each: its own, and the shared one merged with the built-in backends'", () => {
     const registry = createDefaultBackendRegistry().registerBackend(plugin);
     expect(registry.configSections).toContain(ownSection);
