@@ -3,31 +3,7 @@
 // test-only.
 import "reflect-metadata";
 
-export type {
-  CheckOutcome,
-  DoctorCheck,
-  HostState,
-  HostStatusReport,
-  StatusBus,
-  StatusChannelContext,
-} from "@lattice-cache/plugin";
-export * as settingTypes from "@lattice-cache/plugin";
-export {
-  type ConfigSection,
-  configSection,
-  encodeStatusRequest,
-  type GatheredStatus,
-  newStatusRequest,
-  type ReceivedReport,
-  type SettingFacts,
-  STATUS_LIMITS,
-  StatusIntake,
-  type StatusRequest,
-  StatusResponder,
-  setting,
-  settingGroup,
-} from "@lattice-cache/plugin";
-export { statusChannelContext } from "./audit/host-status-channel.js";
+// What a backend plugin is written against (settings, doctor checks, status channel) is @lattice-cache/plugin.
 // Metric names (the Prometheus contract: dashboards and alerts use them).
 export { BRIDGE_COUNTER_METRICS, BRIDGE_GAUGE_METRICS } from "./bridge/bridge-metrics.js";
 // The command line.
@@ -66,4 +42,15 @@ export { createHostLogger, type HostLogger } from "./observability/host-logger.j
 export { HostMetrics, METRIC_NAMES } from "./observability/host-metrics.js";
 export { HostRuntime } from "./runtime/host-runtime.js";
 export { type RunHostHooks, runHostUntilStopped } from "./runtime/run-host.js";
+// Export and import: the work of `lattice export` and `lattice import`, for programs (and the bench) in-process.
+export { type CheckedFile, checkExportFile, readExportEntries } from "./transfer/export-file-reader.js";
+export { ExportFile, type ExportOutput } from "./transfer/export-output.js";
+export { type ExportOptions, type ExportReport, exportLattice } from "./transfer/exporter.js";
+export {
+  type ImportMode,
+  type ImportOptions,
+  type ImportSummary,
+  importEntries,
+} from "./transfer/import-writer.js";
+export type { ExportHeader, TransferEntry } from "./transfer/transfer-format.js";
 export { LATTICE_VERSION } from "./version.js";

@@ -3,6 +3,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { Empty, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import { DEFAULT_LATTICE_PREFIX } from "./legacy-subjects.js";
 
 /** A link definition as old hosts broadcast it (no `id`). */
 export interface WireLinkDefinition {
@@ -92,7 +93,7 @@ export class SimulatedLegacyHost {
 
   private constructor(options: SimulatedLegacyHostOptions) {
     this.options = options;
-    this.prefix = options.prefix ?? "default";
+    this.prefix = options.prefix ?? DEFAULT_LATTICE_PREFIX;
     this.name = options.name ?? "old-host";
   }
 

@@ -30,8 +30,8 @@ export interface RedisKeyLayout {
 export function redisKeys(prefix: string): RedisKeyLayout {
   if (typeof prefix !== "string" || !PREFIX_TEXT.pattern.test(prefix)) {
     throw new ConfigurationError(
-      `redis.prefix may only contain ${PREFIX_TEXT.patternText} (got ${JSON.stringify(prefix)})`,
-      { field: "redis.prefix" },
+      `prefix may only contain ${PREFIX_TEXT.patternText} (got ${JSON.stringify(prefix)})`,
+      { field: "prefix" },
     );
   }
   const tag = `{lattice:${prefix}}`;

@@ -35,6 +35,10 @@ export interface BenchSizes {
   readonly fanoutSamples: number;
   /** Entries of `scale.hydrate` (0 skips it). */
   readonly scaleHydrateEntries: number;
+  /** Entries of the bucket `export.<n>` exports. */
+  readonly exportEntries: number;
+  /** Entries of the file `import.<n>` imports. */
+  readonly importEntries: number;
 }
 
 /** Shared state of one benchmark run. */

@@ -32,6 +32,19 @@ export function rawConnect(servers: string): Promise<NatsConnection> {
   return connect({ servers, noAsyncTraces: true });
 }
 
+/** Runs `use` on a raw connection to `servers` (see `rawConnect`), closed afterwards. */
+export async function withRawConnection<T>(
+  servers: string,
+  use: (nc: NatsConnection) => Promise<T>,
+): Promise<T> {
+  const nc = await rawConnect(servers);
+  try {
+    return await use(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
 /**
  * A raw KV handle on the bucket our backend uses for `prefix` (created with the same layout if missing).
  * `apiTimeoutMs` raises nats.js's JetStream API timeout (default 5 s), e.g. for watching a huge bucket.

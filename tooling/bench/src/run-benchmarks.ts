@@ -10,6 +10,7 @@ import { propagationScenario } from "./scenarios/propagation.js";
 import { readScenarios } from "./scenarios/reads.js";
 import { redisWriteScenario } from "./scenarios/redis-writes.js";
 import { scaleScenarios } from "./scenarios/scale.js";
+import { transferScenarios } from "./scenarios/transfer.js";
 import { writeScenarios } from "./scenarios/writes.js";
 
 /** Full-size runs: what the README table reports. */
@@ -25,9 +26,14 @@ export const FULL_SIZES: BenchSizes = {
   fanoutReplicas: 200,
   fanoutSamples: 50,
   scaleHydrateEntries: 1_000_000,
+  exportEntries: 1_000_000,
+  importEntries: 100_000,
 };
 
-/** `--quick`: every scenario, smaller (`scale.hydrate` at 100k instead of a million), well under two minutes. */
+/**
+ * `--quick`: every scenario, smaller (`scale.hydrate` at 100k instead of a million, `export` at 50k, `import` at
+ * 10k), well under two minutes.
+ */
 export const QUICK_SIZES: BenchSizes = {
   durationMs: 1000,
   hydrateEntries: 20_000,
@@ -39,6 +45,8 @@ export const QUICK_SIZES: BenchSizes = {
   fanoutReplicas: 200,
   fanoutSamples: 20,
   scaleHydrateEntries: 100_000,
+  exportEntries: 50_000,
+  importEntries: 10_000,
 };
 
 /** A scenario group: name (for `--only`) and its runner. */
@@ -53,6 +61,7 @@ export const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) =
     { name: "postgres", run: postgresWriteScenario },
     { name: "legacy", run: legacyBridgeScenario },
     { name: "scale", run: scaleScenarios },
+    { name: "transfer", run: transferScenarios },
   ];
 
 /** Runs the selected scenario groups (all by default), reporting progress. */

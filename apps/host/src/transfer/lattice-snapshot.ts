@@ -2,7 +2,8 @@
 // holds every value in memory). The feed starts at revision 0; every change it delivers is spooled to disk and
 // only each key's latest revision is kept in memory (key-table.ts); `synced` ends it, and the snapshot's revision
 // is the highest one applied by then — the rule the replica relies on: after `synced` its state is one the store
-// had. A `gap` restarts it. Then the spool is read back for each key's latest live entry.
+// had. A `gap` restarts it. Then the spool is read back once: each key's latest live entry, validated, goes to a
+// second spool that the export streams.
 // Rules cited here: docs/semantics.md#rule-8, #rule-9.
 import { type CollectionName, collectionOfKey, errorText } from "@lattice-cache/core";
 import type {
@@ -15,13 +16,12 @@ import { ContentDigest } from "./content-digest.js";
 import { KeyTable } from "./key-table.js";
 import { Spool } from "./spool.js";
 import { SnapshotGapError, SnapshotStalledError } from "./transfer-errors.js";
-import { entryFromStored, type TransferEntry } from "./transfer-format.js";
+import { acceptedEntry, entryFromStored, type TransferEntry } from "./transfer-format.js";
 
 /** Key states in the table. */
 const SEEN = 1;
 const LIVE = 2;
 const GONE = 3;
-const EMITTED = 4;
 
 /** Options of {@link takeSnapshot}. */
 export interface SnapshotOptions {
@@ -55,7 +55,7 @@ export interface LatticeSnapshot {
   readonly digest: string;
   /** Changes the feed delivered (the last attempt). */
   readonly received: number;
-  /** Every live entry, each once, in spool order. Read it once. */
+  /** Every live entry, each once, in spool order (its value decoded on first use). */
   read(): Generator<TransferEntry>;
   /** True when the snapshot holds a live entry under `key`. */
   holds(key: string): boolean;
@@ -184,29 +184,41 @@ function feed(
   });
 }
 
-/** Reads the spool once: which keys are live, their counts and digest. */
+/**
+ * Reads the spool once: which keys are live, their counts and digest. Each live entry is validated here, once,
+ * and its encoded bytes appended to a second spool that `read` streams without decoding again; the spool of
+ * changes is then deleted.
+ */
 function survey(table: KeyTable, spool: Spool, options: SnapshotOptions, fed: Fed): LatticeSnapshot {
   const counts: Partial<Record<CollectionName, number>> = {};
   for (const name of options.collections) counts[name] = 0;
   const digest = new ContentDigest();
-  for (const change of spool.changes()) {
-    const slot = table.find(change.key);
-    if (table.state(slot) !== SEEN || table.number(slot) !== change.revision) continue;
-    if (change.value === null) {
-      table.setState(slot, GONE);
-      continue;
+  const live = new Spool(options.spoolDir);
+  try {
+    for (const change of spool.changes()) {
+      const slot = table.find(change.key);
+      if (table.state(slot) !== SEEN || table.number(slot) !== change.revision) continue;
+      if (change.value === null) {
+        table.setState(slot, GONE);
+        continue;
+      }
+      const collection = collectionOfKey(change.key) as CollectionName;
+      try {
+        const entry = entryFromStored(change.key, collection, change.value);
+        digest.add(entry.key, entry.bytes);
+        counts[collection] = (counts[collection] ?? 0) + 1;
+        table.setState(slot, LIVE);
+        live.append(entry.key, change.revision, entry.bytes);
+      } catch (error) {
+        table.setState(slot, GONE);
+        options.onInvalid?.(change.key, errorText(error));
+      }
     }
-    const collection = collectionOfKey(change.key) as CollectionName;
-    try {
-      const entry = entryFromStored(change.key, collection, change.value);
-      digest.add(entry.key, entry.bytes);
-      counts[collection] = (counts[collection] ?? 0) + 1;
-      table.setState(slot, LIVE);
-    } catch (error) {
-      table.setState(slot, GONE);
-      options.onInvalid?.(change.key, errorText(error));
-    }
+  } catch (error) {
+    live.remove();
+    throw error;
   }
+  spool.remove();
   return {
     revision: fed.highest,
     epoch: fed.head.epoch,
@@ -215,19 +227,14 @@ function survey(table: KeyTable, spool: Spool, options: SnapshotOptions, fed: Fe
     digest: digest.hex(),
     received: fed.received,
     *read() {
-      for (const change of spool.changes()) {
-        const slot = table.find(change.key);
-        if (table.state(slot) !== LIVE || table.number(slot) !== change.revision || change.value === null) {
-          continue;
-        }
-        table.setState(slot, EMITTED);
-        yield entryFromStored(change.key, collectionOfKey(change.key) as CollectionName, change.value);
+      for (const { key, value } of live.changes()) {
+        yield acceptedEntry(key, collectionOfKey(key) as CollectionName, value as Buffer);
       }
     },
     holds(key) {
       const slot = table.find(key);
-      return slot >= 0 && (table.state(slot) === LIVE || table.state(slot) === EMITTED);
+      return slot >= 0 && table.state(slot) === LIVE;
     },
-    remove: () => spool.remove(),
+    remove: () => live.remove(),
   };
 }

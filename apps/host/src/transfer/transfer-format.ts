@@ -88,6 +88,27 @@ export function entryFromStored(key: string, collection: CollectionName, stored:
   return { key, collection, value, bytes: codec.encode(value) };
 }
 
+/**
+ * An entry whose `bytes` {@link entryFromStored} already produced (validated, in the wire shape): its value is
+ * decoded from them on first use only — an export writes the bytes and never needs it.
+ */
+export function acceptedEntry(key: string, collection: CollectionName, bytes: Uint8Array): TransferEntry {
+  let value: unknown;
+  let decoded = false;
+  return {
+    key,
+    collection,
+    bytes,
+    get value() {
+      if (!decoded) {
+        value = COLLECTION_CODECS[collection].decode(bytes, key);
+        decoded = true;
+      }
+      return value;
+    },
+  };
+}
+
 /** Parses line 1; a problem when it is not a header this build reads. */
 export function decodeHeader(text: string): ExportHeader | LineProblem {
   const at = (problem: string): LineProblem => ({ line: 1, text: problem });
