@@ -11,7 +11,7 @@ export interface BackendNames {
   readonly packageName: string;
   /** `DemoDb`: `DemoDbBackend`, `DemoDbBackendOptions`, `DemoDbLogTransport`. */
   readonly pascal: string;
-  /** `demoDb`: the host's config section key (`demoDb.url`) and `demoDbBackendRegistration`. */
+  /** `demoDb`: the host's config section key (`demoDb.url`) and `demoDbConfigSection`. */
   readonly camel: string;
   /** `DEMO_DB`: `DEMO_DB_BACKEND_DEFAULTS` and the variable `LATTICE_DEMO_DB_URL`. */
   readonly constant: string;
@@ -37,6 +37,8 @@ const RESERVED = new Set([
   "redis",
   "legacy",
   "backend",
+  "plugin",
+  "plugins",
   "prefix",
   "host-id",
   "log-level",
@@ -101,11 +103,8 @@ export function checkBackendName(name: unknown, root: string): true | string {
     return `"${name}" is taken: the workspace or the host already uses it (${[...RESERVED].join(", ")})`;
   }
   const names = backendNames(name);
-  const taken = [
-    join("packages", name),
-    join("apps", "host", "src", "composition", `${name}-backend-registration.ts`),
-  ].find((path) => existsSync(join(root, path)));
-  if (taken !== undefined) {
+  const taken = join("packages", name);
+  if (existsSync(join(root, taken))) {
     return `"${name}" is taken: ${taken} exists`;
   }
   if (workspacePackageNames(root).has(names.packageName)) {

@@ -1,7 +1,8 @@
 // `pnpm turbo gen backend`: a new backend package that builds, typechecks and runs the conformance suite
 // from the first minute — every part still to be written throws a typed "not implemented" error saying what
-// to write there — plus its registration in the host (a config section with a `url` setting, and the one
-// `registerBackend` line). The root README's "Add a backend" section is the guide; the templates are in
+// to write there — and is a plugin an installed `lattice` loads (`backend: <name>`, from the package's
+// `./host` door: its config section with a `url` setting, a doctor check, a status channel). Nothing in the
+// host changes. The root README's "Add a backend" section is the guide; the templates are in
 // templates/backend/ (Handlebars: {{name}}, {{pascal}}, {{camel}}, {{constant}}, {{packageName}}, and the
 // server's {{scheme}} and {{serverCommand}}, empty when not given).
 import { spawnSync } from "node:child_process";
@@ -32,44 +33,10 @@ const PACKAGE_FILES: ReadonlyArray<readonly [template: string, path: string]> = 
   ["log-transport.ts.hbs", "src/{{name}}-log-transport.ts"],
   ["not-implemented.ts.hbs", "src/not-implemented.ts"],
   ["conformance.test.ts.hbs", "src/conformance.test.ts"],
+  ["host-index.ts.hbs", "src/host/index.ts"],
+  ["host-plugin.ts.hbs", "src/host/{{name}}-plugin.ts"],
+  ["server-check.ts.hbs", "src/host/{{name}}-server-check.ts"],
 ];
-
-const BUILTIN_BACKENDS = "apps/host/src/composition/builtin-backends.ts";
-const HOST_MANIFEST = "apps/host/package.json";
-
-/** Adds `line` to the file's `import … from "./…"` lines, where a sorted list of them puts it. */
-function insertImport(source: string, line: string): string {
-  if (source.includes(line)) return source;
-  const lines = source.split("\n");
-  const imports = lines.flatMap((text, index) => (/^import .* from "\.\//.test(text) ? [index] : []));
-  if (imports.length === 0) throw new Error(`${BUILTIN_BACKENDS} has no relative imports to join`);
-  const from = (text: string) => /from "([^"]+)"/.exec(text)?.[1] ?? "";
-  const after = imports.filter((index) => from(lines[index] ?? "") < from(line));
-  const at = after.length > 0 ? (after.at(-1) as number) + 1 : (imports[0] as number);
-  lines.splice(at, 0, line);
-  return lines.join("\n");
-}
-
-/** Adds `dependency` (`workspace:^`) to the host's dependencies, keeping them sorted. */
-function addHostDependency(manifest: string, dependency: string): string {
-  const pkg = JSON.parse(manifest) as { dependencies?: Record<string, string> };
-  const dependencies = { ...pkg.dependencies, [dependency]: "workspace:^" };
-  pkg.dependencies = Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return `${JSON.stringify(pkg, null, 2)}\n`;
-}
-
-/**
- * A `modify` action rewriting the whole file with `transform`. Plop runs a modify that has only a transform;
- * its `ModifyActionConfig` type asks for a pattern and a template as well, so this one is a plain action.
- */
-function rewrite(path: string, transform: (text: string) => string): PlopTypes.ActionType {
-  const action: PlopTypes.ActionConfig & { path: string; transform: (text: string) => string } = {
-    type: "modify",
-    path,
-    transform,
-  };
-  return action;
-}
 
 /**
  * A function action running `biome check --write` (format, import order, safe fixes) on the new files, so
@@ -95,7 +62,7 @@ function formatWithBiome(paths: readonly string[]): PlopTypes.CustomActionFuncti
 
 export default function generator(plop: PlopTypes.NodePlopAPI): void {
   plop.setGenerator("backend", {
-    description: "A new lattice-cache backend package, registered in the host (see README.md, Add a backend)",
+    description: "A new lattice-cache backend package and its lattice plugin (see README.md, Add a backend)",
     prompts: [
       {
         type: "input",
@@ -137,40 +104,13 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
       }));
       return [
         ...packageFiles,
-        {
-          type: "add",
-          path: "apps/host/src/composition/{{name}}-backend-registration.ts",
-          templateFile: `${TEMPLATES}/host-registration.ts.hbs`,
-          data,
-        },
-        rewrite(BUILTIN_BACKENDS, (source) =>
-          insertImport(
-            source,
-            `import { ${names.camel}BackendRegistration } from "./${names.name}-backend-registration.js";`,
-          ),
-        ),
-        {
-          // The one registerBackend call, appended to the chain (the first registration stays the default).
-          type: "append",
-          path: BUILTIN_BACKENDS,
-          pattern: /\.registerBackend\(\w+\)(?=;)/,
-          separator: "\n    ",
-          template: ".registerBackend({{camel}}BackendRegistration)",
-          unique: false,
-          data,
-        },
-        rewrite(HOST_MANIFEST, (manifest) => addHostDependency(manifest, names.packageName)),
-        formatWithBiome([
-          `packages/${names.name}`,
-          `apps/host/src/composition/${names.name}-backend-registration.ts`,
-        ]),
+        formatWithBiome([`packages/${names.name}`]),
         [
-          `Created ${names.packageName} in packages/${names.name} and registered it in the host. Next:`,
+          `Created ${names.packageName} in packages/${names.name}: a backend package, and its plugin for lattice. Next:`,
           "  pnpm install   (links the new package; commit the updated pnpm-lock.yaml)",
           `  pnpm turbo run build --filter ${names.packageName}...`,
           `  pnpm --filter ${names.packageName} test   (the conformance suite: red, with "not implemented", until the backend is written)`,
-          "  LATTICE_UPDATE_README=1 pnpm --filter @lattice-cache/host exec vitest run readme-config   (the host's settings table)",
-          `  and add "${names.name}" to the built-in backends apps/host/src/composition/host-container.test.ts lists`,
+          `  pnpm lattice --plugins ./packages/${names.name} --backend ${names.name} config print   (lattice loads the plugin: its ${names.camel}.* settings)`,
           `Then follow packages/${names.name}/README.md, "Implementing the backend".`,
         ].join("\n"),
       ];

@@ -55,6 +55,13 @@ export interface BackendPlugin<C extends PluginHostConfig = PluginHostConfig> {
    * They join the host's schema, env and flag bindings, `config print` and its masking. Default: none.
    */
   readonly config?: ConfigSection;
+  /**
+   * Sections of settings the plugin shares with other backends and reads too — e.g. the `nats` connection
+   * settings its status channel uses: `[configSection("nats", NATS_CONNECTION_SETTINGS)]`. They join the schema
+   * like `config`, merged with the other backends' sections of the same key (a setting both name must be the
+   * very same schema object). Default: none.
+   */
+  readonly sharedSections?: readonly ConfigSection[];
   /** Makes an unopened backend. */
   create(config: C, host: PluginHost): LatticeBackend;
   /** Where this backend connects, for messages: e.g. `NATS at nats://127.0.0.1:4222`. */
@@ -126,6 +133,13 @@ export function checkBackendPlugin(plugin: unknown, source: string): BackendPlug
     );
   }
   return plugin as BackendPlugin;
+}
+
+/** The config sections `plugin` contributes: its own (`config`), then those it shares (`sharedSections`). */
+export function sectionsOf(
+  plugin: Pick<BackendPlugin, "config" | "sharedSections">,
+): readonly ConfigSection[] {
+  return [...(plugin.config ? [plugin.config] : []), ...(plugin.sharedSections ?? [])];
 }
 
 /** Declares a backend plugin for this contract version (stamps {@link PLUGIN_API_VERSION}). */

@@ -13,6 +13,7 @@ export {
   type PluginConfig,
   type PluginHost,
   PluginLoadError,
+  sectionsOf,
 } from "./backend-plugin.js";
 export type { CheckOutcome, DoctorCheck } from "./doctor-check.js";
 export { type PluginHostConfig, provisionOf } from "./plugin-host-config.js";

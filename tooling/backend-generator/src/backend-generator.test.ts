@@ -1,14 +1,17 @@
 // `pnpm turbo gen backend` end to end, in a temporary copy of the repository (the real tree is never
-// touched): the generator makes packages/demo and registers it in the host; the copy then builds and
-// typechecks the new package and the host, lints them (Biome, and the dependency-cruiser layering rules),
-// and runs the new package's conformance file, which must fail test by test with "not implemented" — not
-// crash. The build restores what did not change from the real tree's turbo cache entries (linked into the
-// copy's own cache folder), so only what changed is rebuilt.
+// touched): the generator makes packages/demo — a backend package and its plugin for lattice — and changes
+// nothing in the host; the copy then builds and typechecks the new package, lints it (Biome, and the
+// dependency-cruiser layering rules), loads its plugin into the copy's `lattice` (settings, doctor check), and
+// runs the new package's conformance file, which must fail test by test with "not implemented" — not crash.
+// The build restores what did not change from the real tree's turbo cache entries (linked into the copy's own
+// cache folder), so only what changed is rebuilt.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  COPY_ENV,
   type CommandResult,
   copyRepository,
   linkInstalledDependencies,
@@ -27,21 +30,6 @@ const PACKAGE = `packages/${NAME}`;
 const SCHEME = "http";
 const SERVER_COMMAND = "demo-server";
 
-/**
- * The environment of every command: no telemetry, no update checks, no colours in the output we read — and
- * no install by pnpm: turbo runs each task through `pnpm run`, and pnpm 12 installs first when it finds the
- * workspace changed (verifyDepsBeforeRun), which would write into the package folders the copy shares.
- */
-const ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  pnpm_config_verify_deps_before_run: "false",
-  TURBO_TELEMETRY_DISABLED: "1",
-  TURBO_NO_UPDATE_NOTIFIER: "1",
-  DO_NOT_TRACK: "1",
-  NO_COLOR: "1",
-  FORCE_COLOR: "0",
-};
-
 let copy: string;
 const timings: string[] = [];
 
@@ -54,7 +42,7 @@ async function inCopy(
 ): Promise<CommandResult> {
   const result = await run(command, args, {
     cwd: join(copy, options.cwd ?? ""),
-    env: ENV,
+    env: COPY_ENV,
     timeoutMs: options.timeoutMs ?? 120_000,
   });
   timings.push(`${label}: ${(result.ms / 1000).toFixed(1)} s (exit ${result.code ?? result.signal})`);
@@ -142,7 +130,10 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
     expect(existsSync(join(copy, "packages", "Bad_Name"))).toBe(false);
   }, 60_000);
 
-  it("makes packages/demo and registers it in the host", async () => {
+  it("makes packages/demo, a backend package and its plugin, and changes nothing in the host", async () => {
+    const host = ["builtin-backends.ts", "../../package.json"].map((file) =>
+      read(join("apps/host/src/composition", file)),
+    );
     succeeded(await generate(NAME), "the generator");
     for (const file of [
       "package.json",
@@ -156,6 +147,9 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
       "src/demo-log-transport.ts",
       "src/not-implemented.ts",
       "src/conformance.test.ts",
+      "src/host/index.ts",
+      "src/host/demo-plugin.ts",
+      "src/host/demo-server-check.ts",
     ]) {
       expect(existsSync(join(copy, PACKAGE, file)), file).toBe(true);
       expect(read(join(PACKAGE, file)), `${file} says what to write, never TODO`).not.toMatch(/\bTODO\b/i);
@@ -163,10 +157,15 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
     }
     const manifest = JSON.parse(read(`${PACKAGE}/package.json`));
     expect(manifest).toMatchObject({
+      // The name an installed lattice looks for when `backend: demo` is not built in.
       name: "@lattice-cache/demo",
-      exports: { ".": { types: "./dist/index.d.ts", import: "./dist/index.js" } },
+      private: true,
+      exports: {
+        ".": { types: "./dist/index.d.ts", import: "./dist/index.js" },
+        "./host": { types: "./dist/host/index.d.ts", import: "./dist/host/index.js" },
+      },
       scripts: { build: expect.any(String), typecheck: expect.any(String), lint: expect.any(String) },
-      dependencies: { "@lattice-cache/core": "workspace:^" },
+      dependencies: { "@lattice-cache/core": "workspace:^", "@lattice-cache/plugin": "workspace:^" },
       devDependencies: {
         "@lattice-cache/conformance": "workspace:^",
         "@lattice-cache/test-harness": "workspace:^",
@@ -188,50 +187,68 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
     // Stores whose revisions skip choose followLog's "increasing" where the generated feed says so.
     expect(read(`${PACKAGE}/src/demo-backend.ts`)).toMatch(/"increasing"[\s\S]*revisions: "contiguous",/);
 
-    const registration = read("apps/host/src/composition/demo-backend-registration.ts");
-    expect(registration).toContain('configSection("demo"');
-    expect(registration).toContain('env: "LATTICE_DEMO_URL"');
-    const builtins = read("apps/host/src/composition/builtin-backends.ts");
-    expect(builtins).toContain('import { demoBackendRegistration } from "./demo-backend-registration.js";');
-    expect(builtins.match(/\.registerBackend\(demoBackendRegistration\)/g)).toHaveLength(1);
-    // Appended as the last call of the chain (the first registration stays the default).
-    expect(builtins).toMatch(/\.registerBackend\(\w+\)\s*\.registerBackend\(demoBackendRegistration\);/);
-    expect(JSON.parse(read("apps/host/package.json")).dependencies["@lattice-cache/demo"]).toBe(
-      "workspace:^",
+    // The plugin: the options' settings are its section; its status channel is the NATS one.
+    const options = read(`${PACKAGE}/src/demo-backend-options.ts`);
+    expect(options).toContain('configSection("demo", DEMO_SETTINGS)');
+    expect(options).toContain('env: "LATTICE_DEMO_URL"');
+    const plugin = read(`${PACKAGE}/src/host/demo-plugin.ts`);
+    expect(plugin).toContain("new NatsStatusBus(");
+    expect(read(`${PACKAGE}/src/host/index.ts`)).toMatch(
+      /export \{[^}]*\bplugin\b[^}]*\} from "\.\/demo-plugin\.js"/,
     );
+    // Nothing in the host: lattice loads the plugin by its name.
+    expect(
+      ["builtin-backends.ts", "../../package.json"].map((file) =>
+        read(join("apps/host/src/composition", file)),
+      ),
+    ).toEqual(host);
+    expect(existsSync(join(copy, "apps/host/src/composition/demo-backend-registration.ts"))).toBe(false);
 
-    // What `pnpm install` would do next: link the new package, and the host's new dependency on it.
+    // What `pnpm install` would do next: link the new package's dependencies.
     expect(await linkWorkspaceDependencies(copy)).toEqual(
       expect.arrayContaining([
         "packages/demo/node_modules/@lattice-cache/core -> packages/core",
-        "apps/host/node_modules/@lattice-cache/demo -> packages/demo",
+        "packages/demo/node_modules/@lattice-cache/plugin -> packages/plugin",
+        "packages/demo/node_modules/zod -> node_modules/.pnpm/node_modules/zod",
       ]),
     );
   }, 60_000);
 
-  it("builds and typechecks the new package, what it depends on, and the host", async () => {
-    const result = await inCopy("turbo run build typecheck", join(copy, "node_modules", ".bin", "turbo"), [
-      "run",
+  it("builds and typechecks the new package and what it depends on (and the host, unchanged)", async () => {
+    const turbo = (label: string, args: readonly string[]) =>
+      inCopy(
+        label,
+        join(copy, "node_modules", ".bin", "turbo"),
+        [
+          "run",
+          ...args,
+          // The real tree's cache entries, linked into the copy's cache: what did not change is restored.
+          "--cache=local:r",
+          "--output-logs=errors-only",
+          "--ui=stream",
+        ],
+        // Generous: on a busy machine whatever the cache does not restore is built here.
+        { timeoutMs: 360_000 },
+      );
+    // The host is built for the plugin test below (lattice loads the new package from its folder).
+    const build = await turbo("turbo run build", [
       "build",
-      "typecheck",
       `--filter=@lattice-cache/${NAME}...`,
       "--filter=@lattice-cache/host",
-      // The real tree's cache entries, linked into the copy's cache: what did not change is restored.
-      "--cache=local:r",
-      "--output-logs=errors-only",
-      "--ui=stream",
     ]);
-    succeeded(result, "turbo run build typecheck");
+    succeeded(build, "turbo run build");
+    succeeded(
+      await turbo("turbo run typecheck", ["typecheck", `--filter=@lattice-cache/${NAME}`]),
+      "typecheck",
+    );
     expect(existsSync(join(copy, PACKAGE, "dist", "index.js"))).toBe(true);
-    expect(existsSync(join(copy, "apps/host/dist/composition/demo-backend-registration.js"))).toBe(true);
-  }, 180_000);
+    expect(existsSync(join(copy, PACKAGE, "dist", "host", "index.js"))).toBe(true);
+  }, 800_000);
 
   it("passes Biome and the layering rules (dependency-cruiser)", async () => {
     const biome = await inCopy("biome check", join(copy, "node_modules", ".bin", "biome"), [
       "check",
       PACKAGE,
-      "apps/host/src/composition/demo-backend-registration.ts",
-      "apps/host/src/composition/builtin-backends.ts",
     ]);
     succeeded(biome, "biome check");
     const layering = await inCopy(
@@ -242,7 +259,6 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
         "--config",
         ".dependency-cruiser.cjs",
         PACKAGE,
-        "apps/host/src/composition",
       ],
       { timeoutMs: 60_000 },
     );
@@ -280,11 +296,12 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
     );
     succeeded(result, "the behaviour script");
     const out = JSON.parse(result.output.trim().split("\n").at(-1) as string);
+    // Settings of the host's demo section by their setting names, the library's other options by their own.
     expect(out.fields).toEqual([
       "CONFIGURATION demo.url",
       "CONFIGURATION demo.url",
-      "CONFIGURATION demo.prefix",
-      "CONFIGURATION demo.feedWaitMs",
+      "CONFIGURATION prefix",
+      "CONFIGURATION feedWaitMs",
       "accepted",
     ]);
     expect(out.identity).toEqual([
@@ -299,7 +316,7 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
         pushed: false,
         revisionsRestart: false,
       },
-      { server: "http://user:***@127.0.0.1:1/", prefix: "default" },
+      { server: "http://user:***@127.0.0.1:1", prefix: "default" },
     ]);
     for (const part of ["open", "head", "write", "close"]) {
       expect(out[part], part).toMatch(
@@ -312,6 +329,48 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
     expect(out.feed[0]).toBe(false);
     expect(out.feed[1]).toMatch(/not implemented: open a connection of this feed's own/);
   }, 60_000);
+
+  it("is a plugin the copy's lattice loads: its settings, and a doctor check that the server answers", async () => {
+    const lattice = (args: readonly string[]) =>
+      inCopy(
+        `lattice ${args.join(" ")}`,
+        process.execPath,
+        [
+          join(copy, "apps/host/dist/bin/lattice.js"),
+          ...["--plugins", `./${PACKAGE}`, "--backend", NAME, "--log-level", "silent"],
+          ...args,
+        ],
+        { timeoutMs: 60_000 },
+      );
+    /** The JSON a command printed (its output holds nothing else with logs silenced, but a closing message). */
+    const json = (output: string, open: string, close: string) =>
+      JSON.parse(output.slice(output.indexOf(open), output.lastIndexOf(close) + 1));
+    const printed = await lattice(["config", "print", "--json", "--demo-url", "http://127.0.0.1:7000"]);
+    succeeded(printed, "config print");
+    expect(json(printed.output, "{", "}")).toMatchObject({
+      backend: NAME,
+      demo: { url: "http://127.0.0.1:7000" },
+      nats: { servers: ["nats://127.0.0.1:4222"] },
+    });
+    const listening = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+    const port = (listening.address() as { port: number }).port;
+    try {
+      const reachable = await lattice(["doctor", "--json", "--demo-url", `http://127.0.0.1:${port}`]);
+      const checks = json(reachable.output, "[", "]") as DoctorCheck[];
+      expect(checks.find((c) => c.name === "demo server reachable")).toMatchObject({ outcome: "pass" });
+    } finally {
+      await new Promise((resolve) => listening.close(resolve));
+    }
+    // The port is free again: nothing answers there.
+    const down = await lattice(["doctor", "--json", "--demo-url", `http://127.0.0.1:${port}`]);
+    const checks = json(down.output, "[", "]") as DoctorCheck[];
+    expect(checks.find((c) => c.name === "demo server reachable")).toMatchObject({
+      outcome: "fail",
+      fix: expect.stringContaining("LATTICE_DEMO_URL"),
+    });
+    expect(down.code).toBe(1);
+  }, 120_000);
 
   it("runs the conformance file: it fails with not implemented, it does not crash", async () => {
     const report = await conformanceRun("vitest run (conformance)");
@@ -350,10 +409,17 @@ describe("pnpm turbo gen backend, in a temporary copy of the repository", () => 
     expect(existsSync(join(root, PACKAGE))).toBe(false);
     expect(existsSync(join(root, "node_modules/.pnpm/node_modules/@lattice-cache", NAME))).toBe(false);
     expect(readFileSync(join(root, "apps/host/src/composition/builtin-backends.ts"), "utf8")).not.toContain(
-      "demoBackendRegistration",
+      "@lattice-cache/demo",
     );
   });
 });
+
+/** One finding of `lattice doctor --json`. */
+interface DoctorCheck {
+  readonly name: string;
+  readonly outcome: string;
+  readonly fix?: string;
+}
 
 /** The parts of vitest's JSON report read here. */
 interface VitestReport {

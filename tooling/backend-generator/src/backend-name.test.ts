@@ -53,15 +53,14 @@ describe("the backend generator's name", () => {
     ]) {
       expect(checkBackendName(name, root), name).toMatch(/is taken/);
     }
-    // Existing packages, whatever their folder, and a registration file left behind.
+    // Existing packages, whatever their folder.
     mkdirSync(join(fixture, "packages", "etcd"), { recursive: true });
     mkdirSync(join(fixture, "tooling", "x"), { recursive: true });
     writeFileSync(join(fixture, "tooling", "x", "package.json"), '{ "name": "@lattice-cache/zk" }');
-    mkdirSync(join(fixture, "apps", "host", "src", "composition"), { recursive: true });
-    writeFileSync(join(fixture, "apps", "host", "src", "composition", "pg-backend-registration.ts"), "");
     expect(checkBackendName("etcd", fixture)).toMatch(/"etcd" is taken: packages\/etcd exists/);
     expect(checkBackendName("zk", fixture)).toMatch(/already named @lattice-cache\/zk/);
-    expect(checkBackendName("pg", fixture)).toMatch(/pg-backend-registration\.ts exists/);
+    // A config section may not take a key of the host's own settings.
+    expect(checkBackendName("plugins", root)).toMatch(/is taken/);
     expect(checkBackendName("etcd", root)).toBe(true);
   });
 });

@@ -8,6 +8,22 @@ import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symli
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 
+/**
+ * The environment of commands run in a copy: no telemetry, no update checks, no colours in the output read
+ * back — and no install by pnpm: turbo runs each task through `pnpm run`, and pnpm 12 installs first when it
+ * finds the workspace changed (verifyDepsBeforeRun), which would write into the package folders the copy
+ * shares with the real tree.
+ */
+export const COPY_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  pnpm_config_verify_deps_before_run: "false",
+  TURBO_TELEMETRY_DISABLED: "1",
+  TURBO_NO_UPDATE_NOTIFIER: "1",
+  DO_NOT_TRACK: "1",
+  NO_COLOR: "1",
+  FORCE_COLOR: "0",
+};
+
 /** The folders pnpm-workspace.yaml makes packages of. */
 const WORKSPACE_GROUPS = ["packages", "apps", "tooling"];
 
@@ -148,8 +164,10 @@ function turboCacheDirs(root: string): string[] {
 }
 
 /**
- * What `pnpm install` links for workspace dependencies (`"workspace:^"`) that have no link yet — those of a
- * package the generator just made, and the host's new dependency on it. Returns the links made.
+ * What `pnpm install` links for the dependencies that have no link yet — those of a package the generator
+ * just made: workspace packages (`"workspace:^"`) to their folders, and registry packages to the ones the
+ * installed store already holds (its hoisted `.pnpm/node_modules`: the version the workspace installed, as an
+ * offline install picks it). Returns the links made.
  */
 export async function linkWorkspaceDependencies(copy: string): Promise<string[]> {
   const packages = await workspacePackages(copy);
@@ -159,9 +177,12 @@ export async function linkWorkspaceDependencies(copy: string): Promise<string[]>
   for (const pkg of packages) {
     const { dependencies = {}, devDependencies = {} } = await manifest(copy, pkg);
     for (const [name, version] of Object.entries({ ...dependencies, ...devDependencies })) {
-      const target = byName.get(name);
       const link = join(copy, pkg, "node_modules", name);
-      if (!version.startsWith("workspace:") || target === undefined || (await exists(link))) continue;
+      if (await exists(link)) continue;
+      const workspace = version.startsWith("workspace:") ? byName.get(name) : undefined;
+      const stored = join("node_modules", ".pnpm", "node_modules", name);
+      const target = workspace ?? ((await exists(join(copy, stored))) ? stored : undefined);
+      if (target === undefined) continue;
       await mkdir(dirname(link), { recursive: true });
       await symlink(relative(dirname(link), join(copy, target)), link);
       made.push(`${pkg}/node_modules/${name} -> ${target}`);

@@ -6,7 +6,13 @@
 // is type-checked against the packed declarations (the workspace's tsc, moduleResolution nodenext) and run
 // against a real nats-server, and the packed `lattice` bin runs against the same server. Uses the packages'
 // dist/ as built (turbo builds every package this one depends on before its tests); nothing is skipped: a
-// missing build, nats-server or registry fails the test that needs it.
+// missing build, nats-server or registry fails the test that needs it. Last, a backend plugin made by the
+// generator (generated-plugin.ts) is packed and installed beside those tarballs in a project of its own, and
+// the installed `lattice` — not built with it — loads it: its settings, link definitions on its store, its
+// doctor check, a host answering `status --hosts`, and the errors for another plugin API version and for a
+// package nobody installed.
+
+import { spawn } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -18,9 +24,18 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { disposeAll, type NatsServerHandle, startNatsServer } from "@lattice-cache/test-harness";
+import {
+  disposeAll,
+  freePort,
+  type NatsServerHandle,
+  type RedisServerHandle,
+  startNatsServer,
+  startRedisServer,
+  waitFor,
+} from "@lattice-cache/test-harness";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GeneratedPlugin, packGeneratedPlugin } from "./generated-plugin.js";
 import {
   cleanEnv,
   doorsOf,
@@ -331,5 +346,198 @@ describe("installed with npm into a clean project outside the workspace", () => 
       expect(checks.filter((c) => c.outcome === "fail")).toEqual([]);
       expect(checks.map((c) => c.name)).toContain("bucket storage");
     });
+  });
+});
+
+describe("a backend plugin made by pnpm turbo gen backend, installed beside lattice", () => {
+  // The generator's package, its store parts written (generated-plugin.ts), packed, and installed with the
+  // workspace's tarballs in a project of its own: the installed lattice was not built with it.
+  const project = join(work, "plugin-project");
+  const NAME = "fake-store-x";
+  const HOST_ID = "packed-plugin-host";
+  let generated: GeneratedPlugin;
+  let natsServer: NatsServerHandle;
+  let redisServer: RedisServerHandle;
+  /** The installed bin, run as a user of the project runs it; the store and NATS come from the environment. */
+  const lattice = (args: readonly string[]) =>
+    run(join(project, "node_modules", ".bin", "lattice"), args, {
+      cwd: project,
+      env: pluginEnv(),
+      timeoutMs: 60_000,
+    });
+  const pluginEnv = () =>
+    cleanEnv({
+      LATTICE_FAKE_STORE_X_URL: redisServer.url,
+      LATTICE_NATS_URL: natsServer.url,
+      LATTICE_PREFIX: "packedplugin",
+      LATTICE_CREATE_LATTICE: "always",
+    });
+
+  beforeAll(async () => {
+    mkdirSync(project);
+    writeFileSync(
+      join(project, "package.json"),
+      `${JSON.stringify({ name: "lattice-plugin-user", private: true, type: "module" }, null, 2)}\n`,
+    );
+    [generated, natsServer, redisServer] = await Promise.all([
+      packGeneratedPlugin(NAME, join(work, "tarballs")),
+      startNatsServer(),
+      startRedisServer(),
+    ]);
+    const tarballs = PACKAGES.map((p) => packedOf(p.manifest.name).tarball);
+    const install = await run(
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        "--loglevel=error",
+        ...tarballs,
+        generated.tarball,
+      ],
+      { cwd: project, timeoutMs: 360_000 },
+    );
+    if (install.code !== 0) throw new Error(`npm install failed: ${explain(install)}`);
+  }, 900_000);
+
+  afterAll(() => {
+    if (generated) console.log(`generated plugin timings:\n  ${generated.timings.join("\n  ")}`);
+  });
+
+  it("is the package the generator named, with its ./host door, taken from its tarball", () => {
+    const lock = JSON.parse(readFileSync(join(project, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { resolved?: string }>;
+    };
+    expect(lock.packages[`node_modules/${generated.names.packageName}`]?.resolved).toMatch(
+      new RegExp(`^file:.*${basename(generated.tarball).replace(/\./g, "\\.")}$`),
+    );
+    const manifest = readManifest(join(project, "node_modules", generated.names.packageName));
+    expect(doorsOf(manifest)).toEqual([generated.names.packageName, `${generated.names.packageName}/host`]);
+  });
+
+  it("brings its settings to the installed lattice: config print, --help", async () => {
+    const printed = await lattice(["--backend", NAME, "config", "print", "--json"]);
+    expect(printed.code, explain(printed)).toBe(0);
+    expect(JSON.parse(printed.stdout)).toMatchObject({
+      backend: NAME,
+      fakeStoreX: { url: redisServer.url },
+      nats: { servers: [natsServer.url] },
+    });
+    const help = await lattice(["--backend", NAME, "--help"]);
+    expect(help.code, explain(help)).toBe(0);
+    expect(help.stdout).toContain("--fake-store-x-url <url>");
+  });
+
+  it("writes and lists link definitions on its store, passes doctor, and its host answers status --hosts", async () => {
+    const put = await lattice([
+      "--backend",
+      NAME,
+      "linkdefs",
+      "put",
+      "--actor",
+      "MPACKEDPLUGIN",
+      "--provider",
+      "VPACKEDPLUGIN",
+      "--contract",
+      "wasmcloud:keyvalue",
+      "--value",
+      "bucket=packed",
+    ]);
+    expect(put.code, explain(put)).toBe(0);
+    const ls = await lattice(["--backend", NAME, "linkdefs", "ls", "--json"]);
+    expect(ls.code, explain(ls)).toBe(0);
+    expect(JSON.parse(ls.stdout)).toEqual([
+      expect.objectContaining({
+        actor_id: "MPACKEDPLUGIN",
+        provider_id: "VPACKEDPLUGIN",
+        values: { bucket: "packed" },
+      }),
+    ]);
+
+    const doctor = await lattice(["--backend", NAME, "doctor", "--json"]);
+    const checks = JSON.parse(doctor.stdout) as { name: string; outcome: string }[];
+    expect(
+      checks.filter((c) => c.outcome === "fail"),
+      explain(doctor),
+    ).toEqual([]);
+    expect(checks).toContainEqual(
+      expect.objectContaining({ name: `${NAME} server reachable`, outcome: "pass" }),
+    );
+    expect(doctor.code, explain(doctor)).toBe(0);
+
+    // A host on the plugin's backend, answering on the plugin's status channel (NATS).
+    const port = await freePort();
+    const host = spawn(
+      join(project, "node_modules", ".bin", "lattice"),
+      ["--backend", NAME, "--host-id", HOST_ID, "--http-port", String(port), "host"],
+      { cwd: project, env: pluginEnv(), stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let hostLog = "";
+    host.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      hostLog += chunk;
+    });
+    const exited = new Promise((resolve) => host.once("close", resolve));
+    try {
+      await waitFor(
+        async () => host.exitCode === null && (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+        { timeoutMs: 60_000, what: `the host on ${NAME} to be ready` },
+      ).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}\n--- host log\n${hostLog.slice(-6000)}`);
+      });
+      const status = await waitFor(
+        async () => {
+          const r = await lattice([
+            "--backend",
+            NAME,
+            "status",
+            "--hosts",
+            "--json",
+            "--expect-hosts",
+            HOST_ID,
+          ]);
+          return r.code === 0 ? r : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000, what: `${HOST_ID} to answer status --hosts` },
+      );
+      expect(status.stdout).toContain(HOST_ID);
+    } finally {
+      host.kill("SIGTERM");
+      await exited;
+    }
+  });
+
+  it("refuses a plugin built for another plugin API version, saying which one lattice loads", async () => {
+    // The generated plugin as a release for the next API version would stamp it.
+    const dir = join(project, "next-api-plugin");
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "next-api-plugin", type: "module", exports: { "./host": "./host.js" } }),
+    );
+    writeFileSync(
+      join(dir, "host.js"),
+      `import { plugin as built } from "${generated.names.packageName}/host";\n` +
+        'export const plugin = { ...built, name: "fake-store-next", pluginApiVersion: built.pluginApiVersion + 1 };\n',
+    );
+    const r = await lattice([
+      "--plugins",
+      "./next-api-plugin",
+      "--backend",
+      "fake-store-next",
+      "config",
+      "print",
+    ]);
+    expect(r.code, explain(r)).toBe(2);
+    expect(r.stderr).toMatch(
+      /next-api-plugin is a backend plugin for plugin API version 2, but this lattice loads version 1/,
+    );
+  });
+
+  it("names the package to install for a backend nobody installed", async () => {
+    const r = await lattice(["--backend", "fake-store-missing", "linkdefs", "ls"]);
+    expect(r.code, explain(r)).toBe(2);
+    expect(r.stderr).toContain("npm install lattice-backend-fake-store-missing");
+    expect(r.stderr).toContain(`not built in (jetstream, redis, legacy, memory, postgres)`);
   });
 });

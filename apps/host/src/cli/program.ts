@@ -22,7 +22,9 @@ import { registerUpCommand } from "../commands/up-command.js";
 import { registerWatchCommand } from "../commands/watch-command.js";
 import type { BackendRegistry } from "../composition/backend-registry.js";
 import { createDefaultBackendRegistry } from "../composition/builtin-backends.js";
+import { loadRequestedPlugins } from "../composition/plugin-loader.js";
 import { flagBindings, OTHER_GLOBAL_FLAGS } from "../config/config-flags.js";
+import { pluginRequestOf } from "../config/plugin-request.js";
 import { LATTICE_VERSION } from "../version.js";
 import { CliContext, type CliIo } from "./cli-context.js";
 import { EXIT_CODES, type ExitCode, exitCodeOf } from "./exit-codes.js";
@@ -32,7 +34,10 @@ import { escapeTerminalOutput } from "./terminal-text.js";
 export interface RunCliOptions {
   /** Output and environment. Default: the process's. */
   readonly io?: Partial<CliIo>;
-  /** Backends to offer. Default: every backend this build ships. */
+  /**
+   * Backends to offer. Default: every backend this build ships. Plugins the configuration asks for (`plugins`,
+   * or a `backend` it does not hold) are loaded into it.
+   */
   readonly registry?: BackendRegistry;
   /** Check everything, connect to nothing, start nothing (see {@link CliContext.dryRun}). Default false. */
   readonly dryRun?: boolean;
@@ -104,9 +109,12 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     stderrIsTTY:
       options.io?.stderrIsTTY ?? (options.io?.stderr === undefined && process.stderr.isTTY === true),
   };
-  const ctx = new CliContext(io, options.registry ?? createDefaultBackendRegistry(), options.dryRun ?? false);
-  const program = buildProgram(ctx);
+  const registry = options.registry ?? createDefaultBackendRegistry();
   try {
+    // Plugins first: their settings are flags of the program.
+    const request = pluginRequestOf(argv, io.env, registry.configSchema());
+    await loadRequestedPlugins(registry, request, { cwd: process.cwd() });
+    const program = buildProgram(new CliContext(io, registry, options.dryRun ?? false));
     await program.parseAsync([...argv], { from: "user" });
     return EXIT_CODES.success;
   } catch (error) {

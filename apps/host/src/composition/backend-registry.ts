@@ -10,6 +10,7 @@ import {
   type PluginHost,
   type PluginHostConfig,
   type StatusBus,
+  sectionsOf,
 } from "@lattice-cache/plugin";
 import type { CoreConfig } from "../config/core-settings.js";
 import { type HostConfigSchema, hostConfigSchema } from "../config/host-config-schema.js";
@@ -28,9 +29,8 @@ export class BackendRegistry {
     if (this.registrations.has(registration.name)) {
       throw new Error(`backend ${registration.name} is already registered`);
     }
-    const section = registration.config;
-    const sections =
-      section && !this.sections.includes(section) ? [...this.sections, section] : this.sections;
+    const added = sectionsOf(registration).filter((section) => !this.sections.includes(section));
+    const sections = added.length > 0 ? [...this.sections, ...added] : this.sections;
     // Conflicting sections fail here, at registration, not when a config is first loaded.
     hostConfigSchema({ backends: [...this.names, registration.name], sections });
     this.registrations.set(registration.name, registration);

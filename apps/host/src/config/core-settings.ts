@@ -56,7 +56,8 @@ export const MAX_VALUE_BYTES_CEILING = NATS_MAX_PAYLOAD_CEILING;
 export function backendSetting(names: readonly string[]) {
   const allowed = (names.length > 0 ? names : ["jetstream"]) as [string, ...string[]];
   return setting(choice(allowed).default(allowed[0]), {
-    description: "storage backend (a name in the backend registry)",
+    description:
+      "storage backend: a built-in one, or a plugin's — a name lattice does not know is loaded from the package @lattice-cache/{name} or lattice-backend-{name} (see plugins)",
     env: "LATTICE_BACKEND",
     flag: "--backend <name>",
   });
@@ -125,6 +126,12 @@ function statusSecret() {
 
 /** The host's settings other than `backend` (whose allowed values are the registry's). */
 export const CORE_SETTINGS = {
+  plugins: setting(textList().optional(), {
+    description:
+      "backend plugin packages to load besides the built-in backends (a list, or comma-separated): package names, found from the current directory and then beside lattice, or paths of package directories; each adds the backend its `./host` door exports",
+    env: "LATTICE_PLUGINS",
+    flag: "--plugins <packages>",
+  }),
   prefix: prefixSetting(),
   createLattice: setting(choice(CREATE_LATTICE_MODES).default("auto"), {
     description:

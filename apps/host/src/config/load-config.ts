@@ -41,7 +41,7 @@ export function loadConfig(options: LoadConfigOptions): HostConfig {
   const env = options.env ?? process.env;
   const sections = options.sections ?? BUILTIN_CONFIG_SECTIONS;
   const schema = hostConfigSchema({ backends: options.backends, sections });
-  const filePath = flags.config ?? nonEmpty(env[CONFIG_FILE_VARIABLE]);
+  const filePath = configFilePath(flags, env);
   const layers: ConfigLayer[] = [];
   if (options.commandDefaults) layers.push(options.commandDefaults);
   if (filePath !== undefined) layers.push(readConfigFile(filePath));
@@ -52,6 +52,14 @@ export function loadConfig(options: LoadConfigOptions): HostConfig {
     sections,
     configFile: filePath === undefined ? undefined : resolve(filePath),
   });
+}
+
+/** The config file a run reads: `--config`, else `$LATTICE_CONFIG`, else none. */
+export function configFilePath(
+  flags: GlobalFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  return flags.config ?? nonEmpty(env[CONFIG_FILE_VARIABLE]);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
