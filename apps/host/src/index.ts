@@ -50,6 +50,7 @@ export {
   type ImportMode,
   type ImportOptions,
   type ImportSummary,
+  type ImportTarget,
   importEntries,
 } from "./transfer/import-writer.js";
 export type { ExportHeader, TransferEntry } from "./transfer/transfer-format.js";

@@ -6,12 +6,12 @@ import { COLLECTION_NAMES } from "@lattice-cache/core";
 import type { Command } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { UsageError } from "../cli/cli-errors.js";
-import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY } from "../cli/one-shot.js";
 import { withOpenBackend } from "../cli/one-shot-backend.js";
 import type { HostConfig } from "../config/host-config.js";
 import { collectAssignment, copyTargetConfig } from "../transfer/copy-target.js";
 import { importSummaryText } from "../transfer/import-output.js";
-import { type ImportMode, importEntries } from "../transfer/import-writer.js";
+import { type ImportMode, importEntries, importTargetOf } from "../transfer/import-writer.js";
 import { type LatticeSnapshot, takeSnapshot } from "../transfer/lattice-snapshot.js";
 import { CopyVerifyError } from "../transfer/transfer-errors.js";
 import { countsText, TransferProgress } from "../transfer/transfer-progress.js";
@@ -80,17 +80,21 @@ export function registerCopyCommand(program: Command, ctx: CliContext): void {
         progress.phase(
           `copying ${snapshot.entries} entries (${countsText(snapshot.counts)}) at revision ${snapshot.revision} to ${to} (${opts.mode})`,
         );
-        const summary = await withReadyCache(
+        const summary = await withOpenBackend(
           ctx,
           command,
-          (cache) =>
-            importEntries(cache, snapshot.read(), {
-              mode: opts.mode,
-              dryRun: false,
-              collections,
-              holds: (key) => snapshot.holds(key),
-              onProgress: (n) => progress.count("done", n, snapshot.entries),
-            }),
+          {
+            act: (backend, config) =>
+              importEntries(importTargetOf(backend, config), snapshot.read(), {
+                mode: opts.mode,
+                dryRun: false,
+                collections,
+                holds: (key) => snapshot.holds(key),
+                idleTimeoutMs: config.readyTimeoutMs,
+                onReceived: (n) => progress.count("received from the target", n),
+                onProgress: (n) => progress.count("done", n, snapshot.entries),
+              }),
+          },
           { config: target },
         );
         if (!summary) return;

@@ -1,14 +1,23 @@
 // `lattice import FILE [--dry-run] [--mode merge|replace]`: checks the whole export file first (nothing is
 // written when any line is bad), then writes it into the configured lattice with compare-and-swap, idempotent
-// and resumable (transfer/import-writer.ts).
-import { type CollectionName, errorText, type LatticeCache, LatticeCacheError } from "@lattice-cache/core";
+// and resumable (transfer/import-writer.ts: the target's state read as a flat snapshot, no replica).
+import { type CollectionName, errorText, LatticeCacheError } from "@lattice-cache/core";
+import type { LatticeBackend } from "@lattice-cache/core/backend";
 import { type Command, Option } from "commander";
 import type { CliContext } from "../cli/cli-context.js";
 import { UsageError } from "../cli/cli-errors.js";
-import { READ_ONLY, withReadyCache } from "../cli/one-shot.js";
+import { READ_ONLY } from "../cli/one-shot.js";
+import { withOpenBackend } from "../cli/one-shot-backend.js";
+import type { HostConfig } from "../config/host-config.js";
 import { checkExportFile, formatLineProblem, readExportEntries } from "../transfer/export-file-reader.js";
 import { importSummaryText } from "../transfer/import-output.js";
-import { IMPORT_MODES, type ImportMode, importEntries } from "../transfer/import-writer.js";
+import {
+  IMPORT_MODES,
+  type ImportMode,
+  type ImportTarget,
+  importEntries,
+  importTargetOf,
+} from "../transfer/import-writer.js";
 import { TransferFileError } from "../transfer/transfer-errors.js";
 import { TransferProgress } from "../transfer/transfer-progress.js";
 
@@ -62,29 +71,34 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
       if (ctx.dryRun) return;
       const dryRun = opts.dryRun === true;
       const collections = Object.keys(header.collections) as CollectionName[];
-      const run = async (cache: LatticeCache | undefined) => {
-        const target = ctx.registry.targetOf(config);
-        progress.phase(
-          `${dryRun ? "comparing" : "importing"} ${checked.entries} entries (${opts.mode}) into ${config.backend} (${target}), prefix ${config.prefix}`,
-        );
+      const where = `${config.backend} (${ctx.registry.targetOf(config)}), prefix ${config.prefix}`;
+      const run = async (target: ImportTarget | undefined) => {
+        progress.phase(`reading the current state of ${where}`);
         try {
-          return await importEntries(cache, readExportEntries(file, header, config.maxValueBytes), {
+          return await importEntries(target, readExportEntries(file, header, config.maxValueBytes), {
             mode: opts.mode,
             dryRun,
             collections,
             holds: checked.keys.has,
+            idleTimeoutMs: config.readyTimeoutMs,
+            onReceived: (n) => progress.count("received", n),
+            onTargetRead: () =>
+              progress.phase(
+                `${dryRun ? "comparing" : "importing"} ${checked.entries} entries (${opts.mode}) into ${where}`,
+              ),
             onProgress: (n) => progress.count(dryRun ? "compared" : "done", n),
           });
         } finally {
           progress.end();
         }
       };
+      const act = (backend: LatticeBackend, opened: HostConfig) => run(importTargetOf(backend, opened));
       let summary: Awaited<ReturnType<typeof run>> | undefined;
-      if (!dryRun) summary = await withReadyCache(ctx, command, run);
+      if (!dryRun) summary = await withOpenBackend(ctx, command, { act });
       else {
         // A dry run writes nothing, so it creates no lattice either: a missing one is compared as empty.
         try {
-          summary = await withReadyCache(ctx, command, run, READ_ONLY);
+          summary = await withOpenBackend(ctx, command, { act }, READ_ONLY);
         } catch (error) {
           if (!LatticeCacheError.hasCode(error, "LATTICE_NOT_FOUND")) throw error;
           ctx.note(

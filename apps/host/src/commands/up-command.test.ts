@@ -14,7 +14,6 @@ import {
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { probeNats } from "../up/nats-probe.js";
 import {
   cleanEnv,
   killAllLattice,
@@ -22,6 +21,7 @@ import {
   REPO_ROOT,
   runLattice,
 } from "../test-support/lattice-process.test-helpers.js";
+import { probeNats } from "../up/nats-probe.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lattice-up-"));
 let nats: NatsServerHandle;

@@ -11,13 +11,13 @@ import { ConfigLayerBuilder } from "../config/config-layer.js";
 import { DEMO_PREFIX } from "../config/core-settings.js";
 import type { HostConfig } from "../config/host-config.js";
 import { settingsCatalog } from "../config/settings-catalog.js";
-import { localNatsExposure, NATS_PUBLIC_SETTING, publicNatsWarning } from "../up/local-nats-exposure.js";
-import { type LocalNatsServer, latticeDataDir, startLocalNatsServer } from "../up/local-nats-server.js";
-import { type NatsServerInfo, natsAddress, probeNats } from "../up/nats-probe.js";
 import { withHostId } from "../runtime/host-identity.js";
 import { runHostUntilStopped } from "../runtime/run-host.js";
 import { waitForStopSignal } from "../runtime/shutdown-signals.js";
 import { type DemoLattice, demoLatticeText, findDemoLattice } from "../up/demo-lattice.js";
+import { localNatsExposure, NATS_PUBLIC_SETTING, publicNatsWarning } from "../up/local-nats-exposure.js";
+import { type LocalNatsServer, latticeDataDir, startLocalNatsServer } from "../up/local-nats-server.js";
+import { type NatsServerInfo, natsAddress, probeNats } from "../up/nats-probe.js";
 import { nextSteps } from "../up/next-steps.js";
 
 /** How `up` got its NATS server. */

@@ -3,7 +3,8 @@
 // only each key's latest revision is kept in memory (key-table.ts); `synced` ends it, and the snapshot's revision
 // is the highest one applied by then — the rule the replica relies on: after `synced` its state is one the store
 // had. A `gap` restarts it. Then the spool is read back once: each key's latest live entry, validated, goes to a
-// second spool that the export streams.
+// second spool that the export streams, and that `lattice import` reads one key at a time (the table then keeps
+// each live key's offset in it: a key's state costs no heap).
 // Rules cited here: docs/semantics.md#rule-8, #rule-9.
 import { type CollectionName, collectionOfKey, errorText } from "@lattice-cache/core";
 import type {
@@ -22,6 +23,8 @@ import { acceptedEntry, entryFromStored, type TransferEntry } from "./transfer-f
 const SEEN = 1;
 const LIVE = 2;
 const GONE = 3;
+/** The key's latest value is one its collection's codec refuses (the table keeps its revision). */
+const INVALID = 4;
 
 /** Options of {@link takeSnapshot}. */
 export interface SnapshotOptions {
@@ -57,10 +60,24 @@ export interface LatticeSnapshot {
   readonly received: number;
   /** Every live entry, each once, in spool order (its value decoded on first use). */
   read(): Generator<TransferEntry>;
+  /** Every live entry's key and revision, in spool order. */
+  liveKeys(): Generator<{ readonly key: string; readonly revision: number }>;
   /** True when the snapshot holds a live entry under `key`. */
   holds(key: string): boolean;
+  /**
+   * The latest change of `key`, when its value is there (not deleted): its revision and its bytes in the wire
+   * shape — `undefined` bytes when its stored value is one its collection's codec refuses. One file read.
+   */
+  latest(key: string): KeyState | undefined;
   /** Deletes the spool. */
   remove(): void;
+}
+
+/** A key's value in a snapshot (see {@link LatticeSnapshot.latest}). */
+export interface KeyState {
+  readonly revision: number;
+  /** The value in the wire shape; undefined when the stored value is invalid. */
+  readonly bytes: Uint8Array | undefined;
 }
 
 /**
@@ -208,9 +225,9 @@ function survey(table: KeyTable, spool: Spool, options: SnapshotOptions, fed: Fe
         digest.add(entry.key, entry.bytes);
         counts[collection] = (counts[collection] ?? 0) + 1;
         table.setState(slot, LIVE);
-        live.append(entry.key, change.revision, entry.bytes);
+        table.setNumber(slot, live.append(entry.key, change.revision, entry.bytes));
       } catch (error) {
-        table.setState(slot, GONE);
+        table.setState(slot, INVALID);
         options.onInvalid?.(change.key, errorText(error));
       }
     }
@@ -231,9 +248,21 @@ function survey(table: KeyTable, spool: Spool, options: SnapshotOptions, fed: Fe
         yield acceptedEntry(key, collectionOfKey(key) as CollectionName, value as Buffer);
       }
     },
+    *liveKeys() {
+      for (const { key, revision } of live.changes()) yield { key, revision };
+    },
     holds(key) {
       const slot = table.find(key);
       return slot >= 0 && table.state(slot) === LIVE;
+    },
+    latest(key) {
+      const slot = table.find(key);
+      if (slot < 0) return undefined;
+      const state = table.state(slot);
+      if (state === INVALID) return { revision: table.number(slot), bytes: undefined };
+      if (state !== LIVE) return undefined;
+      const { revision, value } = live.readAt(table.number(slot));
+      return { revision, bytes: value as Buffer };
     },
     remove: () => live.remove(),
   };

@@ -1,6 +1,7 @@
 // The exporter's spool: every change the feed delivers, appended to a private temporary file (mode 0600: link
 // definition values are often secrets) with synchronous buffered writes — a feed sink cannot wait, and memory
-// must not grow with the data — then read back once or twice from the start.
+// must not grow with the data — then read back once or twice from the start, or one record at a time by the
+// offset its append returned.
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,8 @@ export interface SpooledChange {
 }
 
 const BUFFER_BYTES = 1 << 20;
+/** What one {@link Spool.readAt} reads first: most records fit. */
+const RANDOM_READ_BYTES = 4096;
 /** keyLength (u16), revision (f64), valueLength (i32, -1 = tombstone). */
 const HEADER_BYTES = 2 + 8 + 4;
 
@@ -22,6 +25,7 @@ export class Spool {
   private readonly path: string;
   private fd: number;
   private buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  private readBuffer = Buffer.allocUnsafe(RANDOM_READ_BYTES);
   private filled = 0;
   private written = 0;
   private records = 0;
@@ -37,8 +41,9 @@ export class Spool {
     return this.records;
   }
 
-  /** Appends one change. */
-  append(key: string, revision: number, value: Uint8Array | null): void {
+  /** Appends one change; returns its offset in the file (for {@link Spool.readAt}). */
+  append(key: string, revision: number, value: Uint8Array | null): number {
+    const offset = this.written + this.filled;
     const keyBytes = Buffer.byteLength(key);
     const length = HEADER_BYTES + keyBytes + (value?.length ?? 0);
     if (this.filled + length > this.buffer.length) this.flush();
@@ -53,6 +58,23 @@ export class Spool {
     }
     this.filled = at;
     this.records++;
+    return offset;
+  }
+
+  /** The change appended at `offset` (what {@link Spool.append} returned). The value is a copy. */
+  readAt(offset: number): SpooledChange {
+    if (this.filled > 0) this.flush();
+    let chunk = this.readChunk(offset, RANDOM_READ_BYTES);
+    const keyBytes = chunk.readUInt16BE(0);
+    if (HEADER_BYTES + keyBytes > chunk.length) chunk = this.readChunk(offset, HEADER_BYTES + keyBytes);
+    const valueLength = chunk.readInt32BE(10 + keyBytes);
+    const total = HEADER_BYTES + keyBytes + Math.max(valueLength, 0);
+    if (total > chunk.length) chunk = this.readChunk(offset, total);
+    const key = chunk.toString("utf8", 2, 2 + keyBytes);
+    const revision = chunk.readDoubleBE(2 + keyBytes);
+    const valueAt = HEADER_BYTES + keyBytes;
+    const value = valueLength < 0 ? null : Buffer.from(chunk.subarray(valueAt, valueAt + valueLength));
+    return { key, revision, value };
   }
 
   /** Every change appended so far, in order (flushes first). The values are copies the caller may keep. */
@@ -112,6 +134,19 @@ export class Spool {
       // already closed
     }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Up to `length` bytes from `offset` (fewer at the end of the file). */
+  private readChunk(offset: number, length: number): Buffer {
+    if (length > this.readBuffer.length) this.readBuffer = Buffer.allocUnsafe(length);
+    let end = 0;
+    while (end < length) {
+      const n = readSync(this.fd, this.readBuffer, end, length - end, offset + end);
+      if (n === 0) break;
+      end += n;
+    }
+    if (end < HEADER_BYTES) throw new RangeError(`no spooled change at offset ${offset}`);
+    return this.readBuffer.subarray(0, end);
   }
 
   private flush(): void {

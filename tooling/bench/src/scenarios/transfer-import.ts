@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { CollectionName } from "@lattice-cache/core";
 import { checkExportFile, DEFAULT_CONFIG, importEntries, readExportEntries } from "@lattice-cache/host";
+import { JetStreamBackend } from "@lattice-cache/jetstream";
 import type { NatsServerHandle } from "@lattice-cache/test-harness";
 import type { KV } from "@nats-io/kv";
 import type { BenchContext } from "../bench-context.js";
-import { openReadyCache, rawBucket, withRawConnection } from "../clients.js";
+import { rawBucket, withRawConnection } from "../clients.js";
 import { measuredRows, measureRun } from "../measured-run.js";
 import { type BenchResult, sizeLabel } from "../result.js";
 import { fillBucket } from "../sample-bucket.js";
@@ -28,26 +29,30 @@ async function makeExportFile(ctx: BenchContext, servers: string, n: number, pat
 }
 
 /**
- * Ours: check the whole file (pass 1), open a ready cache on the empty lattice, write every entry with
- * compare-and-swap (pass 2) — what `lattice import FILE` does. Returns the entries created.
+ * Ours: check the whole file (pass 1), open the backend on the empty lattice, read its state (a flat snapshot)
+ * and write every entry with compare-and-swap (pass 2) — what `lattice import FILE` does. Returns the entries
+ * created.
  */
 async function importFile(servers: string, prefix: string, path: string, tick: () => void): Promise<number> {
   const checked = await checkExportFile(path, MAX_VALUE_BYTES);
   if (!checked.header || checked.problems.length > 0) {
     throw new Error(`the export file does not check: ${JSON.stringify(checked.problems.slice(0, 3))}`);
   }
-  const cache = await openReadyCache({ servers, prefix, hostId: "bench-import" });
+  const backend = new JetStreamBackend({ servers, prefix });
+  await backend.open();
   try {
-    const summary = await importEntries(cache, readExportEntries(path, checked.header, MAX_VALUE_BYTES), {
+    const target = { backend, origin: "bench-import", maxValueBytes: MAX_VALUE_BYTES };
+    const summary = await importEntries(target, readExportEntries(path, checked.header, MAX_VALUE_BYTES), {
       mode: "merge",
       dryRun: false,
       collections: Object.keys(checked.header.collections) as CollectionName[],
       holds: checked.keys.has,
+      idleTimeoutMs: 60_000,
       onProgress: tick,
     });
     return summary.created;
   } finally {
-    await cache.close();
+    await backend.close();
   }
 }
 
@@ -136,6 +141,6 @@ export async function importScenario(
       does: `connect, open the bucket, read the file line by line, kv.put of each entry, ${RAW_IN_FLIGHT} in flight`,
       named: "that import",
     },
-    `${n.toLocaleString("en-US")} entries into an empty lattice; the raw puts skip the file check, validation, the replica, CAS`,
+    `${n.toLocaleString("en-US")} entries into an empty lattice; the raw puts skip the file check, validation, reading the target's state, CAS`,
   );
 }
