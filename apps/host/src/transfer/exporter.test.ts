@@ -1,8 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { claimsKey, MemoryBackend, MemoryStore, refmapKey } from "@lattice-cache/core";
 import type { FeedSink, LatticeBackend } from "@lattice-cache/core/backend";
 import { storeRaw } from "@lattice-cache/core/testing";
@@ -10,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { checkExportFile } from "./export-file-reader.js";
 import { ExportFile, ExportStream } from "./export-output.js";
 import { exportLattice } from "./exporter.js";
+import { collector, retainedBytes } from "./heap-growth.test-helpers.js";
 import { SnapshotGapError } from "./transfer-errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lattice-exporter-"));
@@ -166,16 +165,6 @@ describe("exportLattice: a snapshot of one revision, each key's latest live valu
 });
 
 describe("exportLattice: memory stays flat", () => {
-  /** The collector, when this Node lets a test call it (`--expose-gc` set at run time). */
-  function collector(): (() => void) | undefined {
-    try {
-      setFlagsFromString("--expose-gc");
-      return runInNewContext("gc") as () => void;
-    } catch {
-      return undefined;
-    }
-  }
-
   // The bound: 40 bytes an entry (the key table takes 17–43 bytes a key, outside the heap) plus a constant 8 MB
   // for the fixed buffers (spool writes and reads, output) and the backend's own feed. A replica of the same
   // entries would take hundreds of bytes an entry: the values themselves.
@@ -187,11 +176,7 @@ describe("exportLattice: memory stays flat", () => {
     const store = new MemoryStore();
     for (let i = 0; i < n; i++) store.write({ key: refmapKeyOf(i), value: refmap(i), origin: "t" });
     const backend = await opened(store);
-    const used = () => {
-      (gc as () => void)();
-      const m = process.memoryUsage();
-      return m.heapUsed + m.arrayBuffers;
-    };
+    const used = () => retainedBytes(gc as () => void);
     const before = used();
     let peak = before;
     const phases: string[] = [];

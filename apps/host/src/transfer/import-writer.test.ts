@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { claimsKey, MemoryBackend, MemoryStore } from "@lattice-cache/core";
 import { loseHistory, storeRaw } from "@lattice-cache/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { OperationalError } from "../cli/cli-errors.js";
 import { refmapEntry } from "./export-file.test-helpers.js";
+import { collector, retainedBytes } from "./heap-growth.test-helpers.js";
 import { type ImportOptions, type ImportSummary, importEntries } from "./import-writer.js";
 import type { TransferEntry } from "./transfer-format.js";
 
@@ -170,16 +169,6 @@ describe("importEntries: each entry compared with the target's state, written wi
 });
 
 describe("importEntries: memory stays flat (no replica of the target)", () => {
-  /** The collector, when this Node lets a test call it (`--expose-gc` set at run time). */
-  function collector(): (() => void) | undefined {
-    try {
-      setFlagsFromString("--expose-gc");
-      return runInNewContext("gc") as () => void;
-    } catch {
-      return undefined;
-    }
-  }
-
   // The bound: 40 bytes an entry (the key table, outside the heap) plus 8 MB for the fixed buffers. A replica of
   // the target — what the import read it with before — takes the values themselves: hundreds of bytes an entry.
   it("compares 100,000 entries the target already holds with heap and buffers growing by less than 40 bytes an entry plus 8 MB", async (test) => {
@@ -191,11 +180,7 @@ describe("importEntries: memory stays flat (no replica of the target)", () => {
       const e = refmapEntry(i);
       store.write({ key: e.key, value: e.bytes, origin: "t" });
     }
-    const used = () => {
-      (gc as () => void)();
-      const m = process.memoryUsage();
-      return m.heapUsed + m.arrayBuffers;
-    };
+    const used = () => retainedBytes(gc as () => void);
     const before = used();
     let peak = before;
     function* entries(): Generator<TransferEntry> {
