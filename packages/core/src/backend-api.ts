@@ -51,7 +51,7 @@ export {
 } from "./conflict-rules.js";
 export { ConnectDeadline } from "./connect-deadline.js";
 export { type DeliveredChange, type DeliveryPrint, printOf } from "./delivery-print.js";
-export { type EntryHash, entryHash, SetDigest } from "./digest.js";
+export { type EntryHash, entryHash, lanesOf, SetDigest } from "./digest.js";
 export { errorText } from "./error-text.js";
 export {
   BackendUnavailableError,

@@ -19,11 +19,16 @@ export function entryHash(key: string, revision: number, value: Uint8Array): Ent
     .update("\0")
     .update(value)
     .digest();
+  return lanesOf(d);
+}
+
+/** A sha256 digest cut into the four 28-bit lanes a `SetDigest` XORs (every set digest's entries are made so). */
+export function lanesOf(sha256: Buffer): EntryHash {
   return [
-    d.readUInt32BE(0) & LANE,
-    d.readUInt32BE(4) & LANE,
-    d.readUInt32BE(8) & LANE,
-    d.readUInt32BE(12) & LANE,
+    sha256.readUInt32BE(0) & LANE,
+    sha256.readUInt32BE(4) & LANE,
+    sha256.readUInt32BE(8) & LANE,
+    sha256.readUInt32BE(12) & LANE,
   ];
 }
 

@@ -2,19 +2,11 @@
 // which differ between backends — so an export, an import and a copy's source and target compare by content.
 // Rules cited here: docs/semantics.md#rule-2.
 import { createHash } from "node:crypto";
-import { type EntryHash, SetDigest } from "@lattice-cache/core/backend";
-
-const LANE = 0x0fffffff;
+import { type EntryHash, lanesOf, SetDigest } from "@lattice-cache/core/backend";
 
 /** One entry's contribution: sha256(key, NUL, value) cut into the four 28-bit lanes core's `SetDigest` XORs. */
 export function contentHash(key: string, value: Uint8Array): EntryHash {
-  const d = createHash("sha256").update(key).update("\0").update(value).digest();
-  return [
-    d.readUInt32BE(0) & LANE,
-    d.readUInt32BE(4) & LANE,
-    d.readUInt32BE(8) & LANE,
-    d.readUInt32BE(12) & LANE,
-  ];
+  return lanesOf(createHash("sha256").update(key).update("\0").update(value).digest());
 }
 
 /**
