@@ -6,6 +6,28 @@ import { basename, dirname, join } from "node:path";
 
 const BUFFER_CHARS = 1 << 16;
 
+/** Text collected until it is worth one write (both outputs buffer the same way). */
+class PendingText {
+  private parts: string[] = [];
+  private chars = 0;
+
+  /** Adds `text`; true once a write's worth is pending. */
+  add(text: string): boolean {
+    this.parts.push(text);
+    this.chars += text.length;
+    return this.chars >= BUFFER_CHARS;
+  }
+
+  /** The pending text, now no longer pending; `""` when there is none. */
+  take(): string {
+    if (this.chars === 0) return "";
+    const text = this.parts.join("");
+    this.parts = [];
+    this.chars = 0;
+    return text;
+  }
+}
+
 /** A destination for an export's text. */
 export interface ExportOutput {
   /** Appends text. */
@@ -20,8 +42,7 @@ export interface ExportOutput {
 export class ExportFile implements ExportOutput {
   private readonly partial: string;
   private readonly fd: number;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private readonly pending = new PendingText();
   private closed = false;
 
   /** Opens the temporary file (fails when the directory is not writable). */
@@ -31,9 +52,7 @@ export class ExportFile implements ExportOutput {
   }
 
   write(text: string): void {
-    this.pending.push(text);
-    this.pendingChars += text.length;
-    if (this.pendingChars >= BUFFER_CHARS) this.flush();
+    if (this.pending.add(text)) this.flush();
   }
 
   commit(): void {
@@ -49,10 +68,9 @@ export class ExportFile implements ExportOutput {
   }
 
   private flush(): void {
-    if (this.pendingChars === 0) return;
-    const bytes = Buffer.from(this.pending.join(""));
-    this.pending = [];
-    this.pendingChars = 0;
+    const text = this.pending.take();
+    if (text === "") return;
+    const bytes = Buffer.from(text);
     let at = 0;
     while (at < bytes.length) at += writeSync(this.fd, bytes, at);
   }
@@ -66,15 +84,12 @@ export class ExportFile implements ExportOutput {
 
 /** An export to a writer (stdout), in chunks. */
 export class ExportStream implements ExportOutput {
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private readonly pending = new PendingText();
 
   constructor(private readonly out: (text: string) => void) {}
 
   write(text: string): void {
-    this.pending.push(text);
-    this.pendingChars += text.length;
-    if (this.pendingChars >= BUFFER_CHARS) this.flush();
+    if (this.pending.add(text)) this.flush();
   }
 
   commit(): void {
@@ -86,10 +101,7 @@ export class ExportStream implements ExportOutput {
   }
 
   private flush(): void {
-    if (this.pendingChars === 0) return;
-    const text = this.pending.join("");
-    this.pending = [];
-    this.pendingChars = 0;
-    this.out(text);
+    const text = this.pending.take();
+    if (text !== "") this.out(text);
   }
 }
